@@ -1,0 +1,119 @@
+# aas: plain GNU make.  `make`, `make check`, `make install`.
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+CLANG ?= clang
+FUZZ_SECONDS ?= 60
+
+PKGS = libcurl jansson yaml-0.1 libgit2
+MISSING := $(strip $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo y),,$(p))))
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
+EMU_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd jansson 2>/dev/null) -lpthread
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+override CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN)
+override CPPFLAGS += -Ilib $(DEP_CFLAGS) -MMD -MP
+ASAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -Werror
+
+LIB_SRC := $(wildcard lib/*.c)
+CMDS := $(patsubst cmd/%.c,%,$(wildcard cmd/aas-*.c))
+UNITS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/t-*.c))
+EMU_SRC := $(wildcard tests/emu/*.c)
+FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+MAN1 := $(wildcard man/*.1)
+MAN5 := $(wildcard man/*.5)
+MAN7 := $(wildcard man/*.7)
+
+# variant DIR EXTRA-CFLAGS: one build tree of everything
+define variant
+$(1)/%.o: %.c | deps-ok
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $(2) -c -o $$@ $$<
+$(1)/lib/libaas.a: $(patsubst %.c,$(1)/%.o,$(LIB_SRC))
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+$(1)/bin/%: $(1)/cmd/%.o $(1)/lib/libaas.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$^ $$(DEP_LIBS)
+$(1)/tests/unit/%: $(1)/tests/unit/%.o $(1)/lib/libaas.a
+	$$(CC) $$(CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$^ $$(DEP_LIBS)
+$(1)/tests/emu/aas-emu: $(patsubst %.c,$(1)/%.o,$(EMU_SRC))
+	$$(CC) $$(CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$^ $$(EMU_LIBS)
+$(1)/all: $(addprefix $(1)/bin/,$(CMDS))
+$(1)/tests: $(addprefix $(1)/tests/unit/,$(UNITS)) $(if $(EMU_SRC),$(1)/tests/emu/aas-emu)
+.PHONY: $(1)/all $(1)/tests
+-include $(shell find $(1) -name '*.d' 2>/dev/null)
+endef
+
+.PHONY: all check asan test fuzz bench demo install uninstall clean deps deps-ok lint-man valgrind
+all: build/all
+
+$(eval $(call variant,build,))
+$(eval $(call variant,build/asan,$(ASAN)))
+
+deps-ok:
+	@$(if $(MISSING),echo "aas: missing libraries: $(MISSING) (run: sh tests/deps.sh)" >&2; exit 1,:)
+
+deps:
+	sh tests/deps.sh
+
+asan: build/asan/all build/asan/tests
+
+# The whole suite: sanitizer build with -Werror, unit and command tests
+# through prove, man pages linted.  TESTS narrows it: make check TESTS='tests/cmd/1*.t'
+TESTS ?= $(addprefix build/asan/tests/unit/,$(UNITS)) $(sort $(wildcard tests/cmd/*.t))
+TEST_ENV = AAS_SRC=$(CURDIR) AAS_BUILD=$(CURDIR)/build/asan \
+	PATH=$(CURDIR)/build/asan/bin:$$PATH \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+check: asan lint-man
+	$(TEST_ENV) prove -j$${JOBS:-2} --exec '' $(TESTS)
+
+test: check
+
+lint-man:
+	mandoc -Tlint -W warning $(MAN1) $(MAN5) $(MAN7)
+
+valgrind: build/all build/tests
+	AAS_VALGRIND=1 AAS_SRC=$(CURDIR) AAS_BUILD=$(CURDIR)/build PATH=$(CURDIR)/build/bin:$$PATH \
+	    prove --exec '' $(sort $(wildcard tests/cmd/*.t))
+
+# libFuzzer targets, each linked with the library sources and run over
+# its corpus for FUZZ_SECONDS.
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) | deps-ok
+	@mkdir -p $(@D)
+	$(CLANG) -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	    -Ilib $(DEP_CFLAGS) -o $@ $^ $(DEP_LIBS)
+fuzz: $(addprefix build/fuzz/,$(FUZZERS))
+	@for f in $(FUZZERS); do \
+	    c=tests/fuzz/corpus/$${f#fuzz-}; mkdir -p build/fuzz/new/$$f; \
+	    echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
+	    build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	        -artifact_prefix=build/fuzz/ build/fuzz/new/$$f $$c || exit 1; \
+	done
+
+bench: build/all build/tests
+	sh bench/run.sh
+
+demo: build/all build/tests
+	sh examples/demo.sh
+
+install: build/all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 0755 $(addprefix build/bin/,$(CMDS)) $(DESTDIR)$(BINDIR)
+	$(if $(MAN1),install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
+	$(if $(MAN5),install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
+	$(if $(MAN7),install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(CMDS))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+
+clean:
+	rm -rf build

@@ -1,0 +1,130 @@
+/*
+ * record.h: NDJSON task records, read and written one line at a time.
+ *
+ * A stage never re-serialises a record.  It keeps the line as it came and
+ * splices its own key into the text, so every key it does not own passes
+ * through byte for byte (jansson would reprint numbers and drop duplicate
+ * keys).  rec->obj is a parsed view for reading; it is kept in step with
+ * the keys set through aas_rec_set.
+ */
+#ifndef AAS_RECORD_H
+#define AAS_RECORD_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+
+struct aas_state;
+
+struct aas_rec {
+	char	*line;		/* the record's text, no newline; owned */
+	size_t	 len;
+	json_t	*obj;		/* parsed object; owned */
+	size_t	 lineno;	/* input line number, from 1 (0: made here) */
+	int	 bad;		/* input was not a JSON object (bad_json) */
+};
+
+/*
+ * Parse text (len bytes, need not be NUL-terminated) as a record.  A line
+ * that is not a JSON object becomes an error record:
+ *   {"error":{"stage":"input","code":"bad_json","message":...},"raw":text}
+ * with rec->bad set and e filled.  Returns 0 for a good record, -1 for a bad
+ * one; either way rec is initialised and must be released with
+ * aas_rec_free.
+ */
+int	aas_rec_parse(struct aas_rec *rec, const char *text, size_t len,
+	    struct aas_err *e);
+/* Make a record from an object (serialised compactly); obj is borrowed. */
+void	aas_rec_from_json(struct aas_rec *rec, json_t *obj);
+void	aas_rec_free(struct aas_rec *rec);
+
+/*
+ * Set top-level key to val in both the text and rec->obj.  If the key is
+ * present its (last) value's text is replaced in place; otherwise the
+ * member is appended before the closing brace.  val is borrowed.
+ */
+void	aas_rec_set(struct aas_rec *rec, const char *key, json_t *val);
+/* Remove a top-level key (every occurrence) from the text and obj. */
+void	aas_rec_del(struct aas_rec *rec, const char *key);
+
+/* Accessors on rec->obj; NULL or the default when absent or mistyped. */
+const char *aas_rec_str(const struct aas_rec *rec, const char *key);
+json_t	*aas_rec_get(const struct aas_rec *rec, const char *key);
+/* Dotted path lookup, e.g. "apply.branch"; NULL when absent. */
+json_t	*aas_rec_path(const struct aas_rec *rec, const char *path);
+/* The task id for messages: the id, or "line N" when there is none. */
+const char *aas_rec_where(const struct aas_rec *rec);
+
+/*
+ * Mark the record failed in stage: sets
+ *   "error": {"stage": stage, "code": code, "message": message}
+ * and prints "<prog>: <id>: <message>" on stderr unless aas_quiet.
+ */
+void	aas_rec_fail(struct aas_rec *rec, const char *stage, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same from an aas_err. */
+void	aas_rec_fail_err(struct aas_rec *rec, const char *stage,
+	    const struct aas_err *e);
+
+/* Reading: getline-based, any line length, the buffer reused.  Blank lines
+ * are skipped; "\r\n" endings are accepted. */
+struct aas_reader {
+	FILE	*f;
+	const char *name;	/* for messages */
+	char	*buf;
+	size_t	 cap;
+	size_t	 lineno;
+	int	 eof;
+};
+void	aas_reader_init(struct aas_reader *r, FILE *f, const char *name);
+/* 1: a record in rec (good or bad); 0: end of input; -1: read error or
+ * interrupted by a signal (errno set).  */
+int	aas_reader_next(struct aas_reader *r, struct aas_rec *rec);
+void	aas_reader_free(struct aas_reader *r);
+
+/*
+ * Write the record as one line and flush.  On EPIPE the process dies of
+ * SIGPIPE quietly; any other failure returns -1 with errno set (fatal:
+ * exit AAS_EXIT_FATAL).
+ */
+int	aas_rec_write(FILE *out, const struct aas_rec *rec);
+
+/*
+ * The record loop every one-in-one-out command uses.  For each input
+ * record: a bad line is written as its error record; a record that already
+ * has "error" is written untouched unless pass_errors is 0; otherwise step
+ * runs and the record is written.  step returns 0 (done), 1 (the record now
+ * carries an error) or -1 (fatal: e filled, the record is not written).
+ * Between records the stop flag and the STOP file are checked.
+ * Returns the exit status (AAS_EXIT_*).
+ */
+struct aas_loop {
+	const char *stage;
+	int	(*step)(struct aas_rec *rec, void *arg, struct aas_err *e);
+	void	*arg;
+	int	 see_errors;	/* 1: step also gets records carrying error */
+	struct aas_state *state;	/* for the STOP file; may be NULL */
+	size_t	 nin, nout, nfailed;	/* filled in */
+};
+int	aas_loop_run(struct aas_loop *l, FILE *in, const char *inname,
+	    FILE *out);
+
+/*
+ * Finish writing: flush and close stdout, check for errors.  Returns
+ * status unchanged when all is well, else AAS_EXIT_FATAL after a message.
+ */
+int	aas_finish_output(FILE *out, int status);
+
+/*
+ * Scan the top-level members of the JSON object in text.  For each member
+ * cb gets the decoded key and the byte offsets of the member's key start,
+ * value start and value end.  Returns 0, or -1 if text is not an object.
+ * Exposed for the fuzz target and tests.
+ */
+int	aas_json_members(const char *text, size_t len,
+	    int (*cb)(const char *key, size_t kstart, size_t vstart,
+	    size_t vend, void *arg), void *arg);
+
+#endif
