@@ -1,0 +1,322 @@
+/* aas-emu: the test's script: scripted answers, faults, rate limits */
+#define _GNU_SOURCE
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu.h"
+
+static const char *kinds[] = {
+	"429", "500", "502", "503", "reset", "slow", "truncate", "malformed",
+	"commit_then_reset", "expire", "fail_batch", NULL
+};
+
+static int
+batch_kind(const char *k)
+{
+	return strcmp(k, "expire") == 0 || strcmp(k, "fail_batch") == 0;
+}
+
+static void
+faults_free(struct fault *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_decref(f[i].rule);
+	free(f);
+}
+
+double
+json_num(json_t *o, const char *k, double def)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_number(v) ? json_number_value(v) : def;
+}
+
+long
+script_int(json_t *o, const char *k, long def)
+{
+	return (long)json_num(o, k, (double)def);
+}
+
+/* Check a script and install it; takes the reference to s. */
+int
+script_set(json_t *s, char *err, size_t errlen)
+{
+	json_t *v, *r, *kind;
+	struct fault *f = NULL;
+	size_t i, j, n = 0;
+	char kb[32];
+
+	if (!json_is_object(s)) {
+		snprintf(err, errlen, "script is not a JSON object");
+		goto bad;
+	}
+	v = json_object_get(s, "answers");
+	if (v != NULL && !json_is_array(v)) {
+		snprintf(err, errlen, "answers is not an array");
+		goto bad;
+	}
+	json_array_foreach(v, i, r) {
+		if (!json_is_object(r) ||
+		    !json_is_string(json_object_get(r, "match"))) {
+			snprintf(err, errlen, "answers[%zu]: no match string",
+			    i);
+			goto bad;
+		}
+	}
+	v = json_object_get(s, "default");
+	if (v != NULL && !json_is_object(v) && !json_is_null(v)) {
+		snprintf(err, errlen, "default is not an object");
+		goto bad;
+	}
+	v = json_object_get(s, "faults");
+	if (v != NULL && !json_is_array(v)) {
+		snprintf(err, errlen, "faults is not an array");
+		goto bad;
+	}
+	n = json_array_size(v);
+	f = xcalloc(n ? n : 1, sizeof(*f));
+	json_array_foreach(v, i, r) {
+		if (!json_is_object(r)) {
+			snprintf(err, errlen, "faults[%zu] is not an object", i);
+			goto bad;
+		}
+		kind = json_object_get(r, "kind");
+		if (json_is_integer(kind))
+			snprintf(kb, sizeof(kb), "%lld",
+			    (long long)json_integer_value(kind));
+		else if (json_is_string(kind))
+			snprintf(kb, sizeof(kb), "%s", json_string_value(kind));
+		else {
+			snprintf(err, errlen, "faults[%zu]: no kind", i);
+			goto bad;
+		}
+		for (j = 0; kinds[j] != NULL; j++)
+			if (strcmp(kinds[j], kb) == 0)
+				break;
+		if (kinds[j] == NULL) {
+			snprintf(err, errlen, "faults[%zu]: unknown kind %s",
+			    i, kb);
+			goto bad;
+		}
+		json_object_set_new(r, "kind", json_string(kinds[j]));
+		f[i].rule = json_incref(r);
+		f[i].kind = (char *)kinds[j];
+		f[i].path = json_str(json_object_get(r, "path"));
+		if (f[i].path == NULL)
+			f[i].path = batch_kind(kinds[j]) ?
+			    "/v1/*batches" : "*";
+		f[i].method = json_str(json_object_get(r, "method"));
+		if (f[i].method == NULL)
+			f[i].method = batch_kind(kinds[j]) ? "POST" : "*";
+		f[i].count = script_int(r, "count", -1);
+		f[i].every = script_int(r, "every", 1);
+		if (f[i].every < 1)
+			f[i].every = 1;
+		f[i].after = script_int(r, "after", 0);
+	}
+	pthread_mutex_lock(&E.lock);
+	json_decref(E.script);
+	E.script = s;
+	faults_free(E.faults, E.nfaults);
+	E.faults = f;
+	E.nfaults = n;
+	pthread_mutex_unlock(&E.lock);
+	return 0;
+bad:
+	faults_free(f, n);
+	json_decref(s);
+	return -1;
+}
+
+/* a new reference to the script in force */
+json_t *
+script_get(void)
+{
+	json_t *s;
+
+	pthread_mutex_lock(&E.lock);
+	s = json_incref(E.script);
+	pthread_mutex_unlock(&E.lock);
+	return s;
+}
+
+/*
+ * The answer for a batch line (custom_id) or a sync call (custom_id from
+ * metadata, else the last user text, matched as *glob*).  Borrowed from
+ * the script; NULL means the built-in default.
+ */
+json_t *
+answer_for(json_t *s, const char *custom_id, const char *text)
+{
+	json_t *v, *a;
+	size_t i;
+	const char *m;
+	char *pat;
+	int hit;
+
+	v = json_object_get(s, "answers");
+	json_array_foreach(v, i, a) {
+		m = json_string_value(json_object_get(a, "match"));
+		if (custom_id != NULL)
+			hit = fnmatch(m, custom_id, 0) == 0;
+		else {
+			pat = xmalloc(strlen(m) + 3);
+			snprintf(pat, strlen(m) + 3, "*%s*", m);
+			hit = fnmatch(pat, text ? text : "", 0) == 0;
+			free(pat);
+		}
+		if (hit)
+			return a;
+	}
+	a = json_object_get(s, "default");
+	return json_is_object(a) ? a : NULL;
+}
+
+const char *
+fault_kind(json_t *rule)
+{
+	return json_string_value(json_object_get(rule, "kind"));
+}
+
+/*
+ * Count this request against every rule whose path and method match and
+ * return (a new reference to) the first rule that fires, or NULL.
+ * Transport faults and batch-level faults are picked separately.
+ */
+json_t *
+fault_pick(const char *method, const char *path, int batchlevel)
+{
+	json_t *hit = NULL;
+	struct fault *f;
+	size_t i;
+	long k;
+
+	pthread_mutex_lock(&E.lock);
+	for (i = 0; i < E.nfaults; i++) {
+		f = &E.faults[i];
+		if (batch_kind(f->kind) != batchlevel)
+			continue;
+		if (strcmp(f->method, "*") != 0 &&
+		    strcasecmp(f->method, method) != 0)
+			continue;
+		if (fnmatch(f->path, path, 0) != 0)
+			continue;
+		f->seen++;
+		if (hit != NULL || f->seen <= f->after)
+			continue;
+		k = f->seen - f->after;
+		if (k % f->every != 0)
+			continue;
+		if (f->count >= 0 && f->fired >= f->count)
+			continue;
+		f->fired++;
+		E.faults_fired++;
+		hit = json_incref(f->rule);
+	}
+	pthread_mutex_unlock(&E.lock);
+	return hit;
+}
+
+/*
+ * Apply the script's rpm/tpm to a sync call of prov that costs tok tokens
+ * over a sliding 60 s window.  Always sets the rate-limit headers.
+ * Returns 1 (and fills a 429) when over the limit.
+ */
+int
+ratelimit_check(struct reply *r, int prov, long tok)
+{
+	struct window *w = &E.win[prov];
+	long rpm, tpm, lr, lt, used, remr, remt, need;
+	int64_t now = now_ms(), wait = 0, rr = 0, rt = 0;
+	size_t i;
+	int over = 0;
+	char b1[64], b2[64], b3[64], b4[64], msg[256];
+
+	pthread_mutex_lock(&E.lock);
+	rpm = script_int(E.script, "rpm", 0);
+	tpm = script_int(E.script, "tpm", 0);
+	win_prune(w, now);
+	used = win_tokens(w);
+	if (rpm > 0 && (long)w->n + 1 > rpm) {
+		over = 1;
+		wait = w->t[w->head + w->n - rpm] + 60000 - now;
+	}
+	if (tpm > 0 && w->n > 0 && used + tok > tpm) {
+		over = 1;
+		need = used + tok - tpm;
+		for (i = 0; i < w->n && need > 0; i++) {
+			need -= w->tok[w->head + i];
+			if (need <= 0 && w->t[w->head + i] + 60000 - now > wait)
+				wait = w->t[w->head + i] + 60000 - now;
+		}
+	}
+	if (!over) {
+		win_add(w, now, tok);
+		used += tok;
+	} else
+		E.rate_limited++;
+	lr = rpm > 0 ? rpm : 10000;
+	lt = tpm > 0 ? tpm : 10000000;
+	remr = lr - (long)w->n;
+	remt = lt - used;
+	if (w->n > 0)
+		rr = rt = w->t[w->head + w->n - 1] + 60000 - now;
+	pthread_mutex_unlock(&E.lock);
+	if (remr < 0)
+		remr = 0;
+	if (remt < 0)
+		remt = 0;
+	if (prov == EMU_OPENAI) {
+		snprintf(b1, sizeof(b1), "%ld", lr);
+		reply_header(r, "x-ratelimit-limit-requests", b1);
+		snprintf(b1, sizeof(b1), "%ld", remr);
+		reply_header(r, "x-ratelimit-remaining-requests", b1);
+		fmt_duration(b1, sizeof(b1), rr);
+		reply_header(r, "x-ratelimit-reset-requests", b1);
+		snprintf(b1, sizeof(b1), "%ld", lt);
+		reply_header(r, "x-ratelimit-limit-tokens", b1);
+		snprintf(b1, sizeof(b1), "%ld", remt);
+		reply_header(r, "x-ratelimit-remaining-tokens", b1);
+		fmt_duration(b1, sizeof(b1), rt);
+		reply_header(r, "x-ratelimit-reset-tokens", b1);
+	} else {
+		snprintf(b1, sizeof(b1), "%ld", lr);
+		snprintf(b2, sizeof(b2), "%ld", remr);
+		fmt_rfc3339(b3, sizeof(b3), now + rr);
+		reply_header(r, "anthropic-ratelimit-requests-limit", b1);
+		reply_header(r, "anthropic-ratelimit-requests-remaining", b2);
+		reply_header(r, "anthropic-ratelimit-requests-reset", b3);
+		snprintf(b1, sizeof(b1), "%ld", lt);
+		snprintf(b2, sizeof(b2), "%ld", remt);
+		fmt_rfc3339(b4, sizeof(b4), now + rt);
+		reply_header(r, "anthropic-ratelimit-tokens-limit", b1);
+		reply_header(r, "anthropic-ratelimit-tokens-remaining", b2);
+		reply_header(r, "anthropic-ratelimit-tokens-reset", b4);
+	}
+	if (!over)
+		return 0;
+	if (wait < 1)
+		wait = 1;
+	snprintf(b1, sizeof(b1), "%lld", (long long)((wait + 999) / 1000));
+	reply_header(r, "retry-after", b1);
+	r->ratelimited = 1;
+	fmt_duration(b2, sizeof(b2), wait);
+	if (prov == EMU_OPENAI) {
+		snprintf(msg, sizeof(msg), "Rate limit reached for requests "
+		    "(emulated): Limit %ld RPM, %ld TPM. Please try again in "
+		    "%s.", lr, lt, b2);
+		reply_error(r, prov, 429, msg, "requests", NULL,
+		    "rate_limit_exceeded");
+	} else {
+		snprintf(msg, sizeof(msg), "This request would exceed the "
+		    "rate limit (emulated): %ld requests and %ld tokens per "
+		    "minute.", lr, lt);
+		reply_error(r, prov, 429, msg, "rate_limit_error", NULL, NULL);
+	}
+	return 1;
+}
