@@ -1,0 +1,116 @@
+/*
+ * provider.h: the model providers (OpenAI and OpenAI-compatible servers,
+ * Anthropic) behind one interface, on lib/http.
+ *
+ * Everything a command sees is normalised:
+ *
+ * A batch (new reference from get/create/list):
+ *   {"provider": "openai"|"anthropic", "id": "...",
+ *    "status": "validating"|"in_progress"|"finalizing"|"completed"|
+ *              "failed"|"expired"|"cancelling"|"cancelled",
+ *    "terminal": true|false,
+ *    "counts": {"total": N, "completed": N, "failed": N},
+ *    "output_file_id": "..."|null, "error_file_id": "..."|null,
+ *    "errors": [{"code", "message", "line"}],   (batch-level, failed)
+ *    "metadata": {...}, "created_at": unix-seconds, "raw": {...}}
+ * Anthropic's processing_status maps: in_progress -> in_progress,
+ * canceling -> cancelling, ended -> completed (or cancelled/expired when
+ * every request was), and its results URL stands for output_file_id.
+ *
+ * A result (one line of a results file, or a synchronous answer):
+ *   {"custom_id": "...", "ok": true|false, "status_code": 200,
+ *    "text": "...", "finish_reason": "stop"|"length"|...,
+ *    "usage": {"input": N, "output": N, "cached": N},
+ *    "request_id": "...", "model": "...",
+ *    "error": {"code": "...", "message": "..."}|absent}
+ * ok is false for a 4xx/5xx status_code even when the line's "error" is
+ * null (the OpenAI trap), and for response:null lines (batch_expired,
+ * batch_cancelled, ...).  finish_reason "max_tokens" is normalised to
+ * "length".
+ *
+ * Keys come from aas_provider_opts.key, else OPENAI_API_KEY /
+ * ANTHROPIC_API_KEY, else key_file (which must be mode 0600).  A key is
+ * registered with aas_secret_add and never appears in a record, journal,
+ * message or argv.  Every call retries per lib/http.h; non-idempotent
+ * POSTs are retried only where the caller asked (see create).
+ */
+#ifndef AAS_PROVIDER_H
+#define AAS_PROVIDER_H
+
+#include <jansson.h>
+
+#include "aas.h"
+
+struct aas_provider;
+
+struct aas_provider_opts {
+	const char *kind;	/* "openai" (default) or "anthropic" */
+	const char *base_url;	/* NULL: $OPENAI_BASE_URL / $ANTHROPIC_BASE_URL
+				   or the public default */
+	const char *key;	/* NULL: environment, then key_file */
+	const char *key_file;
+	int	 max_tries;	/* 0: default (5) */
+	long	 timeout_ms;	/* 0: default */
+	int	 verbose;	/* HTTP trace on stderr, key redacted */
+};
+
+int	aas_provider_open(struct aas_provider **pp,
+	    const struct aas_provider_opts *o, struct aas_err *e);
+void	aas_provider_close(struct aas_provider *p);
+const char *aas_provider_kind(const struct aas_provider *p);
+
+/*
+ * One line of a batch input file for this provider: OpenAI
+ * {"custom_id","method":"POST","url":endpoint,"body":body}; Anthropic
+ * {"custom_id","params":body'} with body translated from the chat shape
+ * (messages, system, max tokens, response_format -> output_config).
+ * body is borrowed.  New reference.
+ */
+json_t	*aas_provider_batch_line(const struct aas_provider *p,
+	    const char *custom_id, const char *endpoint, json_t *body);
+
+/*
+ * Submit the batch input file at path (JSONL of batch lines).  OpenAI:
+ * upload (purpose batch) then create; the file id is passed to on_file
+ * before create is tried, so the caller can journal it.  Anthropic: one
+ * POST of {"requests": [...]}.  The create POST is never retried blindly:
+ * on an ambiguous failure (reset, timeout, 5xx) the provider lists recent
+ * batches and returns the one whose metadata matches, so a batch is
+ * never created twice.  metadata (borrowed) must carry a unique
+ * "aas_run" value.  *batchp: the normalised batch.
+ */
+int	aas_provider_submit(struct aas_provider *p, const char *path,
+	    const char *endpoint, json_t *metadata,
+	    void (*on_file)(const char *file_id, void *arg), void *arg,
+	    json_t **batchp, struct aas_err *e);
+/* Find a batch by its metadata "aas_run" (reconciling after a crash).
+ * 0 and *batchp (NULL when none) or -1. */
+int	aas_provider_find_run(struct aas_provider *p, const char *run,
+	    json_t **batchp, struct aas_err *e);
+int	aas_provider_get(struct aas_provider *p, const char *batch_id,
+	    json_t **batchp, struct aas_err *e);
+int	aas_provider_cancel(struct aas_provider *p, const char *batch_id,
+	    json_t **batchp, struct aas_err *e);
+/* Every batch, newest first, across pages; cb returns nonzero to stop. */
+int	aas_provider_list(struct aas_provider *p,
+	    int (*cb)(json_t *batch, void *arg), void *arg, struct aas_err *e);
+
+/*
+ * Download a batch's output ("output") or error ("error") file to path,
+ * resuming a partial file with a Range request, verifying completeness.
+ * A batch with no such file is not an error: 0 and *gotp = 0.
+ */
+int	aas_provider_download(struct aas_provider *p, json_t *batch,
+	    const char *which, const char *path, int *gotp, struct aas_err *e);
+/* Parse one results-file line into a normalised result.  -1 with e set
+ * (code "bad_result") on a line that cannot be understood. */
+int	aas_provider_parse_result(const struct aas_provider *p,
+	    const char *line, size_t len, json_t **resp, struct aas_err *e);
+
+/* One synchronous call (chat completions / messages).  *resp is a
+ * normalised result (custom_id absent).  The rate-limit state seen is
+ * kept in p for aas_provider_pace. */
+int	aas_provider_chat(struct aas_provider *p, json_t *body, json_t **resp,
+	    struct aas_err *e);
+
+#endif
