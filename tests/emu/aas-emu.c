@@ -3,7 +3,9 @@
  * and Anthropic Message Batches/Messages APIs, for the aas tests, demo
  * and benchmarks.  It listens on 127.0.0.1 only.  See README.md.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -1,5 +1,7 @@
 /* aas-emu: Anthropic Message Batches and Messages */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,7 @@
 /* aas-emu: OpenAI Files, Batches and Chat Completions */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <sys/mman.h>
 #include <sys/stat.h>
 

@@ -1,5 +1,7 @@
 /* aas-emu: the test's script: scripted answers, faults, rate limits */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>

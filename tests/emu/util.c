@@ -1,5 +1,7 @@
 /* aas-emu: small helpers: memory, buffers, ids, times, hashes, tokens */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
