@@ -3,7 +3,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$AAS_SRC/tests/emu/emu.sh"
 
-plan 62
+plan 65
 
 line() {	# line CUSTOM_ID TEXT [MODEL] [URL]
 	printf '{"custom_id":"%s","method":"POST","url":"%s","body":{"model":"%s","messages":[{"role":"user","content":"%s"}]}}\n' \
