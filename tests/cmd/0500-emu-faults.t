@@ -3,7 +3,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$AAS_SRC/tests/emu/emu.sh"
 
-plan 42
+plan 40
 
 script() {	# script JSON: install it
 	printf '%s\n' "$1" >"$T/s.json"
