@@ -107,10 +107,71 @@ int	aas_provider_download(struct aas_provider *p, json_t *batch,
 int	aas_provider_parse_result(const struct aas_provider *p,
 	    const char *line, size_t len, json_t **resp, struct aas_err *e);
 
-/* One synchronous call (chat completions / messages).  *resp is a
+/* One synchronous call (chat completions / messages).  body is in the
+ * OpenAI chat shape (borrowed; translated for Anthropic).  *resp is a
  * normalised result (custom_id absent).  The rate-limit state seen is
- * kept in p for aas_provider_pace. */
+ * kept in p (aas_provider_ratelimits). */
 int	aas_provider_chat(struct aas_provider *p, json_t *body, json_t **resp,
 	    struct aas_err *e);
+
+/*
+ * Many synchronous calls at once (aas-submit --sync -j N), on one curl
+ * multi handle in the calling thread.
+ *
+ * The driver keeps up to jobs requests in flight.  It asks next(arg,
+ * &body, &tag) for work whenever it may start one: next returns 1 with
+ * *body (a new reference, which the driver takes) and *tag (opaque to the
+ * driver), or 0 when there is nothing more to start (end of input, or the
+ * caller wants to stop, e.g. on aas_stop_flag); next is not called again
+ * after it returned 0, and the requests in flight still finish.
+ *
+ * Every request taken is reported exactly once by done(arg, tag, result,
+ * e), called from the calling thread in completion order: on success
+ * result is the normalised result (borrowed: valid during the call,
+ * json_incref it to keep it) and e is NULL; on failure result is NULL
+ * and e holds the code (http_400, http_429, network, timeout,
+ * bad_response, ...) and message.  A 200 whose body says the request
+ * failed is a failure too.
+ *
+ * Pacing: a token bucket per minute for requests (rpm) and tokens (tpm;
+ * a request costs aas_provider_est_tokens(body), corrected by the usage
+ * actually reported).  rpm or tpm <= 0 means "take the limit from the
+ * provider's rate-limit headers once seen" (unlimited until then).  The
+ * driver also waits when the headers say the remaining requests or
+ * tokens are used up, and after a 429 it holds back every new start
+ * until the Retry-After time, so a limit costs a few 429s, not a storm.
+ * Each request is retried per lib/http.h (p's max_tries).
+ *
+ * Returns 0 once next returned 0 and every request taken was reported;
+ * -1 with e set only when the driver itself could not run (then the
+ * requests in flight were reported through done first).
+ */
+int	aas_provider_chat_many(struct aas_provider *p, int jobs, double rpm,
+	    double tpm, int (*next)(void *arg, json_t **body, void **tag),
+	    void (*done)(void *arg, void *tag, json_t *result,
+	    const struct aas_err *e), void *arg, struct aas_err *e);
+
+/* The pacing estimate of a chat body's tokens: its JSON size / 4 plus
+ * its max_completion_tokens / max_tokens (Anthropic's default when
+ * absent).  body is borrowed. */
+long	aas_provider_est_tokens(const struct aas_provider *p, json_t *body);
+
+/*
+ * The rate-limit state last seen on p's responses, a new reference:
+ *   {"requests": {"limit": N, "remaining": N, "reset_ms": N},
+ *    "tokens": {...}, "input_tokens": {...}, "output_tokens": {...},
+ *    "seen_at_ms": aas_now_ms() of the response}
+ * with only the kinds and fields the provider sent; {} before any.
+ * OpenAI's x-ratelimit-reset-* durations ("1s", "6m0s", "120ms") and
+ * Anthropic's anthropic-ratelimit-*-reset RFC 3339 times both become
+ * milliseconds from seen_at_ms.
+ */
+json_t	*aas_provider_ratelimits(const struct aas_provider *p);
+
+/*
+ * Normalise a provider's batch object (raw, borrowed) into the batch
+ * shape above; NULL when raw is not a batch object.  New reference.
+ */
+json_t	*aas_provider_batch_norm(const struct aas_provider *p, json_t *raw);
 
 #endif
