@@ -1,0 +1,66 @@
+#!/bin/sh
+# The demo job (make demo): the example project's board through the whole
+# pipeline, against the local API emulator (no network, no key needed).
+#
+#   board -> aas-scan --ready -> aas-submit -> aas-fetch --wait -> aas-plan
+#         -> aas-apply -> aas-qa --rollback -> aas-notify --board
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+: "${AAS_BUILD:=$top/build}"
+PATH="$AAS_BUILD/bin:$PATH"
+work=$(mktemp -d "${TMPDIR:-/tmp}/aas-demo.XXXXXX")
+emu_pid=
+cleanup() {
+	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null
+	[ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# A scratch copy of the example project, as a git repository.
+cp -R "$top/examples/project" "$work/repo"
+cd "$work/repo"
+git init -q -b main
+git -c user.name=demo -c user.email=demo@example.invalid add -A
+git -c user.name=demo -c user.email=demo@example.invalid commit -q -m "strutil"
+git config user.name "aas demo"
+git config user.email "demo@example.invalid"
+
+# The emulator stands in for the OpenAI API on 127.0.0.1.
+"$AAS_BUILD/tests/emu/aas-emu" --port-file "$work/port" \
+    --script "$top/examples/demo-answers.json" &
+emu_pid=$!
+i=0
+while [ ! -s "$work/port" ]; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && { echo "demo: emulator did not start" >&2; exit 1; }
+	sleep 0.05
+done
+export OPENAI_BASE_URL="http://127.0.0.1:$(cat "$work/port")/v1"
+export OPENAI_API_KEY=sk-test
+
+echo "== the board" >&2
+cat ACTIVE_TASKS.md >&2
+echo "== ready tasks, submitted as a batch" >&2
+aas-scan --ready | aas-submit >"$work/submitted.jsonl"
+jq -c '{id, batch: .batch.id}' "$work/submitted.jsonl" >&2
+echo "== results fetched, planned, committed, checked, reported" >&2
+aas-fetch --wait --interval 0.1 | aas-plan | aas-apply | aas-qa --rollback |
+    aas-notify --board >"$work/out.jsonl" || true
+jq -c '{id, plan: (.plan.edits | length), branch: .apply.branch,
+    qa: .qa.ok, error: .error.code}' "$work/out.jsonl" >&2
+echo "== branches" >&2
+git branch --list 'aas/*' >&2
+echo "== the board afterwards" >&2
+git diff --no-index "$top/examples/project/ACTIVE_TASKS.md" ACTIVE_TASKS.md >&2 || true
+
+# The demo checks its own outcome.
+want="DEMO-2 Done
+DEMO-3 Done
+DEMO-5 Failed"
+got=$(aas-scan --all | jq -r 'select(.id == "DEMO-2" or .id == "DEMO-3" or .id == "DEMO-5") | "\(.id) \(.status)"')
+if [ "$got" != "$want" ]; then
+	echo "demo: unexpected outcome:" >&2
+	echo "$got" >&2
+	exit 1
+fi
+echo "demo: ok: DEMO-2 and DEMO-3 committed on aas/DEMO-2 and aas/DEMO-3 and passed QA; DEMO-5 failed its test and was rolled back" >&2
