@@ -263,8 +263,8 @@ check_params(json_t *p, const char *where, char *msg, size_t len)
 	json_t *m;
 
 	if (!json_is_object(p))
-		snprintf(msg, len, "%sparams: Input should be an object",
-		    where);
+		snprintf(msg, len, "%.*s: Input should be a valid dictionary",
+		    (int)strlen(where) - 1, where);
 	else if (!json_is_string(json_object_get(p, "model")))
 		snprintf(msg, len, "%smodel: Field required", where);
 	else if (!json_is_integer(json_object_get(p, "max_tokens")))
@@ -327,6 +327,7 @@ ab_create(struct req *q, struct reply *r)
 			break;
 		}
 		*cnt = 1;
+		snprintf(where, sizeof(where), "requests.%zu.params.", i);
 		if (check_params(params, where, msg, sizeof(msg)) != NULL)
 			break;
 		b->lines[b->nlines].custom_id = xstrdup(cid);
