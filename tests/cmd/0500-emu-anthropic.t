@@ -3,7 +3,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$AAS_SRC/tests/emu/emu.sh"
 
-plan 39
+plan 40
 
 cat >"$T/script.json" <<'EOF'
 {"answers":[
