@@ -21,9 +21,10 @@
  */
 /*
  * This header's name shadows the system <spawn.h> for everything built
- * with -Ilib, so it pulls the system header in first: <spawn.h> keeps
- * working everywhere.  (Outside the guard on purpose: the first entry may
- * come through the quote path, the second through -Ilib.)
+ * with -Ilib, so it pulls the system header in: <spawn.h> keeps working
+ * everywhere and means both.  Files in lib/ include it as <spawn.h> (the
+ * quote form would find it beside them, and clang then warns that
+ * #include_next starts from the top of the path).
  */
 #include_next <spawn.h>
 
