@@ -1,0 +1,285 @@
+/* scratch.c: a commit's tree as plain files; guarded branch deletion. */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "aas.h"
+#include "scratch.h"
+#include "banned.h"
+
+static int
+git_fail(struct aas_err *e, const char *code, const char *what)
+{
+	const git_error *ge = git_error_last();
+
+	return aas_err_set(e, code, "%s: %s", what,
+	    ge != NULL && ge->message != NULL ? ge->message : "unknown error");
+}
+
+char *
+aas_scratch_mkdir(const char *parent, const char *name, struct aas_err *e)
+{
+	char safe[65], *path;
+	size_t i;
+
+	if (aas_mkdirs(parent, 0755, e) == -1)
+		return NULL;
+	for (i = 0; name != NULL && name[i] != '\0' && i < sizeof(safe) - 1;
+	    i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		safe[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    (c == '.' && i > 0) ? (char)c : '_';
+	}
+	if (i == 0)
+		safe[i++] = '_';
+	safe[i] = '\0';
+	path = aas_xasprintf("%s/%s.XXXXXX", parent, safe);
+	if (mkdtemp(path) == NULL) {
+		aas_err_set(e, "scratch", "%s: cannot make folder: %s", parent,
+		    strerror(errno));
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+struct walk {
+	git_repository	*repo;
+	const char	*dir;
+	struct aas_err	*e;
+	int		 failed;
+};
+
+static int
+bad_name(const char *n)
+{
+	return *n == '\0' || strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+	    strcasecmp(n, ".git") == 0 || strchr(n, '/') != NULL;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+write_blob(struct walk *w, const git_tree_entry *te, const char *path)
+{
+	git_blob *blob;
+	const char *data;
+	char *target;
+	size_t n;
+	int fd, rc = 0;
+	git_filemode_t mode = git_tree_entry_filemode(te);
+
+	if (git_blob_lookup(&blob, w->repo, git_tree_entry_id(te)) < 0)
+		return git_fail(w->e, "scratch", path);
+	data = git_blob_rawcontent(blob);
+	n = (size_t)git_blob_rawsize(blob);
+	if (mode == GIT_FILEMODE_LINK) {
+		target = aas_xstrndup(data, n);
+		if (symlink(target, path) == -1)
+			rc = aas_err_set(w->e, "scratch", "%s: %s", path,
+			    strerror(errno));
+		free(target);
+		git_blob_free(blob);
+		return rc;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
+	if (fd == -1 || write_all(fd, data, n) == -1)
+		rc = aas_err_set(w->e, "scratch", "%s: %s", path,
+		    strerror(errno));
+	if (fd != -1 && close(fd) == -1 && rc == 0)
+		rc = aas_err_set(w->e, "scratch", "%s: %s", path,
+		    strerror(errno));
+	git_blob_free(blob);
+	return rc;
+}
+
+static int
+walk_cb(const char *root, const git_tree_entry *te, void *arg)
+{
+	struct walk *w = arg;
+	const char *name = git_tree_entry_name(te);
+	char *path;
+	int rc = 0;
+
+	if (bad_name(name)) {
+		aas_err_set(w->e, "bad_tree", "tree entry '%s%s' refused", root,
+		    name);
+		w->failed = 1;
+		return -1;
+	}
+	path = aas_xasprintf("%s/%s%s", w->dir, root, name);
+	switch (git_tree_entry_type(te)) {
+	case GIT_OBJECT_TREE:
+	case GIT_OBJECT_COMMIT:		/* a submodule: an empty folder */
+		if (mkdir(path, 0755) == -1)
+			rc = aas_err_set(w->e, "scratch", "%s: %s", path,
+			    strerror(errno));
+		break;
+	case GIT_OBJECT_BLOB:
+		rc = write_blob(w, te, path);
+		break;
+	default:
+		break;
+	}
+	free(path);
+	if (rc != 0) {
+		w->failed = 1;
+		return -1;
+	}
+	/* a submodule has no tree here to walk into */
+	return git_tree_entry_type(te) == GIT_OBJECT_COMMIT ? 1 : 0;
+}
+
+static int
+hex_id(const char *s)
+{
+	size_t n = strspn(s, "0123456789abcdefABCDEF");
+
+	return n >= 4 && n <= GIT_OID_HEXSZ && s[n] == '\0';
+}
+
+int
+aas_scratch_checkout(const char *repo_path, const char *commit,
+    const char *dir, struct aas_err *e)
+{
+	git_repository *repo = NULL;
+	git_object *obj = NULL;
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	struct walk w;
+	int rc = -1;
+
+	if (commit == NULL || !hex_id(commit))
+		return aas_err_set(e, "scratch", "commit '%s' is not a hex id",
+		    commit != NULL ? commit : "");
+	if (git_repository_open_ext(&repo, repo_path,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return git_fail(e, "scratch", repo_path);
+	if (git_revparse_single(&obj, repo, commit) < 0 ||
+	    git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT) < 0) {
+		git_fail(e, "scratch", commit);
+		goto out;
+	}
+	if (git_commit_tree(&tree, c) < 0) {
+		git_fail(e, "scratch", commit);
+		goto out;
+	}
+	memset(&w, 0, sizeof(w));
+	w.repo = repo;
+	w.dir = dir;
+	w.e = e;
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, &w) < 0) {
+		if (!w.failed)
+			git_fail(e, "scratch", commit);
+		goto out;
+	}
+	rc = 0;
+out:
+	git_tree_free(tree);
+	git_commit_free(c);
+	git_object_free(obj);
+	git_repository_free(repo);
+	return rc;
+}
+
+int
+aas_scratch_remove(const char *dir, struct aas_err *e)
+{
+	return aas_rmtree(dir, e);
+}
+
+int
+aas_scratch_branch_delete(const char *repo_path, const char *branch,
+    const char *commit, struct aas_err *e)
+{
+	git_repository *repo = NULL;
+	git_reference *ref = NULL;
+	const git_oid *at;
+	git_oid want;
+	char *name, have[GIT_OID_HEXSZ + 1];
+	int rc = -1, valid = 0, err;
+
+	if (commit == NULL || strlen(commit) != GIT_OID_HEXSZ ||
+	    !hex_id(commit) || git_oid_fromstr(&want, commit) < 0)
+		return aas_err_set(e, "scratch", "commit '%s' is not a full "
+		    "hex id", commit != NULL ? commit : "");
+	name = aas_xasprintf("refs/heads/%s", branch);
+	if (git_reference_name_is_valid(&valid, name) < 0 || !valid) {
+		aas_err_set(e, "scratch", "'%s' is not a valid branch name",
+		    branch);
+		free(name);
+		return -1;
+	}
+	if (git_repository_open_ext(&repo, repo_path,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		free(name);
+		return git_fail(e, "scratch", repo_path);
+	}
+	err = git_reference_lookup(&ref, repo, name);
+	if (err == GIT_ENOTFOUND) {
+		aas_err_set(e, "branch_missing", "branch %s does not exist",
+		    branch);
+		rc = 1;
+		goto out;
+	}
+	if (err < 0) {
+		git_fail(e, "scratch", branch);
+		goto out;
+	}
+	at = git_reference_target(ref);
+	if (at == NULL || !git_oid_equal(at, &want)) {
+		if (at != NULL)
+			git_oid_tostr(have, sizeof(have), at);
+		aas_err_set(e, "branch_moved", "branch %s is at %s, not %s",
+		    branch, at != NULL ? have : "a symbolic target", commit);
+		rc = 1;
+		goto out;
+	}
+	if (git_branch_is_checked_out(ref) == 1) {
+		aas_err_set(e, "branch_checked_out", "branch %s is checked out",
+		    branch);
+		rc = 1;
+		goto out;
+	}
+	err = git_reference_delete(ref);
+	if (err == GIT_EMODIFIED) {
+		aas_err_set(e, "branch_moved", "branch %s moved meanwhile",
+		    branch);
+		rc = 1;
+	} else if (err < 0)
+		git_fail(e, "scratch", branch);
+	else
+		rc = 0;
+out:
+	git_reference_free(ref);
+	git_repository_free(repo);
+	free(name);
+	return rc;
+}
