@@ -79,6 +79,13 @@ const char *aas_board_name(const struct aas_board *b);
 /* The current text (with every edit so far applied). */
 const char *aas_board_text(const struct aas_board *b, size_t *lenp);
 
+/*
+ * Ready: t is Queued, its id is not duplicated, and every dependency is
+ * on this board exactly once and Done.  A missing or duplicated
+ * dependency blocks (readiness fails closed).
+ */
+int	aas_board_ready(const struct aas_board *b, const struct aas_task *t);
+
 /* "Queued", "In Progress", ...; NULL for AAS_ST_UNKNOWN. */
 const char *aas_status_name(enum aas_status s);
 /* Normalise a status text (case, leading emoji or checkbox tolerated). */

@@ -1,0 +1,472 @@
+/* aas-scan: task records from a Markdown board or a YAML plan. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "board.h"
+#include "config.h"
+#include "record.h"
+#include "state.h"
+#include "banned.h"
+
+static const char usage[] =
+    "[-qv] [--all | --ready | --next | --status S] [--id ID] [FILE ...]\n"
+    "[-qv] --watch SECONDS [--ready | --status S] [FILE ...]\n"
+    "[-q] --check [FILE ...]\n"
+    "[-q] --add TITLE [FILE]";
+
+enum { OPT_ADD = 256, OPT_ALL, OPT_CHECK, OPT_CONFIG, OPT_ID, OPT_NEXT,
+    OPT_READY, OPT_STATE, OPT_STATUS, OPT_VERSION, OPT_WATCH };
+
+static const struct option longopts[] = {
+	{ "add", required_argument, NULL, OPT_ADD },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "help", no_argument, NULL, 'h' },
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "next", no_argument, NULL, OPT_NEXT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "ready", no_argument, NULL, OPT_READY },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "status", required_argument, NULL, OPT_STATUS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "watch", required_argument, NULL, OPT_WATCH },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int all, ready, next;
+static char **ids, **statuses;
+static size_t nids, nstatuses;
+static struct aas_board_opts bopts;
+
+static void
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", aas_progname());
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	aas_print_usage(1, usage);
+	exit(AAS_EXIT_USAGE);
+}
+
+static int
+want_status(const struct aas_task *t)
+{
+	size_t i;
+	enum aas_status st;
+
+	if (nstatuses == 0)
+		return t->status == AAS_ST_QUEUED;
+	for (i = 0; i < nstatuses; i++) {
+		st = aas_status_parse(statuses[i]);
+		if (st != AAS_ST_UNKNOWN ? t->status == st :
+		    strcasecmp(t->status_raw, statuses[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+selected(const struct aas_board *b, const struct aas_task *t)
+{
+	size_t i;
+
+	if (nids > 0) {
+		for (i = 0; i < nids; i++)
+			if (strcmp(ids[i], t->id) == 0)
+				return 1;
+		return 0;
+	}
+	if (all)
+		return 1;
+	if (ready || next)
+		return aas_board_ready(b, t);
+	return want_status(t);
+}
+
+static int
+emit(const struct aas_board *b, const struct aas_task *t)
+{
+	struct aas_rec rec;
+	json_t *o = aas_task_record(b, t);
+	int rc;
+
+	aas_rec_from_json(&rec, o);
+	json_decref(o);
+	rc = aas_rec_write(stdout, &rec);
+	aas_rec_free(&rec);
+	if (rc == -1) {
+		aas_warn("write error");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+check_cb(const char *msg, void *arg)
+{
+	(void)arg;
+	aas_msg("%s", msg);
+}
+
+static int
+load_all(struct aas_board **boards, char **files, size_t nfiles)
+{
+	struct aas_err e;
+	size_t i;
+
+	for (i = 0; i < nfiles; i++) {
+		if (aas_board_load(&boards[i], files[i], &bopts, &e) == -1) {
+			aas_msg("%s", e.msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+scan(struct aas_board **boards, size_t nfiles)
+{
+	const struct aas_task *t, *best = NULL;
+	const struct aas_board *bb = NULL;
+	size_t i, k, n;
+	int status = AAS_EXIT_OK, found;
+
+	for (i = 0; i < nfiles; i++) {
+		n = aas_board_count(boards[i]);
+		for (k = 0; k < n; k++) {
+			t = aas_board_task(boards[i], k);
+			if (!selected(boards[i], t))
+				continue;
+			if (next) {
+				if (best == NULL || t->priority <
+				    best->priority)
+					best = t, bb = boards[i];
+				continue;
+			}
+			if (emit(boards[i], t) == -1)
+				return AAS_EXIT_FATAL;
+		}
+	}
+	if (best != NULL && emit(bb, best) == -1)
+		return AAS_EXIT_FATAL;
+	for (k = 0; k < nids; k++) {
+		for (i = 0, found = 0; i < nfiles && !found; i++)
+			found = aas_board_find(boards[i], ids[k]) != NULL;
+		if (!found) {
+			if (!aas_quiet)
+				aas_msg("%s: no such task", ids[k]);
+			status = AAS_EXIT_RECORD;
+		}
+	}
+	return status;
+}
+
+static int
+check(struct aas_board **boards, size_t nfiles)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < nfiles; i++)
+		n += aas_board_check(boards[i], check_cb, NULL);
+	return n > 0 ? AAS_EXIT_RECORD : AAS_EXIT_OK;
+}
+
+struct add {
+	const char *title;
+	json_t	*rec;
+};
+
+static int
+add_fn(struct aas_board *b, void *arg, struct aas_err *e)
+{
+	struct add *a = arg;
+	char *id;
+
+	if (aas_board_append(b, a->title, &id, e) == -1)
+		return -1;
+	json_decref(a->rec);
+	a->rec = aas_task_record(b, aas_board_find(b, id));
+	free(id);
+	return 0;
+}
+
+static int
+add(const char *file, const char *title)
+{
+	struct add a = { title, NULL };
+	struct aas_err e;
+	struct aas_rec rec;
+	int rc;
+
+	if (aas_board_update(file, &bopts, add_fn, &a, &e) == -1) {
+		aas_msg("%s", e.msg);
+		json_decref(a.rec);
+		return strcmp(e.code, "io") == 0 || strcmp(e.code, "lock") == 0 ?
+		    AAS_EXIT_RECORD : AAS_EXIT_USAGE;
+	}
+	aas_rec_from_json(&rec, a.rec);
+	json_decref(a.rec);
+	rc = aas_rec_write(stdout, &rec);
+	aas_rec_free(&rec);
+	if (rc == -1) {
+		aas_warn("write error");
+		return AAS_EXIT_FATAL;
+	}
+	return AAS_EXIT_OK;
+}
+
+/* Sleep up to ms, waking early for a stop request. */
+static void
+nap(const struct aas_state *st, long ms)
+{
+	struct timespec ts = { 0, 50 * 1000000L };
+
+	while (ms > 0 && !aas_state_stop_requested(st)) {
+		nanosleep(&ts, NULL);
+		ms -= 50;
+	}
+}
+
+static int
+watch(char **files, size_t nfiles, double secs, const struct aas_state *st)
+{
+	struct aas_board **boards = aas_xcalloc(nfiles, sizeof(*boards));
+	char **texts = aas_xcalloc(nfiles, sizeof(*texts));
+	size_t *lens = aas_xcalloc(nfiles, sizeof(*lens));
+	json_t *seen = json_object();
+	const struct aas_task *t;
+	struct aas_err e;
+	size_t i, k, n, len;
+	char *text;
+	int status = AAS_EXIT_STOPPED;
+
+	for (;;) {
+		if (aas_state_stop_requested(st))
+			break;
+		for (i = 0; i < nfiles; i++) {
+			if (aas_read_file(files[i], &text, &len, &e) == -1) {
+				if (texts[i] == NULL || lens[i] != (size_t)-1)
+					aas_msg("%s", e.msg);
+				free(texts[i]);
+				texts[i] = aas_xstrdup("");
+				lens[i] = (size_t)-1;
+				continue;
+			}
+			if (texts[i] != NULL && lens[i] == len &&
+			    memcmp(texts[i], text, len) == 0) {
+				free(text);
+				continue;
+			}
+			free(texts[i]);
+			texts[i] = text;
+			lens[i] = len;
+			aas_board_free(boards[i]);
+			boards[i] = NULL;
+			if (aas_board_parse(&boards[i], text, len, files[i],
+			    &bopts, &e) == -1)
+				aas_msg("%s", e.msg);
+		}
+		for (i = 0; i < nfiles; i++) {
+			if (boards[i] == NULL)
+				continue;
+			n = aas_board_count(boards[i]);
+			for (k = 0; k < n; k++) {
+				const char *was;
+
+				t = aas_board_task(boards[i], k);
+				if (!selected(boards[i], t))
+					continue;
+				was = json_string_value(json_object_get(seen,
+				    t->id));
+				if (was != NULL && strcmp(was, t->sha) == 0)
+					continue;
+				json_object_set_new(seen, t->id,
+				    json_string(t->sha));
+				if (emit(boards[i], t) == -1) {
+					status = AAS_EXIT_FATAL;
+					goto out;
+				}
+			}
+		}
+		nap(st, (long)(secs * 1000));
+	}
+out:
+	for (i = 0; i < nfiles; i++) {
+		aas_board_free(boards[i]);
+		free(texts[i]);
+	}
+	free(boards);
+	free(texts);
+	free(lens);
+	json_decref(seen);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct aas_config *cf = NULL;
+	struct aas_state *st = NULL;
+	struct aas_board **boards = NULL;
+	struct aas_err e;
+	const char *cfgfile = NULL, *statedir = NULL, *addtitle = NULL;
+	const char *board = "ACTIVE_TASKS.md";
+	char **files, *end, cwd[PATH_MAX];
+	size_t nfiles, i;
+	double watchsecs = -1;
+	int c, docheck = 0, modes, status;
+	json_t *v;
+
+	aas_setprogname(argv[0]);
+	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			aas_print_usage(0, usage);
+			return AAS_EXIT_OK;
+		case 'q':
+			aas_quiet = 1;
+			break;
+		case 'v':
+			aas_verbose = 1;
+			break;
+		case OPT_ADD:
+			if (*optarg == '\0')
+				usage_error("--add needs a title%s", "");
+			addtitle = optarg;
+			break;
+		case OPT_ALL:
+			all = 1;
+			break;
+		case OPT_CHECK:
+			docheck = 1;
+			break;
+		case OPT_CONFIG:
+			cfgfile = optarg;
+			break;
+		case OPT_ID:
+			ids = aas_xreallocarray(ids, nids + 1, sizeof(*ids));
+			ids[nids++] = optarg;
+			break;
+		case OPT_NEXT:
+			next = 1;
+			break;
+		case OPT_READY:
+			ready = 1;
+			break;
+		case OPT_STATE:
+			statedir = optarg;
+			break;
+		case OPT_STATUS:
+			statuses = aas_xreallocarray(statuses, nstatuses + 1,
+			    sizeof(*statuses));
+			statuses[nstatuses++] = optarg;
+			break;
+		case OPT_VERSION:
+			aas_print_version();
+			return AAS_EXIT_OK;
+		case OPT_WATCH:
+			errno = 0;
+			watchsecs = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !(watchsecs > 0 && watchsecs <= 86400))
+				usage_error("--watch: '%s' is not a number of "
+				    "seconds", optarg);
+			break;
+		default:
+			aas_print_usage(1, usage);
+			return AAS_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	modes = docheck + (addtitle != NULL) + next + (watchsecs > 0);
+	if (modes > 1)
+		usage_error("choose one of --check, --add, --next and --watch%s",
+		    "");
+	if ((all != 0) + (ready != 0) + (nstatuses > 0) + next > 1)
+		usage_error("choose one of --all, --ready, --next and "
+		    "--status%s", "");
+	if ((docheck || addtitle != NULL) && (all || ready || nstatuses ||
+	    nids))
+		usage_error("--check and --add take no selection%s", "");
+	if (addtitle != NULL && argc > 1)
+		usage_error("--add writes to one board%s", "");
+
+	if (aas_state_open(&st, statedir, 0, &e) == -1) {
+		aas_msg("%s", e.msg);
+		return AAS_EXIT_USAGE;
+	}
+	if (aas_config_load(&cf, aas_state_root(st), cfgfile, &e) == -1 ||
+	    aas_config_str(cf, "board", &board, &e) == -1 ||
+	    aas_config_str(cf, "id_pattern", &bopts.id_pattern, &e) == -1) {
+		aas_msg("%s", e.msg);
+		aas_config_free(cf);
+		aas_state_close(st);
+		return AAS_EXIT_USAGE;
+	}
+	v = aas_config_get(cf, "statuses");
+	if (v != NULL && !json_is_object(v)) {
+		aas_msg("%s: statuses must be a mapping of status names",
+		    aas_config_where(cf, "statuses"));
+		aas_config_free(cf);
+		aas_state_close(st);
+		return AAS_EXIT_USAGE;
+	}
+	bopts.status_names = v;
+
+	if (argc > 0) {
+		nfiles = (size_t)argc;
+		files = aas_xcalloc(nfiles, sizeof(*files));
+		for (i = 0; i < nfiles; i++)
+			files[i] = aas_xstrdup(argv[i]);
+	} else {
+		nfiles = 1;
+		files = aas_xcalloc(1, sizeof(*files));
+		if (board[0] == '/' || (getcwd(cwd, sizeof(cwd)) != NULL &&
+		    strcmp(cwd, aas_state_root(st)) == 0))
+			files[0] = aas_xstrdup(board);
+		else
+			files[0] = aas_xasprintf("%s/%s", aas_state_root(st),
+			    board);
+	}
+
+	aas_init();
+	aas_signals_install();
+	if (addtitle != NULL)
+		status = add(files[0], addtitle);
+	else if (watchsecs > 0)
+		status = watch(files, nfiles, watchsecs, st);
+	else {
+		boards = aas_xcalloc(nfiles, sizeof(*boards));
+		if (load_all(boards, files, nfiles) == -1)
+			status = AAS_EXIT_USAGE;
+		else if (docheck)
+			status = check(boards, nfiles);
+		else
+			status = scan(boards, nfiles);
+		for (i = 0; i < nfiles; i++)
+			aas_board_free(boards[i]);
+		free(boards);
+	}
+	status = aas_finish_output(stdout, status);
+	for (i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+	free(ids);
+	free(statuses);
+	aas_config_free(cf);
+	aas_state_close(st);
+	aas_fini();
+	return status;
+}
