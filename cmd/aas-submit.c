@@ -1,0 +1,982 @@
+/*
+ * aas-submit: turn task records into model requests and send them, as
+ * batches (default), as direct calls (--sync), or into a file (--jsonl).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "config.h"
+#include "ledger.h"
+#include "provider.h"
+#include "record.h"
+#include "state.h"
+#include "template.h"
+#include "banned.h"
+
+static const char usage_text[] =
+    "aas-submit [-qv] [--config FILE] [--dry-run] [--force] [--jsonl FILE]\n"
+    "           [--max-batches N] [--max-bytes N] [--max-cost USD]\n"
+    "           [--max-requests N] [--model MODEL] [--provider NAME]\n"
+    "           [--state DIR] [--template NAME|FILE]\n"
+    "aas-submit --sync [-qv] [-j N] [--keep-order] [--rpm N] [--tpm N] ...";
+
+enum { MODE_BATCH, MODE_SYNC, MODE_JSONL, MODE_DRY };
+
+/* Options and the things the step needs. */
+static int mode = MODE_BATCH, force, keep_order, jobs = 4;
+static double rpm, tpm;
+static const char *jsonl_file;
+static struct aas_config *cf;
+static struct aas_state *st;
+static struct aas_ledger *ledger;
+static struct aas_provider *prov;
+static struct aas_template *tmpl;
+static struct aas_template_opts topts;
+static const char *model, *provider_kind, *endpoint;
+static struct aas_price price;
+static int have_price;
+static double discount = 0.5, max_cost = -1, run_est;
+static long max_requests, max_bytes, max_batches = -1, est_output = 1000;
+static long live_batches;
+static char *run_base;
+
+/* this run's custom_ids, to refuse a task given twice */
+static json_t *seen;
+
+/* batch mode: the spool of every input line, and the chunks */
+static FILE *spool;
+static char *spool_path;
+static struct aas_run_writer *writer;
+struct chunk {
+	ssize_t	 ri;		/* run index once committed, or -1 */
+	struct aas_err err;	/* why it failed */
+};
+static struct chunk *chunks;
+static size_t nchunks;
+static long ntasks, nbatches;
+static long long est_tokens_total;
+static int stopped, failed;
+
+static void
+usage_exit(void)
+{
+	aas_print_usage(1, usage_text);
+	exit(AAS_EXIT_USAGE);
+}
+
+static int
+num_arg(const char *s, const char *name, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || *out < 0 ||
+	    !isfinite(*out)) {
+		aas_msg("%s: not a number: %s", name, s);
+		return -1;
+	}
+	return 0;
+}
+
+/* The task's sha: source.sha, else a hash of its title and body. */
+static const char *
+task_sha(struct aas_rec *rec, char buf[65])
+{
+	const char *sha = json_string_value(aas_rec_path(rec, "source.sha"));
+	const char *title = aas_rec_str(rec, "title");
+	const char *body = aas_rec_str(rec, "body");
+	char *s;
+
+	if (sha != NULL && *sha != '\0')
+		return sha;
+	s = aas_xasprintf("%s\n%s", title ? title : "", body ? body : "");
+	aas_sha256_hex(s, strlen(s), buf);
+	free(s);
+	return buf;
+}
+
+/* providers other than prov, opened for reconciling old runs */
+static struct aas_provider *cache[2];
+
+static struct aas_provider *
+get_provider(const char *kind, void *arg, struct aas_err *e)
+{
+	struct aas_provider_opts o;
+	const char *base = NULL, *key_file = NULL;
+	int i = strcmp(kind, "anthropic") == 0;
+
+	(void)arg;
+	if (prov != NULL && strcmp(aas_provider_kind(prov), kind) == 0)
+		return prov;
+	if (cache[i] != NULL)
+		return cache[i];
+	memset(&o, 0, sizeof(o));
+	o.kind = kind;
+	if (strcmp(kind, provider_kind) == 0)
+		(void)aas_config_str(cf, "base_url", &base, NULL);
+	(void)aas_config_str(cf, "key_file", &key_file, NULL);
+	o.base_url = base;
+	o.key_file = key_file;
+	o.verbose = aas_verbose;
+	if (aas_provider_open(&cache[i], &o, e) == -1)
+		return NULL;
+	return cache[i];
+}
+
+/* Start a new chunk writer, or refuse when --max-batches is reached. */
+static int
+chunk_begin(struct aas_err *e)
+{
+	if (max_batches >= 0 && live_batches >= max_batches)
+		return aas_err_set(e, "max_batches", "%ld batches in flight, "
+		    "the most --max-batches allows", live_batches);
+	if (aas_ledger_run_begin(ledger, &writer, provider_kind, model,
+	    endpoint, aas_template_name(tmpl), NULL, e) == -1)
+		return -1;
+	chunks = aas_xreallocarray(chunks, nchunks + 1, sizeof(*chunks));
+	memset(&chunks[nchunks], 0, sizeof(chunks[0]));
+	chunks[nchunks].ri = -1;
+	nchunks++;
+	return 0;
+}
+
+/* Commit and create the current chunk's batch. */
+static int
+chunk_end(struct aas_err *fatal)
+{
+	struct chunk *c = &chunks[nchunks - 1];
+	struct aas_run_writer *w = writer;
+	ssize_t ri;
+
+	writer = NULL;
+	if (aas_ledger_run_count(w) == 0) {
+		aas_ledger_run_discard(w);
+		return 0;
+	}
+	ri = aas_ledger_run_commit(ledger, w, fatal);
+	if (ri == -1)
+		return -1;
+	live_batches++;
+	if (aas_ledger_create(ledger, (size_t)ri, prov, &c->err) == -1) {
+		if (strcmp(c->err.code, "submit_unknown") != 0)
+			live_batches--;
+		failed = 1;
+		return 0;
+	}
+	c->ri = ri;
+	nbatches++;
+	if (aas_progress_enabled())
+		aas_msg("batch %s: %ld tasks (run %s)",
+		    ledger->runs[ri].batch_id, ledger->runs[ri].n,
+		    ledger->runs[ri].run);
+	return 0;
+}
+
+static int
+spool_put(char kind, long num, const struct aas_rec *rec, struct aas_err *e)
+{
+	if (fprintf(spool, "%c\t%ld\t", kind, num) < 0 ||
+	    fwrite(rec->line, 1, rec->len, spool) != rec->len ||
+	    putc('\n', spool) == EOF)
+		return aas_err_set(e, "io", "%s: %s", spool_path,
+		    strerror(errno));
+	return 0;
+}
+
+/*
+ * Prepare one record: the checks, the request key and the body.
+ * Returns 0 with *bodyp set (the record needs a call), 1 when the record
+ * is final as it is (failed, skipped: *skipri set), -1 fatal.
+ */
+static int
+prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
+    double *estp)
+{
+	const char *id;
+	char shabuf[65];
+	json_t *body, *req;
+	long tok;
+	double est;
+	ssize_t ri;
+
+	*bodyp = NULL;
+	*skipri = -1;
+	if (rec->bad || aas_rec_get(rec, "error") != NULL)
+		return 1;
+	id = aas_rec_str(rec, "id");
+	if (id == NULL || *id == '\0') {
+		aas_rec_fail(rec, "submit", "no_id", "record has no id");
+		failed = 1;
+		return 1;
+	}
+	aas_ledger_custom_id(id, task_sha(rec, shabuf), cid);
+	if (json_object_get(seen, cid) != NULL) {
+		aas_rec_fail(rec, "submit", "duplicate", "task %s given "
+		    "twice in this input", cid);
+		failed = 1;
+		return 1;
+	}
+	ri = aas_ledger_inflight(ledger, cid);
+	if (ri >= 0 && !force && mode != MODE_JSONL) {
+		struct aas_run *r = &ledger->runs[ri];
+
+		if (!aas_quiet)
+			aas_msg("%s: already in batch %s, skipped (--force "
+			    "submits it again)", id, r->batch_id ? r->batch_id :
+			    r->run);
+		*skipri = ri;
+		return 1;
+	}
+	body = aas_template_body(tmpl, rec->obj, aas_state_root(st), &topts);
+	tok = aas_template_est_tokens(body);
+	est = have_price ? aas_usd_round(aas_price_usd(&price, tok,
+	    est_output, 0, discount)) : 0;
+	if (max_cost >= 0) {
+		if (!have_price) {
+			json_decref(body);
+			aas_rec_fail(rec, "submit", "no_price", "no price for "
+			    "model %s: set prices.%s in the config to use a "
+			    "budget", model, model);
+			failed = 1;
+			return 1;
+		}
+		if (aas_ledger_spent(ledger) + run_est + est > max_cost +
+		    1e-9) {
+			json_decref(body);
+			aas_rec_fail(rec, "submit", "budget", "budget reached: "
+			    "%.4f USD spent or committed, this task's %.4f "
+			    "would pass the limit of %.2f", aas_ledger_spent(
+			    ledger) + run_est, est, max_cost);
+			stopped = 1;
+			return 1;
+		}
+	}
+	json_object_set_new(seen, cid, json_true());
+	run_est += est;
+	req = json_pack("{s:s, s:s, s:s, s:s, s:I}", "custom_id", cid,
+	    "model", model, "endpoint", endpoint, "template",
+	    aas_template_name(tmpl), "est_tokens", (json_int_t)(tok +
+	    est_output));
+	json_object_set_new(req, "est_usd", have_price ? json_real(est) :
+	    json_null());
+	aas_ledger_rec_set(rec, "request", req);
+	json_decref(req);
+	est_tokens_total += tok + est_output;
+	*estp = est;
+	*bodyp = body;
+	return 0;
+}
+
+/* Batch and --jsonl: add a prepared record to the current chunk. */
+static int
+add_to_chunk(struct aas_rec *rec, json_t *body, const char *cid, double est,
+    struct aas_err *fatal)
+{
+	json_t *line;
+	char *text;
+	size_t len;
+	struct aas_err e;
+
+	line = aas_provider_batch_line(prov, cid, endpoint, body);
+	text = json_dumps(line, JSON_COMPACT);
+	json_decref(line);
+	len = strlen(text);
+	if (writer != NULL && mode == MODE_BATCH &&
+	    (aas_ledger_run_count(writer) + 1 > max_requests ||
+	    aas_ledger_run_bytes(writer) + (long)len + 1 > max_bytes)) {
+		if (chunk_end(fatal) == -1) {
+			free(text);
+			return -1;
+		}
+	}
+	if (writer == NULL) {
+		memset(&e, 0, sizeof(e));
+		if (chunk_begin(&e) == -1) {
+			free(text);
+			if (strcmp(e.code, "max_batches") != 0) {
+				*fatal = e;
+				return -1;
+			}
+			run_est -= est;
+			aas_rec_del(rec, "request");
+			aas_rec_fail(rec, "submit", e.code, "%s", e.msg);
+			stopped = 1;
+			return 1;
+		}
+	}
+	if (aas_ledger_run_add(writer, cid, rec->line, rec->len, text, len,
+	    est, fatal) == -1) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	ntasks++;
+	return 0;
+}
+
+static int
+write_rec(struct aas_rec *rec)
+{
+	if (aas_rec_write(stdout, rec) == -1) {
+		aas_warn("write error");
+		return -1;
+	}
+	return 0;
+}
+
+/* Batch mode, second pass: every input line with its batch key. */
+static int
+emit_spool(void)
+{
+	struct aas_reader r;
+	struct aas_rec rec;
+	char *tab, *tab2, kind;
+	long num;
+	json_t *key;
+	int rc;
+
+	if (fflush(spool) == EOF || fseek(spool, 0, SEEK_SET) == -1) {
+		aas_warn("%s", spool_path);
+		return -1;
+	}
+	aas_reader_init(&r, spool, spool_path);
+	/* The reader parses whole lines; the spool's prefix is split off
+	 * by hand, so read raw lines. */
+	for (;;) {
+		ssize_t n = getline(&r.buf, &r.cap, spool);
+
+		if (n <= 0)
+			break;
+		if (r.buf[n - 1] == '\n')
+			r.buf[--n] = '\0';
+		kind = r.buf[0];
+		tab = strchr(r.buf, '\t');
+		tab2 = tab ? strchr(tab + 1, '\t') : NULL;
+		if (tab2 == NULL)
+			continue;
+		num = strtol(tab + 1, NULL, 10);
+		aas_rec_parse(&rec, tab2 + 1, (size_t)(r.buf + n - tab2 - 1),
+		    NULL);
+		if (kind == 'S' || (kind == 'B' && chunks[num].ri >= 0)) {
+			size_t ri = kind == 'S' ? (size_t)num :
+			    (size_t)chunks[num].ri;
+
+			key = aas_ledger_batch_key(&ledger->runs[ri]);
+			aas_rec_set(&rec, "batch", key);
+			json_decref(key);
+		} else if (kind == 'B') {
+			aas_rec_fail_err(&rec, "submit", &chunks[num].err);
+		}
+		rc = write_rec(&rec);
+		aas_rec_free(&rec);
+		if (rc == -1) {
+			aas_reader_free(&r);
+			return -1;
+		}
+	}
+	aas_reader_free(&r);
+	return 0;
+}
+
+/* Batch, --jsonl and --dry-run: read everything, then emit. */
+static int
+run_batch(void)
+{
+	struct aas_reader r;
+	struct aas_rec rec;
+	struct aas_err e;
+	json_t *body;
+	char cid[65];
+	ssize_t skipri;
+	double est;
+	int rc, status = AAS_EXIT_OK;
+	char *dir;
+
+	if (mode == MODE_BATCH) {
+		dir = aas_state_path(st, "tmp");
+		if (aas_mkdirs(dir, 0755, &e) == -1) {
+			aas_msg("%s", e.msg);
+			free(dir);
+			return AAS_EXIT_USAGE;
+		}
+		spool_path = aas_xasprintf("%s/submit-%s.spool", dir,
+		    run_base);
+		free(dir);
+		spool = fopen(spool_path, "w+e");
+		if (spool == NULL) {
+			aas_warn("%s", spool_path);
+			return AAS_EXIT_USAGE;
+		}
+	}
+	if (mode == MODE_JSONL) {
+		memset(&e, 0, sizeof(e));
+		if (aas_ledger_run_begin(ledger, &writer, provider_kind, model,
+		    endpoint, aas_template_name(tmpl), jsonl_file, &e) == -1) {
+			aas_msg("%s", e.msg);
+			return AAS_EXIT_USAGE;
+		}
+	}
+	aas_reader_init(&r, stdin, "stdin");
+	for (;;) {
+		if (aas_state_stop_requested(st)) {
+			stopped = 1;
+			break;
+		}
+		rc = aas_reader_next(&r, &rec);
+		if (rc == 0)
+			break;
+		if (rc == -1) {
+			if (errno == EINTR && aas_stop_flag) {
+				stopped = 1;
+				break;
+			}
+			aas_warn("stdin: read error");
+			status = AAS_EXIT_FATAL;
+			break;
+		}
+		memset(&e, 0, sizeof(e));
+		rc = prepare(&rec, &body, cid, &skipri, &est);
+		if (rec.bad)
+			failed = 1;
+		if (rc == 0 && mode != MODE_DRY) {
+			rc = add_to_chunk(&rec, body, cid, est, &e);
+			if (rc == -1) {
+				json_decref(body);
+				aas_rec_free(&rec);
+				aas_msg("%s", e.msg);
+				status = AAS_EXIT_FATAL;
+				break;
+			}
+		}
+		json_decref(body);
+		if (mode == MODE_BATCH) {
+			if (rc == 0)
+				rc = spool_put('B', (long)nchunks - 1, &rec, &e);
+			else if (skipri >= 0)
+				rc = spool_put('S', (long)skipri, &rec, &e);
+			else
+				rc = spool_put('P', 0, &rec, &e);
+			if (rc == -1) {
+				aas_msg("%s", e.msg);
+				aas_rec_free(&rec);
+				status = AAS_EXIT_FATAL;
+				break;
+			}
+		} else {
+			if (skipri >= 0) {
+				json_t *key = aas_ledger_batch_key(
+				    &ledger->runs[skipri]);
+
+				aas_rec_set(&rec, "batch", key);
+				json_decref(key);
+			}
+			if (write_rec(&rec) == -1) {
+				aas_rec_free(&rec);
+				status = AAS_EXIT_FATAL;
+				break;
+			}
+		}
+		aas_rec_free(&rec);
+	}
+	aas_reader_free(&r);
+	if (status == AAS_EXIT_FATAL) {
+		aas_ledger_run_discard(writer);
+		writer = NULL;
+		return status;
+	}
+	memset(&e, 0, sizeof(e));
+	if (mode == MODE_BATCH && writer != NULL && chunk_end(&e) == -1) {
+		aas_msg("%s", e.msg);
+		return AAS_EXIT_FATAL;
+	}
+	if (mode == MODE_JSONL) {
+		if (aas_ledger_run_commit(ledger, writer, &e) == -1) {
+			writer = NULL;
+			aas_msg("%s", e.msg);
+			return AAS_EXIT_FATAL;
+		}
+		writer = NULL;
+	}
+	if (mode == MODE_BATCH && emit_spool() == -1)
+		return AAS_EXIT_FATAL;
+	if (mode == MODE_DRY)
+		aas_msg("dry run: %ld tasks, %lld tokens, %.4f USD estimated",
+		    (long)json_object_size(seen), est_tokens_total, run_est);
+	else if (mode == MODE_BATCH && aas_progress_enabled())
+		aas_msg("%ld tasks in %ld batches", ntasks, nbatches);
+	return status;
+}
+
+/* --sync: calls through aas_provider_chat_many. */
+struct pending {
+	struct aas_rec rec;
+	char	 cid[65];
+	double	 est;
+	long	 seq;
+	int	 done;
+	struct pending *next;
+};
+static struct aas_reader sreader;
+static int sync_eof, sync_fatal;
+static long next_seq, emit_seq;
+static struct pending *held;	/* finished, waiting for their turn */
+
+static void
+hold_or_write(struct pending *pd)
+{
+	struct pending **pp;
+
+	if (!keep_order) {
+		if (!sync_fatal && write_rec(&pd->rec) == -1)
+			sync_fatal = 1;
+		aas_rec_free(&pd->rec);
+		free(pd);
+		return;
+	}
+	pd->done = 1;
+	for (pp = &held; *pp != NULL && (*pp)->seq < pd->seq; pp = &(*pp)->next)
+		;
+	pd->next = *pp;
+	*pp = pd;
+	while (held != NULL && held->seq == emit_seq) {
+		pd = held;
+		held = pd->next;
+		if (!sync_fatal && write_rec(&pd->rec) == -1)
+			sync_fatal = 1;
+		aas_rec_free(&pd->rec);
+		free(pd);
+		emit_seq++;
+	}
+}
+
+static int
+sync_next(void *arg, json_t **bodyp, void **tagp)
+{
+	struct pending *pd;
+	ssize_t skipri;
+	int rc;
+
+	(void)arg;
+	for (;;) {
+		if (sync_eof || sync_fatal || stopped)
+			return 0;
+		if (aas_state_stop_requested(st)) {
+			stopped = 1;
+			return 0;
+		}
+		pd = aas_xcalloc(1, sizeof(*pd));
+		rc = aas_reader_next(&sreader, &pd->rec);
+		if (rc <= 0) {
+			free(pd);
+			if (rc == -1 && !(errno == EINTR && aas_stop_flag)) {
+				aas_warn("stdin: read error");
+				sync_fatal = 1;
+			} else if (rc == -1)
+				stopped = 1;
+			sync_eof = 1;
+			return 0;
+		}
+		pd->seq = next_seq++;
+		if (pd->rec.bad)
+			failed = 1;
+		rc = prepare(&pd->rec, bodyp, pd->cid, &skipri, &pd->est);
+		if (rc == 0) {
+			*tagp = pd;
+			return 1;
+		}
+		if (skipri >= 0) {
+			json_t *key = aas_ledger_batch_key(
+			    &ledger->runs[skipri]);
+
+			aas_rec_set(&pd->rec, "batch", key);
+			json_decref(key);
+		}
+		hold_or_write(pd);
+	}
+}
+
+static void
+sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
+{
+	struct pending *pd = tag;
+	json_t *resp, *u;
+	long in, out, cached;
+	double usd = 0;
+	struct aas_err le;
+
+	(void)arg;
+	run_est -= pd->est;
+	if (res == NULL) {
+		aas_rec_fail_err(&pd->rec, "submit", e);
+		failed = 1;
+		hold_or_write(pd);
+		return;
+	}
+	u = json_object_get(res, "usage");
+	in = (long)json_integer_value(json_object_get(u, "input"));
+	out = (long)json_integer_value(json_object_get(u, "output"));
+	cached = (long)json_integer_value(json_object_get(u, "cached"));
+	if (have_price)
+		usd = aas_usd_round(aas_price_usd(&price, in, out, cached, 1));
+	resp = json_pack("{s:O?, s:O?, s:O?, s:{s:I, s:I, s:I}, s:o, s:O?}",
+	    "status", json_object_get(res, "status_code"),
+	    "text", json_object_get(res, "text"),
+	    "finish_reason", json_object_get(res, "finish_reason"),
+	    "usage", "input", (json_int_t)in, "output", (json_int_t)out,
+	    "cached", (json_int_t)cached,
+	    "usd", have_price ? json_real(usd) : json_null(),
+	    "request_id", json_object_get(res, "request_id"));
+	aas_ledger_rec_set(&pd->rec, "response", resp);
+	json_decref(resp);
+	memset(&le, 0, sizeof(le));
+	if (aas_ledger_sync_cost(ledger, run_base, pd->cid, usd, &le) == -1)
+		aas_msg("%s", le.msg);
+	hold_or_write(pd);
+}
+
+static int
+run_sync(void)
+{
+	struct aas_err e;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	aas_reader_init(&sreader, stdin, "stdin");
+	rc = aas_provider_chat_many(prov, jobs, rpm, tpm, sync_next, sync_done,
+	    NULL, &e);
+	aas_reader_free(&sreader);
+	while (held != NULL) {
+		struct pending *pd = held;
+
+		held = pd->next;
+		if (!sync_fatal && write_rec(&pd->rec) == -1)
+			sync_fatal = 1;
+		aas_rec_free(&pd->rec);
+		free(pd);
+	}
+	if (aas_ledger_sync(ledger, &e) == -1)
+		aas_msg("%s", e.msg);
+	if (rc == -1) {
+		aas_msg("%s", e.msg);
+		return AAS_EXIT_FATAL;
+	}
+	return sync_fatal ? AAS_EXIT_FATAL : AAS_EXIT_OK;
+}
+
+static int
+cfg_num(const char *path, double *out, struct aas_err *e)
+{
+	return aas_config_num(cf, path, out, e) == -1 ? -1 : 0;
+}
+
+static int
+cfg_long(const char *path, long *out, struct aas_err *e)
+{
+	long long v;
+	int rc = aas_config_int(cf, path, &v, e);
+
+	if (rc == 0)
+		*out = (long)v;
+	return rc == -1 ? -1 : 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config",	  required_argument, NULL, 'C' },
+		{ "dry-run",	  no_argument,	     NULL, 'n' },
+		{ "force",	  no_argument,	     NULL, 'f' },
+		{ "help",	  no_argument,	     NULL, 'h' },
+		{ "jobs",	  required_argument, NULL, 'j' },
+		{ "jsonl",	  required_argument, NULL, 'J' },
+		{ "keep-order",	  no_argument,	     NULL, 'k' },
+		{ "max-batches",  required_argument, NULL, 'B' },
+		{ "max-bytes",	  required_argument, NULL, 'Y' },
+		{ "max-cost",	  required_argument, NULL, 'M' },
+		{ "max-requests", required_argument, NULL, 'R' },
+		{ "model",	  required_argument, NULL, 'm' },
+		{ "provider",	  required_argument, NULL, 'p' },
+		{ "quiet",	  no_argument,	     NULL, 'q' },
+		{ "rpm",	  required_argument, NULL, 'r' },
+		{ "state",	  required_argument, NULL, 'S' },
+		{ "sync",	  no_argument,	     NULL, 's' },
+		{ "template",	  required_argument, NULL, 't' },
+		{ "tpm",	  required_argument, NULL, 'T' },
+		{ "verbose",	  no_argument,	     NULL, 'v' },
+		{ "version",	  no_argument,	     NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *config_file = NULL, *state_dir = NULL, *tname = NULL;
+	struct aas_provider_opts po;
+	struct aas_err e;
+	double d, mb = -1, mr = -1, budget;
+	char *root, cwd[4096];
+	int c, status, sync = 0;
+	long long lim_req, lim_bytes;
+
+	aas_setprogname(argv[0]);
+	memset(&e, 0, sizeof(e));
+	while ((c = getopt_long(argc, argv, "hj:qv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'B':
+			if (num_arg(optarg, "--max-batches", &d) == -1)
+				usage_exit();
+			max_batches = (long)d;
+			break;
+		case 'C':
+			config_file = optarg;
+			break;
+		case 'J':
+			jsonl_file = optarg;
+			break;
+		case 'M':
+			if (num_arg(optarg, "--max-cost", &max_cost) == -1)
+				usage_exit();
+			break;
+		case 'R':
+			if (num_arg(optarg, "--max-requests", &mr) == -1 ||
+			    mr < 1)
+				usage_exit();
+			break;
+		case 'S':
+			state_dir = optarg;
+			break;
+		case 'T':
+			if (num_arg(optarg, "--tpm", &tpm) == -1)
+				usage_exit();
+			break;
+		case 'V':
+			aas_print_version();
+			return AAS_EXIT_OK;
+		case 'Y':
+			if (num_arg(optarg, "--max-bytes", &mb) == -1 ||
+			    mb < 1)
+				usage_exit();
+			break;
+		case 'f':
+			force = 1;
+			break;
+		case 'h':
+			aas_print_usage(0, usage_text);
+			return AAS_EXIT_OK;
+		case 'j':
+			if (num_arg(optarg, "-j", &d) == -1 || d < 1 ||
+			    d > 1024)
+				usage_exit();
+			jobs = (int)d;
+			break;
+		case 'k':
+			keep_order = 1;
+			break;
+		case 'm':
+			model = optarg;
+			break;
+		case 'n':
+			mode = MODE_DRY;
+			break;
+		case 'p':
+			provider_kind = optarg;
+			break;
+		case 'q':
+			aas_quiet = 1;
+			break;
+		case 'r':
+			if (num_arg(optarg, "--rpm", &rpm) == -1)
+				usage_exit();
+			break;
+		case 's':
+			sync = 1;
+			break;
+		case 't':
+			tname = optarg;
+			break;
+		case 'v':
+			aas_verbose = 1;
+			break;
+		default:
+			usage_exit();
+		}
+	}
+	if (optind < argc) {
+		aas_msg("unexpected operand: %s", argv[optind]);
+		usage_exit();
+	}
+	if ((sync != 0) + (jsonl_file != NULL) + (mode == MODE_DRY) > 1) {
+		aas_msg("--sync, --jsonl and --dry-run exclude each other");
+		usage_exit();
+	}
+	if (sync)
+		mode = MODE_SYNC;
+	else if (jsonl_file != NULL)
+		mode = MODE_JSONL;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		cwd[0] = '.';
+		cwd[1] = '\0';
+	}
+	root = aas_find_repo_root(cwd);
+	if (aas_config_load(&cf, root ? root : cwd, config_file, &e) == -1) {
+		aas_msg("%s", e.msg);
+		free(root);
+		return AAS_EXIT_USAGE;
+	}
+	free(root);
+	if (model != NULL)
+		aas_config_set(cf, "model", json_string(model), "--model");
+	if (provider_kind != NULL)
+		aas_config_set(cf, "provider", json_string(provider_kind),
+		    "--provider");
+	if (tname != NULL)
+		aas_config_set(cf, "template", json_string(tname),
+		    "--template");
+	model = "gpt-4.1-mini";
+	provider_kind = "openai";
+	tname = "implement";
+	budget = -1;
+	lim_req = lim_bytes = 0;
+	if (aas_config_str(cf, "model", &model, &e) == -1 ||
+	    aas_config_str(cf, "provider", &provider_kind, &e) == -1 ||
+	    aas_config_str(cf, "template", &tname, &e) == -1 ||
+	    cfg_num("budget", &budget, &e) == -1 ||
+	    cfg_num("batch.discount", &discount, &e) == -1 ||
+	    cfg_long("batch.max_requests", &max_requests, &e) == -1 ||
+	    cfg_long("batch.max_bytes", &max_bytes, &e) == -1 ||
+	    cfg_long("max_tokens", &topts.max_tokens, &e) == -1 ||
+	    cfg_long("estimate_output_tokens", &est_output, &e) == -1) {
+		aas_msg("%s", e.msg);
+		return AAS_EXIT_USAGE;
+	}
+	{
+		long fm = 0;
+
+		if (cfg_long("template_file_max", &fm, &e) == -1) {
+			aas_msg("%s", e.msg);
+			return AAS_EXIT_USAGE;
+		}
+		topts.file_max = fm > 0 ? (size_t)fm : 0;
+	}
+	if (max_cost < 0 && budget >= 0)
+		max_cost = budget;
+	if (strcmp(provider_kind, "openai") == 0) {
+		lim_req = 50000;
+		lim_bytes = 200000000;
+		endpoint = "/v1/chat/completions";
+	} else if (strcmp(provider_kind, "anthropic") == 0) {
+		lim_req = 100000;
+		lim_bytes = 256000000;
+		endpoint = "/v1/messages";
+	} else {
+		aas_msg("%s: unknown provider %s (openai or anthropic)",
+		    aas_config_where(cf, "provider"), provider_kind);
+		return AAS_EXIT_USAGE;
+	}
+	if (max_requests <= 0 || max_requests > lim_req)
+		max_requests = (long)lim_req;
+	if (max_bytes <= 0 || max_bytes > lim_bytes)
+		max_bytes = (long)lim_bytes;
+	if (mr > 0 && mr < max_requests)
+		max_requests = (long)mr;
+	if (mb > 0 && mb < max_bytes)
+		max_bytes = (long)mb;
+	if (mode == MODE_SYNC)
+		discount = 1;
+	topts.model = model;
+	switch (aas_price_lookup(cf, model, &price, &e)) {
+	case -1:
+		aas_msg("%s", e.msg);
+		return AAS_EXIT_USAGE;
+	case 0:
+		have_price = 1;
+		break;
+	default:
+		if (max_cost < 0 && !aas_quiet)
+			aas_msg("no price for model %s: costs are not "
+			    "tracked (set prices.%s in the config)", model,
+			    model);
+	}
+	if (aas_template_load(&tmpl, tname, &e) == -1) {
+		aas_msg("%s", e.msg);
+		return AAS_EXIT_USAGE;
+	}
+
+	aas_init();
+	memset(&po, 0, sizeof(po));
+	po.kind = provider_kind;
+	(void)aas_config_str(cf, "base_url", &po.base_url, NULL);
+	(void)aas_config_str(cf, "key_file", &po.key_file, NULL);
+	po.verbose = aas_verbose;
+	/* No network without a key is fine: the batch line needs none. */
+	if (mode == MODE_DRY || mode == MODE_JSONL)
+		po.key = "no-key-needed";
+	if (aas_state_open(&st, state_dir, mode != MODE_DRY, &e) == -1 ||
+	    aas_provider_open(&prov, &po, &e) == -1) {
+		aas_msg("%s", e.msg);
+		status = AAS_EXIT_USAGE;
+		goto out;
+	}
+	aas_signals_install();
+	{
+		char *lock = aas_state_path(st, "submit.lock");
+		int fd = -1;
+
+		if (mode != MODE_DRY)
+			fd = aas_lock(lock, 1, &e);
+		free(lock);
+		if (mode != MODE_DRY && fd == -1) {
+			aas_msg("%s", e.msg);
+			status = AAS_EXIT_USAGE;
+			goto out;
+		}
+		if (aas_ledger_open(&ledger, st, &e) == -1) {
+			aas_msg("%s", e.msg);
+			status = AAS_EXIT_USAGE;
+			goto out;
+		}
+		if (mode != MODE_DRY && aas_ledger_reconcile(ledger,
+		    get_provider, NULL, &e) == -1) {
+			aas_msg("%s", e.msg);
+			status = AAS_EXIT_USAGE;
+			goto out;
+		}
+		for (size_t i = 0; i < ledger->nruns; i++)
+			if (ledger->runs[i].state == AAS_RUN_INTENT ||
+			    ledger->runs[i].state == AAS_RUN_LIVE)
+				live_batches++;
+	}
+	run_base = aas_ledger_new_run_id();
+	seen = json_object();
+	status = mode == MODE_SYNC ? run_sync() : run_batch();
+	if (status == AAS_EXIT_OK && failed)
+		status = AAS_EXIT_RECORD;
+	if ((status == AAS_EXIT_OK || status == AAS_EXIT_RECORD) && stopped)
+		status = AAS_EXIT_STOPPED;
+	status = aas_finish_output(stdout, status);
+out:
+	if (spool != NULL) {
+		fclose(spool);
+		unlink(spool_path);
+	}
+	free(spool_path);
+	free(chunks);
+	free(run_base);
+	json_decref(seen);
+	aas_ledger_close(ledger);
+	aas_provider_close(prov);
+	aas_provider_close(cache[0]);
+	aas_provider_close(cache[1]);
+	aas_template_free(tmpl);
+	aas_state_close(st);
+	aas_config_free(cf);
+	aas_fini();
+	return status;
+}

@@ -1,0 +1,445 @@
+/* template.c: prompt templates and the structured-output schemas. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "template.h"
+#include "banned.h"
+
+struct aas_template {
+	char	*name;
+	char	*system;	/* may be NULL */
+	char	*user;
+	const char *schema;	/* "plan", "subtasks" or NULL */
+};
+
+static const char implement_system[] =
+    "You are a careful software engineer working in an existing git "
+    "repository. You are given one task from the project's task board and "
+    "the current contents of the files it names. Answer with a plan that "
+    "implements the task completely: a short summary, the edits to make, "
+    "and the test files that check the change.\n"
+    "Each edit names a path relative to the repository root and an op:\n"
+    "- write: content is the whole new file;\n"
+    "- replace: search is an exact, unique excerpt of the current file and "
+    "replace its new text;\n"
+    "- patch: diff is a unified diff of that one file;\n"
+    "- delete: the file is removed.\n"
+    "Set the fields an op does not use to null. Never touch .git or paths "
+    "outside the repository.";
+
+static const char implement_user[] =
+    "Task {{id}}: {{title}}\n"
+    "Depends on: {{deps}}\n"
+    "\n"
+    "{{body}}\n"
+    "\n"
+    "Files:\n"
+    "{{files}}";
+
+static const char decompose_system[] =
+    "You are a technical lead splitting a goal into sub-tasks that one "
+    "engineer can each finish in a day. Give each sub-task a short title "
+    "and a description precise enough to implement without asking "
+    "questions. In depends_on, a number is the position (from 1) of an "
+    "earlier sub-task in your list and a string is the id of an existing "
+    "task on the board.";
+
+static const char decompose_user[] =
+    "Goal {{id}}: {{title}}\n"
+    "Depends on: {{deps}}\n"
+    "\n"
+    "{{body}}\n"
+    "\n"
+    "Files:\n"
+    "{{files}}";
+
+static json_t *
+nullable(const char *type)
+{
+	return json_pack("{s:[s,s]}", "type", type, "null");
+}
+
+json_t *
+aas_template_schema(const char *name)
+{
+	json_t *edit, *sub;
+
+	if (strcmp(name, "plan") == 0) {
+		edit = json_pack("{s:s, s:{s:{s:s}, s:{s:s, s:[s,s,s,s]}, "
+		    "s:o, s:o, s:o, s:o}, s:[s,s,s,s,s,s], s:b}",
+		    "type", "object",
+		    "properties",
+		    "path", "type", "string",
+		    "op", "type", "string", "enum", "write", "replace",
+		    "patch", "delete",
+		    "content", nullable("string"),
+		    "search", nullable("string"),
+		    "replace", nullable("string"),
+		    "diff", nullable("string"),
+		    "required", "path", "op", "content", "search", "replace",
+		    "diff",
+		    "additionalProperties", 0);
+		return json_pack("{s:s, s:{s:{s:s}, s:{s:s, s:o}, "
+		    "s:{s:s, s:{s:s}}}, s:[s,s,s], s:b}",
+		    "type", "object",
+		    "properties",
+		    "summary", "type", "string",
+		    "edits", "type", "array", "items", edit,
+		    "tests", "type", "array", "items", "type", "string",
+		    "required", "summary", "edits", "tests",
+		    "additionalProperties", 0);
+	}
+	if (strcmp(name, "subtasks") == 0) {
+		sub = json_pack("{s:s, s:{s:{s:s}, s:{s:s}, "
+		    "s:{s:s, s:{s:[s,s]}}}, s:[s,s,s], s:b}",
+		    "type", "object",
+		    "properties",
+		    "title", "type", "string",
+		    "description", "type", "string",
+		    "depends_on", "type", "array", "items", "type",
+		    "integer", "string",
+		    "required", "title", "description", "depends_on",
+		    "additionalProperties", 0);
+		return json_pack("{s:s, s:{s:{s:s, s:o}}, s:[s], s:b}",
+		    "type", "object",
+		    "properties", "subtasks", "type", "array", "items", sub,
+		    "required", "subtasks",
+		    "additionalProperties", 0);
+	}
+	return NULL;
+}
+
+int
+aas_template_load(struct aas_template **tp, const char *spec,
+    struct aas_err *e)
+{
+	struct aas_template *t;
+	char *data, *sep;
+	size_t len;
+
+	t = aas_xcalloc(1, sizeof(*t));
+	t->name = aas_xstrdup(spec);
+	if (strcmp(spec, "implement") == 0) {
+		t->system = aas_xstrdup(implement_system);
+		t->user = aas_xstrdup(implement_user);
+		t->schema = "plan";
+	} else if (strcmp(spec, "decompose") == 0) {
+		t->system = aas_xstrdup(decompose_system);
+		t->user = aas_xstrdup(decompose_user);
+		t->schema = "subtasks";
+	} else {
+		if (aas_read_file(spec, &data, &len, e) == -1) {
+			if (e != NULL)
+				snprintf(e->code, sizeof(e->code), "template");
+			aas_template_free(t);
+			return -1;
+		}
+		if (strncmp(data, "---\n", 4) == 0) {
+			t->system = NULL;
+			t->user = aas_xstrdup(data + 4);
+		} else if ((sep = strstr(data, "\n---\n")) != NULL) {
+			t->system = aas_xstrndup(data, (size_t)(sep - data));
+			t->user = aas_xstrdup(sep + 5);
+		} else
+			t->user = aas_xstrdup(data);
+		free(data);
+	}
+	*tp = t;
+	return 0;
+}
+
+void
+aas_template_free(struct aas_template *t)
+{
+	if (t == NULL)
+		return;
+	free(t->name);
+	free(t->system);
+	free(t->user);
+	free(t);
+}
+
+const char *
+aas_template_name(const struct aas_template *t)
+{
+	return t->name;
+}
+
+/* A path the template may read: relative, no "..", no ".git" part. */
+static int
+path_ok(const char *p)
+{
+	const char *s = p, *end;
+	size_t n;
+
+	if (*p == '\0' || *p == '/')
+		return 0;
+	while (*s != '\0') {
+		end = strchr(s, '/');
+		n = end ? (size_t)(end - s) : strlen(s);
+		if ((n == 2 && strncmp(s, "..", 2) == 0) ||
+		    (n == 4 && strncasecmp(s, ".git", 4) == 0))
+			return 0;
+		if (end == NULL)
+			break;
+		s = end + 1;
+	}
+	return 1;
+}
+
+/*
+ * Open root/path refusing symbolic links at every step: each component
+ * is opened relative to its parent with O_NOFOLLOW.
+ */
+static int
+open_beneath(const char *root, const char *path)
+{
+	char *copy, *s, *slash;
+	int dfd, fd;
+
+	dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1)
+		return -1;
+	copy = aas_xstrdup(path);
+	s = copy;
+	for (;;) {
+		slash = strchr(s, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (*s == '\0' || strcmp(s, ".") == 0) {
+			if (slash == NULL) {
+				fd = -1;
+				errno = EISDIR;
+				break;
+			}
+			s = slash + 1;
+			continue;
+		}
+		fd = openat(dfd, s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+		    (slash ? O_DIRECTORY : 0));
+		if (fd == -1 || slash == NULL)
+			break;
+		close(dfd);
+		dfd = fd;
+		s = slash + 1;
+	}
+	close(dfd);
+	free(copy);
+	return fd;
+}
+
+static void
+add_file(struct aas_buf *b, const char *root, const char *path,
+    size_t file_max)
+{
+	struct stat sb;
+	char *data;
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	aas_buf_printf(b, "--- %s ---\n", path);
+	if (!path_ok(path)) {
+		aas_buf_adds(b, "(refused)\n");
+		return;
+	}
+	fd = open_beneath(root, path);
+	if (fd == -1) {
+		aas_buf_adds(b, errno == ELOOP || errno == ENOTDIR ?
+		    "(refused)\n" : "(missing)\n");
+		return;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		aas_buf_adds(b, "(not a file)\n");
+		return;
+	}
+	data = aas_xmalloc(file_max + 1);
+	while (got < file_max) {
+		n = read(fd, data + got, file_max - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	aas_buf_add(b, data, got);
+	free(data);
+	if (got > 0 && b->s[b->len - 1] != '\n')
+		aas_buf_addc(b, '\n');
+	if ((off_t)got < sb.st_size)
+		aas_buf_printf(b, "(cut at %zu of %lld bytes)\n", got,
+		    (long long)sb.st_size);
+}
+
+/* The task's Files field, under any capitalisation. */
+static const char *
+files_field(json_t *rec)
+{
+	json_t *fields = json_object_get(rec, "fields"), *v;
+	const char *k;
+
+	json_object_foreach(fields, k, v) {
+		if (strcasecmp(k, "files") == 0 && json_is_string(v))
+			return json_string_value(v);
+	}
+	return NULL;
+}
+
+static void
+add_files(struct aas_buf *b, json_t *rec, const char *root, size_t file_max)
+{
+	const char *list = files_field(rec), *s;
+	char *path;
+	size_t n;
+	int any = 0;
+
+	if (list == NULL) {
+		aas_buf_adds(b, "(none)\n");
+		return;
+	}
+	for (s = list; *s != '\0'; s += n) {
+		s += strspn(s, ", \t`");
+		n = strcspn(s, ", \t`");
+		if (n == 0)
+			continue;
+		path = aas_xstrndup(s, n);
+		add_file(b, root, path, file_max);
+		free(path);
+		any = 1;
+	}
+	if (!any)
+		aas_buf_adds(b, "(none)\n");
+}
+
+static void
+add_deps(struct aas_buf *b, json_t *rec)
+{
+	json_t *deps = json_object_get(rec, "deps"), *v;
+	size_t i;
+
+	if (json_is_string(deps)) {
+		aas_buf_adds(b, json_string_value(deps));
+		return;
+	}
+	if (json_array_size(deps) == 0) {
+		aas_buf_adds(b, "none");
+		return;
+	}
+	json_array_foreach(deps, i, v) {
+		if (i > 0)
+			aas_buf_adds(b, ", ");
+		if (json_is_string(v))
+			aas_buf_adds(b, json_string_value(v));
+	}
+}
+
+char *
+aas_template_render(const char *text, json_t *rec, const char *root,
+    size_t file_max)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	const char *p = text, *open, *close;
+	json_t *v;
+	char name[16];
+	size_t n;
+
+	if (file_max == 0)
+		file_max = 64 * 1024;
+	while ((open = strstr(p, "{{")) != NULL) {
+		aas_buf_add(&b, p, (size_t)(open - p));
+		close = strstr(open + 2, "}}");
+		n = close ? (size_t)(close - open - 2) : 0;
+		if (close == NULL || n >= sizeof(name)) {
+			aas_buf_add(&b, "{{", 2);
+			p = open + 2;
+			continue;
+		}
+		memcpy(name, open + 2, n);
+		name[n] = '\0';
+		if (strcmp(name, "id") == 0 || strcmp(name, "title") == 0 ||
+		    strcmp(name, "body") == 0) {
+			v = json_object_get(rec, name);
+			if (json_is_string(v))
+				aas_buf_adds(&b, json_string_value(v));
+		} else if (strcmp(name, "deps") == 0)
+			add_deps(&b, rec);
+		else if (strcmp(name, "files") == 0)
+			add_files(&b, rec, root, file_max);
+		else {
+			aas_buf_add(&b, open, n + 4);
+		}
+		p = close + 2;
+	}
+	aas_buf_adds(&b, p);
+	if (b.s == NULL)
+		aas_buf_adds(&b, "");
+	return aas_buf_detach(&b, NULL);
+}
+
+json_t *
+aas_template_body(const struct aas_template *t, json_t *rec,
+    const char *root, const struct aas_template_opts *o)
+{
+	json_t *body, *msgs;
+	char *s;
+
+	body = json_object();
+	json_object_set_new(body, "model", json_string(o->model));
+	msgs = json_array();
+	if (t->system != NULL) {
+		s = aas_template_render(t->system, rec, root, o->file_max);
+		json_array_append_new(msgs, json_pack("{s:s, s:s}", "role",
+		    "system", "content", s));
+		free(s);
+	}
+	s = aas_template_render(t->user, rec, root, o->file_max);
+	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "user",
+	    "content", s));
+	free(s);
+	json_object_set_new(body, "messages", msgs);
+	if (o->max_tokens > 0)
+		json_object_set_new(body, "max_completion_tokens",
+		    json_integer(o->max_tokens));
+	if (t->schema != NULL)
+		json_object_set_new(body, "response_format",
+		    json_pack("{s:s, s:{s:s, s:b, s:o}}", "type", "json_schema",
+		    "json_schema", "name", t->schema, "strict", 1, "schema",
+		    aas_template_schema(t->schema)));
+	return body;
+}
+
+long
+aas_template_est_tokens(json_t *body)
+{
+	json_t *msgs, *m, *rf;
+	size_t i, bytes = 0;
+	long tok = 0;
+	char *s;
+
+	msgs = json_object_get(body, "messages");
+	json_array_foreach(msgs, i, m) {
+		bytes += strlen(json_string_value(json_object_get(m,
+		    "content")) ? json_string_value(json_object_get(m,
+		    "content")) : "");
+		tok += 4;
+	}
+	rf = json_object_get(body, "response_format");
+	if (rf != NULL) {
+		s = json_dumps(rf, JSON_COMPACT);
+		bytes += strlen(s);
+		free(s);
+	}
+	return tok + (long)((bytes + 3) / 4);
+}

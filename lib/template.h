@@ -1,0 +1,70 @@
+/*
+ * template.h: the prompt templates aas-submit turns task records into.
+ *
+ * A template is a system text and a user text with fields in double
+ * braces, and optionally a JSON schema the answer must follow (sent as a
+ * strict structured-output response_format).  Two are built in:
+ *
+ *   implement  asks for a plan {summary, edits[], tests[]}  (schema "plan")
+ *   decompose  asks for sub-tasks {subtasks[]}             (schema "subtasks")
+ *
+ * Any other name is a file: its text is the user text; a line holding
+ * only "---" separates a system text (before) from the user text (after).
+ * A file template has no schema: the answer is free text.
+ *
+ * Fields:  {{id}} {{title}} {{body}} the task's keys;  {{deps}} its
+ * dependencies, comma-separated;  {{files}} the contents of the files
+ * its Files field names (comma- or space-separated paths relative to
+ * the repository root), each capped at file_max bytes, as
+ *   --- path ---\n<contents>\n
+ * A path that is absolute, climbs out with "..", names .git or goes
+ * through a symbolic link is not read ("(refused)"); a missing file reads
+ * "(missing)".  An unknown {{name}} is left as it is.
+ */
+#ifndef AAS_TEMPLATE_H
+#define AAS_TEMPLATE_H
+
+#include <jansson.h>
+
+#include "aas.h"
+
+struct aas_template;
+
+/* Load "implement", "decompose" or a template file.  -1 with e set
+ * (code "template") when the file cannot be read. */
+int	aas_template_load(struct aas_template **tp, const char *spec,
+	    struct aas_err *e);
+void	aas_template_free(struct aas_template *t);
+/* "implement", "decompose" or the file's path, as given. */
+const char *aas_template_name(const struct aas_template *t);
+
+/* The strict JSON schema called "plan" or "subtasks"; NULL for another
+ * name.  New reference. */
+json_t	*aas_template_schema(const char *name);
+
+/*
+ * Render text with the record's fields (rec is the parsed task record,
+ * borrowed; root the repository root for {{files}}).  Returns a new
+ * string the caller frees.
+ */
+char	*aas_template_render(const char *text, json_t *rec, const char *root,
+	    size_t file_max);
+
+struct aas_template_opts {
+	const char *model;
+	long	 max_tokens;	/* max_completion_tokens; 0: not sent */
+	size_t	 file_max;	/* per-file cap for {{files}}; 0: 64 KiB */
+};
+
+/*
+ * The chat request body for rec: {model, messages[system?, user],
+ * max_completion_tokens?, response_format?}.  New reference.
+ */
+json_t	*aas_template_body(const struct aas_template *t, json_t *rec,
+	    const char *root, const struct aas_template_opts *o);
+
+/* Estimated prompt tokens of a chat body: message text bytes / 4,
+ * rounded up, plus 4 per message and the schema's bytes / 4. */
+long	aas_template_est_tokens(json_t *body);
+
+#endif
