@@ -14,8 +14,12 @@
  *    "errors": [{"code", "message", "line"}],   (batch-level, failed)
  *    "metadata": {...}, "created_at": unix-seconds, "raw": {...}}
  * Anthropic's processing_status maps: in_progress -> in_progress,
- * canceling -> cancelling, ended -> completed (or cancelled/expired when
- * every request was), and its results URL stands for output_file_id.
+ * canceling -> cancelling, ended -> cancelled (when a cancel was asked),
+ * expired (when any request expired: the others still have results) or
+ * completed; counts are total = every request, completed = succeeded,
+ * failed = errored + canceled + expired; its results URL stands for
+ * output_file_id (set once the batch ended), error_file_id is null, and
+ * metadata is {} (Anthropic batches carry none).
  *
  * A result (one line of a results file, or a synchronous answer):
  *   {"custom_id": "...", "ok": true|false, "status_code": 200,
@@ -24,9 +28,20 @@
  *    "request_id": "...", "model": "...",
  *    "error": {"code": "...", "message": "..."}|absent}
  * ok is false for a 4xx/5xx status_code even when the line's "error" is
- * null (the OpenAI trap), and for response:null lines (batch_expired,
- * batch_cancelled, ...).  finish_reason "max_tokens" is normalised to
- * "length".
+ * null (the OpenAI trap; error.code is then "http_<status>" and the
+ * message the body's), and for response:null lines (batch_expired,
+ * batch_cancelled, ...; Anthropic's expired/canceled results use the same
+ * two codes, errored ones "http_<status of the error type>").  A refusal
+ * with no text is ok:false, code "refusal".  finish_reason is OpenAI's
+ * vocabulary: Anthropic end_turn/stop_sequence -> "stop", max_tokens ->
+ * "length", tool_use -> "tool_calls"; a /v1/responses body gives "stop"
+ * or "length" (incomplete: max_output_tokens).  usage.input counts every
+ * input token, cached ones included (Anthropic: input + cache reads +
+ * cache writes); usage.cached is the cached part.
+ *
+ * The same parser reads vLLM's run-batch output (one file holding
+ * successes and failures; a failure has a status_code, body null and
+ * "error" as a string or an ErrorResponse object, flat or nested).
  *
  * Keys come from aas_provider_opts.key, else OPENAI_API_KEY /
  * ANTHROPIC_API_KEY, else key_file (which must be mode 0600).  A key is
@@ -76,15 +91,27 @@ json_t	*aas_provider_batch_line(const struct aas_provider *p,
  * POST of {"requests": [...]}.  The create POST is never retried blindly:
  * on an ambiguous failure (reset, timeout, 5xx) the provider lists recent
  * batches and returns the one whose metadata matches, so a batch is
- * never created twice.  metadata (borrowed) must carry a unique
- * "aas_run" value.  *batchp: the normalised batch.
+ * never created twice; only when none exists is the create sent again.
+ * The upload is made exactly-once the same way (the file is named
+ * "aas-<aas_run>.jsonl" and looked up by name and size).  metadata
+ * (borrowed) must carry a unique "aas_run" value (OpenAI: a string of up
+ * to 512 characters; at most 16 keys).  *batchp: the normalised batch.
+ *
+ * Anthropic has no metadata: the ids of the newest batches are listed
+ * before the POST, and after an ambiguous failure a batch that was not
+ * listed then and holds exactly the file's number of requests is taken
+ * as ours.  Two such batches (another client submitting the same number
+ * of requests at that moment) are an error "ambiguous_create", never a
+ * second POST.  endpoint, metadata and on_file are not used there.
  */
 int	aas_provider_submit(struct aas_provider *p, const char *path,
 	    const char *endpoint, json_t *metadata,
 	    void (*on_file)(const char *file_id, void *arg), void *arg,
 	    json_t **batchp, struct aas_err *e);
 /* Find a batch by its metadata "aas_run" (reconciling after a crash).
- * 0 and *batchp (NULL when none) or -1. */
+ * 0 and *batchp (NULL when none) or -1.  Anthropic batches carry no
+ * metadata: there this is -1 with code "unsupported", and the caller's
+ * batches journal (written before submit returns) is the record. */
 int	aas_provider_find_run(struct aas_provider *p, const char *run,
 	    json_t **batchp, struct aas_err *e);
 int	aas_provider_get(struct aas_provider *p, const char *batch_id,

@@ -1,0 +1,547 @@
+/*
+ * openai.c: OpenAI Files and Batches (and OpenAI-compatible servers), the
+ * results-file lines (vLLM's run-batch output too) and chat bodies.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "http.h"
+#include "provider.h"
+#include "provider-int.h"
+#include "banned.h"
+
+static const char *terminal[] = { "completed", "failed", "expired",
+	"cancelled", NULL };
+
+static json_t *
+str_or_null(json_t *v)
+{
+	return json_is_string(v) ? json_incref(v) : json_null();
+}
+
+json_t *
+aas_openai_batch_norm(json_t *raw)
+{
+	json_t *b, *rc, *errs, *ed, *it, *md;
+	const char *st;
+	size_t i;
+	int term = 0;
+
+	if (!json_is_string(json_object_get(raw, "id")))
+		return NULL;
+	st = aas_p_str(raw, "status");
+	if (st == NULL)
+		st = "unknown";
+	for (i = 0; terminal[i] != NULL; i++)
+		if (strcmp(terminal[i], st) == 0)
+			term = 1;
+	rc = json_object_get(raw, "request_counts");
+	errs = json_array();
+	ed = json_object_get(json_object_get(raw, "errors"), "data");
+	json_array_foreach(ed, i, it) {
+		json_array_append_new(errs, json_pack("{s:o, s:o, s:o}",
+		    "code", str_or_null(json_object_get(it, "code")),
+		    "message", str_or_null(json_object_get(it, "message")),
+		    "line", json_is_integer(json_object_get(it, "line")) ?
+		    json_incref(json_object_get(it, "line")) : json_null()));
+	}
+	md = json_object_get(raw, "metadata");
+	b = json_pack("{s:s, s:O, s:s, s:b, s:{s:I, s:I, s:I}, s:o, s:o, "
+	    "s:o, s:o, s:I, s:O}",
+	    "provider", "openai", "id", json_object_get(raw, "id"),
+	    "status", st, "terminal", term,
+	    "counts", "total", aas_p_int(rc, "total"),
+	    "completed", aas_p_int(rc, "completed"),
+	    "failed", aas_p_int(rc, "failed"),
+	    "output_file_id", str_or_null(json_object_get(raw,
+	    "output_file_id")),
+	    "error_file_id", str_or_null(json_object_get(raw,
+	    "error_file_id")),
+	    "errors", errs,
+	    "metadata", json_is_object(md) ? json_deep_copy(md) :
+	    json_object(),
+	    "created_at", aas_p_int(raw, "created_at"),
+	    "raw", raw);
+	return b;
+}
+
+static void
+usage_from(json_t *r, json_t *u, int responses)
+{
+	json_int_t in, out, cached;
+
+	if (!json_is_object(u))
+		return;
+	if (responses || json_object_get(u, "input_tokens") != NULL) {
+		in = aas_p_int(u, "input_tokens");
+		out = aas_p_int(u, "output_tokens");
+		cached = aas_p_int(json_object_get(u, "input_tokens_details"),
+		    "cached_tokens");
+	} else {
+		in = aas_p_int(u, "prompt_tokens");
+		out = aas_p_int(u, "completion_tokens");
+		cached = aas_p_int(json_object_get(u,
+		    "prompt_tokens_details"), "cached_tokens");
+	}
+	json_object_set_new(r, "usage", json_pack("{s:I, s:I, s:I}", "input",
+	    in, "output", out, "cached", cached));
+}
+
+/* Text of a /v1/responses object: its output_text parts, in order. */
+static void
+responses_text(json_t *body, struct aas_buf *b, const char **refusal)
+{
+	json_t *out, *it, *parts, *pt;
+	size_t i, k;
+	const char *ty;
+
+	out = json_object_get(body, "output");
+	json_array_foreach(out, i, it) {
+		if (!json_is_object(it) ||
+		    (ty = aas_p_str(it, "type")) == NULL ||
+		    strcmp(ty, "message") != 0)
+			continue;
+		parts = json_object_get(it, "content");
+		json_array_foreach(parts, k, pt) {
+			ty = aas_p_str(pt, "type");
+			if (ty != NULL && strcmp(ty, "output_text") == 0 &&
+			    aas_p_str(pt, "text") != NULL)
+				aas_buf_adds(b, aas_p_str(pt, "text"));
+			else if (ty != NULL && strcmp(ty, "refusal") == 0 &&
+			    aas_p_str(pt, "refusal") != NULL)
+				*refusal = aas_p_str(pt, "refusal");
+		}
+	}
+}
+
+static void
+error_body(json_t *body, long status, const char **code, char *cb,
+    size_t cblen, const char **msg)
+{
+	json_t *er = json_object_get(body, "error");
+
+	/* nested {error:{message,type,code}} or flat {message,type,code} */
+	if (!json_is_object(er) && json_is_object(body) &&
+	    aas_p_str(body, "message") != NULL)
+		er = body;
+	*msg = aas_p_str(er, "message");
+	if (json_is_string(er))
+		*msg = json_string_value(er);
+	snprintf(cb, cblen, "http_%ld", status);
+	*code = cb;
+}
+
+/*
+ * A normalised result from an endpoint's response body (chat completion,
+ * response object) with its HTTP status.
+ */
+json_t *
+aas_openai_body_result(json_t *body, long status, const char *rid)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	json_t *r, *ch, *m, *c, *pt;
+	const char *fr = NULL, *refusal = NULL, *code, *msg, *obj, *st;
+	char cb[32];
+	size_t i;
+	int responses;
+
+	if (status < 200 || status >= 300 || !json_is_object(body)) {
+		if (status >= 200 && status < 300)
+			return aas_p_result_err(NULL, status, "bad_response",
+			    "the response has no body", rid);
+		error_body(body, status, &code, cb, sizeof(cb), &msg);
+		return aas_p_result_err(NULL, status, code, msg, rid);
+	}
+	obj = aas_p_str(body, "object");
+	responses = (obj != NULL && strcmp(obj, "response") == 0) ||
+	    (obj == NULL && json_is_array(json_object_get(body, "output")));
+	r = json_object();
+	json_object_set_new(r, "ok", json_true());
+	json_object_set_new(r, "status_code", json_integer(status));
+	if (responses) {
+		responses_text(body, &b, &refusal);
+		st = aas_p_str(body, "status");
+		if (st == NULL || strcmp(st, "completed") == 0)
+			fr = "stop";
+		else if (strcmp(st, "incomplete") == 0) {
+			fr = aas_p_str(json_object_get(body,
+			    "incomplete_details"), "reason");
+			if (fr == NULL || strcmp(fr, "max_output_tokens") == 0)
+				fr = "length";
+		} else {
+			m = json_object_get(body, "error");
+			json_object_set_new(r, "ok", json_false());
+			json_object_set_new(r, "error", json_pack("{s:s, s:s}",
+			    "code", aas_p_str(m, "code") ? aas_p_str(m,
+			    "code") : "response_failed", "message",
+			    aas_p_str(m, "message") ? aas_p_str(m, "message") :
+			    st));
+		}
+	} else {
+		ch = json_array_get(json_object_get(body, "choices"), 0);
+		m = json_object_get(ch, "message");
+		c = json_object_get(m, "content");
+		if (json_is_string(c))
+			aas_buf_adds(&b, json_string_value(c));
+		else if (json_is_array(c)) {
+			json_array_foreach(c, i, pt)
+				if (aas_p_str(pt, "text") != NULL)
+					aas_buf_adds(&b, aas_p_str(pt, "text"));
+		}
+		refusal = aas_p_str(m, "refusal");
+		fr = aas_p_str(ch, "finish_reason");
+		if (!json_is_object(ch) || !json_is_object(m)) {
+			json_object_set_new(r, "ok", json_false());
+			json_object_set_new(r, "error", json_pack("{s:s, s:s}",
+			    "code", "bad_response", "message",
+			    "the response has no choices[0].message"));
+		}
+	}
+	if (refusal != NULL && b.len == 0) {
+		json_object_set_new(r, "ok", json_false());
+		json_object_set_new(r, "error", json_pack("{s:s, s:s}", "code",
+		    "refusal", "message", refusal));
+		fr = "refusal";
+	}
+	json_object_set_new(r, "text", json_string(b.s ? b.s : "") ?
+	    json_string(b.s ? b.s : "") : json_string(""));
+	if (fr != NULL)
+		json_object_set_new(r, "finish_reason", json_string(fr));
+	else
+		json_object_set_new(r, "finish_reason", json_null());
+	usage_from(r, json_object_get(body, "usage"), responses);
+	if (rid != NULL && *rid)
+		json_object_set_new(r, "request_id", json_string(rid));
+	if (aas_p_str(body, "model") != NULL)
+		json_object_set(r, "model", json_object_get(body, "model"));
+	aas_buf_free(&b);
+	return r;
+}
+
+/*
+ * One line of an OpenAI output/error file or of vLLM's single output
+ * file: {"id", "custom_id", "response": {status_code, request_id, body} |
+ * null, "error": null | {code, message} | "text"}.
+ */
+int
+aas_openai_parse_line(json_t *o, json_t **resp, struct aas_err *e)
+{
+	json_t *rs, *er, *body, *r, *inner;
+	const char *cid, *rid, *code = NULL, *msg = NULL;
+	char cb[32], mb[64];
+	long st;
+
+	cid = aas_p_str(o, "custom_id");
+	if (cid == NULL)
+		return aas_err_set(e, "bad_result", "result line without "
+		    "custom_id");
+	rs = json_object_get(o, "response");
+	er = json_object_get(o, "error");
+	if (rs != NULL && !json_is_null(rs) && !json_is_object(rs))
+		return aas_err_set(e, "bad_result", "%s: response is not an "
+		    "object", cid);
+	rid = aas_p_str(rs, "request_id");
+	st = json_is_integer(json_object_get(rs, "status_code")) ?
+	    (long)json_integer_value(json_object_get(rs, "status_code")) : 0;
+	body = json_object_get(rs, "body");
+	if (json_is_object(rs) && st >= 200 && st < 300 &&
+	    json_is_object(body) && (er == NULL || json_is_null(er))) {
+		r = aas_openai_body_result(body, st, rid);
+	} else if (json_is_object(rs) && !(st >= 200 && st < 300) &&
+	    json_is_object(body) && json_object_get(body, "error") != NULL) {
+		/* an HTTP-level failure: error is null, the body says why */
+		r = aas_openai_body_result(body, st, rid);
+	} else if (er != NULL && !json_is_null(er)) {
+		/* response:null, or vLLM's status with a null body */
+		if (json_is_string(er)) {
+			msg = json_string_value(er);
+			code = NULL;
+		} else if (json_is_object(er)) {
+			inner = json_object_get(er, "error");
+			if (json_is_object(inner))
+				er = inner;
+			msg = aas_p_str(er, "message");
+			code = aas_p_str(er, "code");
+			if (code == NULL && json_is_integer(json_object_get(er,
+			    "code"))) {
+				snprintf(cb, sizeof(cb), "http_%lld",
+				    (long long)json_integer_value(
+				    json_object_get(er, "code")));
+				code = cb;
+			}
+		} else
+			return aas_err_set(e, "bad_result", "%s: error is "
+			    "neither an object nor a string", cid);
+		if (code == NULL && st > 0) {
+			snprintf(cb, sizeof(cb), "http_%ld", st);
+			code = cb;
+		}
+		r = aas_p_result_err(NULL, st, code ? code : "request_failed",
+		    msg, rid);
+	} else if (json_is_object(rs) && (st < 200 || st >= 300)) {
+		snprintf(cb, sizeof(cb), "http_%ld", st);
+		snprintf(mb, sizeof(mb), "the request failed with status %ld",
+		    st);
+		r = aas_p_result_err(NULL, st, cb, mb, rid);
+	} else if (json_is_object(rs))
+		return aas_err_set(e, "bad_result", "%s: response without a "
+		    "body", cid);
+	else
+		return aas_err_set(e, "bad_result", "%s: neither response nor "
+		    "error", cid);
+	json_object_set_new(r, "custom_id", json_string(cid));
+	*resp = r;
+	return 0;
+}
+
+/* Exactly-once upload and create. */
+
+struct find {
+	const char	*key;
+	const char	*want;
+	json_int_t	 bytes;
+	json_t		*hit;
+};
+
+static int
+find_run_cb(json_t *b, void *arg)
+{
+	struct find *f = arg;
+	const char *v;
+
+	v = aas_p_str(json_object_get(b, "metadata"), "aas_run");
+	if (v != NULL && strcmp(v, f->want) == 0) {
+		f->hit = json_incref(b);
+		return 1;
+	}
+	return 0;
+}
+
+int
+aas_openai_find_run(struct aas_provider *p, const char *run,
+    json_t **batchp, struct aas_err *e)
+{
+	struct find f = { 0 };
+
+	*batchp = NULL;
+	f.want = run;
+	if (aas_provider_list(p, find_run_cb, &f, e) != 0)
+		return -1;
+	*batchp = f.hit;
+	return 0;
+}
+
+/* The uploaded file named name of size bytes, if the server has it. */
+static int
+find_file(struct aas_provider *p, const char *name, json_int_t bytes,
+    char **idp, struct aas_err *e)
+{
+	json_t *page, *it;
+	size_t i;
+
+	*idp = NULL;
+	if (aas_p_call(p, "GET", "/files?purpose=batch&order=desc&limit=100",
+	    NULL, 0, &page, NULL, e) != 0)
+		return -1;
+	json_array_foreach(json_object_get(page, "data"), i, it) {
+		if (aas_p_str(it, "filename") != NULL &&
+		    strcmp(aas_p_str(it, "filename"), name) == 0 &&
+		    aas_p_int(it, "bytes") == bytes &&
+		    aas_p_str(it, "id") != NULL) {
+			*idp = aas_xstrdup(aas_p_str(it, "id"));
+			break;
+		}
+	}
+	json_decref(page);
+	return 0;
+}
+
+static char *
+upload(struct aas_provider *p, const char *path, const char *name,
+    struct aas_err *e)
+{
+	static const char *fields[] = { "purpose", "batch", NULL };
+	struct aas_http_req rq = { 0 };
+	struct aas_http_resp rs;
+	struct stat st;
+	char *url, *id = NULL;
+	int i, rc;
+
+	if (stat(path, &st) != 0) {
+		aas_err_set(e, "io", "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	url = aas_p_url(p, "/files");
+	rq.method = "POST";
+	rq.url = url;
+	rq.headers = (const char *const *)p->auth;
+	rq.form_file = path;
+	rq.form_file_name = name;
+	rq.form_file_type = "application/jsonl";
+	rq.form_fields = fields;
+	rq.json = 1;
+	rq.unsafe = 1;
+	for (i = 0; i < p->max_tries && id == NULL; i++) {
+		rc = aas_http_do(p->http, &rq, &rs, e);
+		if (rc == 0 && aas_p_str(rs.json, "id") != NULL)
+			id = aas_xstrdup(aas_p_str(rs.json, "id"));
+		else if (rc == 0)
+			aas_err_set(e, "bad_response", "upload: no file id "
+			    "in the answer");
+		else if (rs.ambiguous) {
+			/* did the file arrive?  look before sending again */
+			aas_http_resp_free(&rs);
+			if (find_file(p, name, (json_int_t)st.st_size, &id,
+			    e) != 0)
+				break;
+			if (id == NULL && i + 1 < p->max_tries)
+				aas_p_sleep_ms(200L << i);
+			continue;
+		}
+		aas_http_resp_free(&rs);
+		break;
+	}
+	free(url);
+	return id;
+}
+
+/* metadata's aas_run made safe for a file name */
+static char *
+file_name(json_t *metadata)
+{
+	const char *run = aas_p_str(metadata, "aas_run");
+	char *s, *c;
+
+	s = aas_xasprintf("aas-%s.jsonl", run ? run : "batch");
+	for (c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
+		    *c == '.'))
+			*c = '_';
+	return s;
+}
+
+int
+aas_openai_submit(struct aas_provider *p, const char *path,
+    const char *endpoint, json_t *metadata,
+    void (*on_file)(const char *, void *), void *arg, json_t **batchp,
+    struct aas_err *e)
+{
+	struct aas_http_resp rs;
+	json_t *body, *raw, *found;
+	const char *run;
+	char *name, *fid;
+	int i, rc;
+
+	*batchp = NULL;
+	run = aas_p_str(metadata, "aas_run");
+	if (run == NULL || *run == '\0')
+		return aas_err_set(e, "bad_request", "submit: metadata needs "
+		    "an aas_run value");
+	name = file_name(metadata);
+	fid = upload(p, path, name, e);
+	free(name);
+	if (fid == NULL)
+		return -1;
+	if (on_file != NULL)
+		on_file(fid, arg);
+	body = json_pack("{s:s, s:s, s:s, s:O}", "input_file_id", fid,
+	    "endpoint", endpoint, "completion_window", "24h", "metadata",
+	    metadata);
+	free(fid);
+	for (i = 0; i < p->max_tries; i++) {
+		rc = aas_p_call(p, "POST", "/batches", body, 1, &raw, &rs, e);
+		if (rc == 0) {
+			aas_http_resp_free(&rs);
+			*batchp = aas_openai_batch_norm(raw);
+			json_decref(raw);
+			json_decref(body);
+			if (*batchp == NULL)
+				return aas_err_set(e, "bad_response", "create "
+				    "batch: the answer is not a batch");
+			return 0;
+		}
+		if (!rs.ambiguous) {
+			aas_http_resp_free(&rs);
+			break;
+		}
+		aas_http_resp_free(&rs);
+		/* the create may have happened: look for the run first */
+		if (aas_openai_find_run(p, run, &found, e) != 0)
+			break;
+		if (found != NULL) {
+			*batchp = found;
+			json_decref(body);
+			return 0;
+		}
+		if (p->verbose)
+			aas_msg("create batch: no batch of run %s after an "
+			    "ambiguous failure; sending again", run);
+		aas_p_sleep_ms(200L << i);
+	}
+	json_decref(body);
+	return -1;
+}
+
+static const char *
+file_of(json_t *batch, const char *which)
+{
+	const char *k = strcmp(which, "output") == 0 ? "output_file_id" :
+	    "error_file_id";
+	const char *v = aas_p_str(batch, k);
+
+	if (v == NULL)
+		v = aas_p_str(json_object_get(batch, "raw"), k);
+	return v;
+}
+
+int
+aas_openai_download(struct aas_provider *p, json_t *batch, const char *which,
+    const char *path, int *gotp, struct aas_err *e)
+{
+	struct aas_http_req rq = { 0 };
+	struct aas_http_resp rs;
+	const char *hdrs[4];
+	const char *fid;
+	json_t *meta;
+	char *url, *mp;
+	int rc;
+
+	*gotp = 0;
+	if ((fid = file_of(batch, which)) == NULL)
+		return 0;
+	if (*fid == '\0' || strpbrk(fid, "/?#%") != NULL)
+		return aas_err_set(e, "bad_response", "bad file id '%s'", fid);
+	/* the size first, so that a cut body cannot pass for the whole */
+	mp = aas_xasprintf("/files/%s", fid);
+	rc = aas_p_call(p, "GET", mp, NULL, 0, &meta, NULL, e);
+	free(mp);
+	if (rc != 0)
+		return -1;
+	rq.out_size = json_is_integer(json_object_get(meta, "bytes")) ?
+	    (int64_t)json_integer_value(json_object_get(meta, "bytes")) : -1;
+	json_decref(meta);
+	mp = aas_xasprintf("/files/%s/content", fid);
+	url = aas_p_url(p, mp);
+	free(mp);
+	hdrs[0] = p->auth[0];
+	hdrs[1] = "Accept: application/binary";
+	hdrs[2] = NULL;
+	rq.url = url;
+	rq.headers = hdrs;
+	rq.out_path = path;
+	rc = aas_http_do(p->http, &rq, &rs, e);
+	aas_http_resp_free(&rs);
+	free(url);
+	if (rc != 0)
+		return -1;
+	*gotp = 1;
+	return 0;
+}
