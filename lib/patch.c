@@ -1339,3 +1339,27 @@ aas_patch_diff(const char *text, size_t len, const char *diff, size_t dlen,
 	aas_diff_free(&d);
 	return rc;
 }
+
+char *
+aas_patch_like_eol(const char *old, size_t olen, const char *text, size_t len,
+    size_t *outlen)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	struct doc d;
+	size_t i;
+	int crlf;
+
+	doc_load(&d, old, olen);
+	crlf = d.eol == 2;
+	doc_free(&d);
+	aas_buf_grow(&b, len + 1);
+	if (!crlf || memchr(text, '\r', len) != NULL)
+		aas_buf_add(&b, text, len);
+	else
+		for (i = 0; i < len; i++) {
+			if (text[i] == '\n')
+				aas_buf_addc(&b, '\r');
+			aas_buf_addc(&b, text[i]);
+		}
+	return aas_buf_detach(&b, outlen);
+}

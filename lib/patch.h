@@ -115,6 +115,14 @@ int	aas_patch_apply_diff(const char *text, size_t len,
 	    const struct aas_diff *d, struct aas_patch_res *res,
 	    struct aas_err *e);
 
+/*
+ * New text for a file being rewritten whole: when most lines of old end
+ * in CRLF and text has no CR, text with CRLF endings; else a copy.  The
+ * result is NUL-terminated, its length in *outlen; the caller frees.
+ */
+char	*aas_patch_like_eol(const char *old, size_t olen, const char *text,
+	    size_t len, size_t *outlen);
+
 /* True when the line (len bytes) is an elision marker: "...", "# ...",
  * "// ...", a C comment holding only "...", or "…"; blanks around. */
 int	aas_patch_is_elision(const char *s, size_t len);
