@@ -52,6 +52,8 @@ static size_t pending;			/* records waiting in the order list */
 static struct job *head, *tail;		/* --keep-order list */
 static size_t npassed, nfailed, nskipped, nbad;
 static int failed_once, fatal, pipe_gone;
+static pthread_t *ended;		/* finished workers, to be joined */
+static size_t nended;
 /* Set by the main thread when a signal came or stdout went away: the
  * running checks are killed. */
 static volatile sig_atomic_t cancel_all;
@@ -266,10 +268,22 @@ worker(void *arg)
 	do_check(j);
 	pthread_mutex_lock(&mu);
 	running--;
+	ended = aas_xreallocarray(ended, nended + 1, sizeof(*ended));
+	ended[nended++] = pthread_self();
 	emit(j);
 	pthread_cond_broadcast(&cv);
 	pthread_mutex_unlock(&mu);
 	return NULL;
+}
+
+/* With mu held: join the workers that have finished.  (Joined, not
+ * detached, so that every thread is gone, its thread-local state freed,
+ * before main returns.) */
+static void
+reap(void)
+{
+	while (nended > 0)
+		pthread_join(ended[--nended], NULL);
 }
 
 /* With mu held: wait a tick for a worker, noticing signals. */
@@ -285,6 +299,7 @@ tick(void)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_cond_timedwait(&cv, &mu, &ts);
+	reap();
 	if (aas_stop_flag)
 		cancel_all = 1;
 }
@@ -292,7 +307,6 @@ tick(void)
 static int
 start_worker(struct job *j)
 {
-	pthread_attr_t at;
 	pthread_t th;
 	sigset_t all, old;
 	int rc;
@@ -300,10 +314,7 @@ start_worker(struct job *j)
 	/* signals go to the main thread, whose read they interrupt */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&th, &at, worker, j);
-	pthread_attr_destroy(&at);
+	rc = pthread_create(&th, NULL, worker, j);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
@@ -402,7 +413,9 @@ run(FILE *in)
 	pthread_mutex_lock(&mu);
 	while (running > 0)
 		tick();
+	reap();
 	pthread_mutex_unlock(&mu);
+	free(ended);
 	aas_reader_free(&r);
 	if (aas_stop_flag)
 		stopped = 1;
