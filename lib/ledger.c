@@ -359,6 +359,8 @@ journal_cb(json_t *o, void *arg)
 		r->state = AAS_RUN_LIVE;
 	} else if (strcmp(ev, "abandon") == 0)
 		r->state = AAS_RUN_ABANDONED;
+	else if (strcmp(ev, "downloaded") == 0)
+		r->downloaded = 1;
 	else if (strcmp(ev, "done") == 0) {
 		r->usd = json_number_value(json_object_get(o, "usd"));
 		r->state = AAS_RUN_DONE;
@@ -651,6 +653,21 @@ cost_entry(struct aas_ledger *l, const char *kind, const char *run,
 	    "kind", kind, "run", run, "usd", usd);
 	rc = aas_journal_append(l->st, "ledger", o, e);
 	json_decref(o);
+	return rc;
+}
+
+int
+aas_ledger_run_downloaded(struct aas_ledger *l, size_t ri, struct aas_err *e)
+{
+	json_t *o;
+	int rc;
+
+	o = json_pack("{s:s, s:s}", "ev", "downloaded", "run",
+	    l->runs[ri].run);
+	rc = aas_journal_append(l->st, "batches", o, e);
+	json_decref(o);
+	if (rc == 0)
+		l->runs[ri].downloaded = 1;
 	return rc;
 }
 
@@ -1058,6 +1075,20 @@ int
 aas_tasks_open(struct aas_tasks **tp, struct aas_ledger *l, size_t ri,
     struct aas_err *e)
 {
+	char *path;
+	int rc;
+
+	path = aas_xasprintf("%s/runs/%s.tasks", aas_state_dir(l->st),
+	    l->runs[ri].run);
+	rc = aas_tasks_open_path(tp, path, e);
+	free(path);
+	return rc;
+}
+
+int
+aas_tasks_open_path(struct aas_tasks **tp, const char *path,
+    struct aas_err *e)
+{
 	struct aas_tasks *t;
 	char *buf = NULL, *tab;
 	size_t cap = 0, ncap = 0;
@@ -1066,8 +1097,7 @@ aas_tasks_open(struct aas_tasks **tp, struct aas_ledger *l, size_t ri,
 	FILE *f;
 
 	t = aas_xcalloc(1, sizeof(*t));
-	t->path = aas_xasprintf("%s/runs/%s.tasks", aas_state_dir(l->st),
-	    l->runs[ri].run);
+	t->path = aas_xstrdup(path);
 	t->fd = open(t->path, O_RDONLY | O_CLOEXEC);
 	if (t->fd == -1 || (f = fdopen(dup(t->fd), "r")) == NULL) {
 		aas_err_set(e, "io", "%s: %s", t->path, strerror(errno));

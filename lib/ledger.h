@@ -9,6 +9,7 @@
  *     {"ev":"batch","run","id","input_file_id","submitted_at"}
  *     {"ev":"abandon","run","reason"}         no batch was created
  *     {"ev":"local","run","file","n","t"}     aas-submit --jsonl
+ *     {"ev":"downloaded","run"}               results are in results/
  *     {"ev":"done","run","usd"}               every task came out
  *   runs/RUN.tasks     one line per task: custom_id TAB the task record
  *                      (with its request key) exactly as submitted
@@ -108,6 +109,7 @@ struct aas_run {
 	double	 usd;		/* actual, -1 until known */
 	long long t;		/* unix seconds of the intent */
 	int	 state;
+	int	 downloaded;	/* results are whole in results/ */
 };
 
 struct aas_ledger {
@@ -190,6 +192,8 @@ int	aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
 	    const char *run, int ok, struct aas_err *e);
 int	aas_ledger_sync_cost(struct aas_ledger *l, const char *run,
 	    const char *custom_id, double usd, struct aas_err *e);
+int	aas_ledger_run_downloaded(struct aas_ledger *l, size_t ri,
+	    struct aas_err *e);
 int	aas_ledger_run_done(struct aas_ledger *l, size_t ri, double usd,
 	    struct aas_err *e);
 /* fsync fetched.jsonl and ledger.jsonl (call before exiting). */
@@ -201,6 +205,9 @@ int	aas_ledger_sync(struct aas_ledger *l, struct aas_err *e);
  */
 struct aas_tasks;
 int	aas_tasks_open(struct aas_tasks **tp, struct aas_ledger *l, size_t ri,
+	    struct aas_err *e);
+/* The same over any file of "custom_id TAB record" lines. */
+int	aas_tasks_open_path(struct aas_tasks **tp, const char *path,
 	    struct aas_err *e);
 void	aas_tasks_close(struct aas_tasks *t);
 size_t	aas_tasks_count(const struct aas_tasks *t);

@@ -1,0 +1,987 @@
+/*
+ * aas-fetch: collect the results of the batches aas-submit created and
+ * write each task once, with its response or an error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "config.h"
+#include "ledger.h"
+#include "provider.h"
+#include "record.h"
+#include "state.h"
+#include "banned.h"
+
+static const char usage_text[] =
+    "aas-fetch [-qv] [--again] [--cancel] [--config FILE] [--state DIR]\n"
+    "          [--wait [--interval S]] [BATCH ...]\n"
+    "aas-fetch [-qv] [--again] [--wait [--interval S]] --stdin | -\n"
+    "aas-fetch [-qv] [--again] --from-file FILE [--stdin | -]\n"
+    "aas-fetch --list [BATCH ...]";
+
+static int again, cancel, list, wait_all, use_stdin;
+static double interval = 60;
+static const char *from_file;
+static struct aas_config *cf;
+static struct aas_state *st;
+static struct aas_ledger *ledger;
+static struct aas_provider *provs[2];
+static int failed, stopped;
+static long nemitted, nfailed_tasks;
+
+static void
+usage_exit(void)
+{
+	aas_print_usage(1, usage_text);
+	exit(AAS_EXIT_USAGE);
+}
+
+static struct aas_provider *
+get_provider(const char *kind, void *arg, struct aas_err *e)
+{
+	struct aas_provider_opts o;
+	int i = kind != NULL && strcmp(kind, "anthropic") == 0;
+	const char *base = NULL, *pk = "openai";
+
+	if (provs[i] != NULL)
+		return provs[i];
+	memset(&o, 0, sizeof(o));
+	o.kind = i ? "anthropic" : "openai";
+	(void)aas_config_str(cf, "provider", &pk, NULL);
+	if (strcmp(pk, o.kind) == 0)
+		(void)aas_config_str(cf, "base_url", &base, NULL);
+	o.base_url = base;
+	(void)aas_config_str(cf, "key_file", &o.key_file, NULL);
+	o.verbose = aas_verbose;
+	if (arg != NULL)
+		o.key = arg;
+	if (aas_provider_open(&provs[i], &o, e) == -1)
+		return NULL;
+	return provs[i];
+}
+
+static int
+emit(struct aas_rec *rec)
+{
+	if (aas_rec_write(stdout, rec) == -1) {
+		aas_warn("write error");
+		return -1;
+	}
+	nemitted++;
+	return 0;
+}
+
+/* The response key from a normalised result. */
+static json_t *
+response_key(json_t *res, const struct aas_price *price, double discount,
+    double *usdp)
+{
+	json_t *u = json_object_get(res, "usage");
+	long in, out, cached;
+	double usd = 0;
+
+	in = (long)json_integer_value(json_object_get(u, "input"));
+	out = (long)json_integer_value(json_object_get(u, "output"));
+	cached = (long)json_integer_value(json_object_get(u, "cached"));
+	if (price != NULL)
+		usd = aas_usd_round(aas_price_usd(price, in, out, cached,
+		    discount));
+	*usdp = usd;
+	return json_pack("{s:O?, s:O?, s:O?, s:{s:I, s:I, s:I}, s:o, s:O?}",
+	    "status", json_object_get(res, "status_code"),
+	    "text", json_object_get(res, "text"),
+	    "finish_reason", json_object_get(res, "finish_reason"),
+	    "usage", "input", (json_int_t)in, "output", (json_int_t)out,
+	    "cached", (json_int_t)cached,
+	    "usd", price ? json_real(usd) : json_null(),
+	    "request_id", json_object_get(res, "request_id"));
+}
+
+/*
+ * Write task slot i of t with the result res (or the error code/msg)
+ * and journal it.  batch (may be NULL) is the batch key to set.
+ */
+static int
+emit_task(struct aas_tasks *t, size_t i, const char *run, json_t *batch,
+    json_t *resp, const char *code, const char *msg)
+{
+	struct aas_rec rec;
+	struct aas_err e;
+	const char *text, *cid;
+	char *cidcopy;
+	size_t len;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	text = aas_tasks_record(t, i, &len, &cid, &e);
+	if (text == NULL) {
+		aas_msg("%s", e.msg);
+		return -1;
+	}
+	cidcopy = aas_xstrdup(cid);
+	aas_rec_parse(&rec, text, len, NULL);
+	if (batch != NULL)
+		aas_rec_set(&rec, "batch", batch);
+	if (resp != NULL)
+		aas_ledger_rec_set(&rec, "response", resp);
+	else {
+		aas_rec_fail(&rec, "fetch", code, "%s", msg);
+		failed = 1;
+		nfailed_tasks++;
+	}
+	rc = emit(&rec);
+	aas_rec_free(&rec);
+	if (rc == 0 && run != NULL && aas_ledger_mark_fetched(ledger, cidcopy,
+	    run, resp != NULL, &e) == -1) {
+		aas_msg("%s", e.msg);
+		rc = -1;
+	}
+	free(cidcopy);
+	return rc;
+}
+
+/* Whether slot i was written by an earlier aas-fetch of this run. */
+static int
+already(struct aas_tasks *t, size_t i)
+{
+	const char *cid;
+	size_t len;
+
+	if (again)
+		return 0;
+	if (aas_tasks_record(t, i, &len, &cid, NULL) == NULL)
+		return 0;
+	return aas_ledger_fetched(ledger, cid) != 0;
+}
+
+/*
+ * Stream one results file against the run's tasks.  Returns -1 on a
+ * fatal error.  *usdp gathers the actual cost of every line.
+ */
+static int
+results_file(struct aas_provider *p, const char *path, struct aas_tasks *t,
+    const char *run, json_t *batch, const struct aas_price *price,
+    double discount, double *usdp)
+{
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n, slot;
+	json_t *res, *resp, *err;
+	struct aas_err e;
+	const char *cid, *code, *msg;
+	double usd;
+	char codebuf[32];
+	int rc = 0;
+
+	f = fopen(path, "re");
+	if (f == NULL) {
+		aas_warn("%s", path);
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		memset(&e, 0, sizeof(e));
+		if (aas_provider_parse_result(p, line, (size_t)n, &res, &e) ==
+		    -1) {
+			aas_msg("%s: %s", path, e.msg);
+			continue;
+		}
+		cid = json_string_value(json_object_get(res, "custom_id"));
+		slot = cid ? aas_tasks_find(t, cid) : -1;
+		if (slot < 0) {
+			if (!aas_quiet)
+				aas_msg("%s: unknown custom_id %s", path,
+				    cid ? cid : "(none)");
+			json_decref(res);
+			continue;
+		}
+		if (aas_tasks_marked(t, (size_t)slot)) {
+			json_decref(res);
+			continue;
+		}
+		aas_tasks_mark(t, (size_t)slot);
+		resp = NULL;
+		usd = 0;
+		if (json_is_true(json_object_get(res, "ok")))
+			resp = response_key(res, price, discount, &usd);
+		else if (json_object_get(res, "usage") != NULL)
+			json_decref(response_key(res, price, discount, &usd));
+		*usdp += usd;
+		if (already(t, (size_t)slot)) {
+			json_decref(resp);
+			json_decref(res);
+			continue;
+		}
+		err = json_object_get(res, "error");
+		code = json_string_value(json_object_get(err, "code"));
+		msg = json_string_value(json_object_get(err, "message"));
+		if (code == NULL) {
+			snprintf(codebuf, sizeof(codebuf), "http_%lld",
+			    (long long)json_integer_value(json_object_get(res,
+			    "status_code")));
+			code = codebuf;
+		}
+		if (strcmp(code, "batch_expired") == 0)
+			code = "expired";
+		else if (strcmp(code, "batch_cancelled") == 0)
+			code = "cancelled";
+		rc = emit_task(t, (size_t)slot, run, batch, resp, code,
+		    msg ? msg : "request failed");
+		json_decref(resp);
+		json_decref(res);
+		if (rc == -1)
+			break;
+		if (aas_state_stop_requested(st)) {
+			stopped = 1;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* Why the tasks with no result line failed, from the batch's status. */
+static void
+missing_reason(json_t *b, const char **code, char *msg, size_t size)
+{
+	const char *status = json_string_value(json_object_get(b, "status"));
+	json_t *errs = json_object_get(b, "errors");
+	const char *m;
+
+	if (status == NULL)
+		status = "";
+	if (strcmp(status, "expired") == 0) {
+		*code = "expired";
+		snprintf(msg, size, "batch expired before this task ran");
+	} else if (strcmp(status, "cancelled") == 0) {
+		*code = "cancelled";
+		snprintf(msg, size, "batch cancelled before this task ran");
+	} else if (strcmp(status, "failed") == 0) {
+		*code = "batch_failed";
+		m = json_string_value(json_object_get(json_array_get(errs, 0),
+		    "message"));
+		snprintf(msg, size, "batch failed%s%s", m ? ": " : "",
+		    m ? m : "");
+	} else {
+		*code = "missing_result";
+		snprintf(msg, size, "no result for this task in batch %s",
+		    json_string_value(json_object_get(b, "id")));
+	}
+}
+
+/* A finished batch: download once, then write every task. */
+static int
+process_run(size_t ri, json_t *b)
+{
+	struct aas_run *r = &ledger->runs[ri];
+	struct aas_provider *p;
+	struct aas_tasks *t;
+	struct aas_price price;
+	struct aas_err e;
+	json_t *batch;
+	char *dir, *out, *errf, msg[512];
+	const char *code;
+	int got_out = 0, got_err = 0, have_price, rc = 0;
+	size_t i;
+	double usd = 0;
+
+	memset(&e, 0, sizeof(e));
+	p = get_provider(r->provider, NULL, &e);
+	if (p == NULL) {
+		aas_msg("%s", e.msg);
+		return -1;
+	}
+	dir = aas_state_path(st, "results");
+	out = aas_xasprintf("%s/%s.output.jsonl", dir, r->batch_id);
+	errf = aas_xasprintf("%s/%s.error.jsonl", dir, r->batch_id);
+	if (aas_mkdirs(dir, 0755, &e) == -1)
+		goto fail;
+	if (!r->downloaded) {
+		if (aas_provider_download(p, b, "output", out, &got_out,
+		    &e) == -1 || aas_provider_download(p, b, "error", errf,
+		    &got_err, &e) == -1) {
+			aas_msg("%s: download: %s", r->batch_id, e.msg);
+			rc = 1;
+			goto done;
+		}
+		if (!got_out)
+			unlink(out);
+		if (!got_err)
+			unlink(errf);
+		if (aas_ledger_run_downloaded(ledger, ri, &e) == -1)
+			goto fail;
+	}
+	have_price = aas_price_lookup(cf, r->model, &price, &e) == 0;
+	if (aas_tasks_open(&t, ledger, ri, &e) == -1)
+		goto fail;
+	batch = aas_ledger_batch_key(r);
+	if (access(out, F_OK) == 0)
+		rc = results_file(p, out, t, r->run, batch,
+		    have_price ? &price : NULL, 0.5, &usd);
+	if (rc == 0 && !stopped && access(errf, F_OK) == 0)
+		rc = results_file(p, errf, t, r->run, batch,
+		    have_price ? &price : NULL, 0.5, &usd);
+	missing_reason(b, &code, msg, sizeof(msg));
+	for (i = 0; rc == 0 && !stopped && i < aas_tasks_count(t); i++) {
+		if (aas_tasks_marked(t, i) || already(t, i))
+			continue;
+		aas_tasks_mark(t, i);
+		rc = emit_task(t, i, r->run, batch, NULL, code, msg);
+	}
+	json_decref(batch);
+	aas_tasks_close(t);
+	if (rc == 0 && !stopped && r->state == AAS_RUN_LIVE &&
+	    aas_ledger_run_done(ledger, ri, aas_usd_round(usd), &e) == -1)
+		goto fail;
+done:
+	free(dir);
+	free(out);
+	free(errf);
+	return rc;
+fail:
+	aas_msg("%s", e.msg);
+	rc = -1;
+	goto done;
+}
+
+static int
+sleep_interruptible(double s)
+{
+	int64_t end = aas_now_ms() + (int64_t)(s * 1000);
+
+	while (aas_now_ms() < end) {
+		if (aas_state_stop_requested(st))
+			return -1;
+		(void)poll(NULL, 0, 100);
+	}
+	return 0;
+}
+
+/* The journal's batches (or those named) until done or, without --wait,
+ * until what has finished is written. */
+static int
+fetch_runs(char **names, int nnames)
+{
+	size_t i, nsel = 0, *sel;
+	char *done;
+	json_t *b;
+	struct aas_provider *p;
+	struct aas_err e;
+	int64_t start = aas_now_ms();
+	long pending, total, finished;
+	int k, rc;
+
+	sel = aas_xcalloc(ledger->nruns + 1, sizeof(*sel));
+	for (k = 0; k < nnames; k++) {
+		ssize_t ri = aas_ledger_find(ledger, names[k]);
+
+		if (ri < 0 || ledger->runs[ri].batch_id == NULL) {
+			aas_msg("%s: no such batch in the journal", names[k]);
+			free(sel);
+			return AAS_EXIT_USAGE;
+		}
+		sel[nsel++] = (size_t)ri;
+	}
+	if (nnames == 0)
+		for (i = 0; i < ledger->nruns; i++)
+			if (ledger->runs[i].state == AAS_RUN_LIVE)
+				sel[nsel++] = i;
+	done = aas_xcalloc(nsel + 1, 1);
+	if (cancel) {
+		for (i = 0; i < nsel; i++) {
+			struct aas_run *r = &ledger->runs[sel[i]];
+
+			if (r->state != AAS_RUN_LIVE)
+				continue;
+			memset(&e, 0, sizeof(e));
+			p = get_provider(r->provider, NULL, &e);
+			b = NULL;
+			if (p == NULL || aas_provider_cancel(p, r->batch_id, &b,
+			    &e) == -1)
+				aas_msg("%s: cancel: %s", r->batch_id, e.msg);
+			else if (!aas_quiet)
+				aas_msg("%s: %s", r->batch_id,
+				    json_string_value(json_object_get(b,
+				    "status")));
+			json_decref(b);
+		}
+	}
+	for (;;) {
+		pending = total = finished = 0;
+		for (i = 0; i < nsel && !stopped; i++) {
+			struct aas_run *r = &ledger->runs[sel[i]];
+			json_t *counts;
+
+			if (done[i])
+				continue;
+			memset(&e, 0, sizeof(e));
+			p = get_provider(r->provider, NULL, &e);
+			b = NULL;
+			if (p == NULL || aas_provider_get(p, r->batch_id, &b,
+			    &e) == -1) {
+				aas_msg("%s: %s", r->batch_id, e.msg);
+				pending++;
+				continue;
+			}
+			counts = json_object_get(b, "counts");
+			total += (long)json_integer_value(json_object_get(
+			    counts, "total"));
+			finished += (long)json_integer_value(json_object_get(
+			    counts, "completed")) + (long)json_integer_value(
+			    json_object_get(counts, "failed"));
+			if (!json_is_true(json_object_get(b, "terminal"))) {
+				pending++;
+				json_decref(b);
+				continue;
+			}
+			rc = process_run(sel[i], b);
+			json_decref(b);
+			if (rc == -1) {
+				free(sel);
+				free(done);
+				return AAS_EXIT_FATAL;
+			}
+			if (rc == 0)
+				done[i] = 1;
+			else
+				pending++;
+		}
+		if (aas_state_stop_requested(st))
+			stopped = 1;
+		if (pending == 0 || stopped || !wait_all)
+			break;
+		if (aas_progress_enabled())
+			aas_msg("batches pending: %ld; %ld/%ld requests done, "
+			    "%ld tasks failed; %llds", pending, finished, total,
+			    nfailed_tasks,
+			    (long long)((aas_now_ms() - start) / 1000));
+		if (sleep_interruptible(interval) == -1) {
+			stopped = 1;
+			break;
+		}
+	}
+	free(sel);
+	free(done);
+	if (stopped || pending > 0) {
+		if (pending > 0 && !stopped && !aas_quiet)
+			aas_msg("batches still pending: %ld", pending);
+		return AAS_EXIT_STOPPED;
+	}
+	return failed ? AAS_EXIT_RECORD : AAS_EXIT_OK;
+}
+
+/* --stdin: the records name the batches; others pass through. */
+static int
+fetch_stdin(void)
+{
+	struct aas_reader r;
+	struct aas_rec rec;
+	json_t *names = json_object();
+	const char *bid, *k;
+	json_t *v;
+	char **argvv;
+	int rc, n = 0, status = AAS_EXIT_OK;
+
+	aas_reader_init(&r, stdin, "stdin");
+	while ((rc = aas_reader_next(&r, &rec)) == 1) {
+		bid = json_string_value(aas_rec_path(&rec, "batch.id"));
+		if (rec.bad || aas_rec_get(&rec, "error") != NULL ||
+		    bid == NULL || aas_rec_get(&rec, "response") != NULL) {
+			if (rec.bad)
+				failed = 1;
+			if (emit(&rec) == -1) {
+				aas_rec_free(&rec);
+				aas_reader_free(&r);
+				json_decref(names);
+				return AAS_EXIT_FATAL;
+			}
+		} else if (aas_ledger_find(ledger, bid) < 0) {
+			aas_rec_fail(&rec, "fetch", "unknown_batch", "batch %s "
+			    "is not in this state folder's journal", bid);
+			failed = 1;
+			if (emit(&rec) == -1) {
+				aas_rec_free(&rec);
+				aas_reader_free(&r);
+				json_decref(names);
+				return AAS_EXIT_FATAL;
+			}
+		} else
+			json_object_set_new(names, bid, json_true());
+		aas_rec_free(&rec);
+	}
+	if (rc == -1) {
+		aas_warn("stdin: read error");
+		status = AAS_EXIT_FATAL;
+	}
+	aas_reader_free(&r);
+	if (status != AAS_EXIT_OK) {
+		json_decref(names);
+		return status;
+	}
+	argvv = aas_xcalloc(json_object_size(names) + 1, sizeof(*argvv));
+	json_object_foreach(names, k, v)
+		argvv[n++] = (char *)k;
+	status = n > 0 ? fetch_runs(argvv, n) :
+	    (failed ? AAS_EXIT_RECORD : AAS_EXIT_OK);
+	free(argvv);
+	json_decref(names);
+	return status;
+}
+
+/* --from-file: results from elsewhere (vLLM), matched by custom_id. */
+static int
+fetch_file(void)
+{
+	struct aas_provider *p;
+	struct aas_tasks **idx;
+	struct aas_err e;
+	size_t *ris, nidx = 0, i, j;
+	char *tmp = NULL, *line = NULL;
+	size_t cap = 0;
+	ssize_t n, slot;
+	FILE *f;
+	json_t *res, *resp, *batch;
+	const char *cid, *code, *msg;
+	char codebuf[32];
+	double usd;
+	struct aas_price price;
+	int matched_any, status = AAS_EXIT_OK;
+	long nmatch = 0;
+
+	memset(&e, 0, sizeof(e));
+	p = get_provider("openai", "no-key-needed", &e);
+	if (p == NULL) {
+		aas_msg("%s", e.msg);
+		return AAS_EXIT_USAGE;
+	}
+	idx = aas_xcalloc(ledger->nruns + 1, sizeof(*idx));
+	ris = aas_xcalloc(ledger->nruns + 1, sizeof(*ris));
+	if (use_stdin) {
+		/* index the records on stdin through a temporary file */
+		struct aas_reader r;
+		struct aas_rec rec;
+		FILE *tf;
+		int rc;
+
+		tmp = aas_state_path(st, "tmp");
+		(void)aas_mkdirs(tmp, 0755, NULL);
+		free(tmp);
+		tmp = aas_xasprintf("%s/tmp/fetch-%ld.tasks",
+		    aas_state_dir(st), (long)getpid());
+		tf = fopen(tmp, "w+e");
+		if (tf == NULL) {
+			aas_warn("%s", tmp);
+			free(tmp);
+			free(idx);
+			free(ris);
+			return AAS_EXIT_USAGE;
+		}
+		aas_reader_init(&r, stdin, "stdin");
+		while ((rc = aas_reader_next(&r, &rec)) == 1) {
+			cid = json_string_value(aas_rec_path(&rec,
+			    "request.custom_id"));
+			if (cid == NULL || rec.bad ||
+			    aas_rec_get(&rec, "error") != NULL) {
+				if (rec.bad)
+					failed = 1;
+				if (emit(&rec) == -1)
+					status = AAS_EXIT_FATAL;
+			} else
+				fprintf(tf, "%s\t%.*s\n", cid, (int)rec.len,
+				    rec.line);
+			aas_rec_free(&rec);
+			if (status != AAS_EXIT_OK)
+				break;
+		}
+		aas_reader_free(&r);
+		if (fflush(tf) == EOF)
+			status = AAS_EXIT_FATAL;
+		fclose(tf);
+		if (status == AAS_EXIT_OK &&
+		    aas_tasks_open_path(&idx[0], tmp, &e) == -1) {
+			aas_msg("%s", e.msg);
+			status = AAS_EXIT_FATAL;
+		}
+		nidx = idx[0] != NULL;
+	} else {
+		for (i = ledger->nruns; i-- > 0;) {
+			int s = ledger->runs[i].state;
+
+			if (s != AAS_RUN_LOCAL && s != AAS_RUN_LIVE)
+				continue;
+			if (aas_tasks_open(&idx[nidx], ledger, i, &e) == -1) {
+				aas_msg("%s", e.msg);
+				status = AAS_EXIT_FATAL;
+				break;
+			}
+			ris[nidx++] = i;
+		}
+	}
+	f = status == AAS_EXIT_OK ? fopen(from_file, "re") : NULL;
+	if (status == AAS_EXIT_OK && f == NULL) {
+		aas_warn("%s", from_file);
+		status = AAS_EXIT_USAGE;
+	}
+	while (f != NULL && status == AAS_EXIT_OK &&
+	    (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (aas_provider_parse_result(p, line, (size_t)n, &res,
+		    &e) == -1) {
+			aas_msg("%s: %s", from_file, e.msg);
+			continue;
+		}
+		cid = json_string_value(json_object_get(res, "custom_id"));
+		slot = -1;
+		for (j = 0; cid != NULL && j < nidx; j++)
+			if ((slot = aas_tasks_find(idx[j], cid)) >= 0)
+				break;
+		if (slot < 0 || aas_tasks_marked(idx[j], (size_t)slot)) {
+			if (slot < 0 && !aas_quiet)
+				aas_msg("%s: unknown custom_id %s", from_file,
+				    cid ? cid : "(none)");
+			json_decref(res);
+			continue;
+		}
+		aas_tasks_mark(idx[j], (size_t)slot);
+		nmatch++;
+		if (!use_stdin && already(idx[j], (size_t)slot)) {
+			json_decref(res);
+			continue;
+		}
+		{
+			const char *model = json_string_value(json_object_get(
+			    res, "model"));
+			int hp = model != NULL && aas_price_lookup(cf, model,
+			    &price, NULL) == 0;
+
+			resp = json_is_true(json_object_get(res, "ok")) ?
+			    response_key(res, hp ? &price : NULL, 1, &usd) :
+			    NULL;
+		}
+		code = json_string_value(json_object_get(json_object_get(res,
+		    "error"), "code"));
+		msg = json_string_value(json_object_get(json_object_get(res,
+		    "error"), "message"));
+		if (code == NULL) {
+			snprintf(codebuf, sizeof(codebuf), "http_%lld",
+			    (long long)json_integer_value(json_object_get(res,
+			    "status_code")));
+			code = codebuf;
+		}
+		batch = !use_stdin && ledger->runs[ris[j]].state ==
+		    AAS_RUN_LIVE ? aas_ledger_batch_key(&ledger->runs[ris[j]]) :
+		    NULL;
+		if (emit_task(idx[j], (size_t)slot, use_stdin ? NULL :
+		    ledger->runs[ris[j]].run, batch, resp, code,
+		    msg ? msg : "request failed") == -1)
+			status = AAS_EXIT_FATAL;
+		json_decref(batch);
+		json_decref(resp);
+		json_decref(res);
+	}
+	free(line);
+	if (f != NULL)
+		fclose(f);
+	/* tasks of the file's runs that got no line */
+	for (j = 0; status == AAS_EXIT_OK && j < nidx; j++) {
+		matched_any = 0;
+		for (i = 0; i < aas_tasks_count(idx[j]); i++)
+			matched_any |= aas_tasks_marked(idx[j], i);
+		if (!matched_any || (!use_stdin &&
+		    ledger->runs[ris[j]].state != AAS_RUN_LOCAL))
+			continue;
+		for (i = 0; i < aas_tasks_count(idx[j]); i++) {
+			if (aas_tasks_marked(idx[j], i) ||
+			    (!use_stdin && already(idx[j], i)))
+				continue;
+			if (emit_task(idx[j], i, use_stdin ? NULL :
+			    ledger->runs[ris[j]].run, NULL, NULL,
+			    "missing_result", "no result for this task in "
+			    "the results file") == -1) {
+				status = AAS_EXIT_FATAL;
+				break;
+			}
+		}
+		if (status == AAS_EXIT_OK && !use_stdin &&
+		    aas_ledger_run_done(ledger, ris[j], 0, &e) == -1) {
+			aas_msg("%s", e.msg);
+			status = AAS_EXIT_FATAL;
+		}
+	}
+	for (j = 0; j < nidx; j++)
+		aas_tasks_close(idx[j]);
+	free(idx);
+	free(ris);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	if (status == AAS_EXIT_OK && nmatch == 0 && !aas_quiet)
+		aas_msg("%s: no line matched a task", from_file);
+	if (status == AAS_EXIT_OK && failed)
+		status = AAS_EXIT_RECORD;
+	return status;
+}
+
+/* --list: one line per batch in the journal. */
+static int
+list_runs(char **names, int nnames)
+{
+	size_t i;
+	int k;
+	struct aas_err e;
+	struct aas_provider *p;
+	json_t *b;
+	long long now = (long long)time(NULL), age;
+	char cost[32];
+
+	printf("%-40s %-11s %13s %7s %6s %10s\n", "BATCH", "STATUS",
+	    "DONE/TOTAL", "FAILED", "AGE", "USD");
+	for (i = 0; i < ledger->nruns; i++) {
+		struct aas_run *r = &ledger->runs[i];
+		const char *status;
+		long total = r->n, donec = 0, failc = 0;
+
+		if (r->batch_id == NULL)
+			continue;
+		if (nnames > 0) {
+			for (k = 0; k < nnames; k++)
+				if (strcmp(names[k], r->batch_id) == 0 ||
+				    strcmp(names[k], r->run) == 0)
+					break;
+			if (k == nnames)
+				continue;
+		}
+		b = NULL;
+		status = r->state == AAS_RUN_DONE ? "fetched" : "unknown";
+		if (r->state == AAS_RUN_LIVE) {
+			memset(&e, 0, sizeof(e));
+			p = get_provider(r->provider, NULL, &e);
+			if (p != NULL && aas_provider_get(p, r->batch_id, &b,
+			    &e) == 0) {
+				json_t *c = json_object_get(b, "counts");
+
+				status = json_string_value(json_object_get(b,
+				    "status"));
+				total = (long)json_integer_value(
+				    json_object_get(c, "total"));
+				donec = (long)json_integer_value(
+				    json_object_get(c, "completed"));
+				failc = (long)json_integer_value(
+				    json_object_get(c, "failed"));
+			} else
+				aas_msg("%s: %s", r->batch_id, e.msg);
+		} else
+			donec = r->n;
+		age = now - r->t;
+		if (r->state == AAS_RUN_DONE)
+			snprintf(cost, sizeof(cost), "%.4f", r->usd);
+		else
+			snprintf(cost, sizeof(cost), "~%.4f", r->est_usd);
+		printf("%-40s %-11s %6ld/%-6ld %7ld %5lldm %10s\n",
+		    r->batch_id, status ? status : "unknown", donec, total,
+		    failc, age / 60, cost);
+		json_decref(b);
+	}
+	return AAS_EXIT_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "again",	no_argument,	   NULL, 'a' },
+		{ "cancel",	no_argument,	   NULL, 'c' },
+		{ "config",	required_argument, NULL, 'C' },
+		{ "from-file",	required_argument, NULL, 'F' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ "interval",	required_argument, NULL, 'i' },
+		{ "list",	no_argument,	   NULL, 'l' },
+		{ "quiet",	no_argument,	   NULL, 'q' },
+		{ "state",	required_argument, NULL, 'S' },
+		{ "stdin",	no_argument,	   NULL, 'I' },
+		{ "verbose",	no_argument,	   NULL, 'v' },
+		{ "version",	no_argument,	   NULL, 'V' },
+		{ "wait",	no_argument,	   NULL, 'w' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *config_file = NULL, *state_dir = NULL;
+	struct aas_err e;
+	char *root, cwd[4096], *end, **names;
+	int c, status, nnames, lockfd = -1, i, j;
+
+	aas_setprogname(argv[0]);
+	memset(&e, 0, sizeof(e));
+	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			config_file = optarg;
+			break;
+		case 'F':
+			from_file = optarg;
+			break;
+		case 'I':
+			use_stdin = 1;
+			break;
+		case 'S':
+			state_dir = optarg;
+			break;
+		case 'V':
+			aas_print_version();
+			return AAS_EXIT_OK;
+		case 'a':
+			again = 1;
+			break;
+		case 'c':
+			cancel = 1;
+			break;
+		case 'h':
+			aas_print_usage(0, usage_text);
+			return AAS_EXIT_OK;
+		case 'i':
+			errno = 0;
+			interval = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    interval < 0) {
+				aas_msg("--interval: not a number: %s", optarg);
+				usage_exit();
+			}
+			break;
+		case 'l':
+			list = 1;
+			break;
+		case 'q':
+			aas_quiet = 1;
+			break;
+		case 'v':
+			aas_verbose = 1;
+			break;
+		case 'w':
+			wait_all = 1;
+			break;
+		default:
+			usage_exit();
+		}
+	}
+	names = argv + optind;
+	nnames = argc - optind;
+	for (i = j = 0; i < nnames; i++) {
+		if (strcmp(names[i], "-") == 0)
+			use_stdin = 1;
+		else
+			names[j++] = names[i];
+	}
+	nnames = j;
+	if (use_stdin && nnames > 0) {
+		aas_msg("batch operands and - (or --stdin) exclude each other");
+		usage_exit();
+	}
+	if (list + (from_file != NULL) > 1 || (list && (use_stdin || cancel ||
+	    wait_all)) || (from_file != NULL && (nnames > 0 || cancel ||
+	    wait_all))) {
+		aas_msg("--list, --from-file and the fetch options exclude "
+		    "each other");
+		usage_exit();
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		cwd[0] = '.';
+		cwd[1] = '\0';
+	}
+	root = aas_find_repo_root(cwd);
+	if (aas_config_load(&cf, root ? root : cwd, config_file, &e) == -1) {
+		aas_msg("%s", e.msg);
+		free(root);
+		return AAS_EXIT_USAGE;
+	}
+	free(root);
+
+	aas_init();
+	if (aas_state_open(&st, state_dir, 1, &e) == -1) {
+		aas_msg("%s", e.msg);
+		status = AAS_EXIT_USAGE;
+		goto out;
+	}
+	aas_signals_install();
+	if (!list) {
+		char *lock = aas_state_path(st, "fetch.lock");
+
+		lockfd = aas_lock(lock, 1, &e);
+		free(lock);
+		if (lockfd == -1) {
+			aas_msg("%s", e.msg);
+			status = AAS_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (aas_ledger_open(&ledger, st, &e) == -1) {
+		aas_msg("%s", e.msg);
+		status = AAS_EXIT_USAGE;
+		goto out;
+	}
+	if (!list && from_file == NULL) {
+		size_t k;
+		int intents = 0;
+
+		for (k = 0; k < ledger->nruns; k++)
+			intents |= ledger->runs[k].state == AAS_RUN_INTENT;
+		if (intents) {
+			/* settle interrupted submissions, as aas-submit would */
+			char *lock = aas_state_path(st, "submit.lock");
+			int sfd = aas_lock(lock, 1, &e);
+
+			free(lock);
+			aas_ledger_close(ledger);
+			ledger = NULL;
+			if (sfd == -1 || aas_ledger_open(&ledger, st, &e) ==
+			    -1 || aas_ledger_reconcile(ledger, get_provider,
+			    NULL, &e) == -1) {
+				aas_unlock(sfd);
+				aas_msg("%s", e.msg);
+				status = AAS_EXIT_USAGE;
+				goto out;
+			}
+			aas_unlock(sfd);
+		}
+	}
+	if (list)
+		status = list_runs(names, nnames);
+	else if (from_file != NULL)
+		status = fetch_file();
+	else if (use_stdin)
+		status = fetch_stdin();
+	else
+		status = fetch_runs(names, nnames);
+	if (aas_ledger_sync(ledger, &e) == -1) {
+		aas_msg("%s", e.msg);
+		status = AAS_EXIT_FATAL;
+	}
+	if (stopped && (status == AAS_EXIT_OK || status == AAS_EXIT_RECORD))
+		status = AAS_EXIT_STOPPED;
+	status = aas_finish_output(stdout, status);
+out:
+	aas_unlock(lockfd);
+	aas_ledger_close(ledger);
+	aas_provider_close(provs[0]);
+	aas_provider_close(provs[1]);
+	aas_state_close(st);
+	aas_config_free(cf);
+	aas_fini();
+	return status;
+}
