@@ -22,7 +22,7 @@
 static const char usage[] =
     "[-fnqv] [--base REV] [--onto BRANCH] [--repo DIR] [-c FILE]"
     " [--state DIR]\n"
-    "aas-apply --undo [-qv] [--repo DIR] [-c FILE] [--state DIR]";
+    "--undo [-qv] [--repo DIR] [-c FILE] [--state DIR]";
 
 struct opts {
 	struct aas_git *g;
