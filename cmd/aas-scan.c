@@ -321,12 +321,10 @@ main(int argc, char **argv)
 	struct aas_board **boards = NULL;
 	struct aas_err e;
 	const char *cfgfile = NULL, *statedir = NULL, *addtitle = NULL;
-	const char *board = "ACTIVE_TASKS.md";
-	char **files, *end, cwd[PATH_MAX];
+	char **files, *end, *board = NULL;
 	size_t nfiles, i;
 	double watchsecs = -1;
 	int c, docheck = 0, modes, status;
-	json_t *v;
 
 	aas_setprogname(argv[0]);
 	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
@@ -408,23 +406,13 @@ main(int argc, char **argv)
 		return AAS_EXIT_USAGE;
 	}
 	if (aas_config_load(&cf, aas_state_root(st), cfgfile, &e) == -1 ||
-	    aas_config_str(cf, "board", &board, &e) == -1 ||
-	    aas_config_str(cf, "id_pattern", &bopts.id_pattern, &e) == -1) {
+	    aas_board_config(cf, aas_state_root(st), &bopts, &board, &e) == -1)
+	{
 		aas_msg("%s", e.msg);
 		aas_config_free(cf);
 		aas_state_close(st);
 		return AAS_EXIT_USAGE;
 	}
-	v = aas_config_get(cf, "statuses");
-	if (v != NULL && !json_is_object(v)) {
-		aas_msg("%s: statuses must be a mapping of status names",
-		    aas_config_where(cf, "statuses"));
-		aas_config_free(cf);
-		aas_state_close(st);
-		return AAS_EXIT_USAGE;
-	}
-	bopts.status_names = v;
-
 	if (argc > 0) {
 		nfiles = (size_t)argc;
 		files = aas_xcalloc(nfiles, sizeof(*files));
@@ -433,13 +421,10 @@ main(int argc, char **argv)
 	} else {
 		nfiles = 1;
 		files = aas_xcalloc(1, sizeof(*files));
-		if (board[0] == '/' || (getcwd(cwd, sizeof(cwd)) != NULL &&
-		    strcmp(cwd, aas_state_root(st)) == 0))
-			files[0] = aas_xstrdup(board);
-		else
-			files[0] = aas_xasprintf("%s/%s", aas_state_root(st),
-			    board);
+		files[0] = board;
+		board = NULL;
 	}
+	free(board);
 
 	aas_init();
 	aas_signals_install();

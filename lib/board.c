@@ -1156,6 +1156,9 @@ board_new(const char *name, const struct aas_board_opts *o,
 	return b;
 }
 
+static int is_yaml_name(const char *);
+static int parse_yaml(struct aas_board *, struct aas_err *);
+
 int
 aas_board_parse(struct aas_board **bp, const char *text, size_t len,
     const char *name, const struct aas_board_opts *o, struct aas_err *e)
@@ -1167,7 +1170,8 @@ aas_board_parse(struct aas_board **bp, const char *text, size_t len,
 		return -1;
 	b->text = aas_xstrndup(text, len);
 	b->len = len;
-	if (parse_text(b, e) == -1) {
+	if ((is_yaml_name(b->name) ? parse_yaml(b, e) : parse_text(b, e)) ==
+	    -1) {
 		aas_board_free(b);
 		return -1;
 	}
@@ -1370,6 +1374,34 @@ aas_board_load(struct aas_board **bp, const char *path,
 		return -1;
 	}
 	*bp = b;
+	return 0;
+}
+
+int
+aas_board_config(const struct aas_config *cf, const char *root,
+    struct aas_board_opts *o, char **pathp, struct aas_err *e)
+{
+	const char *board = "ACTIVE_TASKS.md";
+	char cwd[PATH_MAX];
+	json_t *v;
+
+	memset(o, 0, sizeof(*o));
+	if (aas_config_str(cf, "board", &board, e) == -1 ||
+	    aas_config_str(cf, "id_pattern", &o->id_pattern, e) == -1)
+		return -1;
+	v = aas_config_get(cf, "statuses");
+	if (v != NULL && !json_is_object(v))
+		return aas_err_set(e, "config", "%s: statuses: expected a "
+		    "mapping from status to text", aas_config_where(cf,
+		    "statuses"));
+	o->status_names = v;
+	if (pathp == NULL)
+		return 0;
+	if (board[0] == '/' || root == NULL ||
+	    (getcwd(cwd, sizeof(cwd)) != NULL && strcmp(cwd, root) == 0))
+		*pathp = aas_xstrdup(board);
+	else
+		*pathp = aas_xasprintf("%s/%s", root, board);
 	return 0;
 }
 
@@ -1881,8 +1913,8 @@ insert_lines(struct aas_board *b, size_t pos, const char *s, size_t n,
 	return rc;
 }
 
-int
-aas_board_insert_after(struct aas_board *b, const char *after_id,
+static int
+insert_raw(struct aas_board *b, const char *after_id,
     const struct aas_newtask *t, size_t n, struct aas_err *e)
 {
 	struct aas_buf o = AAS_BUF_INIT;
@@ -1959,6 +1991,35 @@ aas_board_insert_after(struct aas_board *b, const char *after_id,
 	return rc;
 }
 
+/* Insert, then make sure every new task reads back (an unclosed code
+ * fence above would swallow it); undo and fail when not. */
+static int
+insert_checked(struct aas_board *b, const char *after_id,
+    const struct aas_newtask *t, size_t n, struct aas_err *e)
+{
+	char *old = aas_xstrndup(b->text, b->len);
+	size_t oldlen = b->len, k;
+	int rc = insert_raw(b, after_id, t, n, e);
+
+	for (k = 0; rc == 0 && k < n; k++) {
+		if (find_index(b, t[k].id) < 0) {
+			board_splice(b, 0, b->len, old, oldlen, NULL);
+			rc = aas_err_set(e, "board", "%s: new task %s would "
+			    "not be read back (inside a code fence?)",
+			    b->name, t[k].id);
+		}
+	}
+	free(old);
+	return rc;
+}
+
+int
+aas_board_insert_after(struct aas_board *b, const char *after_id,
+    const struct aas_newtask *t, size_t n, struct aas_err *e)
+{
+	return insert_checked(b, after_id, t, n, e);
+}
+
 /* Split an id into the text before its first number and that number. */
 static int
 id_number(const char *id, size_t *plen, unsigned long *num)
@@ -2021,7 +2082,19 @@ aas_board_append(struct aas_board *b, const char *title, char **idp,
 			aas_buf_adds(&o, b->eol);
 		block_text(&o, b, 2, &nt);
 		o.len -= strlen(b->eol);
-		rc = board_splice(b, b->len, b->len, o.s, o.len, e);
+		{
+			char *old = aas_xstrndup(b->text, b->len);
+			size_t oldlen = b->len;
+
+			rc = board_splice(b, b->len, b->len, o.s, o.len, e);
+			if (rc == 0 && find_index(b, id) < 0) {
+				board_splice(b, 0, b->len, old, oldlen, NULL);
+				rc = aas_err_set(e, "board", "%s: new task %s "
+				    "would not be read back (inside a code "
+				    "fence?)", b->name, id);
+			}
+			free(old);
+		}
 		aas_buf_free(&o);
 	} else {
 		/* after the last task, and after its whole table */

@@ -60,9 +60,21 @@ struct aas_board_opts {
 };
 
 struct aas_board;
+struct aas_config;
+
+/*
+ * Board settings from the configuration: "board" (default
+ * ACTIVE_TASKS.md, relative to root unless absolute; kept relative when
+ * root is the current folder), "id_pattern" and "statuses".  *pathp is
+ * set (caller frees) unless pathp is NULL; o's pointers borrow from cf.
+ * -1 with e set (code "config") on a mistyped value.
+ */
+int	aas_board_config(const struct aas_config *cf, const char *root,
+	    struct aas_board_opts *o, char **pathp, struct aas_err *e);
 
 /* Parse text (not necessarily NUL-terminated).  name is used in messages
- * ("ACTIVE_TASKS.md:42: ...").  -1 with e set (code "board") on a board
+ * ("ACTIVE_TASKS.md:42: ..."); a name ending in .yaml or .yml reads text
+ * as a YAML plan (aas-scan(1)), which can be read but not edited.  -1 with e set (code "board") on a board
  * that cannot be read as one; lint problems are not errors here. */
 int	aas_board_parse(struct aas_board **bp, const char *text, size_t len,
 	    const char *name, const struct aas_board_opts *o, struct aas_err *e);
@@ -123,8 +135,9 @@ int	aas_board_insert_after(struct aas_board *b, const char *after_id,
  * new id (caller frees). */
 int	aas_board_append(struct aas_board *b, const char *title, char **idp,
 	    struct aas_err *e);
-/* The next free child id of parent: PARENT-1, PARENT-2, ... skipping ids in
- * use.  Caller frees. */
+/* The next free child id of parent: PARENT-N with N one more than the
+ * highest child number in use (ids are never reused), then skip more
+ * free ones (skip 0: the first).  Caller frees. */
 char	*aas_board_next_child_id(const struct aas_board *b, const char *parent,
 	    size_t skip);
 
