@@ -3,7 +3,7 @@
 # user's checkout left exactly as it was.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/apply/helpers.sh"
-plan 30
+plan 29
 
 git_repo "$T/r" "$FIX"/apply/repo/*
 R=$(cd "$T/r" && pwd -P)
