@@ -549,7 +549,7 @@ aas_ledger_spent(const struct aas_ledger *l)
 json_t *
 aas_ledger_batch_key(const struct aas_run *r)
 {
-	return json_pack("{s:s?, s:s?, s:s?, s:s?}", "provider", r->provider,
+	return json_pack("{s:s*, s:s*, s:s*, s:s*}", "provider", r->provider,
 	    "id", r->batch_id, "input_file_id", r->input_file_id,
 	    "submitted_at", r->submitted_at);
 }

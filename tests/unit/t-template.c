@@ -1,0 +1,135 @@
+/* t-template: rendering, files, schemas, bodies */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "template.h"
+#include "tap.h"
+
+static void
+put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/t-template.XXXXXX", *s, *p;
+	struct aas_template *t;
+	struct aas_template_opts o = { "gpt-4.1-mini", 0, 0 };
+	struct aas_err e;
+	json_t *rec, *body, *sch;
+
+	plan(22);
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	p = aas_xasprintf("%s/lib", dir);
+	mkdir(p, 0755);
+	free(p);
+	p = aas_xasprintf("%s/lib/x.c", dir);
+	put(p, "int x;\n");
+	free(p);
+	p = aas_xasprintf("%s/big.txt", dir);
+	put(p, "0123456789abcdef");
+	free(p);
+	p = aas_xasprintf("%s/link.c", dir);
+	(void)!symlink("lib/x.c", p);
+	free(p);
+
+	rec = json_loads("{\"id\":\"AAS-1\",\"title\":\"Add x\",\"body\":\"b\","
+	    "\"deps\":[\"AAS-0\",\"AAS-9\"],\"fields\":{\"files\":\"lib/x.c, "
+	    "nope.c ../etc/passwd .git/config link.c big.txt\"}}", 0, NULL);
+	s = aas_template_render("{{id}}: {{title}} [{{deps}}] {{body}} "
+	    "{{unknown}} {{", rec, dir, 10);
+	is_str(s, "AAS-1: Add x [AAS-0, AAS-9] b {{unknown}} {{", "fields");
+	free(s);
+	s = aas_template_render("{{files}}", rec, dir, 10);
+	is_str(s, "--- lib/x.c ---\nint x;\n--- nope.c ---\n(missing)\n"
+	    "--- ../etc/passwd ---\n(refused)\n--- .git/config ---\n"
+	    "(refused)\n--- link.c ---\n(refused)\n--- big.txt ---\n"
+	    "0123456789\n(cut at 10 of 16 bytes)\n", "files: read, missing, "
+	    "refused, symlink, cut");
+	free(s);
+	json_object_del(rec, "fields");
+	json_object_set_new(rec, "deps", json_array());
+	s = aas_template_render("{{files}}|{{deps}}", rec, dir, 0);
+	is_str(s, "(none)\n|none", "no files, no deps");
+	free(s);
+	s = aas_template_render("", rec, dir, 0);
+	is_str(s, "", "empty text");
+	free(s);
+
+	sch = aas_template_schema("plan");
+	s = json_dumps(sch, JSON_COMPACT);
+	ok(strstr(s, "\"required\":[\"summary\",\"edits\",\"tests\"]") != NULL,
+	    "plan schema: required");
+	ok(strstr(s, "\"enum\":[\"write\",\"replace\",\"patch\",\"delete\"]") !=
+	    NULL, "plan schema: op enum");
+	ok(strstr(s, "\"content\":{\"type\":[\"string\",\"null\"]}") != NULL,
+	    "plan schema: nullable content");
+	free(s);
+	json_decref(sch);
+	sch = aas_template_schema("subtasks");
+	s = json_dumps(sch, JSON_COMPACT);
+	ok(strstr(s, "\"depends_on\":{\"type\":\"array\",\"items\":{\"type\":"
+	    "[\"integer\",\"string\"]}}") != NULL, "subtasks: depends_on");
+	ok(strstr(s, "\"additionalProperties\":false") != NULL, "strict");
+	free(s);
+	json_decref(sch);
+	ok(aas_template_schema("other") == NULL, "unknown schema");
+
+	ok(aas_template_load(&t, "implement", &e) == 0, "load implement");
+	is_str(aas_template_name(t), "implement", "name");
+	body = aas_template_body(t, rec, dir, &o);
+	is_str(json_string_value(json_object_get(body, "model")),
+	    "gpt-4.1-mini", "body: model");
+	is_int(json_array_size(json_object_get(body, "messages")), 2,
+	    "body: system and user");
+	is_str(json_string_value(json_object_get(json_object_get(
+	    json_object_get(body, "response_format"), "json_schema"), "name")),
+	    "plan", "body: schema plan");
+	ok(json_object_get(body, "max_completion_tokens") == NULL,
+	    "no max tokens by default");
+	ok(aas_template_est_tokens(body) > 100, "estimate counts the schema");
+	json_decref(body);
+	aas_template_free(t);
+
+	ok(aas_template_load(&t, "decompose", &e) == 0, "load decompose");
+	o.max_tokens = 500;
+	body = aas_template_body(t, rec, dir, &o);
+	is_int(json_integer_value(json_object_get(body,
+	    "max_completion_tokens")), 500, "max tokens");
+	json_decref(body);
+	aas_template_free(t);
+
+	p = aas_xasprintf("%s/tpl", dir);
+	put(p, "Be brief.\n---\nDo {{id}}.\n");
+	ok(aas_template_load(&t, p, &e) == 0, "load file");
+	body = aas_template_body(t, rec, dir, &o);
+	s = json_dumps(json_object_get(body, "messages"), JSON_COMPACT);
+	is_str(s, "[{\"role\":\"system\",\"content\":\"Be brief.\"},"
+	    "{\"role\":\"user\",\"content\":\"Do AAS-1.\\n\"}]",
+	    "file template: system --- user, no schema");
+	free(s);
+	json_decref(body);
+	aas_template_free(t);
+	free(p);
+	ok(aas_template_load(&t, "/nonexistent/tpl", &e) == -1 &&
+	    strcmp(e.code, "template") == 0, "missing file: template error");
+
+	json_decref(rec);
+	p = aas_xasprintf("%s", dir);
+	aas_rmtree(p, NULL);
+	free(p);
+	return done_testing();
+}
