@@ -55,6 +55,15 @@ good_id(const char *id)
 	return p[-1] != '.';
 }
 
+static void
+trim_slash(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 1 && s[n - 1] == '/')
+		s[--n] = '\0';
+}
+
 static const char *
 jstr(json_t *o, const char *key)
 {
@@ -229,7 +238,7 @@ do_edit(const struct opts *o, struct aas_git_tree *t, json_t *edits,
 	}
 	r = read_target(t, path, &real, &data, &len, &mode, e);
 	if (r == -1) {
-		if (strncmp(e->msg, path, strlen(path)) != 0)
+		if (strcmp(e->code, "git") == 0)
 			aas_err_prefix(e, "%s", path);
 		goto out;
 	}
@@ -365,6 +374,7 @@ apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 	branch = o->onto != NULL ? aas_xstrdup(o->onto) :
 	    aas_xasprintf("%s%s", o->prefix, id);
 	if (aas_git_branch_checked_out(o->g, branch, &where, &e) == 1) {
+		trim_slash(where);
 		aas_err_set(&e, "branch_checked_out", "branch %s is checked out "
 		    "(%s): refusing to move it", branch, where);
 		goto fail;
@@ -461,6 +471,7 @@ undo_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 		return 0;	/* a dry run wrote nothing */
 	memset(&e, 0, sizeof(e));
 	if (aas_git_branch_checked_out(o->g, branch, &where, &e) == 1) {
+		trim_slash(where);
 		aas_rec_fail(rec, "apply", "branch_checked_out", "branch %s is "
 		    "checked out (%s): refusing to delete it", branch, where);
 		free(where);

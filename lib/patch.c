@@ -108,9 +108,13 @@ doc_load(struct doc *d, const char *text, size_t len)
 {
 	size_t i, crlf = 0, lf = 0;
 
+	char *copy = aas_xmalloc(len + 1);
+
 	memset(d, 0, sizeof(*d));
-	split_into(d, doc_keep(d, aas_xstrndup(text != NULL ? text : "",
-	    len)), len);
+	if (len > 0)
+		memcpy(copy, text, len);
+	copy[len] = '\0';
+	split_into(d, doc_keep(d, copy), len);
 	for (i = 0; i < d->n; i++) {
 		if (d->v[i].eol == 2)
 			crlf++;
