@@ -431,6 +431,7 @@ run(FILE *in)
 static int
 parse_shard(const char *s, const char *origin)
 {
+	const char *arg = s;
 	char *end;
 	unsigned long i, n;
 
@@ -447,7 +448,7 @@ parse_shard(const char *s, const char *origin)
 	shard_n = (unsigned)n;
 	return 0;
 bad:
-	aas_msg("%s: expected I/N with 1 <= I <= N: %s", origin, s);
+	aas_msg("%s: expected I/N with 1 <= I <= N: %s", origin, arg);
 	return -1;
 }
 
