@@ -1618,7 +1618,8 @@ row_set(struct aas_board *b, long i, int col, const char *value,
     struct aas_err *e)
 {
 	struct tinfo *in = &b->info[i];
-	char *v;
+	char *v, *w;
+	size_t s, en;
 	int rc;
 
 	if ((size_t)col >= in->ncells)
@@ -1626,7 +1627,19 @@ row_set(struct aas_board *b, long i, int col, const char *value,
 		    "cell for column %s", b->name, b->tasks[i].line,
 		    b->tasks[i].id, b->tables[in->table].cols[col]);
 	v = cell_escape(value);
-	rc = board_splice(b, in->cells[col].s, in->cells[col].e, v, strlen(v), e);
+	s = in->cells[col].s;
+	en = in->cells[col].e;
+	if (s == en && *v != '\0') {
+		/* an empty cell: fill it as " value " between its pipes */
+		while (s > in->rstart && b->text[s - 1] != '|')
+			s--;
+		while (en < in->rend && b->text[en] != '|')
+			en++;
+		w = aas_xasprintf(" %s%s", v, en < in->rend ? " " : "");
+		free(v);
+		v = w;
+	}
+	rc = board_splice(b, s, en, v, strlen(v), e);
 	free(v);
 	return rc;
 }
@@ -1913,6 +1926,29 @@ insert_lines(struct aas_board *b, size_t pos, const char *s, size_t n,
 	return rc;
 }
 
+/* Heading blocks (each ending in a blank line) at the end of the text:
+ * a blank line before them, none after, the final newline kept or not. */
+static int
+insert_at_end(struct aas_board *b, struct aas_buf *blocks,
+    struct aas_err *e)
+{
+	struct aas_buf o = AAS_BUF_INIT;
+	size_t el = strlen(b->eol), n = blocks->len - el;
+	int rc, nofinal = b->len > 0 && b->text[b->len - 1] != '\n';
+
+	if (nofinal)
+		aas_buf_adds(&o, b->eol);
+	if (b->len > 0 && !(b->len >= 2 && b->text[b->len - 1] == '\n' &&
+	    (b->text[b->len - 2] == '\n' || (b->len >= 3 &&
+	    b->text[b->len - 2] == '\r' && b->text[b->len - 3] == '\n'))))
+		aas_buf_adds(&o, b->eol);
+	aas_buf_add(&o, blocks->s, nofinal ? n - el : n);
+	rc = board_splice(b, b->len, b->len, o.s, o.len, e);
+	aas_buf_free(&o);
+	aas_buf_free(blocks);
+	return rc;
+}
+
 static int
 insert_raw(struct aas_board *b, const char *after_id,
     const struct aas_newtask *t, size_t n, struct aas_err *e)
@@ -1955,36 +1991,10 @@ insert_raw(struct aas_board *b, const char *after_id,
 				break;
 			pos = b->info[j].hend;
 		}
-		/* keep a blank line between the old block and the new */
-		if (pos > 0 && pos == b->len) {
-			size_t le, next, ls = pos;
-
-			while (ls > 0 && b->text[ls - 1] != '\n')
-				ls--;
-			if (ls == pos && pos >= 1) {
-				size_t p2 = pos - 1;
-
-				while (p2 > 0 && b->text[p2 - 1] != '\n')
-					p2--;
-				le = line_end(b->text, b->len, p2, &next);
-				if (!is_blank(b->text, p2, le))
-					aas_buf_adds(&o, b->eol);
-			} else
-				aas_buf_adds(&o, b->eol);
-		}
 		for (k = 0; k < n; k++)
 			block_text(&o, b, in->level, &t[k]);
-		if (pos == b->len)	/* no blank line after the last block */
-			o.len -= strlen(b->eol);
-		if (pos == b->len && b->len > 0 &&
-		    b->text[b->len - 1] != '\n') {
-			/* no final newline: keep it that way */
-			rc = board_splice(b, pos, pos, o.s, o.len, e);
-			aas_buf_free(&o);
-			return rc;
-		}
 		if (pos == b->len)
-			aas_buf_adds(&o, b->eol);
+			return insert_at_end(b, &o, e);
 	}
 	rc = insert_lines(b, pos, o.s, o.len, e);
 	aas_buf_free(&o);
@@ -2076,17 +2086,12 @@ aas_board_append(struct aas_board *b, const char *title, char **idp,
 			    "task on an empty board with this id pattern",
 			    b->name);
 		}
-		if (b->len > 0 && b->text[b->len - 1] != '\n')
-			aas_buf_adds(&o, b->eol);
-		if (b->len > 0)
-			aas_buf_adds(&o, b->eol);
 		block_text(&o, b, 2, &nt);
-		o.len -= strlen(b->eol);
 		{
 			char *old = aas_xstrndup(b->text, b->len);
 			size_t oldlen = b->len;
 
-			rc = board_splice(b, b->len, b->len, o.s, o.len, e);
+			rc = insert_at_end(b, &o, e);
 			if (rc == 0 && find_index(b, id) < 0) {
 				board_splice(b, 0, b->len, old, oldlen, NULL);
 				rc = aas_err_set(e, "board", "%s: new task %s "
