@@ -22,11 +22,11 @@
 #include "banned.h"
 
 static const char usage_text[] =
-    "aas-fetch [-qv] [--again] [--cancel] [--config FILE] [--state DIR]\n"
-    "          [--wait [--interval S]] [BATCH ...]\n"
-    "aas-fetch [-qv] [--again] [--wait [--interval S]] --stdin | -\n"
-    "aas-fetch [-qv] [--again] --from-file FILE [--stdin | -]\n"
-    "aas-fetch --list [BATCH ...]";
+    "[-qv] [--again] [--cancel] [--config FILE] [--state DIR] "
+    "[--wait [--interval S]] [BATCH ...]\n"
+    "[-qv] [--again] [--wait [--interval S]] --stdin | -\n"
+    "[-qv] [--again] --from-file FILE [--stdin | -]\n"
+    "--list [BATCH ...]";
 
 static int again, cancel, list, wait_all, use_stdin;
 static double interval = 60;

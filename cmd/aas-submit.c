@@ -22,11 +22,11 @@
 #include "banned.h"
 
 static const char usage_text[] =
-    "aas-submit [-qv] [--config FILE] [--dry-run] [--force] [--jsonl FILE]\n"
-    "           [--max-batches N] [--max-bytes N] [--max-cost USD]\n"
-    "           [--max-requests N] [--model MODEL] [--provider NAME]\n"
-    "           [--state DIR] [--template NAME|FILE]\n"
-    "aas-submit --sync [-qv] [-j N] [--keep-order] [--rpm N] [--tpm N] ...";
+    "[-fqv] [--config FILE] [--max-batches N] [--max-bytes N] "
+    "[--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] "
+    "[--state DIR] [--template NAME|FILE]\n"
+    "--sync [-j N] [--keep-order] [--rpm N] [--tpm N] [options]\n"
+    "--dry-run | --jsonl FILE [options]";
 
 enum { MODE_BATCH, MODE_SYNC, MODE_JSONL, MODE_DRY };
 
@@ -672,6 +672,18 @@ run_sync(void)
 	return sync_fatal ? AAS_EXIT_FATAL : AAS_EXIT_OK;
 }
 
+static void
+flag_set(const char *path, const char *val, const char *flag)
+{
+	json_t *v;
+
+	if (val == NULL)
+		return;
+	v = json_string(val);
+	aas_config_set(cf, path, v, flag);
+	json_decref(v);
+}
+
 static int
 cfg_num(const char *path, double *out, struct aas_err *e)
 {
@@ -831,14 +843,9 @@ main(int argc, char *argv[])
 		return AAS_EXIT_USAGE;
 	}
 	free(root);
-	if (model != NULL)
-		aas_config_set(cf, "model", json_string(model), "--model");
-	if (provider_kind != NULL)
-		aas_config_set(cf, "provider", json_string(provider_kind),
-		    "--provider");
-	if (tname != NULL)
-		aas_config_set(cf, "template", json_string(tname),
-		    "--template");
+	flag_set("model", model, "--model");
+	flag_set("provider", provider_kind, "--provider");
+	flag_set("template", tname, "--template");
 	model = "gpt-4.1-mini";
 	provider_kind = "openai";
 	tname = "implement";
