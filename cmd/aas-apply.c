@@ -439,6 +439,10 @@ apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 		o->onto_exists = 1;
 	}
 done:
+	if (aas_progress_enabled())
+		aas_msg("%s: %s %.12s (%zu edits)", id, branch,
+		    o->dry_run ? "(dry run)" : commit,
+		    json_array_size(edits));
 	aas_rec_set(rec, "apply", ap);
 	json_decref(ap);
 	rc = 0;
