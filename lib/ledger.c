@@ -1,4 +1,5 @@
 /* ledger.c: the batches journal, the task spools, the cost ledger. */
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -575,7 +576,7 @@ append_line(struct aas_ledger *l, int *fdp, const char *name, json_t *o,
 		}
 		free(path);
 	}
-	s = json_dumps(o, JSON_COMPACT);
+	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	len = strlen(s);
 	s = aas_xrealloc(s, len + 2);
 	s[len++] = '\n';
@@ -592,6 +593,62 @@ append_line(struct aas_ledger *l, int *fdp, const char *name, json_t *o,
 	}
 	free(s);
 	return 0;
+}
+
+/*
+ * aas_journal_append with short numbers: open, lock, one write, fsync.
+ * (state.c prints reals with 17 digits, 0.004356 as 0.0043560000000000005.)
+ */
+static int
+journal_put(struct aas_ledger *l, const char *name, json_t *o,
+    struct aas_err *e)
+{
+	char *path, *s;
+	size_t len, off = 0;
+	ssize_t n;
+	int fd, rc = 0;
+
+	path = aas_xasprintf("%s/%s.jsonl", aas_state_dir(l->st), name);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		rc = aas_err_set(e, "journal", "%s: %s", path,
+		    strerror(errno));
+		free(path);
+		return rc;
+	}
+	while (flock(fd, LOCK_EX) == -1 && errno == EINTR)
+		;
+	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	len = strlen(s);
+	s = aas_xrealloc(s, len + 2);
+	s[len++] = '\n';
+	{
+		/* end a line torn by a crash so this one stays whole */
+		struct stat sb;
+		char last;
+
+		if (fstat(fd, &sb) == 0 && sb.st_size > 0 &&
+		    pread(fd, &last, 1, sb.st_size - 1) == 1 && last != '\n')
+			(void)!write(fd, "\n", 1);
+	}
+	while (off < len) {
+		n = write(fd, s + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = aas_err_set(e, "journal", "%s: %s", path,
+			    strerror(errno));
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (rc == 0 && fsync(fd) == -1)
+		rc = aas_err_set(e, "journal", "%s: fsync: %s", path,
+		    strerror(errno));
+	close(fd);
+	free(s);
+	free(path);
+	return rc;
 }
 
 int
@@ -651,7 +708,7 @@ cost_entry(struct aas_ledger *l, const char *kind, const char *run,
 
 	o = json_pack("{s:I, s:s, s:s, s:f}", "t", (json_int_t)time(NULL),
 	    "kind", kind, "run", run, "usd", usd);
-	rc = aas_journal_append(l->st, "ledger", o, e);
+	rc = journal_put(l, "ledger", o, e);
 	json_decref(o);
 	return rc;
 }
@@ -664,7 +721,7 @@ aas_ledger_run_downloaded(struct aas_ledger *l, size_t ri, struct aas_err *e)
 
 	o = json_pack("{s:s, s:s}", "ev", "downloaded", "run",
 	    l->runs[ri].run);
-	rc = aas_journal_append(l->st, "batches", o, e);
+	rc = journal_put(l, "batches", o, e);
 	json_decref(o);
 	if (rc == 0)
 		l->runs[ri].downloaded = 1;
@@ -684,7 +741,7 @@ aas_ledger_run_done(struct aas_ledger *l, size_t ri, double usd,
 		return -1;
 	o = json_pack("{s:s, s:s, s:f}", "ev", "done", "run", r->run, "usd",
 	    usd);
-	rc = aas_journal_append(l->st, "batches", o, e);
+	rc = journal_put(l, "batches", o, e);
 	json_decref(o);
 	if (rc == 0) {
 		if (r->state != AAS_RUN_LOCAL)
@@ -846,23 +903,23 @@ aas_ledger_run_commit(struct aas_ledger *l, struct aas_run_writer *w,
 		    w->provider, "model", w->model, "endpoint", w->endpoint,
 		    "template", w->template, "file", w->local, "n",
 		    (json_int_t)w->n, "bytes", (json_int_t)w->bytes, "est_usd",
-		    w->est, "t", (json_int_t)time(NULL));
+		    aas_usd_round(w->est), "t", (json_int_t)time(NULL));
 	else
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:f, "
 		    "s:I}", "ev", "intent", "run", w->run, "provider",
 		    w->provider, "model", w->model, "endpoint", w->endpoint,
 		    "template", w->template, "n", (json_int_t)w->n, "bytes",
-		    (json_int_t)w->bytes, "est_usd", w->est, "t",
+		    (json_int_t)w->bytes, "est_usd", aas_usd_round(w->est), "t",
 		    (json_int_t)time(NULL));
 	/* The estimate goes first: a crash between the two over-counts
 	 * spend (safe for a budget) and never under-counts it. */
-	if (w->local == NULL && cost_entry(l, "estimate", w->run, w->est,
-	    e) == -1) {
+	if (w->local == NULL && cost_entry(l, "estimate", w->run,
+	    aas_usd_round(w->est), e) == -1) {
 		json_decref(o);
 		aas_ledger_run_discard(w);
 		return -1;
 	}
-	rc = aas_journal_append(l->st, "batches", o, e);
+	rc = journal_put(l, "batches", o, e);
 	if (rc == -1) {
 		json_decref(o);
 		aas_ledger_run_discard(w);
@@ -894,7 +951,7 @@ on_file(const char *file_id, void *arg)
 
 	o = json_pack("{s:s, s:s, s:s}", "ev", "file", "run", r->run,
 	    "input_file_id", file_id);
-	if (aas_journal_append(c->l->st, "batches", o, &e) == -1)
+	if (journal_put(c->l, "batches", o, &e) == -1)
 		aas_msg("%s", e.msg);
 	json_decref(o);
 	setstr(&r->input_file_id, file_id);
@@ -923,7 +980,7 @@ journal_batch(struct aas_ledger *l, size_t ri, json_t *batch,
 	aas_iso8601(t > 0 ? t : (long long)time(NULL), at, sizeof(at));
 	o = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "ev", "batch", "run",
 	    r->run, "id", id, "input_file_id", fid, "submitted_at", at);
-	rc = aas_journal_append(l->st, "batches", o, e);
+	rc = journal_put(l, "batches", o, e);
 	if (rc == 0)
 		journal_cb(o, l);
 	json_decref(o);
@@ -945,7 +1002,7 @@ journal_abandon(struct aas_ledger *l, size_t ri, const char *why,
 		return -1;
 	o = json_pack("{s:s, s:s, s:s}", "ev", "abandon", "run", r->run,
 	    "reason", why);
-	rc = aas_journal_append(l->st, "batches", o, e);
+	rc = journal_put(l, "batches", o, e);
 	json_decref(o);
 	if (rc == -1)
 		return -1;
@@ -957,6 +1014,18 @@ journal_abandon(struct aas_ledger *l, size_t ri, const char *why,
 			m->v[i] = (uint32_t)-1;
 	}
 	return 0;
+}
+
+/* An HTTP status that says the server did not act on the request. */
+static int
+refused(const char *code)
+{
+	long st;
+
+	if (strncmp(code, "http_", 5) != 0)
+		return 0;
+	st = strtol(code + 5, NULL, 10);
+	return st >= 400 && st < 500 && st != 408 && st != 409 && st != 429;
 }
 
 int
@@ -983,6 +1052,14 @@ aas_ledger_create(struct aas_ledger *l, size_t ri, struct aas_provider *p,
 		return rc;
 	}
 	memset(&e2, 0, sizeof(e2));
+	/* Surely no batch: the upload never finished (OpenAI creates only
+	 * after it), or the server refused the request outright. */
+	if ((strcmp(r->provider ? r->provider : "openai", "openai") == 0 &&
+	    r->input_file_id == NULL) || refused(e->code)) {
+		if (journal_abandon(l, ri, e->msg, &e2) == -1)
+			aas_msg("%s", e2.msg);
+		return -1;
+	}
 	if (aas_provider_find_run(p, r->run, &batch, &e2) == -1) {
 		aas_err_set(e, "submit_unknown", "%s: %s; could not check "
 		    "whether the batch was created (%s): the next aas-submit "
