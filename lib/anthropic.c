@@ -100,8 +100,7 @@ aas_anthropic_translate(json_t *body)
 		    json_object_get(m, "content") : json_string("")));
 	}
 	if (sys.len > 0)
-		json_object_set_new(out, "system", json_string(sys.s) ?
-		    json_string(sys.s) : json_string(""));
+		json_object_set_new(out, "system", aas_p_jstr(sys.s));
 	aas_buf_free(&sys);
 	json_object_set_new(out, "messages", msgs);
 	if ((v = json_object_get(body, "temperature")) != NULL &&
@@ -241,8 +240,7 @@ aas_anthropic_message_result(json_t *msg, const char *rid)
 	r = json_object();
 	json_object_set_new(r, "ok", json_true());
 	json_object_set_new(r, "status_code", json_integer(200));
-	json_object_set_new(r, "text", json_string(b.s ? b.s : "") ?
-	    json_string(b.s ? b.s : "") : json_string(""));
+	json_object_set_new(r, "text", aas_p_jstr(b.s ? b.s : ""));
 	json_object_set_new(r, "finish_reason", fr ? json_string(fr) :
 	    json_null());
 	if (fr != NULL && strcmp(fr, "refusal") == 0) {

@@ -53,7 +53,8 @@ struct xfer {
 	int			 json;
 	int			 unsafe;
 	/* the attempt */
-	int			 tries;
+	int			 tries;		/* counted against max_tries */
+	int			 attempts;
 	int			 fd;		/* out_path */
 	int64_t			 have;		/* file bytes before attempt */
 	int64_t			 wrote;		/* file bytes this attempt */
@@ -411,6 +412,7 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	struct xfer *x = arg;
 	size_t len = size * n, k, e;
 	char *name, *val;
+	json_t *v;
 
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue or a redirect) */
@@ -432,8 +434,9 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	    p[e - 1] == ' '))
 		e--;
 	val = aas_xstrndup(p + k, e - k);
-	json_object_set_new(x->headers, name, json_string(val) ?
-	    json_string(val) : json_string("?"));
+	if ((v = json_string(val)) == NULL)
+		v = json_string("?");	/* not UTF-8 */
+	json_object_set_new(x->headers, name, v);
 	free(name);
 	free(val);
 	return len;
@@ -588,6 +591,7 @@ x_begin(struct xfer *x, struct aas_err *e)
 	x->werr = 0;
 	x->errbuf[0] = '\0';
 	x->tries++;
+	x->attempts++;
 	if ((c = x->c = curl_easy_init()) == NULL)
 		return aas_err_set(e, "network", "curl_easy_init failed");
 	curl_easy_setopt(c, CURLOPT_URL, x->url);
@@ -605,6 +609,10 @@ x_begin(struct xfer *x, struct aas_err *e)
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (x->out_path == NULL)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
+	/* curl silently resends a request whose reused connection died
+	 * without an answer; for a non-idempotent one that could act twice */
+	if (x->unsafe)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	if (h->o.verbose) {
 		curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
 		curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
@@ -776,7 +784,7 @@ x_finish(struct xfer *x, CURLcode cc, int64_t *delay)
 	long st = 0;
 	int retry = 0, progressed = 0, safe_retry = 0;
 	int64_t size = 0, want, ra;
-	char msg[600];
+	char msg[600], hcode[32];
 	const char *code = NULL, *rid;
 
 	curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &st);
@@ -892,9 +900,8 @@ x_finish(struct xfer *x, CURLcode cc, int64_t *delay)
 			char sm[400];
 
 			server_message(x, j, sm, sizeof(sm));
-			snprintf(x->err.code, sizeof(x->err.code), "http_%ld",
-			    st);
-			code = x->err.code;
+			snprintf(hcode, sizeof(hcode), "http_%ld", st);
+			code = hcode;
 			snprintf(msg, sizeof(msg), "%s %s: http %ld: %s",
 			    x->method ? x->method : (x->body || x->body_file
 			    || x->form_file) ? "POST" : "GET",
@@ -948,9 +955,9 @@ x_finish(struct xfer *x, CURLcode cc, int64_t *delay)
 			    x->tries, h->o.max_tries - 1, (long long)*delay);
 		return 1;
 	}
-	if (retry && x->tries > 1)
+	if (retry && x->attempts > 1)
 		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-		    " (after %d tries)", x->tries);
+		    " (after %d tries)", x->attempts);
 	x->rc = aas_err_set(&x->err, code, "%s", msg);
 	return 0;
 }
@@ -959,7 +966,7 @@ x_finish(struct xfer *x, CURLcode cc, int64_t *delay)
 static void
 x_settle(struct xfer *x)
 {
-	x->resp.tries = x->tries;
+	x->resp.tries = x->attempts;
 	x->resp.headers = json_incref(x->headers);
 	if (x->resp.body == NULL) {
 		x->resp.body = aas_buf_detach(&x->buf, &x->resp.body_len);
@@ -1088,6 +1095,17 @@ pop_done(struct aas_http *h, struct xfer *want)
 	return NULL;
 }
 
+static int
+any_running(struct aas_http *h)
+{
+	struct xfer *x;
+
+	for (x = h->list; x != NULL; x = x->next)
+		if (x->state == X_RUN)
+			return 1;
+	return 0;
+}
+
 /* Run until want (or any) is done or timeout_ms passes. */
 static struct xfer *
 run(struct aas_http *h, struct xfer *want, long timeout_ms)
@@ -1100,11 +1118,17 @@ run(struct aas_http *h, struct xfer *want, long timeout_ms)
 	for (;;) {
 		if ((x = pop_done(h, want)) != NULL)
 			return x;
-		next = start_due(h);
+		start_due(h);
 		curl_multi_perform(h->m, &running);
 		reap(h);
 		if ((x = pop_done(h, want)) != NULL)
 			return x;
+		/* retries scheduled just now count too */
+		if ((next = start_due(h)) < 0 && running == 0 &&
+		    !any_running(h))
+			return NULL;	/* nothing left to wait for */
+		if (running == 0 && any_running(h))
+			continue;	/* just started: let curl begin */
 		w = 1000;
 		if (next >= 0 && next < w)
 			w = next;

@@ -210,8 +210,7 @@ aas_openai_body_result(json_t *body, long status, const char *rid)
 		    "refusal", "message", refusal));
 		fr = "refusal";
 	}
-	json_object_set_new(r, "text", json_string(b.s ? b.s : "") ?
-	    json_string(b.s ? b.s : "") : json_string(""));
+	json_object_set_new(r, "text", aas_p_jstr(b.s ? b.s : ""));
 	if (fr != NULL)
 		json_object_set_new(r, "finish_reason", json_string(fr));
 	else

@@ -31,6 +31,7 @@ int	 aas_p_call(struct aas_provider *p, const char *method,
 	    struct aas_http_resp *rs, struct aas_err *e);
 char	*aas_p_url(const struct aas_provider *p, const char *path);
 const char *aas_p_str(json_t *o, const char *k);
+json_t	*aas_p_jstr(const char *s);
 json_int_t aas_p_int(json_t *o, const char *k);
 void	 aas_p_ratelimit_note(void *arg, long status, json_t *headers);
 void	 aas_p_sleep_ms(long ms);

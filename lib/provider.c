@@ -25,6 +25,24 @@ aas_p_str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/* A JSON string; text that is not UTF-8 has its bad bytes replaced. */
+json_t *
+aas_p_jstr(const char *s)
+{
+	json_t *v;
+	char *c, *p;
+
+	if ((v = json_string(s)) != NULL)
+		return v;
+	c = aas_xstrdup(s);
+	for (p = c; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	v = json_string(c);
+	free(c);
+	return v;
+}
+
 json_int_t
 aas_p_int(json_t *o, const char *k)
 {
