@@ -63,7 +63,7 @@ static struct chunk *chunks;
 static size_t nchunks;
 static long ntasks, nbatches;
 static long long est_tokens_total;
-static int stopped, failed;
+static int stopped, failed, halt;
 
 static void
 usage_exit(void)
@@ -567,10 +567,10 @@ sync_next(void *arg, json_t **bodyp, void **tagp)
 
 	(void)arg;
 	for (;;) {
-		if (sync_eof || sync_fatal || stopped)
+		if (sync_eof || sync_fatal || halt)
 			return 0;
 		if (aas_state_stop_requested(st)) {
-			stopped = 1;
+			stopped = halt = 1;
 			return 0;
 		}
 		pd = aas_xcalloc(1, sizeof(*pd));
@@ -581,7 +581,7 @@ sync_next(void *arg, json_t **bodyp, void **tagp)
 				aas_warn("stdin: read error");
 				sync_fatal = 1;
 			} else if (rc == -1)
-				stopped = 1;
+				stopped = halt = 1;
 			sync_eof = 1;
 			return 0;
 		}
