@@ -325,7 +325,8 @@ main(int argc, char **argv)
 	int c, rc, status = AAS_EXIT_OK, want_board = 0, wrote = 0;
 
 	aas_setprogname(argv[0]);
-	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			aas_print_usage(0, usage);
@@ -359,7 +360,12 @@ main(int argc, char **argv)
 		case OPT_VERSION:
 			aas_print_version();
 			return AAS_EXIT_OK;
+		case ':':
+			aas_msg("option '%s' needs a value", argv[optind - 1]);
+			aas_print_usage(1, usage);
+			return AAS_EXIT_USAGE;
 		default:
+			aas_msg("unknown option '%s'", argv[optind - 1]);
 			aas_print_usage(1, usage);
 			return AAS_EXIT_USAGE;
 		}

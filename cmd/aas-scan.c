@@ -327,7 +327,8 @@ main(int argc, char **argv)
 	int c, docheck = 0, modes, status;
 
 	aas_setprogname(argv[0]);
-	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			aas_print_usage(0, usage);
@@ -381,7 +382,12 @@ main(int argc, char **argv)
 				usage_error("--watch: '%s' is not a number of "
 				    "seconds", optarg);
 			break;
+		case ':':
+			aas_msg("option '%s' needs a value", argv[optind - 1]);
+			aas_print_usage(1, usage);
+			return AAS_EXIT_USAGE;
 		default:
+			aas_msg("unknown option '%s'", argv[optind - 1]);
 			aas_print_usage(1, usage);
 			return AAS_EXIT_USAGE;
 		}
