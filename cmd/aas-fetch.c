@@ -283,6 +283,59 @@ missing_reason(json_t *b, const char **code, char *msg, size_t size)
 	}
 }
 
+/* 1 when every line of a results file is a result, else 0. */
+static int
+file_whole(struct aas_provider *p, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	json_t *res;
+	int whole = f != NULL;
+
+	while (whole && (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] != '\n') {
+			whole = 0;
+			break;
+		}
+		line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (aas_provider_parse_result(p, line, (size_t)n, &res,
+		    NULL) == -1)
+			whole = 0;
+		else
+			json_decref(res);
+	}
+	free(line);
+	if (f != NULL)
+		fclose(f);
+	return whole;
+}
+
+/*
+ * Download one results file, checking that every line reads: a body
+ * the server garbled (a 200 with the wrong bytes) is fetched again, up
+ * to three times.
+ */
+static int
+download(struct aas_provider *p, json_t *b, const char *which,
+    const char *path, int *gotp, struct aas_err *e)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (aas_provider_download(p, b, which, path, gotp, e) == -1)
+			return -1;
+		if (!*gotp || file_whole(p, path))
+			return 0;
+		unlink(path);
+	}
+	return aas_err_set(e, "bad_result", "%s file still unreadable after "
+	    "3 downloads", which);
+}
+
 /* A finished batch: download once, then write every task. */
 static int
 process_run(size_t ri, json_t *b)
@@ -311,9 +364,8 @@ process_run(size_t ri, json_t *b)
 	if (aas_mkdirs(dir, 0755, &e) == -1)
 		goto fail;
 	if (!r->downloaded) {
-		if (aas_provider_download(p, b, "output", out, &got_out,
-		    &e) == -1 || aas_provider_download(p, b, "error", errf,
-		    &got_err, &e) == -1) {
+		if (download(p, b, "output", out, &got_out, &e) == -1 ||
+		    download(p, b, "error", errf, &got_err, &e) == -1) {
 			aas_msg("%s: download: %s", r->batch_id, e.msg);
 			rc = 1;
 			goto done;
