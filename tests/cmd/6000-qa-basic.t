@@ -3,7 +3,7 @@
 # no injection through task data, when, advisory checks, --keep, --tmp.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/qa/qa.sh"
-plan 26
+plan 25
 
 U='usage: aas-qa [-qv] [-j N] [--keep-order] [--shard I/N] [--rollback] [--fail-fast] [--keep] [--tmp] [--sandbox] [--no-builtin] [-c FILE] [--state DIR]'
 check_run "--help" 0 "$U" "" -- aas-qa --help

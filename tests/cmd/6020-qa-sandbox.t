@@ -5,7 +5,7 @@
 . "$FIX/qa/qa.sh"
 command -v bwrap >/dev/null || skip_all "bwrap is not installed"
 command -v bash >/dev/null || skip_all "bash is not installed"
-plan 12
+plan 11
 
 cd "$T"
 qa_repo "$T/repo"
