@@ -1317,10 +1317,10 @@ prose_summary(const char *text, size_t len)
 	for (i = 0; i < L.n && is_blank(&L.v[i]); i++)
 		;
 	for (; i < L.n && !is_blank(&L.v[i]); i++) {
-		const char *s = L.v[i].s;
-		size_t n = L.v[i].n;
+		const char *s = L.v[i].s, *ps;
+		size_t n = L.v[i].n, pn;
 
-		if (is_fence(&L.v[i], &f) || starts(&L.v[i], "*** ") ||
+		if (is_fence(&L.v[i], &f) || path_line(&L.v[i], &ps, &pn) || starts(&L.v[i], "*** ") ||
 		    starts(&L.v[i], "--- ") || starts(&L.v[i], "diff --git") ||
 		    IS_SEARCH(&L.v[i]))
 			break;
