@@ -3,7 +3,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$AAS_SRC/tests/emu/emu.sh"
 
-plan 40
+plan 43
 
 script() {	# script JSON: install it
 	printf '%s\n' "$1" >"$T/s.json"
@@ -162,6 +162,18 @@ create "$in_fid"
 emu_req GET "/v1/batches/$bid"
 is "$(emu_body -c '[.status, .errors.data[0].code, .errors.data[0].message, .output_file_id, .error_file_id]')" \
     '["failed","token_limit_exceeded","Enqueued token limit reached for m",null,null]' "fail_batch: failed with the code"
+emu_log | grep "\"created\":\"$bid\"" | jq -r .batch_fault >"$T/f"
+is "$(cat "$T/f")" fail_batch "log: batch_fault on the creating request"
+script '{"faults":[{"kind":"fail_batch","code":"overloaded_error","path":"/v1/messages/batches"}]}'
+emu_areq POST /v1/messages/batches -H 'Content-Type: application/json' \
+    -d '{"requests":[{"custom_id":"f1","params":{"model":"c","max_tokens":5,"messages":[{"role":"user","content":"x"}]}}]}'
+fbid=$(emu_body .id)
+emu_areq GET "/v1/messages/batches/$fbid/results"
+is "$EMU_CODE" 400 "fail_batch on Anthropic: results not ready before the end"
+emu_areq GET "/v1/messages/batches/$fbid"
+emu_areq GET "/v1/messages/batches/$fbid/results"
+is "$(emu_body -c '[.custom_id, .result.type, .result.error.error.type]')" '["f1","errored","overloaded_error"]' \
+    "fail_batch on Anthropic: every request errored"
 script '{"faults":[{"kind":"expire","fraction":0.25}]}'
 emu_areq POST /v1/messages/batches -H 'Content-Type: application/json' \
     -d '{"requests":[{"custom_id":"a1","params":{"model":"c","max_tokens":5,"messages":[{"role":"user","content":"x"}]}},{"custom_id":"a2","params":{"model":"c","max_tokens":5,"messages":[{"role":"user","content":"x"}]}},{"custom_id":"a3","params":{"model":"c","max_tokens":5,"messages":[{"role":"user","content":"x"}]}},{"custom_id":"a4","params":{"model":"c","max_tokens":5,"messages":[{"role":"user","content":"x"}]}}]}'

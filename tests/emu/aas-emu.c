@@ -364,6 +364,7 @@ reply_free(struct reply *r)
 		free(r->hval[i]);
 	}
 	free(r->created);
+	free(r->batch_fault);
 	json_decref(r->custom_ids);
 }
 
@@ -551,6 +552,9 @@ respond(struct req *q)
 		json_object_set_new(lg, "fault", json_string(kind));
 	if (r.created != NULL)
 		json_object_set_new(lg, "created", json_string(r.created));
+	if (r.batch_fault != NULL)
+		json_object_set_new(lg, "batch_fault",
+		    json_string(r.batch_fault));
 	if (r.custom_ids != NULL)
 		json_object_set(lg, "custom_ids", r.custom_ids);
 	if (r.ratelimited)

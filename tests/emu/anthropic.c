@@ -163,7 +163,14 @@ ab_results(struct batch *b, double frac, const char *notrun,
 		l = &b->lines[i];
 		a = answer_for(E.script, l->custom_id, NULL);
 		st = script_int(a, "status", 200);
-		if (k >= nrun) {
+		if (b->fault != NULL && strcmp(b->fault, "fail_batch") == 0) {
+			res = json_pack("{s:s, s:{s:s, s:{s:s, s:s}}}", "type",
+			    "errored", "error", "type", "error", "error",
+			    "type", b->fail_code ? b->fail_code : "api_error",
+			    "message", b->fail_message ? b->fail_message :
+			    "Emulated batch failure");
+			b->errored++;
+		} else if (k >= nrun) {
 			res = json_pack("{s:s}", "type", notrun);
 			if (strcmp(notrun, "expired") == 0)
 				b->expired++;
@@ -204,8 +211,6 @@ ab_step(struct batch *b, int64_t now)
 	if (strcmp(b->status, "in_progress") == 0) {
 		if (b->fault && strcmp(b->fault, "expire") == 0)
 			ab_results(b, b->fraction, "expired", now);
-		else if (b->fault && strcmp(b->fault, "fail_batch") == 0)
-			ab_results(b, 0, "expired", now);
 		else
 			ab_results(b, 1.0, "expired", now);
 	} else if (strcmp(b->status, "canceling") == 0)
@@ -353,6 +358,8 @@ ab_create(struct req *q, struct reply *r)
 	reply_json(r, 200, ab_json(b));
 	pthread_mutex_unlock(&E.lock);
 	r->created = xstrdup(b->id);
+	if (b->fault != NULL)
+		r->batch_fault = xstrdup(b->fault);
 	b = NULL;
 out:
 	if (b != NULL)

@@ -193,6 +193,7 @@ struct reply {
 	int		 nh;
 	char		*created;	/* log: id created by this request */
 	json_t		*custom_ids;	/* log: summary of submitted ids */
+	char		*batch_fault;	/* log: fault armed on a new batch */
 	long		 latency_ms;
 	int		 ratelimited;
 };

@@ -971,6 +971,8 @@ batch_create(struct req *q, struct reply *r)
 	reply_json(r, 200, ob_json(b));
 	pthread_mutex_unlock(&E.lock);
 	r->created = xstrdup(b->id);
+	if (b->fault != NULL)
+		r->batch_fault = xstrdup(b->fault);
 	ok = 1;
 out:
 	(void)ok;
