@@ -90,6 +90,8 @@ emit(struct job *j)
 	switch (j->result) {
 	case R_PASSED:
 		npassed++;
+		if (aas_progress_enabled() && !aas_quiet)
+			aas_msg("%s: passed", aas_rec_where(&j->rec));
 		break;
 	case R_FAILED:
 		nfailed++;

@@ -3,7 +3,7 @@
 # no injection through task data, when, advisory checks, --keep, --tmp.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/qa/qa.sh"
-plan 25
+plan 26
 
 U='usage: aas-qa [-qv] [-j N] [--keep-order] [--shard I/N] [--rollback] [--fail-fast] [--keep] [--tmp] [--sandbox] [--no-builtin] [-c FILE] [--state DIR]'
 check_run "--help" 0 "$U" "" -- aas-qa --help
@@ -51,6 +51,8 @@ printf '%s\n' "$R1" >in
 qa_check "pass" 0 "${R1%\}},$QA1}" "aas-qa: 1 passed, 0 failed, 0 skipped in Ns" \
     -- aas-qa -c qa.yml $S <in
 is "$(ls "$T/state/qa")" "" "worktree removed"
+qa_check "pass -v: a line for the task" 0 "${R1%\}},$QA1}" "aas-qa: T-1: passed
+aas-qa: 1 passed, 0 failed, 0 skipped in Ns" -- aas-qa -v -c qa.yml $S <in
 is "$(git -C repo status --porcelain; git -C repo symbolic-ref HEAD)" \
     "refs/heads/main" "user's checkout untouched"
 
