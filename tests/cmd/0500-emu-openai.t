@@ -3,7 +3,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$AAS_SRC/tests/emu/emu.sh"
 
-plan 65
+plan 68
 
 line() {	# line CUSTOM_ID TEXT [MODEL] [URL]
 	printf '{"custom_id":"%s","method":"POST","url":"%s","body":{"model":"%s","messages":[{"role":"user","content":"%s"}]}}\n' \
@@ -244,6 +244,19 @@ is "$(emu_body '.choices[0].message.content') $(emu_header x-ratelimit-remaining
 
 emu_req GET /v1/nothing
 is "$EMU_CODE" 404 "unknown path: 404"
+emu_log >"$T/log.http"
+cmp_file "$EMU_LOG_FILE" "$T/log.http" "--log FILE holds the same lines as /_emu/log"
 emu_stop
 ok $? "emulator exits cleanly on SIGTERM"
+
+# --max-requests
+emu_start "" --max-requests 2
+{ line M-1 a; line M-2 b; line M-3 c; } >"$T/three.jsonl"
+upload "$T/three.jsonl"
+create "$fid"
+poll "$bid"
+is "$(emu_body -c '[.status, (.errors.data | map([.code, .line]))]')" \
+    '["failed",[["too_many_tasks",null]]]' "--max-requests 2: three lines fail the batch"
+emu_stop
+ok $? "stop"
 done_testing
