@@ -63,10 +63,15 @@ emu_start() {
 	ANTHROPIC_API_KEY=${EMU_ANTHROPIC_KEY:-sk-ant-test}
 	export EMU_PID EMU_DIR EMU_PORT EMU_URL EMU_LOG_FILE OPENAI_BASE_URL \
 	    ANTHROPIC_BASE_URL OPENAI_API_KEY ANTHROPIC_API_KEY
-	case "${_cleanup_hook:-}" in
-	*emu_stop*) ;;
-	*) _cleanup_hook="emu_stop >/dev/null 2>&1; ${_cleanup_hook:-}" ;;
-	esac
+	if command -v _cleanup >/dev/null 2>&1; then
+		case "${_cleanup_hook:-}" in
+		*emu_stop*) ;;
+		*) _cleanup_hook="emu_stop >/dev/null 2>&1; ${_cleanup_hook:-}" ;;
+		esac
+	else
+		# without tests/lib.sh: stop it on exit ourselves
+		trap 'emu_stop >/dev/null 2>&1' EXIT
+	fi
 	return 0
 }
 
