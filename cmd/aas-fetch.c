@@ -673,7 +673,8 @@ fetch_file(void)
 		for (i = ledger->nruns; i-- > 0;) {
 			int s = ledger->runs[i].state;
 
-			if (s != AAS_RUN_LOCAL && s != AAS_RUN_LIVE)
+			if (s != AAS_RUN_LOCAL && s != AAS_RUN_LIVE &&
+			    s != AAS_RUN_DONE)
 				continue;
 			if (aas_tasks_open(&idx[nidx], ledger, i, &e) == -1) {
 				aas_msg("%s", e.msg);
@@ -737,9 +738,8 @@ fetch_file(void)
 			    "status_code")));
 			code = codebuf;
 		}
-		batch = !use_stdin && ledger->runs[ris[j]].state ==
-		    AAS_RUN_LIVE ? aas_ledger_batch_key(&ledger->runs[ris[j]]) :
-		    NULL;
+		batch = !use_stdin && ledger->runs[ris[j]].batch_id != NULL ?
+		    aas_ledger_batch_key(&ledger->runs[ris[j]]) : NULL;
 		if (emit_task(idx[j], (size_t)slot, use_stdin ? NULL :
 		    ledger->runs[ris[j]].run, batch, resp, code,
 		    msg ? msg : "request failed") == -1)
