@@ -1103,7 +1103,10 @@ apply_at(struct doc *d, const struct aas_hunk_line *hl, size_t n,
 	long sh;
 	struct ln src;
 
-	match_at(d, pl->pos, old, nold, pl->level, &end, align, &sh);
+	for (i = 0; i <= nold; i++)
+		align[i] = NOPOS;
+	if (nold > 0)
+		match_at(d, pl->pos, old, nold, pl->level, &end, align, &sh);
 	for (i = 0; i < n; i++) {
 		if (hl[i].kind == '+') {
 			src.s = hl[i].s;
@@ -1291,7 +1294,20 @@ aas_patch_apply_diff(const char *text, size_t len, const struct aas_diff *df,
 			aas_buf_printf(&notes, "%shunk %zu already applied",
 			    notes.len ? "; " : "", k + 1);
 		} else {
-			if (found == 1) {
+			if (found == 1 && all_blank(old, nold)) {
+				/* placed by number: only the '+' lines */
+				struct aas_hunk_line *plus;
+				size_t i, np = 0;
+
+				plus = aas_xcalloc(h->n + 1, sizeof(*plus));
+				for (i = 0; i < h->n; i++)
+					if (h->lines[i].kind == '+')
+						plus[np++] = h->lines[i];
+				nout = apply_at(&d, plus, np, old, 0, &pl);
+				free(plus);
+				delta += (long)nout - (long)(pl.end - pl.pos);
+				floor = pl.pos + nout;
+			} else if (found == 1) {
 				nout = apply_at(&d, h->lines, h->n, old, nold,
 				    &pl);
 				delta += (long)nout - (long)(pl.end - pl.pos);

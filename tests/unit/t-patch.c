@@ -201,6 +201,11 @@ main(void)
 	    "@@ -3,2 +3,2 @@\n {\n-\tint a = 1;\n+\tint a = 5;\n\n\n",
 	    "int\nmain(void)\n{\n\tint a = 5;\n\n\treturn a;\n}\n", "exact");
 
+	/* found by fuzz-diff: blank context only, on an empty file */
+	dif("blank context, empty file", "", "@@ @@\n \n+x\n", "x\n", "exact");
+	dif("blank context, by number", "a\nb\n", "@@ -1 +1,2 @@\n \n+x\n",
+	    "x\na\nb\n", "fuzzy-hunk | hunk 1: fuzzy-hunk at line 1");
+
 	/* parser */
 	ok(parse("hello\n", &d, &e) == -1 &&
 	    strcmp(e.msg, "no hunk in diff") == 0, "no hunk");
