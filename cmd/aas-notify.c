@@ -427,6 +427,12 @@ main(int argc, char **argv)
 		for (k = 0; k < NTARGETS; k++)
 			if (targets[k].enabled)
 				targets[k].run(items, n);
+		if (aas_progress_enabled()) {
+			for (i = 0, k = 0; i < n; i++)
+				k += items[i].changed;
+			aas_msg("%s: %zu records, %zu changed", board_path, n,
+			    k);
+		}
 		for (i = 0; i < n; i++) {
 			if (finish_item(&items[i]))
 				status = AAS_EXIT_RECORD;

@@ -144,6 +144,8 @@ scan(struct aas_board **boards, size_t nfiles)
 
 	for (i = 0; i < nfiles; i++) {
 		n = aas_board_count(boards[i]);
+		if (aas_progress_enabled())
+			aas_msg("%s: %zu tasks", aas_board_name(boards[i]), n);
 		for (k = 0; k < n; k++) {
 			t = aas_board_task(boards[i], k);
 			if (!selected(boards[i], t))
