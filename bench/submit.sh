@@ -1,0 +1,94 @@
+#!/bin/sh
+# bench/submit.sh: aas-submit and aas-fetch against the emulator, and the
+# same jobs done by a Node script on the official openai npm package.
+#   (1) N tasks (5,000 and 50,000) through batch submit and fetch: time,
+#       peak memory;
+#   (2) 2,000 direct calls (--sync) with 50 ms latency under an RPM
+#       limit: achieved rate as a share of the limit, 429s, nothing lost.
+# Run from the top of the tree after `make` (make bench does both).
+# SUBMIT_BENCH_N overrides the task counts, SUBMIT_BENCH_RPM the limit.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+AAS_SRC=$top AAS_BUILD=$top/build
+export AAS_SRC AAS_BUILD
+PATH=$top/build/bin:$PATH
+export PATH
+W=$top/build/bench/submit
+rm -rf "$W"
+mkdir -p "$W/node"
+T=$W
+. "$top/tests/emu/emu.sh"
+trap 'emu_stop >/dev/null 2>&1 || :' EXIT
+
+cp bench/node/package.json bench/node/*.mjs "$W/node/"
+(cd "$W/node" && npm install --silent --no-audit --no-fund >/dev/null 2>&1) || {
+	echo "bench/submit.sh: npm install failed: no Node comparison" >&2
+	nonode=1
+}
+: "${nonode:=0}"
+
+gen() { sh "$top/tests/fixtures/submit/gen.sh" "$@"; }
+# timed NAME CMD...: run, print "seconds maxrss_kB" into $W/NAME.time
+timed() {
+	_n=$1
+	shift
+	/usr/bin/time -f '%e %M' -o "$W/$_n.time" "$@"
+}
+secs() { cut -d' ' -f1 "$W/$1.time"; }
+rss() { awk '{ printf "%.1f", $2 / 1024 }' "$W/$1.time"; }
+
+printf '{"default":{"content":"{\\"summary\\":\\"ok\\",\\"edits\\":[],\\"tests\\":[]}"}}' >"$W/batch.json"
+emu_start "$W/batch.json" >/dev/null
+echo "# (1) batch: submit, then fetch --wait (emulator on 127.0.0.1)"
+printf '%-8s %-6s %9s %9s %9s %9s %8s\n' tasks tool submit_s fetch_s total_s peak_MB out
+for n in ${SUBMIT_BENCH_N:-5000 50000}; do
+	gen "$n" >"$W/in$n.jsonl"
+	st=$W/state$n
+	timed sub$n sh -c 'aas-submit -q --state "$1" <"$2" >"$3"' sh "$st" \
+	    "$W/in$n.jsonl" "$W/sub$n.jsonl"
+	timed fetch$n sh -c 'aas-fetch -q --state "$1" --wait --interval 0.05 >"$2"' \
+	    sh "$st" "$W/out$n.jsonl"
+	got=$(grep -c '"response"' "$W/out$n.jsonl" || :)
+	total=$(echo "$(secs sub$n) + $(secs fetch$n)" | bc)
+	peak=$(printf '%s\n%s\n' "$(rss sub$n)" "$(rss fetch$n)" | sort -n | tail -n 1)
+	printf '%-8s %-6s %9s %9s %9s %9s %8s\n' "$n" aas "$(secs sub$n)" \
+	    "$(secs fetch$n)" "$total" "$peak" "$got"
+	echo "$n $total $peak" >>"$W/aas.batch"
+	if [ "$nonode" = 0 ]; then
+		timed node$n node "$W/node/batch.mjs" "$W/in$n.jsonl" "$W/node$n.jsonl"
+		got=$(grep -c '"response"' "$W/node$n.jsonl" || :)
+		printf '%-8s %-6s %9s %9s %9s %9s %8s\n' "$n" node - - \
+		    "$(secs node$n)" "$(rss node$n)" "$got"
+		echo "$n $(secs node$n) $(rss node$n)" >>"$W/node.batch"
+	fi
+done
+if [ "$nonode" = 0 ]; then
+	echo "# ratios node/aas (time, peak memory)"
+	join "$W/aas.batch" "$W/node.batch" | awk '{ printf "%-8s time x%.2f  memory x%.2f\n", $1, $4 / $2, $5 / $3 }'
+fi
+emu_stop >/dev/null
+
+rpm=${SUBMIT_BENCH_RPM:-1500}
+printf '{"rpm":%d,"default":{"content":"ok","latency_ms":50}}' "$rpm" >"$W/sync.json"
+gen 2000 S >"$W/sync.jsonl"
+echo "# (2) --sync: 2,000 calls, 50 ms latency, limit $rpm RPM, 32 in flight"
+printf '%-6s %9s %10s %8s %6s %8s\n' tool seconds req_per_min of_limit 429s answered
+sync_row() {	# sync_row TOOL OUTFILE
+	r429=$(emu_stats | jq .rate_limited)
+	got=$(grep -c '"response"' "$2" || :)
+	awk -v t="$1" -v s="$(secs "sync-$1")" -v rpm="$rpm" -v q="$r429" -v g="$got" \
+	    'BEGIN { r = 2000 / s * 60; printf "%-6s %9.2f %10.0f %7.0f%% %6d %8d\n", t, s, r, 100 * r / rpm, q, g }'
+}
+emu_start "$W/sync.json" >/dev/null
+timed sync-aas sh -c 'aas-submit -q --sync -j 32 --state "$1" <"$2" >"$3"' sh \
+    "$W/state-sync" "$W/sync.jsonl" "$W/sync-aas.jsonl" || :
+sync_row aas "$W/sync-aas.jsonl"
+emu_stop >/dev/null
+if [ "$nonode" = 0 ]; then
+	emu_start "$W/sync.json" >/dev/null
+	timed sync-node sh -c 'node "$1" "$2" 32 >"$3"' sh "$W/node/sync.mjs" \
+	    "$W/sync.jsonl" "$W/sync-node.jsonl" || :
+	sync_row node "$W/sync-node.jsonl"
+	emu_stop >/dev/null
+fi
