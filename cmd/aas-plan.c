@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "aas.h"
+#include "board.h"
 #include "config.h"
 #include "plan.h"
 #include "record.h"
@@ -18,9 +19,102 @@
 #include "banned.h"
 
 static const char usage[] =
-    "[-qv] [--require-tests] [--max-file-bytes N] [-c FILE] [--state DIR]";
+    "[-qv] [--require-tests] [--max-file-bytes N] [-c FILE] [--state DIR]\n"
+    "--decompose [-qv] [--board FILE] [-c FILE] [--state DIR]";
 
 static struct aas_plan_opts popts;
+static struct aas_board_opts bopts;
+static char *board_path;
+static long long max_subtasks = AAS_PLAN_MAX_SUBTASKS;
+
+/*
+ * One goal's answer: its sub-tasks go on the board and their records
+ * (as aas-scan prints them) are written in place of the goal's record;
+ * the last one is left in rec for the loop to write.
+ */
+static int
+decompose_step(struct aas_rec *rec, void *arg, struct aas_err *e)
+{
+	json_t *resp = aas_rec_get(rec, "response"), *text, *subs, *ids,
+	    *created, *v, *obj;
+	const char *id = aas_rec_str(rec, "id"), *fr;
+	struct aas_board *b;
+	struct aas_buf msg = AAS_BUF_INIT;
+	struct aas_rec out;
+	struct aas_err err;
+	size_t i, n;
+
+	(void)arg;
+	if (resp == NULL)
+		return 0;
+	memset(&err, 0, sizeof(err));
+	fr = json_string_value(json_object_get(resp, "finish_reason"));
+	text = json_object_get(resp, "text");
+	if (id == NULL) {
+		aas_rec_fail(rec, "plan", "bad_subtasks", "the record has no "
+		    "id to decompose");
+		return 1;
+	}
+	if (fr != NULL && (strcmp(fr, "length") == 0 ||
+	    strcmp(fr, "max_tokens") == 0)) {
+		aas_rec_fail(rec, "plan", "truncated", "the answer was cut "
+		    "short (finish_reason %s)", fr);
+		return 1;
+	}
+	if ((subs = aas_plan_parse_subtasks(json_string_value(text),
+	    json_string_length(text), (size_t)max_subtasks, &err)) == NULL ||
+	    aas_plan_decompose(board_path, &bopts, id, subs, &ids, &created,
+	    &err) == -1) {
+		json_decref(subs);
+		aas_rec_fail_err(rec, "plan", &err);
+		return 1;
+	}
+	json_decref(subs);
+	if (json_array_size(created) > 0) {
+		json_array_foreach(created, i, v)
+			aas_buf_printf(&msg, "%s%s", i ? " " : "",
+			    json_string_value(v));
+		if (!aas_quiet)
+			aas_msg("created %s", msg.s);
+		aas_buf_free(&msg);
+	}
+	if (aas_board_load(&b, board_path, &bopts, e) == -1) {
+		json_decref(ids);
+		json_decref(created);
+		return -1;
+	}
+	n = json_array_size(ids);
+	for (i = 0; i < n; i++) {
+		const struct aas_task *t = aas_board_find(b,
+		    json_string_value(json_array_get(ids, i)));
+
+		if (t == NULL) {
+			aas_err_set(e, "board", "%s: %s vanished from the "
+			    "board", board_path,
+			    json_string_value(json_array_get(ids, i)));
+			break;
+		}
+		obj = aas_task_record(b, t);
+		if (i + 1 == n) {
+			aas_rec_free(rec);
+			aas_rec_from_json(rec, obj);
+		} else {
+			aas_rec_from_json(&out, obj);
+			if (aas_rec_write(stdout, &out) == -1) {
+				aas_err_set(e, "io", "write error");
+				aas_rec_free(&out);
+				json_decref(obj);
+				break;
+			}
+			aas_rec_free(&out);
+		}
+		json_decref(obj);
+	}
+	aas_board_free(b);
+	json_decref(ids);
+	json_decref(created);
+	return i == n ? 0 : -1;
+}
 
 static int
 plan_step(struct aas_rec *rec, void *arg, struct aas_err *e)
@@ -83,9 +177,12 @@ load_globs(struct aas_config *cf, const char ***globsp, size_t *np,
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_MAXFILE = 256, OPT_REQTESTS, OPT_STATE, OPT_VERSION };
+	enum { OPT_BOARD = 256, OPT_DECOMPOSE, OPT_MAXFILE, OPT_REQTESTS,
+	    OPT_STATE, OPT_VERSION };
 	static const struct option longopts[] = {
+		{ "board", required_argument, NULL, OPT_BOARD },
 		{ "config", required_argument, NULL, 'c' },
+		{ "decompose", no_argument, NULL, OPT_DECOMPOSE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "max-file-bytes", required_argument, NULL, OPT_MAXFILE },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -99,10 +196,11 @@ main(int argc, char *argv[])
 	struct aas_state *st = NULL;
 	struct aas_loop loop;
 	struct aas_err e;
-	const char *cfgfile = NULL, *statedir = NULL, **globs = NULL;
+	const char *cfgfile = NULL, *statedir = NULL, **globs = NULL,
+	    *boardopt = NULL;
 	char *root, *end, cwd[4096];
 	long long maxfile = -1, ll;
-	int ch, reqtests = -1, status, b;
+	int ch, reqtests = -1, status, b, decompose = 0;
 
 	aas_setprogname(argv[0]);
 	memset(&e, 0, sizeof(e));
@@ -119,6 +217,12 @@ main(int argc, char *argv[])
 			break;
 		case 'v':
 			aas_verbose = 1;
+			break;
+		case OPT_BOARD:
+			boardopt = optarg;
+			break;
+		case OPT_DECOMPOSE:
+			decompose = 1;
 			break;
 		case OPT_MAXFILE:
 			maxfile = strtoll(optarg, &end, 10);
@@ -148,6 +252,16 @@ main(int argc, char *argv[])
 		aas_print_usage(1, usage);
 		return AAS_EXIT_USAGE;
 	}
+	if (boardopt != NULL && !decompose) {
+		aas_msg("--board needs --decompose");
+		aas_print_usage(1, usage);
+		return AAS_EXIT_USAGE;
+	}
+	if (decompose && (reqtests != -1 || maxfile != -1)) {
+		aas_msg("--decompose takes no plan options");
+		aas_print_usage(1, usage);
+		return AAS_EXIT_USAGE;
+	}
 
 	if (getcwd(cwd, sizeof(cwd)) == NULL) {
 		aas_warn("getcwd");
@@ -158,6 +272,31 @@ main(int argc, char *argv[])
 		aas_msg("%s", e.msg);
 		free(root);
 		return AAS_EXIT_USAGE;
+	}
+	if (decompose) {
+		if (aas_board_config(cf, root != NULL ? root : cwd, &bopts,
+		    &board_path, &e) == -1) {
+			free(root);
+			goto config_error;
+		}
+		if (boardopt != NULL) {
+			free(board_path);
+			board_path = aas_xstrdup(boardopt);
+		}
+		if ((b = aas_config_int(cf, "plan.max_subtasks", &ll, &e)) ==
+		    -1) {
+			free(root);
+			goto config_error;
+		}
+		if (b == 0 && ll < 1) {
+			aas_err_set(&e, "config", "%s: plan.max_subtasks: "
+			    "not a positive number",
+			    aas_config_where(cf, "plan.max_subtasks"));
+			free(root);
+			goto config_error;
+		}
+		if (b == 0)
+			max_subtasks = ll;
 	}
 	free(root);
 	if (maxfile == -1) {
@@ -198,19 +337,21 @@ main(int argc, char *argv[])
 	aas_signals_install();
 	memset(&loop, 0, sizeof(loop));
 	loop.stage = "plan";
-	loop.step = plan_step;
+	loop.step = decompose ? decompose_step : plan_step;
 	loop.state = st;
 	status = aas_loop_run(&loop, stdin, "stdin", stdout);
 	status = aas_finish_output(stdout, status);
 	aas_state_close(st);
 	aas_fini();
 	free(globs);
+	free(board_path);
 	aas_config_free(cf);
 	return status;
 
 config_error:
 	aas_msg("%s", e.msg);
 	free(globs);
+	free(board_path);
 	aas_config_free(cf);
 	return AAS_EXIT_USAGE;
 }

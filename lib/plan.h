@@ -122,4 +122,24 @@ int	aas_plan_is_test(const char *path, const struct aas_plan_opts *o);
 json_t	*aas_plan_parse_subtasks(const char *text, size_t len, size_t max,
 	    struct aas_err *e);
 
+/*
+ * Put checked sub-tasks (from aas_plan_parse_subtasks) on the board at
+ * path under parent, in one aas_board_update: nothing is written unless
+ * every check passes.  A sub-task whose title (case and outer spaces
+ * aside) matches a child already on the board (Parent field parent, or id
+ * PARENT-N) is that child; the others get the next free ids PARENT-N and
+ * are inserted as Queued right after the parent (and its children) in the
+ * parent's layout, with Depends mapped to ids, Parent set and the
+ * description as body (heading layout).  The parent's Subtasks field
+ * lists them all (skipped for a table row when the table has no Subtasks
+ * column).  Errors: unknown_id (no parent), unknown_dep (a board id that
+ * is not on the board), cycle (a dependency on the parent), board.
+ * *idsp: every sub-task's id in answer order; *createdp: the ids made
+ * now (empty when all existed).  New references.
+ */
+struct aas_board_opts;
+int	aas_plan_decompose(const char *path, const struct aas_board_opts *o,
+	    const char *parent, json_t *subtasks, json_t **idsp,
+	    json_t **createdp, struct aas_err *e);
+
 #endif

@@ -1,0 +1,28 @@
+/* fuzz-plan-json.c: aas_plan_parse_json alone. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "aas.h"
+#include "plan.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct aas_err e;
+	json_t *edits = json_array();
+	int n;
+
+	json_t *tests = json_array();
+	char *summary;
+
+	n = aas_plan_parse_json((const char *)data, size, edits, tests,
+	    &summary, &e);
+	free(summary);
+	json_decref(tests);
+	if (n >= 0 && (size_t)n != json_array_size(edits))
+		abort();
+	json_decref(edits);
+	return 0;
+}
