@@ -443,12 +443,11 @@ aas_plan_parse_search_replace(const char *text, size_t len, json_t *edits,
 	struct fence f;
 	const char *path = NULL, *ps;
 	size_t pn, pathn = 0, i, j, s0, d, r0;
-	int n = 0, missing;
+	int n = 0;
 	json_t *ed;
 
 	lines_split(&L, text, len);
 	for (i = 0; i < L.n; i++) {
-		missing = 0;
 		if (IS_SEARCH(&L.v[i])) {
 			if (sr_path(&L, i, &ps, &pn)) {
 				path = ps;
@@ -489,7 +488,6 @@ aas_plan_parse_search_replace(const char *text, size_t len, json_t *edits,
 				continue;
 			path = ps;
 			pathn = pn;
-			missing = 1;
 			i = s0 - 1;
 			s0 = i + 1;
 		} else
@@ -523,7 +521,6 @@ aas_plan_parse_search_replace(const char *text, size_t len, json_t *edits,
 			    "not closed", i + 1);
 			goto fail;
 		}
-		(void)missing;
 		if (d == s0) {
 			/* nothing to find: the block makes a new file */
 			ed = edit_new(path, pathn, "write");
@@ -1375,7 +1372,8 @@ aas_plan_parse(const char *answer, size_t len, const struct aas_plan_opts *o,
 		goto fail;
 	}
 	if (summary == NULL)
-		summary = prose_summary(answer, len);
+		summary = strcmp(fmt, "json") == 0 ? aas_xstrdup("") :
+		    prose_summary(answer, len);
 	if ((sj = json_string(summary)) == NULL)
 		sj = jstr(summary, strlen(summary));
 	plan = json_object();
