@@ -3,7 +3,10 @@
 # worktree against `git worktree add` + `git worktree remove`.
 # Release build: make && sh bench/qa.sh   (about 3.5 minutes)
 # QA_BENCH_TASKS (default 100), QA_BENCH_SLEEP (default 1) and
-# QA_BENCH_SETUP (tasks per set-up run, default 20) shrink it.
+# QA_BENCH_SETUP (tasks per set-up run, default 20) shrink it.  Worktrees
+# go under $TMPDIR (--tmp); the set-up comparison runs there and, when
+# it exists, on the tmpfs /dev/shm too.  QA_BENCH_JTMP puts the -j runs'
+# worktrees elsewhere (QA_BENCH_JTMP=/dev/shm leaves the disk out).
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$SRC/build/bin/aas-qa
@@ -37,12 +40,14 @@ while [ $i -le "$N" ]; do
 	i=$((i + 1))
 done >tasks.jsonl
 
-echo "## aas-qa -j: $N tasks, each with one 'sleep $SLEEP' check"
+JTMP=${QA_BENCH_JTMP:-${TMPDIR:-/tmp}}
+echo "## aas-qa -j: $N tasks, each with one 'sleep $SLEEP' check, worktrees in $JTMP"
 printf 'qa:\n  builtin: false\n  checks:\n    - name: sleep\n      run: sleep %s\n' \
     "$SLEEP" >sleep.yml
 for j in 1 2 4; do
 	t0=$(date +%s.%N)
-	"$BIN" -q -j $j --tmp -c sleep.yml --state "$W/state" <tasks.jsonl >out.jsonl
+	TMPDIR=$JTMP "$BIN" -q -j $j --tmp -c sleep.yml --state "$W/state" \
+	    <tasks.jsonl >out.jsonl
 	t1=$(date +%s.%N)
 	ideal=$(echo "$N * $SLEEP / $j" | bc -l)
 	echo "-j $j: $(wc -l <out.jsonl) records, $(grep -c '"ok":true' out.jsonl) passed," \
@@ -52,19 +57,29 @@ for j in 1 2 4; do
 done
 
 echo
-echo "## worktree set-up and removal: $M tasks a run, 400-file repository"
-printf 'qa:\n  builtin: false\n' >none.yml
-head -n "$M" tasks.jsonl >setup.jsonl
-cat >git-worktrees.sh <<SH
+setup() {	# setup FOLDER LABEL
+	cat >git-worktrees.sh <<SH
 i=0
 while [ \$i -lt $M ]; do
-	git -C "$W/repo" worktree add -q --detach "$W/wt" $C
-	git -C "$W/repo" worktree remove --force "$W/wt"
+	git -C "$W/repo" worktree add -q --detach "$1/wt" $C
+	git -C "$W/repo" worktree remove --force "$1/wt"
 	i=\$((i + 1))
 done
 SH
-hyperfine --warmup 1 --runs 3 --export-json hf.json --style basic \
-    -n "aas-qa (scratch checkout + removal)" \
-    "$BIN -q --tmp -c $W/none.yml --state $W/state <$W/setup.jsonl >/dev/null" \
-    -n "git worktree add + remove" "sh $W/git-worktrees.sh"
-jq -r --argjson n "$M" '.results | "per task: aas-qa \(.[0].mean * 1000 / $n | round) ms, git worktree \(.[1].mean * 1000 / $n | round) ms; aas-qa is \(.[1].mean / .[0].mean | . * 10 | round / 10)x faster"' hf.json
+	echo
+	echo "## worktree set-up and removal in $1 ($2): $M tasks a run, 400-file repository"
+	TMPDIR=$1 hyperfine --warmup 1 --runs 3 --export-json hf.json --style basic \
+	    -n "aas-qa (scratch checkout + removal)" \
+	    "$BIN -q --tmp -c $W/none.yml --state $W/state <$W/setup.jsonl >/dev/null" \
+	    -n "git worktree add + remove" "sh $W/git-worktrees.sh" |
+	    grep -E 'Benchmark|Time'
+	jq -r --argjson n "$M" '.results | "per task: aas-qa \(.[0].mean * 1000 / $n | round) ms, git worktree \(.[1].mean * 1000 / $n | round) ms; git worktree / aas-qa = \(.[1].mean / .[0].mean | . * 100 | round / 100)"' hf.json
+}
+printf 'qa:\n  builtin: false\n' >none.yml
+head -n "$M" tasks.jsonl >setup.jsonl
+setup "$W" "$(df -T "$W" | awk 'NR == 2 { print $2 }')"
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	S=$(mktemp -d /dev/shm/aas-bench-qa.XXXXXX)
+	trap 'rm -rf "$W" "$S"' EXIT
+	setup "$S" tmpfs
+fi
