@@ -146,6 +146,7 @@ is_marker(const struct ln *l, char c, const char *word)
 #define IS_SEARCH(l)	is_marker((l), '<', "SEARCH")
 #define IS_DIVIDER(l)	is_marker((l), '=', NULL)
 #define IS_REPLACE(l)	is_marker((l), '>', "REPLACE")
+enum { K_FENCE = 1, K_SEARCH, K_REPLACE };
 
 /*
  * A fence line (CommonMark): up to three spaces, then three or more
@@ -445,10 +446,30 @@ aas_plan_parse_search_replace(const char *text, size_t len, json_t *edits,
 	size_t pn, pathn = 0, i, j, s0, d, r0;
 	int n = 0;
 	json_t *ed;
+	unsigned char *kind;
+	size_t *prevb, *nextb;
 
 	lines_split(&L, text, len);
-	for (i = 0; i < L.n; i++) {
-		if (IS_SEARCH(&L.v[i])) {
+	/* where the fences and markers are, once: a divider outside a
+	 * block looks back and ahead to them */
+	kind = aas_xcalloc(L.n + 1, 1);
+	prevb = aas_xreallocarray(NULL, L.n + 1, sizeof(*prevb));
+	nextb = aas_xreallocarray(NULL, L.n + 1, sizeof(*nextb));
+	for (i = 0, j = SIZE_MAX; i < L.n; i++) {
+		kind[i] = IS_SEARCH(&L.v[i]) ? K_SEARCH : IS_REPLACE(&L.v[i]) ?
+		    K_REPLACE : is_fence(&L.v[i], &f) ? K_FENCE : 0;
+		prevb[i] = j;
+		if (kind[i] != 0)
+			j = i;
+	}
+	for (i = L.n, j = L.n; i > 0; i--) {
+		nextb[i - 1] = j;
+		if (kind[i - 1] != 0)
+			j = i - 1;
+	}
+	for (i = 0; i < L.n && json_array_size(edits) <= AAS_PLAN_MAX_EDITS;
+	    i++) {
+		if (kind[i] == K_SEARCH) {
 			if (sr_path(&L, i, &ps, &pn)) {
 				path = ps;
 				pathn = pn;
@@ -465,26 +486,18 @@ aas_plan_parse_search_replace(const char *text, size_t len, json_t *edits,
 			 * to find, the divider.  Anything else is a stray
 			 * divider in prose and is ignored.
 			 */
-			for (j = i; j > 0; j--) {
-				if (is_fence(&L.v[j - 1], &f) ||
-				    IS_REPLACE(&L.v[j - 1]) ||
-				    IS_SEARCH(&L.v[j - 1]))
-					break;
-			}
-			if (j == 0 || !is_fence(&L.v[j - 1], &f))
+			if (prevb[i] == SIZE_MAX || kind[prevb[i]] != K_FENCE)
 				continue;
+			j = prevb[i] + 1;
+			(void)is_fence(&L.v[j - 1], &f);
 			if (j < i && path_line(&L.v[j], &ps, &pn))
 				s0 = j + 1;
 			else if (f.infolen > 0 && info_path(&f, &ps, &pn))
 				s0 = j;
 			else
 				continue;
-			for (r0 = i + 1; r0 < L.n; r0++)
-				if (IS_REPLACE(&L.v[r0]) ||
-				    IS_SEARCH(&L.v[r0]) ||
-				    is_fence(&L.v[r0], &f))
-					break;
-			if (r0 == L.n || !IS_REPLACE(&L.v[r0]))
+			r0 = nextb[i];
+			if (r0 == L.n || kind[r0] != K_REPLACE)
 				continue;
 			path = ps;
 			pathn = pn;
@@ -534,9 +547,15 @@ aas_plan_parse_search_replace(const char *text, size_t len, json_t *edits,
 		n++;
 		i = r0;
 	}
+	free(kind);
+	free(prevb);
+	free(nextb);
 	lines_free(&L);
 	return n;
 fail:
+	free(kind);
+	free(prevb);
+	free(nextb);
 	lines_free(&L);
 	return -1;
 }
@@ -565,7 +584,8 @@ aas_plan_parse_fenced(const char *text, size_t len, json_t *edits,
 
 	(void)e;
 	lines_split(&L, text, len);
-	for (i = 0; i < L.n; i++) {
+	for (i = 0; i < L.n && json_array_size(edits) <= AAS_PLAN_MAX_EDITS;
+	    i++) {
 		if (!is_fence(&L.v[i], &f))
 			continue;
 		for (c = i + 1; c < L.n && !closes(&L.v[c], &f); c++)
@@ -662,7 +682,8 @@ aas_plan_parse_diff(const char *text, size_t len, json_t *edits,
 
 	(void)e;
 	lines_split(&L, text, len);
-	for (i = 0; i < L.n; i++) {
+	for (i = 0; i < L.n && json_array_size(edits) <= AAS_PLAN_MAX_EDITS;
+	    i++) {
 		if (starts(&L.v[i], "diff --git ")) {
 			git = 1;
 			continue;
@@ -780,7 +801,8 @@ aas_plan_parse_apply_patch(const char *text, size_t len, json_t *edits,
 	json_t *ed;
 
 	lines_split(&L, text, len);
-	for (i = 0; i < L.n; i++) {
+	for (i = 0; i < L.n && json_array_size(edits) <= AAS_PLAN_MAX_EDITS;
+	    i++) {
 		if (!in) {
 			in = ap_is(&L.v[i], "*** Begin Patch");
 			continue;
