@@ -47,10 +47,10 @@ tools_of(json_t *tools)
 		f = json_object_get(t, "function");
 		if (!json_is_object(f) || aas_p_str(f, "name") == NULL)
 			continue;
-		json_array_append_new(out, json_pack("{s:O, s:O}", "name",
+		json_array_append_new(out, json_pack("{s:O, s:o}", "name",
 		    json_object_get(f, "name"), "input_schema",
 		    json_is_object(json_object_get(f, "parameters")) ?
-		    json_object_get(f, "parameters") :
+		    json_incref(json_object_get(f, "parameters")) :
 		    json_pack("{s:s}", "type", "object")));
 		if (aas_p_str(f, "description") != NULL)
 			json_object_set(json_array_get(out,
@@ -94,10 +94,10 @@ aas_anthropic_translate(json_t *body)
 			content_text(json_object_get(m, "content"), &sys);
 			continue;
 		}
-		json_array_append_new(msgs, json_pack("{s:s, s:O}", "role",
+		v = json_object_get(m, "content");
+		json_array_append_new(msgs, json_pack("{s:s, s:o}", "role",
 		    role && strcmp(role, "assistant") == 0 ? "assistant" :
-		    "user", "content", json_object_get(m, "content") ?
-		    json_object_get(m, "content") : json_string("")));
+		    "user", "content", v ? json_incref(v) : json_string("")));
 	}
 	if (sys.len > 0)
 		json_object_set_new(out, "system", aas_p_jstr(sys.s));

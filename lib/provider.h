@@ -124,8 +124,14 @@ int	aas_provider_list(struct aas_provider *p,
 
 /*
  * Download a batch's output ("output") or error ("error") file to path,
- * resuming a partial file with a Range request, verifying completeness.
- * A batch with no such file is not an error: 0 and *gotp = 0.
+ * resuming a partial file with a Range request, verifying completeness
+ * (OpenAI: against the file's size from GET /files/{id}; Anthropic:
+ * against Content-Length).  A file already at path is taken to be a
+ * partial download of this same file: use one path per batch and kind.
+ * A batch with no such file is not an error: 0 and *gotp = 0 (Anthropic
+ * has one results file, so "error" always gives *gotp = 0; its key is
+ * only ever sent to the configured base URL, whatever results_url says).
+ * batch is a normalised batch (or a raw one).
  */
 int	aas_provider_download(struct aas_provider *p, json_t *batch,
 	    const char *which, const char *path, int *gotp, struct aas_err *e);

@@ -249,6 +249,18 @@ offline(void)
 	free(red);
 	json_decref(body);
 
+	/* found by fuzz-provider (a leak): a message without content */
+	body = json_loads("{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],"
+	    "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"
+	    "\"f\"}}]}", 0, NULL);
+	l = aas_provider_batch_line(an, "T-2", NULL, body);
+	is_json(json_object_get(l, "params"), "{\"max_tokens\":4096,"
+	    "\"messages\":[{\"content\":\"\",\"role\":\"user\"}],\"model\":"
+	    "\"m\",\"tools\":[{\"input_schema\":{\"type\":\"object\"},\"name\":"
+	    "\"f\"}]}", "message without content, tool without parameters");
+	json_decref(l);
+	json_decref(body);
+
 	/* result lines */
 	r = parse(oa, "{\"id\":\"batch_req_1\",\"custom_id\":\"A-1\","
 	    "\"response\":{\"status_code\":200,\"request_id\":\"req_9\","
@@ -844,7 +856,7 @@ main(void)
 	setenv("AAS_HTTP_BACKOFF_MS", "5", 1);
 	signal(SIGPIPE, SIG_IGN);
 	aas_init();
-	plan(107);
+	plan(108);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	offline();
