@@ -605,7 +605,10 @@ x_begin(struct xfer *x, struct aas_err *e)
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, h->o.low_speed_limit);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->o.low_speed_time);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	/* compressed JSON answers, but identity for files: Range offsets
+	 * and the size checks count the bytes on disk */
+	if (x->out_path == NULL)
+		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (x->out_path == NULL)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
