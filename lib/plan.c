@@ -1142,8 +1142,7 @@ aas_plan_check_path(const char *path, size_t len, struct aas_err *e)
 			return NULL;
 		}
 	}
-	if (path[0] == '/' || path[0] == '~' ||
-	    (len >= 2 && isalpha((unsigned char)path[0]) && path[1] == ':')) {
+	if (path[0] == '/') {
 		aas_err_set(e, "bad_path", "refusing path '%.*s': absolute",
 		    (int)len, path);
 		return NULL;
@@ -1170,6 +1169,14 @@ aas_plan_check_path(const char *path, size_t len, struct aas_err *e)
 			b.s[b.len] = '\0';
 			continue;
 		}
+		/* " ..", ". " and the like are "." and ".." to Windows */
+		for (k = 0; k < cn && (c[k] == '.' || c[k] == ' '); k++)
+			;
+		if (k == cn && memchr(c, ' ', cn) != NULL) {
+			aas_err_set(e, "bad_path", "refusing path '%.*s': a "
+			    "component of dots and spaces", (int)len, path);
+			goto fail;
+		}
 		/* ".git", any case, and what some file systems take for it
 		 * (".git.", ".git ") */
 		for (k = cn; k > 4 && (c[k - 1] == '.' || c[k - 1] == ' ');
@@ -1186,6 +1193,15 @@ aas_plan_check_path(const char *path, size_t len, struct aas_err *e)
 		aas_buf_add(&b, c, cn);
 	}
 	free(stack);
+	/* "~/x", "~user/x", "C:x": a home or a drive, wherever the
+	 * ".." left them */
+	if (b.len > 0 && (b.s[0] == '~' || (b.len >= 2 &&
+	    isalpha((unsigned char)b.s[0]) && b.s[1] == ':'))) {
+		aas_err_set(e, "bad_path", "refusing path '%.*s': absolute",
+		    (int)len, path);
+		aas_buf_free(&b);
+		return NULL;
+	}
 	if (b.len == 0) {
 		aas_err_set(e, "bad_path", "refusing path '%.*s': names the "
 		    "repository itself", (int)len, path);

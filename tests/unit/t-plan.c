@@ -92,7 +92,7 @@ main(void)
 	const char *globs[] = { "spec/*", "*.t" };
 	struct aas_plan_opts o = { 0 };
 
-	plan(64);
+	plan(67);
 
 	/* paths */
 	is_str(path("a/b.c"), "a/b.c", "plain path");
@@ -122,6 +122,12 @@ main(void)
 	is_str(path("a\nb"), "bad_path: refusing path 'a\nb': control "
 	    "character", "newline in a path");
 	is_str(path(""), "bad_path: empty path", "empty");
+	/* found by fuzz-plan-path: ".." used to uncover a "~" */
+	is_str(path(" ../../~~"), "bad_path: refusing path ' ../../~~': a "
+	    "component of dots and spaces", "' ..' is '..' to Windows");
+	is_str(path("a/../~x"), "bad_path: refusing path 'a/../~x': absolute",
+	    "'~' uncovered by '..'");
+	is_str(path("a/.../b"), "a/.../b", "'...' is a name");
 	{
 		struct aas_err e;
 
