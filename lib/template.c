@@ -20,6 +20,7 @@ struct aas_template {
 	char	*system;	/* may be NULL */
 	char	*user;
 	const char *schema;	/* "plan", "subtasks" or NULL */
+	json_t	*rf;		/* its response_format, built once */
 };
 
 static const char implement_system[] =
@@ -166,6 +167,7 @@ aas_template_free(struct aas_template *t)
 	free(t->name);
 	free(t->system);
 	free(t->user);
+	json_decref(t->rf);
 	free(t);
 }
 
@@ -412,11 +414,15 @@ aas_template_body(const struct aas_template *t, json_t *rec,
 	if (o->max_tokens > 0)
 		json_object_set_new(body, "max_completion_tokens",
 		    json_integer(o->max_tokens));
-	if (t->schema != NULL)
-		json_object_set_new(body, "response_format",
-		    json_pack("{s:s, s:{s:s, s:b, s:o}}", "type", "json_schema",
-		    "json_schema", "name", t->schema, "strict", 1, "schema",
-		    aas_template_schema(t->schema)));
+	if (t->schema != NULL) {
+		if (t->rf == NULL)
+			((struct aas_template *)t)->rf = json_pack(
+			    "{s:s, s:{s:s, s:b, s:o}}", "type", "json_schema",
+			    "json_schema", "name", t->schema, "strict", 1,
+			    "schema", aas_template_schema(t->schema));
+		/* shared by every body: callers must not change it */
+		json_object_set(body, "response_format", t->rf);
+	}
 	return body;
 }
 
@@ -437,9 +443,18 @@ aas_template_est_tokens(json_t *body)
 	}
 	rf = json_object_get(body, "response_format");
 	if (rf != NULL) {
-		s = json_dumps(rf, JSON_COMPACT);
-		bytes += strlen(s);
-		free(s);
+		/* the same schema object comes again and again: size it once */
+		static json_t *last;
+		static size_t last_len;
+
+		if (rf != last) {
+			s = json_dumps(rf, JSON_COMPACT);
+			last_len = strlen(s);
+			free(s);
+			json_decref(last);
+			last = json_incref(rf);
+		}
+		bytes += last_len;
 	}
 	return tok + (long)((bytes + 3) / 4);
 }
