@@ -15,7 +15,7 @@
 #include "aas.h"
 #include "config.h"
 #include "qa.h"
-#include <spawn.h>	/* lib/spawn.h: ours, and through it the system one */
+#include "child.h"
 #include "banned.h"
 
 #define TIMEOUT_DEFAULT_MS	300000

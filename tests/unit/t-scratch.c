@@ -9,7 +9,7 @@
 
 #include "aas.h"
 #include "scratch.h"
-#include "spawn.h"
+#include "child.h"
 #include "tap.h"
 #include "banned.h"
 

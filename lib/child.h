@@ -1,5 +1,5 @@
 /*
- * spawn.h: run a child process with a time limit and captured output.
+ * child.h: run a child process with a time limit and captured output.
  *
  * The child starts through posix_spawnp with an argv array (never a shell
  * string built here), in a new process group of its own, with stdin from
@@ -19,19 +19,11 @@
  * threads may run children at once (descriptors are close-on-exec, each
  * thread waits for its own child by PID).
  */
-/*
- * This header's name shadows the system <spawn.h> for everything built
- * with -Ilib, so it pulls the system header in: <spawn.h> keeps working
- * everywhere and means both.  Files in lib/ include it as <spawn.h> (the
- * quote form would find it beside them, and clang then warns that
- * #include_next starts from the top of the path).
- */
-#include_next <spawn.h>
-
-#ifndef AAS_SPAWN_H
-#define AAS_SPAWN_H
+#ifndef AAS_CHILD_H
+#define AAS_CHILD_H
 
 #include <signal.h>
+#include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "aas.h"
-#include <spawn.h>	/* lib/spawn.h: ours, and through it the system one */
+#include "child.h"
 #include "banned.h"
 
 extern char **environ;

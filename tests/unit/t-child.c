@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "aas.h"
-#include "spawn.h"
+#include "child.h"
 #include "tap.h"
 #include "banned.h"
 
