@@ -3,7 +3,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/submit/lib.sh"
 
-plan 22
+plan 23
 setup_repo
 
 check_run "--version" 0 "aas-submit 0.1.0" "" -- aas-submit --version

@@ -4,7 +4,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/submit/lib.sh"
 
-plan 27
+plan 26
 setup_repo
 cat >"$T/script.json" <<'EOS'
 {"answers":[
