@@ -1613,6 +1613,83 @@ head_set(struct aas_board *b, long i, const char *key, const char *value,
 	return rc;
 }
 
+/* Width of a row's cell from pipe to pipe, or 0 when it has no pipes. */
+static size_t
+cell_box(const struct aas_board *b, const struct tinfo *in, size_t col)
+{
+	size_t s, en;
+
+	if (col >= in->ncells)
+		return 0;
+	s = in->cells[col].s;
+	en = in->cells[col].e;
+	while (s > in->rstart && b->text[s - 1] != '|')
+		s--;
+	while (en < in->rend && b->text[en] != '|')
+		en++;
+	if (s == in->rstart || en >= in->rend)
+		return 0;
+	return en - s;
+}
+
+/*
+ * Width between the pipes around column col of the table's separator row
+ * (the line after the header), or 0.  Only tables written with a leading
+ * pipe are considered.
+ */
+static size_t
+sep_box(const struct aas_board *b, const struct table *tb, size_t col)
+{
+	size_t line = 1, i = 0, k, start;
+
+	while (i < b->len && line < tb->hdr_line + 1)
+		if (b->text[i++] == '\n')
+			line++;
+	while (i < b->len && b->text[i] == ' ')
+		i++;
+	if (i >= b->len || b->text[i] != '|')
+		return 0;
+	for (k = 0; k <= col; k++) {
+		start = ++i;
+		while (i < b->len && b->text[i] != '|' && b->text[i] != '\n')
+			i++;
+		if (i >= b->len || b->text[i] != '|')
+			return 0;
+	}
+	return i - start;
+}
+
+/*
+ * Keep an aligned table aligned.  A table counts as aligned when the
+ * cell's width, pipe to pipe, is that of its column in the separator row.
+ * Then a shorter value is padded to the old value's length, and a longer
+ * one takes the spare blanks after the old value (all but one), so the
+ * change stays inside the cell.  Elsewhere only the value changes.  *enp
+ * may move past the blanks taken.
+ */
+static char *
+keep_width(const struct aas_board *b, long i, size_t col, char *v,
+    size_t *enp)
+{
+	const struct tinfo *in = &b->info[i];
+	size_t en = in->cells[col].e, oldlen = en - in->cells[col].s;
+	size_t box = cell_box(b, in, col), pad = 0, n = strlen(v);
+	char *w;
+
+	if (box == 0 || box != sep_box(b, &b->tables[in->table], col))
+		return v;
+	while (en + pad < in->rend && b->text[en + pad] == ' ')
+		pad++;
+	if (n < oldlen) {
+		w = aas_xasprintf("%s%*s", v, (int)(oldlen - n), "");
+		free(v);
+		return w;
+	}
+	if (pad > 1)
+		*enp = en + (n - oldlen < pad - 1 ? n - oldlen : pad - 1);
+	return v;
+}
+
 static int
 row_set(struct aas_board *b, long i, int col, const char *value,
     struct aas_err *e)
@@ -1638,7 +1715,8 @@ row_set(struct aas_board *b, long i, int col, const char *value,
 		w = aas_xasprintf(" %s%s", v, en < in->rend ? " " : "");
 		free(v);
 		v = w;
-	}
+	} else if (s < en)
+		v = keep_width(b, i, (size_t)col, v, &en);
 	rc = board_splice(b, s, en, v, strlen(v), e);
 	free(v);
 	return rc;

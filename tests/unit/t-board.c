@@ -396,6 +396,28 @@ lint(void)
 	aas_board_free(b);
 }
 
+/* An aligned table stays aligned; a compact one changes only the value. */
+static void
+aligned(void)
+{
+	struct aas_board *b;
+	struct aas_err e;
+	const char *t = "| ID  | Status      |\n|-----|-------------|\n"
+	    "| A-1 | Queued      |\n| A-2 | In Progress |\n"
+	    "| A-3 | Done        |\n", *got;
+
+	aas_board_parse(&b, t, strlen(t), "a.md", NULL, &e);
+	aas_board_set_status(b, "A-1", AAS_ST_IN_PROGRESS, &e);
+	aas_board_set_status(b, "A-2", AAS_ST_DONE, &e);
+	aas_board_set_status(b, "A-3", AAS_ST_QUEUED, &e);
+	got = aas_board_text(b, NULL);
+	is_str(got, "| ID  | Status      |\n|-----|-------------|\n"
+	    "| A-1 | In Progress |\n| A-2 | Done        |\n"
+	    "| A-3 | Queued      |\n", "aligned cells keep their width");
+	ok(strlen(got) == strlen(t), "aligned: same length");
+	aas_board_free(b);
+}
+
 static void
 update(const char *dir)
 {
@@ -466,6 +488,7 @@ main(void)
 	config_names();
 	lint();
 	update(dir);
+	aligned();
 	aas_rmtree(dir, NULL);
 	return done_testing();
 }
