@@ -2,7 +2,7 @@
 # Records in and out: other keys byte for byte, pass-through, errors
 # untouched, truncated answers, limits, --require-tests, config, usage.
 . "${AAS_SRC:-.}/tests/lib.sh"
-plan 20
+plan 19
 
 sr='```python\n### a.py\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n```\n'
 p='{"summary":"","format":"search_replace","edits":[{"path":"a.py","op":"replace","search":"x = 1\n","replace":"x = 2\n"}],"tests":[]}'

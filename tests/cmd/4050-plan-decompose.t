@@ -3,7 +3,7 @@
 # boards and records), idempotence, and refusals that write nothing.
 . "${AAS_SRC:-.}/tests/lib.sh"
 D="$FIX/answers/decompose"
-plan 27
+plan 31
 
 rec() {	# rec ID ANSWER-FILE: one record with that answer
 	jq -n -c --arg id "$1" --rawfile t "$D/$2" \
