@@ -13,17 +13,19 @@
 #include "aas.h"
 #include "board.h"
 #include "config.h"
+#include "ledger.h"
 #include "record.h"
 #include "state.h"
 #include "banned.h"
 
 static const char usage[] =
-    "[-qv] [--all | --ready | --next | --status S] [--id ID] [FILE ...]\n"
-    "[-qv] --watch SECONDS [--ready | --status S] [FILE ...]\n"
+    "[-qv] [--all | --ready | --next | --status S] [--id ID] [--new] "
+    "[FILE ...]\n"
+    "[-qv] --watch SECONDS [--ready | --status S] [--new] [FILE ...]\n"
     "[-q] --check [FILE ...]\n"
     "[-q] --add TITLE [FILE]";
 
-enum { OPT_ADD = 256, OPT_ALL, OPT_CHECK, OPT_CONFIG, OPT_ID, OPT_NEXT,
+enum { OPT_ADD = 256, OPT_ALL, OPT_CHECK, OPT_CONFIG, OPT_ID, OPT_NEW, OPT_NEXT,
     OPT_READY, OPT_STATE, OPT_STATUS, OPT_VERSION, OPT_WATCH };
 
 static const struct option longopts[] = {
@@ -33,6 +35,7 @@ static const struct option longopts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "id", required_argument, NULL, OPT_ID },
+	{ "new", no_argument, NULL, OPT_NEW },
 	{ "next", no_argument, NULL, OPT_NEXT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "ready", no_argument, NULL, OPT_READY },
@@ -44,7 +47,8 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int all, ready, next;
+static int all, ready, next, newonly;
+static struct aas_state *ledger_state;	/* for --new */
 static char **ids, **statuses;
 static size_t nids, nstatuses;
 static struct aas_board_opts bopts;
@@ -76,8 +80,20 @@ want_status(const struct aas_task *t)
 	return 0;
 }
 
+static int chosen(const struct aas_board *, const struct aas_task *);
+
+/* --new leaves out tasks (id and sha) in a live batch or already answered. */
 static int
 selected(const struct aas_board *b, const struct aas_task *t)
+{
+	if (!chosen(b, t))
+		return 0;
+	return !newonly ||
+	    aas_ledger_task_state(ledger_state, t->id, t->sha) == AAS_TASK_NONE;
+}
+
+static int
+chosen(const struct aas_board *b, const struct aas_task *t)
 {
 	size_t i;
 
@@ -230,18 +246,18 @@ add(const char *file, const char *title)
 
 /* Sleep up to ms, waking early for a stop request. */
 static void
-nap(const struct aas_state *st, long ms)
+nap(const struct aas_state *sp, long ms)
 {
 	struct timespec ts = { 0, 50 * 1000000L };
 
-	while (ms > 0 && !aas_state_stop_requested(st)) {
+	while (ms > 0 && !aas_state_stop_requested(sp)) {
 		nanosleep(&ts, NULL);
 		ms -= 50;
 	}
 }
 
 static int
-watch(char **files, size_t nfiles, double secs, const struct aas_state *st)
+watch(char **files, size_t nfiles, double secs, const struct aas_state *sp)
 {
 	struct aas_board **boards = aas_xcalloc(nfiles, sizeof(*boards));
 	char **texts = aas_xcalloc(nfiles, sizeof(*texts));
@@ -254,7 +270,7 @@ watch(char **files, size_t nfiles, double secs, const struct aas_state *st)
 	int status = AAS_EXIT_STOPPED;
 
 	for (;;) {
-		if (aas_state_stop_requested(st))
+		if (aas_state_stop_requested(sp))
 			break;
 		for (i = 0; i < nfiles; i++) {
 			if (aas_read_file(files[i], &text, &len, &e) == -1) {
@@ -301,7 +317,7 @@ watch(char **files, size_t nfiles, double secs, const struct aas_state *st)
 				}
 			}
 		}
-		nap(st, (long)(secs * 1000));
+		nap(sp, (long)(secs * 1000));
 	}
 out:
 	for (i = 0; i < nfiles; i++) {
@@ -359,6 +375,9 @@ main(int argc, char **argv)
 			ids = aas_xreallocarray(ids, nids + 1, sizeof(*ids));
 			ids[nids++] = optarg;
 			break;
+		case OPT_NEW:
+			newonly = 1;
+			break;
 		case OPT_NEXT:
 			next = 1;
 			break;
@@ -404,7 +423,7 @@ main(int argc, char **argv)
 		usage_error("choose one of --all, --ready, --next and "
 		    "--status%s", "");
 	if ((docheck || addtitle != NULL) && (all || ready || nstatuses ||
-	    nids))
+	    nids || newonly))
 		usage_error("--check and --add take no selection%s", "");
 	if (addtitle != NULL && argc > 1)
 		usage_error("--add writes to one board%s", "");
@@ -413,6 +432,7 @@ main(int argc, char **argv)
 		aas_msg("%s", e.msg);
 		return AAS_EXIT_USAGE;
 	}
+	ledger_state = st;
 	if (aas_config_load(&cf, aas_state_root(st), cfgfile, &e) == -1 ||
 	    aas_board_config(cf, aas_state_root(st), &bopts, &board, &e) == -1)
 	{
