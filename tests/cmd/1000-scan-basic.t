@@ -54,8 +54,8 @@ check_run "bad id pattern" 2 "" \
     "aas-scan: id pattern 'A-[': Unmatched [, [^, [:, [., or [=" \
     -- aas-scan --config pat.yml table.md
 
-U="usage: aas-scan [-qv] [--all | --ready | --next | --status S] [--id ID] [FILE ...]
-       aas-scan [-qv] --watch SECONDS [--ready | --status S] [FILE ...]
+U="usage: aas-scan [-qv] [--all | --ready | --next | --status S] [--id ID] [--new] [FILE ...]
+       aas-scan [-qv] --watch SECONDS [--ready | --status S] [--new] [FILE ...]
        aas-scan [-q] --check [FILE ...]
        aas-scan [-q] --add TITLE [FILE]"
 check_run "--help" 0 "$U" "" -- aas-scan --help
