@@ -182,7 +182,8 @@ lossy_string(const char *s, size_t n)
 static char *
 dump(json_t *v, size_t *lenp)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+	    JSON_REAL_PRECISION(15));
 
 	if (s == NULL) {
 		s = aas_xstrdup("null");

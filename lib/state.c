@@ -157,7 +157,7 @@ aas_journal_append(struct aas_state *st, const char *name, json_t *obj,
 	if (aas_mkdirs(st->dir, 0755, e) == -1)
 		return -1;
 	path = aas_xasprintf("%s/%s.jsonl", st->dir, name);
-	line = json_dumps(obj, JSON_COMPACT);
+	line = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	if (line == NULL) {
 		free(path);
 		return aas_err_set(e, "journal", "%s: unencodable entry", name);

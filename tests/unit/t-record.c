@@ -51,7 +51,7 @@ main(void)
 
 	aas_setprogname("t-record");
 	aas_quiet = 1;
-	plan(21);
+	plan(22);
 
 	set_check("{\"id\":\"A-1\",\"n\":0.1}", "plan", "{\"a\":[1,2]}",
 	    "{\"id\":\"A-1\",\"n\":0.1,\"plan\":{\"a\":[1,2]}}",
@@ -69,6 +69,8 @@ main(void)
 	    "{\"s\":\"z\",\"t\":[\"]\"]}", "escaped quotes skipped");
 	set_check("{\"k\\u0065y\":1}", "key", "2", "{\"k\\u0065y\":2}",
 	    "escaped key matched by its decoded name");
+	set_check("{}", "usd", "0.004356", "{\"usd\":0.004356}",
+	    "a real is written as short as it round-trips");
 
 	rc = aas_rec_parse(&r, "[1,2]", 5, &e);
 	is_int(rc, -1, "array is not a record");
