@@ -794,7 +794,7 @@ aas_plan_parse_apply_patch(const char *text, size_t len, json_t *edits,
     struct aas_err *e)
 {
 	struct lines L;
-	struct aas_buf sb = AAS_BUF_INIT, rb = AAS_BUF_INIT;
+	struct aas_buf sb = AAS_BUF_INIT;
 	const char *ps;
 	size_t pn, i, k;
 	int n = 0, in = 0, nfind;
@@ -829,7 +829,8 @@ aas_plan_parse_apply_patch(const char *text, size_t len, json_t *edits,
 			n++;
 		} else if (ap_cmd(&L.v[i], "*** Update File:", &ps, &pn)) {
 			const char *mp;
-			size_t mn;
+			size_t mn, h0;
+			int anchored = 0;
 
 			if (i + 1 < L.n && ap_cmd(&L.v[i + 1], "*** Move to:",
 			    &mp, &mn)) {
@@ -838,57 +839,50 @@ aas_plan_parse_apply_patch(const char *text, size_t len, json_t *edits,
 				    i + 2);
 				goto fail;
 			}
-			/* one replace edit per chunk; "@@" lines divide
-			 * chunks and are locators, not text */
-			k = i + 1;
-			while (k < L.n) {
-				aas_buf_reset(&sb);
-				aas_buf_reset(&rb);
-				aas_buf_add(&sb, "", 0);
-				aas_buf_add(&rb, "", 0);
-				nfind = 0;
-				if (starts(&L.v[k], "@@"))
-					k++;
-				for (; k < L.n; k++) {
-					const struct ln *l = &L.v[k];
+			/*
+			 * The chunks become one unified-diff-like text: "@@"
+			 * lines (the text after them an anchor, no line
+			 * numbers), then context, - and + lines.
+			 */
+			aas_buf_reset(&sb);
+			aas_buf_add(&sb, "", 0);
+			nfind = 0;
+			h0 = sb.len;
+			for (k = i + 1; k < L.n; k++) {
+				const struct ln *l = &L.v[k];
 
-					if (starts(l, "@@") || starts(l, "***"))
-						break;
-					if (l->n > 0 && l->s[0] != ' ' &&
-					    l->s[0] != '-' && l->s[0] != '+')
-						break;
-					if (l->n == 0 || l->s[0] != '+') {
-						aas_buf_add(&sb, l->s +
-						    (l->n > 0), l->n - (l->n > 0));
-						aas_buf_addc(&sb, '\n');
-						nfind++;
-					}
-					if (l->n == 0 || l->s[0] != '-') {
-						aas_buf_add(&rb, l->s +
-						    (l->n > 0), l->n - (l->n > 0));
-						aas_buf_addc(&rb, '\n');
-					}
-				}
-				if (sb.len > 0 || rb.len > 0) {
-					if (nfind == 0) {
-						aas_err_set(e, "bad_block",
-						    "line %zu: update hunk "
-						    "with nothing to find", k);
-						goto fail;
-					}
-					ed = edit_new(ps, pn, "replace");
-					json_object_set_new(ed, "search",
-					    jstr(sb.s, sb.len));
-					json_object_set_new(ed, "replace",
-					    jstr(rb.s, rb.len));
-					json_array_append_new(edits, ed);
-					n++;
-				}
-				if (k < L.n && ap_is(&L.v[k], "*** End of File"))
-					k++;
-				if (k >= L.n || !starts(&L.v[k], "@@"))
+				if (ap_is(l, "*** End of File"))
+					continue;
+				if (starts(l, "***"))
 					break;
+				if (starts(l, "@@")) {
+					if (sb.len > h0 && nfind == 0 &&
+					    !anchored)
+						break;
+					anchored = l->n > 2;
+					nfind = 0;
+					h0 = sb.len;
+				} else if (l->n > 0 && l->s[0] != ' ' &&
+				    l->s[0] != '-' && l->s[0] != '+') {
+					break;
+				} else {
+					if (sb.len == 0)
+						aas_buf_adds(&sb, "@@\n");
+					if (l->n == 0 || l->s[0] != '+')
+						nfind++;
+				}
+				aas_buf_add(&sb, l->s, l->n);
+				aas_buf_addc(&sb, '\n');
 			}
+			if (sb.len == 0 || (nfind == 0 && !anchored)) {
+				aas_err_set(e, "bad_block", "line %zu: update "
+				    "hunk with nothing to find", k);
+				goto fail;
+			}
+			ed = edit_new(ps, pn, "patch");
+			json_object_set_new(ed, "diff", jstr(sb.s, sb.len));
+			json_array_append_new(edits, ed);
+			n++;
 			i = k - 1;
 		} else if (!is_blank(&L.v[i])) {
 			/* prose or a fence line: the envelope ended
@@ -897,12 +891,10 @@ aas_plan_parse_apply_patch(const char *text, size_t len, json_t *edits,
 		}
 	}
 	aas_buf_free(&sb);
-	aas_buf_free(&rb);
 	lines_free(&L);
 	return n;
 fail:
 	aas_buf_free(&sb);
-	aas_buf_free(&rb);
 	lines_free(&L);
 	return -1;
 }

@@ -17,7 +17,8 @@
  * .git.  Edits are in answer order; several edits may name one file and
  * are then applied in order.  "diff" holds the hunks of one file, from the
  * first "@@" line on, exactly as the model wrote them (counts may be
- * wrong: the applier matches leniently).  "search" may hold "..." elision
+ * wrong: the applier matches leniently; hunks from an apply_patch Update
+ * have "@@ anchor" lines and no numbers).  "search" may hold "..." elision
  * lines, kept as written.
  *
  * Nothing here allocates through anything but aas_xmalloc and jansson, and
