@@ -131,6 +131,12 @@ plan_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 		aas_rec_fail_err(rec, "plan", &err);
 		return 1;
 	}
+	if (aas_progress_enabled())
+		aas_msg("%s: %s, %zu edit%s", aas_rec_where(rec),
+		    json_string_value(json_object_get(plan, "format")),
+		    json_array_size(json_object_get(plan, "edits")),
+		    json_array_size(json_object_get(plan, "edits")) == 1 ?
+		    "" : "s");
 	aas_rec_set(rec, "plan", plan);
 	json_decref(plan);
 	return 0;

@@ -2,7 +2,7 @@
 # Records in and out: other keys byte for byte, pass-through, errors
 # untouched, truncated answers, limits, --require-tests, config, usage.
 . "${AAS_SRC:-.}/tests/lib.sh"
-plan 19
+plan 20
 
 sr='```python\n### a.py\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n```\n'
 p='{"summary":"","format":"search_replace","edits":[{"path":"a.py","op":"replace","search":"x = 1\n","replace":"x = 2\n"}],"tests":[]}'
@@ -13,7 +13,11 @@ check_run "plan spliced in, other keys byte for byte" 0 \
     "{\"id\":\"A-1\", \"n\":0.10,\"n\":1e2,\"big\":123456789012345678901234567890,\"response\":{\"text\":\"$sr\",\"finish_reason\":\"stop\"},\"plan\":$p}" "" \
     -- aas-plan <"$T/in"
 
-# a second run replaces the plan in place
+# -v: one progress line per planned record
+check_run "-v: format and edit count on stderr" 0 "$(cat "$T/out")" \
+    "aas-plan: A-1: search_replace, 1 edit" -- aas-plan -v <"$T/in"
+
+# re-run replaces the plan in place
 cp "$T/out" "$T/in2"
 check_run "re-run replaces the plan key in place" 0 "$(cat "$T/in2")" "" \
     -- aas-plan <"$T/in2"

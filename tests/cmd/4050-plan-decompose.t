@@ -3,7 +3,7 @@
 # boards and records), idempotence, and refusals that write nothing.
 . "${AAS_SRC:-.}/tests/lib.sh"
 D="$FIX/answers/decompose"
-plan 31
+plan 32
 
 rec() {	# rec ID ANSWER-FILE: one record with that answer
 	jq -n -c --arg id "$1" --rawfile t "$D/$2" \
@@ -82,6 +82,24 @@ printf '%s\n' '{"id":"T-3","response":{"text":"{\"subtasks\":[{\"title\":\"A\"},
 is "$?:$(cat err):$(jq -r .id out | tr '\n' ' ')" \
     "0:aas-plan: created T-3-4:T-3-1 T-3-4 " \
     "config board; an existing title maps to its child, a new one is added"
+
+# two goals decomposed at the same time on one board: both kept
+cp "$D/headings.md" a.md
+cp "$D/headings.md" seq.md
+printf '%s\n' '{"id":"H-1","response":{"text":"{\"subtasks\":[{\"title\":\"X\"}]}"}}' >in1
+printf '%s\n' '{"id":"H-3","response":{"text":"{\"subtasks\":[{\"title\":\"Y\"}]}"}}' >in3
+aas-plan -q --decompose --board seq.md <in1 >/dev/null
+aas-plan -q --decompose --board seq.md <in3 >/dev/null
+i=0
+while [ $i -lt 5 ]; do
+	cp "$D/headings.md" a.md
+	aas-plan -q --decompose --board a.md <in1 >/dev/null &
+	aas-plan -q --decompose --board a.md <in3 >/dev/null
+	wait
+	cmp -s a.md seq.md || break
+	i=$((i + 1))
+done
+is "$i" 5 "concurrent decompositions of two goals: neither is lost"
 
 # records without a response pass through
 printf '%s\n' '{"id":"T-3","note":1}' >in
