@@ -365,7 +365,8 @@ info_path(const struct fence *f, const char **ps, size_t *pn)
 		if (idx == 0) {
 			const char *c = memchr(t, ':', tn);
 
-			if (c != NULL && looks_like_path(c + 1, t + tn - c - 1)) {
+			if (c != NULL &&
+			    looks_like_path(c + 1, t + tn - c - 1)) {
 				*ps = c + 1;
 				*pn = t + tn - c - 1;
 				return 1;
@@ -591,7 +592,7 @@ aas_plan_parse_fenced(const char *text, size_t len, json_t *edits,
 		for (c = i + 1; c < L.n && !closes(&L.v[c], &f); c++)
 			;
 		if (c == L.n)
-			break;	/* unclosed: maybe cut short, never a file */
+			break;	/* unclosed: cut short? never a file */
 		have = f.infolen > 0 && info_path(&f, &ps, &pn);
 		if (!have && i > 0) {
 			j = i - 1;
@@ -825,7 +826,8 @@ aas_plan_parse_apply_patch(const char *text, size_t len, json_t *edits,
 			n++;
 			i = k - 1;
 		} else if (ap_cmd(&L.v[i], "*** Delete File:", &ps, &pn)) {
-			json_array_append_new(edits, edit_new(ps, pn, "delete"));
+			json_array_append_new(edits,
+			    edit_new(ps, pn, "delete"));
 			n++;
 		} else if (ap_cmd(&L.v[i], "*** Update File:", &ps, &pn)) {
 			const char *mp;
@@ -1276,7 +1278,8 @@ aas_plan_check(json_t *plan, const struct aas_plan_opts *o,
 	if (!json_is_array(edits))
 		return aas_err_set(e, "bad_plan", "\"edits\" is missing");
 	if (json_array_size(edits) == 0)
-		return aas_err_set(e, "empty_plan", "the answer holds no edits");
+		return aas_err_set(e, "empty_plan", "the answer holds no "
+		    "edits");
 	if (json_array_size(edits) > AAS_PLAN_MAX_EDITS)
 		return aas_err_set(e, "too_large", "%zu edits, over the limit "
 		    "of %d", json_array_size(edits), AAS_PLAN_MAX_EDITS);
@@ -1347,9 +1350,9 @@ prose_summary(const char *text, size_t len)
 		const char *s = L.v[i].s, *ps;
 		size_t n = L.v[i].n, pn;
 
-		if (is_fence(&L.v[i], &f) || path_line(&L.v[i], &ps, &pn) || starts(&L.v[i], "*** ") ||
-		    starts(&L.v[i], "--- ") || starts(&L.v[i], "diff --git") ||
-		    IS_SEARCH(&L.v[i]))
+		if (is_fence(&L.v[i], &f) || path_line(&L.v[i], &ps, &pn) ||
+		    starts(&L.v[i], "*** ") || starts(&L.v[i], "--- ") ||
+		    starts(&L.v[i], "diff --git") || IS_SEARCH(&L.v[i]))
 			break;
 		trim(&s, &n);
 		if (b.len > 0)

@@ -42,10 +42,10 @@
 #define AAS_PLAN_MAX_PATH	1024
 
 struct aas_plan_opts {
-	size_t	 max_file;	/* per content/search/replace/diff; 0: default */
+	size_t	 max_file;	/* bytes per edit text; 0: the default */
 	const char *const *test_globs;	/* NULL: the defaults below */
 	size_t	 ntest_globs;
-	int	 require_tests;	/* a plan must add or change a test file */
+	int	 require_tests;	/* a plan must add or change a test */
 };
 
 /* The default test globs (NULL-terminated): tests/ test/ t/ folders at
