@@ -151,7 +151,7 @@ emit_task(struct aas_tasks *t, size_t i, const char *run, json_t *batch,
 	if (batch != NULL)
 		aas_rec_set(&rec, "batch", batch);
 	if (resp != NULL)
-		aas_ledger_rec_set(&rec, "response", resp);
+		aas_rec_set(&rec, "response", resp);
 	else {
 		aas_rec_fail(&rec, "fetch", code, "%s", msg);
 		failed = 1;

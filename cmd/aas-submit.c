@@ -287,7 +287,7 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 	    est_output));
 	json_object_set_new(req, "est_usd", have_price ? json_real(est) :
 	    json_null());
-	aas_ledger_rec_set(rec, "request", req);
+	aas_rec_set(rec, "request", req);
 	json_decref(req);
 	est_tokens_total += tok + est_output;
 	*estp = est;
@@ -656,7 +656,7 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 	    "cached", (json_int_t)cached,
 	    "usd", have_price ? json_real(usd) : json_null(),
 	    "request_id", json_object_get(res, "request_id"));
-	aas_ledger_rec_set(&pd->rec, "response", resp);
+	aas_rec_set(&pd->rec, "response", resp);
 	json_decref(resp);
 	memset(&le, 0, sizeof(le));
 	if (aas_ledger_sync_cost(ledger, run_base, pd->cid, usd, &le) == -1)

@@ -595,62 +595,6 @@ append_line(struct aas_ledger *l, int *fdp, const char *name, json_t *o,
 	return 0;
 }
 
-/*
- * aas_journal_append with short numbers: open, lock, one write, fsync.
- * (state.c prints reals with 17 digits, 0.004356 as 0.0043560000000000005.)
- */
-static int
-journal_put(struct aas_ledger *l, const char *name, json_t *o,
-    struct aas_err *e)
-{
-	char *path, *s;
-	size_t len, off = 0;
-	ssize_t n;
-	int fd, rc = 0;
-
-	path = aas_xasprintf("%s/%s.jsonl", aas_state_dir(l->st), name);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		rc = aas_err_set(e, "journal", "%s: %s", path,
-		    strerror(errno));
-		free(path);
-		return rc;
-	}
-	while (flock(fd, LOCK_EX) == -1 && errno == EINTR)
-		;
-	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
-	len = strlen(s);
-	s = aas_xrealloc(s, len + 2);
-	s[len++] = '\n';
-	{
-		/* end a line torn by a crash so this one stays whole */
-		struct stat sb;
-		char last;
-
-		if (fstat(fd, &sb) == 0 && sb.st_size > 0 &&
-		    pread(fd, &last, 1, sb.st_size - 1) == 1 && last != '\n')
-			(void)!write(fd, "\n", 1);
-	}
-	while (off < len) {
-		n = write(fd, s + off, len - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			rc = aas_err_set(e, "journal", "%s: %s", path,
-			    strerror(errno));
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (rc == 0 && fsync(fd) == -1)
-		rc = aas_err_set(e, "journal", "%s: fsync: %s", path,
-		    strerror(errno));
-	close(fd);
-	free(s);
-	free(path);
-	return rc;
-}
-
 int
 aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
     const char *run, int ok, struct aas_err *e)
@@ -708,7 +652,7 @@ cost_entry(struct aas_ledger *l, const char *kind, const char *run,
 
 	o = json_pack("{s:I, s:s, s:s, s:f}", "t", (json_int_t)time(NULL),
 	    "kind", kind, "run", run, "usd", usd);
-	rc = journal_put(l, "ledger", o, e);
+	rc = aas_journal_append(l->st, "ledger", o, e);
 	json_decref(o);
 	return rc;
 }
@@ -721,7 +665,7 @@ aas_ledger_run_downloaded(struct aas_ledger *l, size_t ri, struct aas_err *e)
 
 	o = json_pack("{s:s, s:s}", "ev", "downloaded", "run",
 	    l->runs[ri].run);
-	rc = journal_put(l, "batches", o, e);
+	rc = aas_journal_append(l->st, "batches", o, e);
 	json_decref(o);
 	if (rc == 0)
 		l->runs[ri].downloaded = 1;
@@ -741,7 +685,7 @@ aas_ledger_run_done(struct aas_ledger *l, size_t ri, double usd,
 		return -1;
 	o = json_pack("{s:s, s:s, s:f}", "ev", "done", "run", r->run, "usd",
 	    usd);
-	rc = journal_put(l, "batches", o, e);
+	rc = aas_journal_append(l->st, "batches", o, e);
 	json_decref(o);
 	if (rc == 0) {
 		if (r->state != AAS_RUN_LOCAL)
@@ -937,7 +881,7 @@ aas_ledger_run_commit(struct aas_ledger *l, struct aas_run_writer *w,
 		aas_ledger_run_discard(w);
 		return -1;
 	}
-	rc = journal_put(l, "batches", o, e);
+	rc = aas_journal_append(l->st, "batches", o, e);
 	if (rc == -1) {
 		json_decref(o);
 		aas_ledger_run_discard(w);
@@ -969,7 +913,7 @@ on_file(const char *file_id, void *arg)
 
 	o = json_pack("{s:s, s:s, s:s}", "ev", "file", "run", r->run,
 	    "input_file_id", file_id);
-	if (journal_put(c->l, "batches", o, &e) == -1)
+	if (aas_journal_append(c->l->st, "batches", o, &e) == -1)
 		aas_msg("%s", e.msg);
 	json_decref(o);
 	setstr(&r->input_file_id, file_id);
@@ -998,7 +942,7 @@ journal_batch(struct aas_ledger *l, size_t ri, json_t *batch,
 	aas_iso8601(t > 0 ? t : (long long)time(NULL), at, sizeof(at));
 	o = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "ev", "batch", "run",
 	    r->run, "id", id, "input_file_id", fid, "submitted_at", at);
-	rc = journal_put(l, "batches", o, e);
+	rc = aas_journal_append(l->st, "batches", o, e);
 	if (rc == 0)
 		journal_cb(o, l);
 	json_decref(o);
@@ -1020,7 +964,7 @@ journal_abandon(struct aas_ledger *l, size_t ri, const char *why,
 		return -1;
 	o = json_pack("{s:s, s:s, s:s}", "ev", "abandon", "run", r->run,
 	    "reason", why);
-	rc = journal_put(l, "batches", o, e);
+	rc = aas_journal_append(l->st, "batches", o, e);
 	json_decref(o);
 	if (rc == -1)
 		return -1;
@@ -1370,72 +1314,8 @@ aas_ledger_task_state(struct aas_state *st, const char *id, const char *sha)
 	return AAS_TASK_NONE;
 }
 
-struct last_member {
-	const char *key;
-	size_t	 vstart, vend;
-	int	 found;
-};
-
-static int
-last_member_cb(const char *key, size_t kstart, size_t vstart, size_t vend,
-    void *arg)
-{
-	struct last_member *m = arg;
-
-	(void)kstart;
-	if (strcmp(key, m->key) == 0) {
-		m->vstart = vstart;
-		m->vend = vend;
-		m->found = 1;
-	}
-	return 0;
-}
-
-void
-aas_ledger_rec_set(struct aas_rec *rec, const char *key, json_t *val)
-{
-	struct last_member m = { key, 0, 0, 0 };
-	struct aas_buf b = AAS_BUF_INIT;
-	json_t *jk;
-	char *v, *k;
-	size_t end;
-
-	if (rec->bad || aas_json_members(rec->line, rec->len, last_member_cb,
-	    &m) != 0) {
-		aas_rec_set(rec, key, val);
-		return;
-	}
-	json_object_set(rec->obj, key, val);
-	v = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY |
-	    JSON_REAL_PRECISION(10));
-	if (m.found) {
-		aas_buf_add(&b, rec->line, m.vstart);
-		aas_buf_adds(&b, v);
-		aas_buf_add(&b, rec->line + m.vend, rec->len - m.vend);
-	} else {
-		end = rec->len;
-		while (end > 0 && rec->line[end - 1] != '}')
-			end--;
-		jk = json_string(key);
-		k = json_dumps(jk, JSON_ENCODE_ANY);
-		json_decref(jk);
-		aas_buf_add(&b, rec->line, end - 1);
-		if (json_object_size(rec->obj) > 1)
-			aas_buf_addc(&b, ',');
-		aas_buf_adds(&b, k);
-		aas_buf_addc(&b, ':');
-		aas_buf_adds(&b, v);
-		aas_buf_add(&b, rec->line + end - 1, rec->len - (end - 1));
-		free(k);
-	}
-	free(v);
-	free(rec->line);
-	rec->line = aas_buf_detach(&b, &rec->len);
-}
-
 double
 aas_usd_round(double usd)
 {
-	/* no libm: the Makefile does not link it */
 	return (double)(long long)(usd * 1e8 + (usd >= 0 ? 0.5 : -0.5)) / 1e8;
 }

@@ -221,12 +221,6 @@ const char *aas_tasks_record(struct aas_tasks *t, size_t i, size_t *lenp,
 int	aas_tasks_marked(const struct aas_tasks *t, size_t i);
 void	aas_tasks_mark(struct aas_tasks *t, size_t i);
 
-/*
- * aas_rec_set, but numbers in val are written with 10 significant digits
- * (0.000123, not 0.00012300000000000001), for the keys holding money.
- */
-struct aas_rec;
-void	aas_ledger_rec_set(struct aas_rec *rec, const char *key, json_t *val);
 /* usd rounded to 1e-8. */
 double	aas_usd_round(double usd);
 

@@ -106,7 +106,7 @@ main(void)
 
 	aas_rec_parse(&rec, "{\"a\":0.1}", 9, NULL);
 	key = json_pack("{s:f}", "usd", 0.000123);
-	aas_ledger_rec_set(&rec, "response", key);
+	aas_rec_set(&rec, "response", key);
 	is_str(rec.line, "{\"a\":0.1,\"response\":{\"usd\":0.000123}}",
 	    "money keys printed short");
 	json_decref(key);
