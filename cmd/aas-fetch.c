@@ -38,25 +38,6 @@ static struct aas_provider *provs[2];
 static int failed, stopped;
 static long nemitted, nfailed_tasks;
 
-/*
- * The stop flag at every record, the STOP file at most every 200 ms: a
- * stat per record costs more than the record where syscalls are slow.
- */
-static int
-stop_requested(void)
-{
-	static int64_t next;
-	int64_t now;
-
-	if (aas_stop_flag)
-		return 1;
-	now = aas_now_ms();
-	if (now < next)
-		return 0;
-	next = now + 200;
-	return aas_state_stop_requested(st);
-}
-
 static void
 usage_exit(void)
 {
@@ -263,7 +244,7 @@ results_file(struct aas_provider *p, const char *path, struct aas_tasks *t,
 		json_decref(res);
 		if (rc == -1)
 			break;
-		if (stop_requested()) {
+		if (aas_state_stop_poll(st)) {
 			stopped = 1;
 			break;
 		}
@@ -435,7 +416,7 @@ sleep_interruptible(double s)
 	int64_t end = aas_now_ms() + (int64_t)(s * 1000);
 
 	while (aas_now_ms() < end) {
-		if (stop_requested())
+		if (aas_state_stop_poll(st))
 			return -1;
 		(void)poll(NULL, 0, 100);
 	}
@@ -531,7 +512,7 @@ fetch_runs(char **names, int nnames)
 			else
 				pending++;
 		}
-		if (stop_requested())
+		if (aas_state_stop_poll(st))
 			stopped = 1;
 		if (pending == 0 || stopped || !wait_all)
 			break;

@@ -65,25 +65,6 @@ static long ntasks, nbatches;
 static long long est_tokens_total;
 static int stopped, failed, halt;
 
-/*
- * The stop flag at every record, the STOP file at most every 200 ms: a
- * stat per record costs more than the record where syscalls are slow.
- */
-static int
-stop_requested(void)
-{
-	static int64_t next;
-	int64_t now;
-
-	if (aas_stop_flag)
-		return 1;
-	now = aas_now_ms();
-	if (now < next)
-		return 0;
-	next = now + 200;
-	return aas_state_stop_requested(st);
-}
-
 static void
 usage_exit(void)
 {
@@ -448,7 +429,7 @@ run_batch(void)
 	}
 	aas_reader_init(&r, stdin, "stdin");
 	for (;;) {
-		if (stop_requested()) {
+		if (aas_state_stop_poll(st)) {
 			stopped = 1;
 			break;
 		}
@@ -590,7 +571,7 @@ sync_next(void *arg, json_t **bodyp, void **tagp)
 	for (;;) {
 		if (sync_eof || sync_fatal || halt)
 			return 0;
-		if (stop_requested()) {
+		if (aas_state_stop_poll(st)) {
 			stopped = halt = 1;
 			return 0;
 		}

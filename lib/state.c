@@ -121,6 +121,21 @@ aas_state_stop_requested(const struct aas_state *st)
 }
 
 int
+aas_state_stop_poll(const struct aas_state *st)
+{
+	static int64_t next;
+	int64_t now;
+
+	if (aas_stop_flag)
+		return 1;
+	now = aas_now_ms();
+	if (now < next)
+		return 0;
+	next = now + 200;
+	return aas_state_stop_requested(st);
+}
+
+int
 aas_lock(const char *path, int exclusive, struct aas_err *e)
 {
 	int fd;

@@ -30,6 +30,10 @@ char	*aas_state_path(const struct aas_state *st, const char *name);
 
 /* True when a signal arrived or <dir>/STOP exists.  st may be NULL. */
 int	aas_state_stop_requested(const struct aas_state *st);
+/* The same for tight loops: the flag every call, the STOP file at most
+ * every 200 ms (a stat per record costs more than a record where system
+ * calls are slow).  The first call always looks at the file. */
+int	aas_state_stop_poll(const struct aas_state *st);
 
 /* The repository root containing dir (walking up to a .git entry), or
  * NULL; the caller frees. */
