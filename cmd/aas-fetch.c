@@ -434,6 +434,7 @@ fetch_runs(char **names, int nnames)
 	struct aas_provider *p;
 	struct aas_err e;
 	int64_t start = aas_now_ms();
+	double nap = 1;
 	long pending, total, finished;
 	int k, rc;
 
@@ -521,10 +522,13 @@ fetch_runs(char **names, int nnames)
 			    "%ld tasks failed; %llds", pending, finished, total,
 			    nfailed_tasks,
 			    (long long)((aas_now_ms() - start) / 1000));
-		if (sleep_interruptible(interval) == -1) {
+		/* soon first, then backing off: a short batch is collected
+		 * in seconds, a long one is not polled more than needed */
+		if (sleep_interruptible(nap < interval ? nap : interval) == -1) {
 			stopped = 1;
 			break;
 		}
+		nap *= 2;
 	}
 	free(sel);
 	free(done);

@@ -48,6 +48,9 @@ aas-fetch --wait --interval 0.1 | aas-plan | aas-apply | aas-qa --rollback |
     aas-notify --board >"$work/out.jsonl" || true
 jq -c '{id, plan: (.plan.edits | length), branch: .apply.branch,
     qa: .qa.ok, error: .error.code}' "$work/out.jsonl" >&2
+echo "== a goal split into sub-tasks on the board" >&2
+aas-scan --id DEMO-6 | aas-submit --sync --template decompose |
+    aas-plan --decompose | jq -c '{id, title, deps}' >&2
 echo "== branches" >&2
 git branch --list 'aas/*' >&2
 echo "== the board afterwards" >&2
@@ -56,11 +59,17 @@ git diff --no-index "$top/examples/project/ACTIVE_TASKS.md" ACTIVE_TASKS.md >&2 
 # The demo checks its own outcome.
 want="DEMO-2 Done
 DEMO-3 Done
-DEMO-5 Failed"
-got=$(aas-scan --all | jq -r 'select(.id == "DEMO-2" or .id == "DEMO-3" or .id == "DEMO-5") | "\(.id) \(.status)"')
+DEMO-4 Queued
+DEMO-5 Failed
+DEMO-6-1 Queued
+ready: DEMO-4 DEMO-6-1"
+got=$(aas-scan --all | jq -r 'select(.id != "DEMO-1" and .id != "DEMO-6") |
+    "\(.id) \(.status)"' | grep -v 'DEMO-6-[23]'
+    printf 'ready: %s\n' "$(aas-scan --ready | jq -r .id | tr '\n' ' ' |
+    sed 's/ $//')")
 if [ "$got" != "$want" ]; then
 	echo "demo: unexpected outcome:" >&2
 	echo "$got" >&2
 	exit 1
 fi
-echo "demo: ok: DEMO-2 and DEMO-3 committed on aas/DEMO-2 and aas/DEMO-3 and passed QA; DEMO-5 failed its test and was rolled back" >&2
+echo "demo: ok: DEMO-2 and DEMO-3 committed on aas/DEMO-2 and aas/DEMO-3 and passed QA; DEMO-5 failed its test and was rolled back; DEMO-6 became DEMO-6-1..3" >&2
