@@ -525,7 +525,10 @@ aas_finish_output(FILE *out, int status)
 			signal(SIGPIPE, SIG_DFL);
 			raise(SIGPIPE);
 		}
-		aas_warn("write error");
+		/* a write error already reported makes the status fatal:
+		 * one message for one failure */
+		if (status != AAS_EXIT_FATAL)
+			aas_warn("write error");
 		return AAS_EXIT_FATAL;
 	}
 	return status;

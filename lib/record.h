@@ -113,7 +113,8 @@ int	aas_loop_run(struct aas_loop *l, FILE *in, const char *inname,
 
 /*
  * Finish writing: flush and close stdout, check for errors.  Returns
- * status unchanged when all is well, else AAS_EXIT_FATAL after a message.
+ * status unchanged when all is well, else AAS_EXIT_FATAL after a message
+ * (none when status is already AAS_EXIT_FATAL: that error was reported).
  */
 int	aas_finish_output(FILE *out, int status);
 
