@@ -78,9 +78,17 @@ test: check
 lint-man:
 	mandoc -Tlint -W warning $(MAN1) $(MAN5) $(MAN7)
 
+# The command tests with every aas binary run under valgrind (memcheck):
+# an error or a definite leak exits 97, which the exact-status tests catch.
+VG = valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite
 valgrind: build/all build/tests
-	AAS_VALGRIND=1 AAS_SRC=$(CURDIR) AAS_BUILD=$(CURDIR)/build PATH=$(CURDIR)/build/bin:$$PATH \
-	    prove --exec '' $(sort $(wildcard tests/cmd/*.t))
+	rm -rf build/valgrind && mkdir -p build/valgrind/bin
+	ln -s ../tests build/valgrind/tests
+	for c in $(CMDS); do \
+	    printf '#!/bin/sh\nexec $(VG) %s "$$@"\n' $(CURDIR)/build/bin/$$c >build/valgrind/bin/$$c; \
+	    chmod +x build/valgrind/bin/$$c; done
+	AAS_SRC=$(CURDIR) AAS_BUILD=$(CURDIR)/build/valgrind PATH=$(CURDIR)/build/valgrind/bin:$$PATH \
+	    prove --exec '' $(or $(VTESTS),$(sort $(wildcard tests/cmd/*.t)))
 
 # libFuzzer targets, each linked with the library sources and run over
 # its corpus for FUZZ_SECONDS.

@@ -884,6 +884,7 @@ main(int argc, char *argv[])
 	int c, status, nnames, lockfd = -1, i, j;
 
 	aas_setprogname(argv[0]);
+	argv[0] = (char *)aas_progname();	/* getopt names it in messages */
 	memset(&e, 0, sizeof(e));
 	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
 		switch (c) {

@@ -209,6 +209,7 @@ main(int argc, char *argv[])
 	int ch, reqtests = -1, status, b, decompose = 0;
 
 	aas_setprogname(argv[0]);
+	argv[0] = (char *)aas_progname();	/* getopt names it in messages */
 	memset(&e, 0, sizeof(e));
 	while ((ch = getopt_long(argc, argv, "c:hqv", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -488,6 +488,7 @@ main(int argc, char *argv[])
 	int ch, status, sandbox = -1, nobuiltin = 0, use_tmp = 0;
 
 	aas_setprogname(argv[0]);
+	argv[0] = (char *)aas_progname();	/* getopt names it in messages */
 	memset(&e, 0, sizeof(e));
 	while ((ch = getopt_long(argc, argv, "c:hj:qv", longopts, NULL)) !=
 	    -1) {

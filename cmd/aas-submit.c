@@ -739,6 +739,7 @@ main(int argc, char *argv[])
 	long long lim_req, lim_bytes;
 
 	aas_setprogname(argv[0]);
+	argv[0] = (char *)aas_progname();	/* getopt names it in messages */
 	memset(&e, 0, sizeof(e));
 	while ((c = getopt_long(argc, argv, "hj:qv", longopts, NULL)) != -1) {
 		switch (c) {
