@@ -576,6 +576,7 @@ main(int argc, char *argv[])
 	int ch, undo = 0, status;
 
 	aas_setprogname(argv[0]);
+	argv[0] = (char *)aas_progname();	/* getopt names it in messages */
 	memset(&o, 0, sizeof(o));
 	memset(&e, 0, sizeof(e));
 	o.max_bytes = 1024 * 1024;

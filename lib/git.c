@@ -641,37 +641,75 @@ aas_git_branch_get(struct aas_git *g, const char *name,
 /*
  * Ref updates of all aas processes on one repository are serialised by an
  * flock on the common git folder itself (no file is created, and the lock
- * dies with the process).  So a ref's .lock file seen while holding it,
- * and old enough, was left by a killed process and may go.
+ * dies with the process).  Before an update the lock files it may take
+ * are listed in <common>aas-ref-update, removed after it.  So the file
+ * found while holding the flock means its writer was killed mid-update:
+ * the lock files it lists are stale and go, and a kill -9 never wedges a
+ * branch.
  */
-static int
-refs_lock(struct aas_git *g)
+#define MARKER	"aas-ref-update"
+
+static void
+recover_stale(struct aas_git *g)
 {
-	int fd = open(g->common, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *m = aas_xasprintf("%s" MARKER, g->common), *data, *p, *nl, *lk;
+	size_t len;
+
+	if (aas_read_file(m, &data, &len, NULL) == 0) {
+		for (p = data; *p != '\0'; p = nl + 1) {
+			nl = strchr(p, '\n');
+			if (nl == NULL)
+				break;
+			*nl = '\0';
+			if (*p != '\0' && strstr(p, "..") == NULL &&
+			    strlen(p) > 5 && strcmp(p + strlen(p) - 5,
+			    ".lock") == 0) {
+				lk = aas_xasprintf("%s%s", g->common, p);
+				unlink(lk);
+				free(lk);
+			}
+		}
+		free(data);
+		unlink(m);
+	}
+	free(m);
+}
+
+/* Take the flock, clear what a killed writer left, note our lock files. */
+static int
+refs_lock(struct aas_git *g, const char *rn, int packed)
+{
+	int fd = open(g->common, O_RDONLY | O_DIRECTORY | O_CLOEXEC), mfd;
+	char *m, *list;
 
 	if (fd == -1)
 		return -1;
 	while (flock(fd, LOCK_EX) == -1 && errno == EINTR)
 		;
+	recover_stale(g);
+	m = aas_xasprintf("%s" MARKER, g->common);
+	list = aas_xasprintf("%s.lock\n%s", rn, packed ?
+	    "packed-refs.lock\n" : "");
+	mfd = open(m, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (mfd != -1) {
+		if (write(mfd, list, strlen(list)) == -1)
+			unlink(m);
+		close(mfd);
+	}
+	free(list);
+	free(m);
 	return fd;
 }
 
 static void
-refs_unlock(int fd)
+refs_unlock(struct aas_git *g, int fd)
 {
+	char *m = aas_xasprintf("%s" MARKER, g->common);
+
+	unlink(m);
+	free(m);
 	if (fd != -1)
 		close(fd);
-}
-
-static void
-clear_stale(struct aas_git *g, const char *rn)
-{
-	char *lock = aas_xasprintf("%s%s.lock", g->common, rn);
-	struct stat st;
-
-	if (stat(lock, &st) == 0 && time(NULL) - st.st_mtime > 5)
-		unlink(lock);
-	free(lock);
 }
 
 static void
@@ -696,16 +734,14 @@ aas_git_branch_set(struct aas_git *g, const char *name, const char *id,
 		free(rn);
 		return aas_err_set(e, "git", "bad object id");
 	}
-	fd = refs_lock(g);
+	fd = refs_lock(g, rn, 0);
 	for (attempt = 0; attempt < 8 && rc == GIT_ELOCKED; attempt++) {
-		if (attempt == 4)
-			clear_stale(g, rn);
 		if (attempt > 0)
 			nap(attempt);
 		rc = git_reference_create_matching(&ref, g->repo, rn, &nid,
 		    expected != NULL, expected != NULL ? &oid : NULL, logmsg);
 	}
-	refs_unlock(fd);
+	refs_unlock(g, fd);
 	free(rn);
 	if (rc == 0) {
 		git_reference_free(ref);
@@ -735,10 +771,10 @@ aas_git_branch_delete(struct aas_git *g, const char *name,
 		free(rn);
 		return aas_err_set(e, "git", "bad object id");
 	}
-	fd = refs_lock(g);
+	fd = refs_lock(g, rn, 1);
 	rc = git_reference_lookup(&ref, g->repo, rn);
 	if (rc == GIT_ENOTFOUND) {
-		refs_unlock(fd);
+		refs_unlock(g, fd);
 		free(rn);
 		return 1;
 	}
@@ -746,21 +782,19 @@ aas_git_branch_delete(struct aas_git *g, const char *name,
 	    !git_oid_equal(git_reference_target(ref), &oid)) {
 		if (rc == 0)
 			git_reference_free(ref);
-		refs_unlock(fd);
+		refs_unlock(g, fd);
 		free(rn);
 		return aas_err_set(e, "branch_moved", "branch %s has moved",
 		    name);
 	}
 	rc = GIT_ELOCKED;
 	for (attempt = 0; attempt < 8 && rc == GIT_ELOCKED; attempt++) {
-		if (attempt == 4)
-			clear_stale(g, rn);
 		if (attempt > 0)
 			nap(attempt);
 		rc = git_reference_delete(ref);
 	}
 	git_reference_free(ref);
-	refs_unlock(fd);
+	refs_unlock(g, fd);
 	free(rn);
 	if (rc == 0)
 		return 0;

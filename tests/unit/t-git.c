@@ -181,6 +181,22 @@ main(void)
 	is_int(aas_git_branch_delete(g, "aas/T-1", c2, &e), 1,
 	    "delete again: none");
 
+	/* a writer killed mid-update left its lock and its note: recovered */
+	snprintf(buf, sizeof(buf), "%s/.git/refs/heads/aas", dir);
+	aas_mkdirs(buf, 0755, &e);
+	snprintf(buf, sizeof(buf), "%s/.git/refs/heads/aas/T-k.lock", dir);
+	aas_write_atomic(buf, "", 0, 0644, &e);
+	is_str(code_of(aas_git_branch_set(g, "aas/T-k", c1, NULL, "aas", &e),
+	    &e), "locked", "a lock file blocks the branch");
+	snprintf(buf, sizeof(buf), "%s/.git/aas-ref-update", dir);
+	aas_write_atomic(buf, "refs/heads/aas/T-k.lock\n", 24, 0644, &e);
+	is_str(code_of(aas_git_branch_set(g, "aas/T-k", c1, NULL, "aas", &e),
+	    &e), "ok", "a killed writer's lock is cleared");
+	snprintf(buf, sizeof(buf), "%s/.git/refs/heads/aas/T-k.lock", dir);
+	ok(access(buf, F_OK) == -1, "no lock file left");
+	snprintf(buf, sizeof(buf), "%s/.git/aas-ref-update", dir);
+	ok(access(buf, F_OK) == -1, "no note left");
+
 	/* checked out: main work tree, linked work tree, unborn */
 	is_int(aas_git_branch_checked_out(g, "main", &where, &e), 1,
 	    "main is checked out");
