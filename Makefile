@@ -90,12 +90,18 @@ valgrind: build/all build/tests
 	AAS_SRC=$(CURDIR) AAS_BUILD=$(CURDIR)/build/valgrind PATH=$(CURDIR)/build/valgrind/bin:$$PATH \
 	    prove --exec '' $(or $(VTESTS),$(sort $(wildcard tests/cmd/*.t)))
 
-# libFuzzer targets, each linked with the library sources and run over
-# its corpus for FUZZ_SECONDS.
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) | deps-ok
+# libFuzzer targets: the library built once with clang and coverage,
+# each target linked against it and run over its corpus for FUZZ_SECONDS.
+FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined \
+    -fno-sanitize-recover=undefined
+build/fuzz/lib/%.o: lib/%.c | deps-ok
 	@mkdir -p $(@D)
-	$(CLANG) -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	    -Ilib $(DEP_CFLAGS) -o $@ $^ $(DEP_LIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Ilib $(DEP_CFLAGS) -c -o $@ $<
+build/fuzz/libaas.a: $(patsubst lib/%.c,build/fuzz/lib/%.o,$(LIB_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libaas.a
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilib $(DEP_CFLAGS) -o $@ $^ $(DEP_LIBS)
 fuzz: $(addprefix build/fuzz/,$(FUZZERS))
 	@for f in $(FUZZERS); do \
 	    c=tests/fuzz/corpus/$${f#fuzz-}; mkdir -p build/fuzz/new/$$f; \

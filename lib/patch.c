@@ -147,6 +147,8 @@ doc_splice(struct doc *d, size_t at, size_t ndel, const struct ln *add,
 		d->cap = newn + 16;
 		d->v = aas_xreallocarray(d->v, d->cap, sizeof(*d->v));
 	}
+	if (d->v == NULL)	/* an empty document: nothing to move */
+		d->v = aas_xreallocarray(NULL, nadd + 1, sizeof(*d->v));
 	memmove(d->v + at + nadd, d->v + at + ndel,
 	    (d->n - at - ndel) * sizeof(*d->v));
 	if (nadd > 0)
@@ -372,7 +374,7 @@ reindent(struct doc *d, const struct ln *src, long shift, const struct ln *ref,
 	size_t a, cut;
 	char *buf;
 
-	if (shift == 0 || ln_blank(src))
+	if (shift == 0 || ln_blank(src) || (shift > 0 && ref == NULL))
 		return l;
 	if (shift > 0) {
 		a = lead_len(ref->s, ref->len);
@@ -1112,7 +1114,8 @@ apply_at(struct doc *d, const struct aas_hunk_line *hl, size_t n,
 			src.s = hl[i].s;
 			src.len = hl[i].len;
 			src.eol = 1;
-			out[no++] = reindent(d, &src, pl->shift, &d->v[pl->pos],
+			out[no++] = reindent(d, &src, pl->shift,
+			    d->n > 0 ? &d->v[pl->pos] : NULL,
 			    hl[i].noeol ? 0 : d->eol);
 			continue;
 		}
