@@ -50,6 +50,8 @@ $(1)/tests: $(addprefix $(1)/tests/unit/,$(UNITS)) $(if $(EMU_SRC),$(1)/tests/em
 endef
 
 .PHONY: all check asan test fuzz bench demo install uninstall clean deps deps-ok lint-man valgrind
+# object files are kept between runs, not deleted as intermediates
+.SECONDARY:
 all: build/all
 
 $(eval $(call variant,build,))

@@ -30,14 +30,14 @@ ex aas-scan.1 "$c"
 check_run "$c" 0 "Reverse a string in place" "" -- sh -c "$c"
 c="aas-scan --all | jq -r '[.id, .status] | @tsv'"
 ex aas-board.5 "$c"
-check_run "$c" 0 "$(printf 'DEMO-1\tDone\nDEMO-2\tQueued\nDEMO-3\tQueued\nDEMO-4\tQueued\nDEMO-5\tQueued')" \
+check_run "$c" 0 "$(printf 'DEMO-1\tDone\nDEMO-2\tQueued\nDEMO-3\tQueued\nDEMO-4\tQueued\nDEMO-5\tQueued\nDEMO-6\tBlocked')" \
     "" -- sh -c "$c"
 c="aas-scan --add 'Add str_reverse_words' | aas-notify --board --status 'In Progress' | jq -c .notify.board"
 ex aas-scan.1 "$c"
 check_run "$c" 0 '{"path":"ACTIVE_TASKS.md","status":"In Progress","changed":true}' \
     "" -- sh -c "$c"
-is "$(grep DEMO-6 ACTIVE_TASKS.md)" \
-    "| DEMO-6 | Add str_reverse_words | In Progress |  |  |" "the new row"
+is "$(grep -A1 DEMO-7 ACTIVE_TASKS.md)" "## DEMO-7: Add str_reverse_words
+- Status: In Progress" "the new task, in the layout of the board's last task"
 c="aas-scan --id DEMO-2 | aas-notify --board --status 'In Progress' | jq -c .notify"
 ex aas-notify.1 "$c"
 check_run "$c" 0 '{"board":{"path":"ACTIVE_TASKS.md","status":"In Progress","changed":true},"targets":[{"kind":"board","ok":true,"detail":"Queued -> In Progress"}]}' \
