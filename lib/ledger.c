@@ -989,6 +989,38 @@ refused(const char *code)
 	st = strtol(code + 5, NULL, 10);
 	return st >= 400 && st < 500 && st != 408 && st != 409 && st != 429;
 }
+/* Does a run in the journal already hold batch id? */
+static int
+known_batch(const char *id, void *arg)
+{
+	const struct aas_ledger *l = arg;
+	size_t i;
+
+	for (i = 0; i < l->nruns; i++)
+		if (l->runs[i].batch_id != NULL &&
+		    strcmp(l->runs[i].batch_id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The batch of run ri if the provider has it: by its aas_run metadata
+ * (OpenAI), or for Anthropic, whose batches carry none, the one batch
+ * created since the intent with the run's request count that no other
+ * run claims.
+ */
+static int
+find_batch(struct aas_ledger *l, size_t ri, struct aas_provider *p,
+    json_t **batchp, struct aas_err *e)
+{
+	const struct aas_run *r = &l->runs[ri];
+
+	if (strcmp(aas_provider_kind(p), "anthropic") == 0)
+		return aas_provider_find_unlabelled(p, r->t, r->n,
+		    known_batch, l, batchp, e);
+	return aas_provider_find_run(p, r->run, batchp, e);
+}
+
 
 int
 aas_ledger_create(struct aas_ledger *l, size_t ri, struct aas_provider *p,
@@ -1022,7 +1054,7 @@ aas_ledger_create(struct aas_ledger *l, size_t ri, struct aas_provider *p,
 			aas_msg("%s", e2.msg);
 		return -1;
 	}
-	if (aas_provider_find_run(p, r->run, &batch, &e2) == -1) {
+	if (find_batch(l, ri, p, &batch, &e2) == -1) {
 		aas_err_set(e, "submit_unknown", "%s: %s; could not check "
 		    "whether the batch was created (%s): the next aas-submit "
 		    "or aas-fetch settles it", r->run, e->msg, e2.msg);
@@ -1062,8 +1094,7 @@ aas_ledger_reconcile(struct aas_ledger *l,
 			continue;
 		}
 		batch = NULL;
-		if (aas_provider_find_run(p, l->runs[i].run, &batch, &pe) ==
-		    -1) {
+		if (find_batch(l, i, p, &batch, &pe) == -1) {
 			aas_msg("%s: cannot settle an interrupted submission: "
 			    "%s", l->runs[i].run, pe.msg);
 			bad++;

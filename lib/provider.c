@@ -467,6 +467,56 @@ aas_provider_find_run(struct aas_provider *p, const char *run,
 	return aas_openai_find_run(p, run, batchp, e);
 }
 
+struct unlabelled {
+	long long since;
+	long	 count;
+	int	(*known)(const char *, void *);
+	void	*arg;
+	json_t	*found;
+	int	 nfound;
+};
+
+static int
+unlabelled_cb(json_t *b, void *arg)
+{
+	struct unlabelled *u = arg;
+	const char *id = json_string_value(json_object_get(b, "id"));
+	json_int_t created = json_integer_value(json_object_get(b,
+	    "created_at"));
+
+	/* newest first: older than the intent (with slack) ends the search */
+	if (created < u->since - 120)
+		return 1;
+	if (id == NULL || aas_p_int(json_object_get(b, "counts"), "total") !=
+	    u->count || (u->known != NULL && u->known(id, u->arg)))
+		return 0;
+	if (u->nfound++ == 0)
+		u->found = json_incref(b);
+	return 0;
+}
+
+int
+aas_provider_find_unlabelled(struct aas_provider *p, long long since,
+    long count, int (*known)(const char *, void *), void *arg,
+    json_t **batchp, struct aas_err *e)
+{
+	struct unlabelled u = { since, count, known, arg, NULL, 0 };
+
+	*batchp = NULL;
+	if (aas_provider_list(p, unlabelled_cb, &u, e) == -1) {
+		json_decref(u.found);
+		return -1;
+	}
+	if (u.nfound > 1) {
+		json_decref(u.found);
+		return aas_err_set(e, "ambiguous_create", "%d batches of %ld "
+		    "requests were created since the submission began: "
+		    "cannot tell which is ours", u.nfound, count);
+	}
+	*batchp = u.found;
+	return 0;
+}
+
 static int
 batch_call(struct aas_provider *p, const char *method, const char *id,
     const char *suffix, json_t **batchp, struct aas_err *e)

@@ -114,6 +114,16 @@ int	aas_provider_submit(struct aas_provider *p, const char *path,
  * batches journal (written before submit returns) is the record. */
 int	aas_provider_find_run(struct aas_provider *p, const char *run,
 	    json_t **batchp, struct aas_err *e);
+/*
+ * For batches that carry no metadata (Anthropic's): the one batch created
+ * at or after since (unix seconds, less two minutes for clock skew) with
+ * exactly count requests that known(id, arg) does not claim.  0 and
+ * *batchp (NULL when there is none), or -1 with e set: code
+ * "ambiguous_create" when several batches fit.
+ */
+int	aas_provider_find_unlabelled(struct aas_provider *p, long long since,
+	    long count, int (*known)(const char *id, void *arg), void *arg,
+	    json_t **batchp, struct aas_err *e);
 int	aas_provider_get(struct aas_provider *p, const char *batch_id,
 	    json_t **batchp, struct aas_err *e);
 int	aas_provider_cancel(struct aas_provider *p, const char *batch_id,
