@@ -101,6 +101,12 @@ int	aas_read_file(const char *path, char **datap, size_t *lenp,
  */
 int	aas_write_atomic(const char *path, const void *data, size_t len,
 	    int mode, struct aas_err *e);
+/* The same with a last look: right before the rename ok(arg) is called,
+ * and unless it returns 0 the temporary file is removed and 1 returned
+ * with nothing written (the board uses it to see whether the file changed
+ * underneath). */
+int	aas_write_atomic_if(const char *path, const void *data, size_t len,
+	    int mode, int (*ok)(void *arg), void *arg, struct aas_err *e);
 /* mkdir -p; 0 or -1 with e set. */
 int	aas_mkdirs(const char *path, int mode, struct aas_err *e);
 

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <regex.h>
@@ -2370,23 +2369,6 @@ same_bytes(const char *path, int existed, const char *text, size_t len)
 	return same;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Temporary files a killed writer left behind; we hold the lock, so no
  * live writer owns one. */
 static void
@@ -2404,6 +2386,21 @@ sweep_temps(const char *path)
 	free(pat);
 }
 
+struct unchanged {
+	const char *path, *old;
+	size_t	 oldlen;
+	int	 existed;
+};
+
+/* Right before the rename: 0 while the file still holds what was read. */
+static int
+still_unchanged(void *arg)
+{
+	const struct unchanged *u = arg;
+
+	return !same_bytes(u->path, u->existed, u->old, u->oldlen);
+}
+
 /*
  * Write through a temporary file; right before the rename compare the
  * file with what was read.  1: it changed (nothing written), 0: written,
@@ -2414,47 +2411,10 @@ write_checked(const char *path, const char *old, size_t oldlen,
     int existed, const char *text, size_t len, mode_t mode,
     struct aas_err *e)
 {
-	char *tmp = aas_xasprintf("%s.tmp.XXXXXX", path), *copy;
-	int fd, saved, dfd;
+	struct unchanged u = { path, old, oldlen, existed };
 
-	if ((fd = mkstemp(tmp)) == -1) {
-		saved = errno;
-		free(tmp);
-		return aas_err_set(e, "io", "%s: cannot create temporary "
-		    "file: %s", path, strerror(saved));
-	}
-	if (fchmod(fd, mode) == -1 || write_all(fd, text, len) == -1 ||
-	    fsync(fd) == -1 || close(fd) == -1) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		free(tmp);
-		return aas_err_set(e, "io", "%s: %s", path, strerror(saved));
-	}
-	if (!same_bytes(path, existed, old, oldlen)) {
-		unlink(tmp);
-		free(tmp);
-		return 1;
-	}
-	if (rename(tmp, path) == -1) {
-		saved = errno;
-		unlink(tmp);
-		free(tmp);
-		return aas_err_set(e, "io", "%s: %s", path, strerror(saved));
-	}
-	free(tmp);
-	copy = aas_xstrdup(path);
-	dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	if (dfd == -1 || fsync(dfd) == -1) {
-		saved = errno;
-		if (dfd != -1)
-			close(dfd);
-		return aas_err_set(e, "io", "%s: fsync of folder: %s", path,
-		    strerror(saved));
-	}
-	close(dfd);
-	return 0;
+	return aas_write_atomic_if(path, text, len, (int)mode,
+	    still_unchanged, &u, e);
 }
 
 int

@@ -409,6 +409,13 @@ int
 aas_write_atomic(const char *path, const void *data, size_t len, int mode,
     struct aas_err *e)
 {
+	return aas_write_atomic_if(path, data, len, mode, NULL, NULL, e);
+}
+
+int
+aas_write_atomic_if(const char *path, const void *data, size_t len, int mode,
+    int (*ok)(void *), void *arg, struct aas_err *e)
+{
 	struct stat st;
 	char *tmp;
 	int fd, saved;
@@ -431,7 +438,18 @@ aas_write_atomic(const char *path, const void *data, size_t len, int mode,
 		free(tmp);
 		return aas_err_set(e, "io", "%s: %s", path, strerror(saved));
 	}
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
+	if (close(fd) == -1) {
+		saved = errno;
+		unlink(tmp);
+		free(tmp);
+		return aas_err_set(e, "io", "%s: %s", path, strerror(saved));
+	}
+	if (ok != NULL && ok(arg) != 0) {
+		unlink(tmp);
+		free(tmp);
+		return 1;
+	}
+	if (rename(tmp, path) == -1) {
 		saved = errno;
 		unlink(tmp);
 		free(tmp);

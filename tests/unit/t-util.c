@@ -9,6 +9,13 @@
 #include "aas.h"
 #include "tap.h"
 
+static int
+refuse(void *arg)
+{
+	(void)arg;
+	return 1;
+}
+
 int
 main(void)
 {
@@ -20,7 +27,7 @@ main(void)
 	int i;
 
 	aas_setprogname("t-util");
-	plan(13);
+	plan(15);
 	for (i = 0; i < 1000; i++)
 		aas_buf_printf(&b, "%d,", i);
 	is_int(b.len, 3890, "buffer grows");
@@ -55,6 +62,11 @@ main(void)
 	aas_write_atomic(p, "x", 1, -1, &e);
 	stat(p, &st);
 	is_int(st.st_mode & 0777, 0750, "mode kept on rewrite");
+	is_int(aas_write_atomic_if(p, "y", 1, -1, refuse, NULL, &e), 1,
+	    "a last look that refuses: 1");
+	aas_read_file(p, &data, &len, &e);
+	is_str(data, "x", "and nothing written");
+	free(data);
 	free(p);
 	is_int(aas_read_file("/nonexistent/x", &data, &len, &e), -1,
 	    "missing file");
