@@ -15,6 +15,7 @@
 #include "aas.h"
 #include "config.h"
 #include "qa.h"
+#include "record.h"
 #include "child.h"
 #include "banned.h"
 
@@ -326,9 +327,7 @@ char *
 aas_qa_tail(const char *s, size_t n, size_t lines)
 {
 	struct aas_buf b = AAS_BUF_INIT;
-	size_t i, start = 0, k, need, seen = 0;
-	json_t *t;
-	int ok;
+	size_t i, start = 0, seen = 0;
 
 	/* a final newline does not start a line */
 	for (i = n; i > 0; i--) {
@@ -340,29 +339,7 @@ aas_qa_tail(const char *s, size_t n, size_t lines)
 	/* a cut inside a character: drop its continuation bytes */
 	while (start < n && ((unsigned char)s[start] & 0xc0) == 0x80)
 		start++;
-	for (i = start; i < n; ) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x80) {
-			aas_buf_addc(&b, c == '\0' ? '?' : c);
-			i++;
-			continue;
-		}
-		need = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 :
-		    (c & 0xf8) == 0xf0 ? 3 : 0;
-		ok = need > 0 && i + need < n;
-		for (k = 1; ok && k <= need; k++)
-			if (((unsigned char)s[i + k] & 0xc0) != 0x80)
-				ok = 0;
-		if (ok && (t = json_stringn(s + i, need + 1)) != NULL) {
-			json_decref(t);
-			aas_buf_add(&b, s + i, need + 1);
-			i += need + 1;
-		} else {
-			aas_buf_adds(&b, "\xef\xbf\xbd");
-			i++;
-		}
-	}
+	aas_utf8_lossy(&b, s + start, n - start, '?');
 	if (b.s == NULL)
 		return aas_xstrdup("");
 	return aas_buf_detach(&b, NULL);

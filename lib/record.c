@@ -139,22 +139,18 @@ aas_json_members(const char *s, size_t n,
 	}
 }
 
-/* Replace invalid UTF-8 with U+FFFD so any raw line fits in a string. */
-static json_t *
-lossy_string(const char *s, size_t n)
+void
+aas_utf8_lossy(struct aas_buf *b, const char *s, size_t n, int nul)
 {
-	struct aas_buf b = AAS_BUF_INIT;
-	json_t *j, *t;
 	size_t i, k, need;
 	unsigned char c;
+	json_t *t;
 	int ok;
 
-	if ((j = json_stringn(s, n)) != NULL)
-		return j;
 	for (i = 0; i < n; ) {
 		c = (unsigned char)s[i];
 		if (c < 0x80) {
-			aas_buf_addc(&b, c);
+			aas_buf_addc(b, c == '\0' && nul ? nul : c);
 			i++;
 			continue;
 		}
@@ -167,13 +163,25 @@ lossy_string(const char *s, size_t n)
 		/* overlong forms and surrogates: let jansson judge */
 		if (ok && (t = json_stringn(s + i, need + 1)) != NULL) {
 			json_decref(t);
-			aas_buf_add(&b, s + i, need + 1);
+			aas_buf_add(b, s + i, need + 1);
 			i += need + 1;
 		} else {
-			aas_buf_adds(&b, "\xef\xbf\xbd");
+			aas_buf_adds(b, "\xef\xbf\xbd");
 			i++;
 		}
 	}
+}
+
+/* Any raw line as a JSON string, invalid UTF-8 as U+FFFD. */
+static json_t *
+lossy_string(const char *s, size_t n)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	json_t *j;
+
+	if ((j = json_stringn(s, n)) != NULL)
+		return j;
+	aas_utf8_lossy(&b, s, n, 0);
 	j = json_stringn(b.s != NULL ? b.s : "", b.len);
 	aas_buf_free(&b);
 	return j;

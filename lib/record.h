@@ -36,6 +36,9 @@ struct aas_rec {
  */
 int	aas_rec_parse(struct aas_rec *rec, const char *text, size_t len,
 	    struct aas_err *e);
+/* Append s to b as valid UTF-8: each byte of an invalid sequence becomes
+ * U+FFFD; a NUL byte becomes nul unless nul is 0. */
+void	aas_utf8_lossy(struct aas_buf *b, const char *s, size_t n, int nul);
 /* Make a record from an object (serialised compactly); obj is borrowed. */
 void	aas_rec_from_json(struct aas_rec *rec, json_t *obj);
 void	aas_rec_free(struct aas_rec *rec);
