@@ -50,7 +50,10 @@ aas_p_int(json_t *o, const char *k)
 
 	if (json_is_integer(v))
 		return json_integer_value(v);
-	if (json_is_real(v))
+	/* a count sent as a real: whole range only (NaN and 4.2e33 are 0,
+	 * like a missing count, rather than undefined behaviour) */
+	if (json_is_real(v) && json_real_value(v) > -9.2e18 &&
+	    json_real_value(v) < 9.2e18)
 		return (json_int_t)json_real_value(v);
 	return 0;
 }

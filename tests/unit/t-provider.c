@@ -364,6 +364,14 @@ offline(void)
 	    "\"canceled\"}}");
 	is_str(sget(r, "error.code"), "batch_cancelled", "anthropic canceled");
 	json_decref(r);
+	/* fuzz-provider: a count sent as a huge real was undefined behaviour */
+	r = parse(oa, "{\"custom_id\":\"H-1\",\"response\":{\"status_code\":"
+	    "200,\"body\":{\"choices\":[{\"message\":{\"content\":\"x\"},"
+	    "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":4.2e33,"
+	    "\"completion_tokens\":7.0}}},\"error\":null}");
+	is_int(iget(r, "usage.input") * 1000 + iget(r, "usage.output"), 7,
+	    "a count past 64 bits is 0, a whole real is kept");
+	json_decref(r);
 	is_int(aas_provider_parse_result(oa, "{\"custom_id\":", 13, &r, &e),
 	    -1, "cut line: error");
 	is_str(e.code, "bad_result", "cut line: bad_result");
@@ -856,7 +864,7 @@ main(void)
 	setenv("AAS_HTTP_BACKOFF_MS", "5", 1);
 	signal(SIGPIPE, SIG_IGN);
 	aas_init();
-	plan(108);
+	plan(109);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	offline();
