@@ -880,7 +880,7 @@ main(int argc, char *argv[])
 	};
 	const char *config_file = NULL, *state_dir = NULL;
 	struct aas_err e;
-	char *root, cwd[4096], *end, **names;
+	char *end, **names;
 	int c, status, nnames, lockfd = -1, i, j;
 
 	aas_setprogname(argv[0]);
@@ -957,17 +957,10 @@ main(int argc, char *argv[])
 		    "each other");
 		usage_exit();
 	}
-	if (getcwd(cwd, sizeof(cwd)) == NULL) {
-		cwd[0] = '.';
-		cwd[1] = '\0';
-	}
-	root = aas_find_repo_root(cwd);
-	if (aas_config_load(&cf, root ? root : cwd, config_file, &e) == -1) {
+	if (aas_config_load_here(&cf, config_file, &e) == -1) {
 		aas_msg("%s", e.msg);
-		free(root);
 		return AAS_EXIT_USAGE;
 	}
-	free(root);
 
 	aas_init();
 	if (aas_state_open(&st, state_dir, 1, &e) == -1) {

@@ -734,7 +734,6 @@ main(int argc, char *argv[])
 	struct aas_provider_opts po;
 	struct aas_err e;
 	double d, mb = -1, mr = -1, budget;
-	char *root, cwd[4096];
 	int c, status, sync = 0;
 	long long lim_req, lim_bytes;
 
@@ -835,17 +834,10 @@ main(int argc, char *argv[])
 	else if (jsonl_file != NULL)
 		mode = MODE_JSONL;
 
-	if (getcwd(cwd, sizeof(cwd)) == NULL) {
-		cwd[0] = '.';
-		cwd[1] = '\0';
-	}
-	root = aas_find_repo_root(cwd);
-	if (aas_config_load(&cf, root ? root : cwd, config_file, &e) == -1) {
+	if (aas_config_load_here(&cf, config_file, &e) == -1) {
 		aas_msg("%s", e.msg);
-		free(root);
 		return AAS_EXIT_USAGE;
 	}
-	free(root);
 	flag_set("model", model, "--model");
 	flag_set("provider", provider_kind, "--provider");
 	flag_set("template", tname, "--template");

@@ -1,5 +1,6 @@
 /* config.c: YAML configuration in layers, via libyaml. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "aas.h"
 #include "config.h"
+#include "state.h"
 #include "banned.h"
 
 #define MAX_DEPTH	64
@@ -396,6 +398,23 @@ fail:
 	free(path);
 	aas_config_free(cf);
 	return -1;
+}
+
+int
+aas_config_load_here(struct aas_config **cfp, const char *file,
+    struct aas_err *e)
+{
+	char cwd[PATH_MAX], *root;
+	int rc;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		cwd[0] = '.';
+		cwd[1] = '\0';
+	}
+	root = aas_find_repo_root(cwd);
+	rc = aas_config_load(cfp, root != NULL ? root : cwd, file, e);
+	free(root);
+	return rc;
 }
 
 void
