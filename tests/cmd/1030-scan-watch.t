@@ -14,6 +14,9 @@ wait_lines() {	# wait_lines N: until out holds N lines (10 s at most)
 		sleep 0.05; _i=$((_i + 1))
 	done
 }
+# out exists before the watcher starts: the background job's redirection
+# happens in the child, and wait_lines must not read a missing file
+: >out
 aas-scan --watch 0.05 --ready --state .aas board.md >out 2>err &
 pid=$!
 wait_lines 1
