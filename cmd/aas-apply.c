@@ -326,10 +326,13 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 	return aas_err_set(e, "usage", "unknown option");
 }
 
+static struct aas_loop loop = { .stage = "apply", .arg = &o };
+
 static int
 operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
 {
 	(void)c, (void)argc, (void)argv;
+	loop.step = undo ? undo_step : apply_step;
 	if (undo && (o.onto != NULL || o.force || o.dry_run ||
 	    o.base_rev != NULL))
 		return aas_err_set(e, "usage", "--undo takes no --onto, "
@@ -354,19 +357,6 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	return 0;
 }
 
-static int
-run(struct aas_cmd *c)
-{
-	struct aas_loop loop;
-
-	memset(&loop, 0, sizeof(loop));
-	loop.stage = "apply";
-	loop.step = undo ? undo_step : apply_step;
-	loop.arg = &o;
-	loop.state = c->st;
-	return aas_loop_run(&loop, stdin, "stdin", stdout);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -383,7 +373,7 @@ main(int argc, char *argv[])
 		.usage = usage, .shortopts = "fn", .longopts = longopts,
 		.need = AAS_NEED_GIT | AAS_NEED_STATE | AAS_NEED_CONFIG,
 		.option = option, .operands = operands, .setup = setup,
-		.run = run,
+		.loop = &loop,
 	};
 
 	o.lim.max_bytes = 1024 * 1024;

@@ -210,10 +210,13 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 	return aas_err_set(e, "usage", "unknown option");
 }
 
+static struct aas_loop loop = { .stage = "plan", .arg = &loop };
+
 static int
 operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
 {
 	(void)c, (void)argc, (void)argv;
+	loop.step = decompose ? decompose_step : plan_step;
 	if (boardopt != NULL && !decompose)
 		return aas_err_set(e, "usage", "--board needs --decompose");
 	if (decompose && (reqtests != -1 || maxfile != -1))
@@ -274,19 +277,6 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	return 0;
 }
 
-static int
-run(struct aas_cmd *c)
-{
-	struct aas_loop loop;
-
-	memset(&loop, 0, sizeof(loop));
-	loop.stage = "plan";
-	loop.step = decompose ? decompose_step : plan_step;
-	loop.arg = &loop;
-	loop.state = c->st;
-	return aas_loop_run(&loop, stdin, "stdin", stdout);
-}
-
 static void
 cleanup(struct aas_cmd *c)
 {
@@ -309,7 +299,7 @@ main(int argc, char *argv[])
 		.usage = usage, .longopts = longopts,
 		.need = AAS_NEED_CONFIG | AAS_NEED_STATE,
 		.option = option, .operands = operands, .setup = setup,
-		.run = run, .cleanup = cleanup,
+		.loop = &loop, .cleanup = cleanup,
 	};
 
 	return aas_cmd_main(&cmd, argc, argv);

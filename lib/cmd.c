@@ -232,7 +232,12 @@ aas_cmd_main(struct aas_cmd *c, int argc, char *argv[])
 		}
 	}
 	aas_signals_install();
-	status = c->run(c);
+	if (c->run != NULL)
+		status = c->run(c);
+	else {
+		c->loop->state = c->st;
+		status = aas_loop_run(c->loop, stdin, "stdin", stdout);
+	}
 	status = aas_finish_output(stdout, status);
 out:
 	if (c->cleanup != NULL)

@@ -14,7 +14,8 @@
  *      layered configuration of the repository root; then the command's
  *      setup; then the lock; a failure is one message, exit
  *      AAS_EXIT_USAGE;
- *   4. the SIGINT/SIGTERM handlers, the command's run, the check of
+ *   4. the SIGINT/SIGTERM handlers, the command's run (or its record
+ *      loop on stdin), the check of
  *      stdout (aas_finish_output), the command's cleanup, aas_fini.
  *
  * The messages, with "-x" or "--name" exactly as the user wrote it:
@@ -36,6 +37,7 @@
 
 struct aas_config;
 struct aas_git;
+struct aas_loop;
 struct aas_state;
 
 /* What a command needs before it runs (struct aas_cmd need). */
@@ -83,6 +85,9 @@ struct aas_cmd {
 	int	(*setup)(struct aas_cmd *c, struct aas_err *e);
 	/* The work; returns the exit status.  stdout is checked after. */
 	int	(*run)(struct aas_cmd *c);
+	/* Without run: this record loop on stdin and stdout, its state set
+	 * to st (the stage of a one-in-one-out filter). */
+	struct aas_loop *loop;
 	/* Release what option, setup and run kept; called once the options
 	 * were good, whether or not setup and run were reached. */
 	void	(*cleanup)(struct aas_cmd *c);
