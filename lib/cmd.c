@@ -179,26 +179,18 @@ bootstrap(struct aas_cmd *c, char **sdirp, struct aas_err *e)
 		if (sdir == NULL && c->repo != NULL)
 			sdir = *sdirp = aas_xasprintf("%s/.aas", c->root);
 	}
-	if ((c->need & (AAS_NEED_STATE | AAS_NEED_MKSTATE | AAS_NEED_LOCK)) !=
-	    0) {
+	/* the configuration needs the root the state folder finds */
+	if ((c->need & (AAS_NEED_STATE | AAS_NEED_MKSTATE | AAS_NEED_LOCK |
+	    AAS_NEED_CONFIG)) != 0) {
 		if (aas_state_open(&c->st, sdir,
 		    (c->need & AAS_NEED_MKSTATE) != 0, e) == -1)
 			return -1;
 		if (c->root == NULL)
 			c->root = aas_state_root(c->st);
 	}
-	if ((c->need & AAS_NEED_CONFIG) != 0) {
-		char *here = NULL;
-		int rc;
-
-		if (c->root == NULL)
-			here = aas_find_repo_root(".");
-		rc = aas_config_load(&c->cf, c->root != NULL ? c->root :
-		    here != NULL ? here : ".", c->config_file, e);
-		free(here);
-		if (rc == -1)
-			return -1;
-	}
+	if ((c->need & AAS_NEED_CONFIG) != 0 &&
+	    aas_config_load(&c->cf, c->root, c->config_file, e) == -1)
+		return -1;
 	return 0;
 }
 

@@ -42,7 +42,8 @@ struct aas_state;
 
 /* What a command needs before it runs (struct aas_cmd need). */
 #define AAS_NEED_CONFIG	0x01	/* the layered configuration, in cf */
-#define AAS_NEED_STATE	0x02	/* the state folder, in st */
+#define AAS_NEED_STATE	0x02	/* the state folder, in st (also opened for
+				 * the others, for the root and STOP) */
 #define AAS_NEED_MKSTATE 0x04	/* ... created when missing */
 #define AAS_NEED_GIT	0x08	/* the repository (--repo), in git */
 #define AAS_NEED_LOCK	0x10	/* an exclusive lock on <state>/<lock> */
