@@ -203,8 +203,11 @@ aas_cmd_main(struct aas_cmd *c, int argc, char *argv[])
 
 	aas_setprogname(argv[0]);
 	c->lockfd = -1;
-	if ((status = parse(c, argc, argv)) != -1)
+	if ((status = parse(c, argc, argv)) != -1) {
+		if (c->cleanup != NULL)
+			c->cleanup(c);
 		return status;
+	}
 	memset(&e, 0, sizeof(e));
 	aas_init();
 	if (bootstrap(c, &sdir, &e) == -1 ||

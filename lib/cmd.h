@@ -89,8 +89,8 @@ struct aas_cmd {
 	/* Without run: this record loop on stdin and stdout, its state set
 	 * to st (the stage of a one-in-one-out filter). */
 	struct aas_loop *loop;
-	/* Release what option, setup and run kept; called once the options
-	 * were good, whether or not setup and run were reached. */
+	/* Release what option, setup and run kept; always called, however
+	 * far the command got (after -h, a usage error, a failed setup). */
 	void	(*cleanup)(struct aas_cmd *c);
 	void	*arg;		/* the command's own */
 
