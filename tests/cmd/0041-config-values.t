@@ -1,12 +1,14 @@
 #!/bin/sh
 # 0041-config-values: values of the wrong type or out of range are refused
 # at load with file:line:column (issue 10, items 1, 12, 31), a plain
-# scalar of a string key is the text it was written as.
+# scalar of a string key is the text it was written as, and a record
+# holding a NUL character is refused with a clear message that keeps its
+# id (item 13).
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/submit/lib.sh"
 . "$FIX/qa/qa.sh"
 
-plan 7
+plan 10
 setup_repo
 gen 2 >in.jsonl
 
@@ -52,3 +54,13 @@ is "$rc $(jq -c '[.qa.ok, [.qa.checks[] | .name, .cmd, .exit]]' "$T/out")" \
     '0 [true,["t","true",0,"10","test 5 -eq 5",0]]' \
     "run: true runs true; a check named 10; argv [test, 5, -eq, 5]"
 
+# a NUL in a record: a clear message naming the line, the id kept
+printf '{"id":"A-1","title":"x"}\n{"id":"A-2","title":"a\\u0000b"}\n' >nul.jsonl
+run aas-plan <nul.jsonl
+is "$rc" 1 "a record with a NUL character: exit 1"
+is "$(sed -n 2p "$T/out")" \
+    '{"id":"A-2","error":{"stage":"input","code":"bad_json","message":"the string ending at column 30 holds a NUL character (\\u0000)"},"raw":"{\"id\":\"A-2\",\"title\":\"a\\u0000b\"}"}' \
+    "the error record keeps the id"
+is "$(cat "$T/err")" \
+    "aas-plan: stdin:2: the string ending at column 30 holds a NUL character (\\u0000)" \
+    "the message names the line and the character"
