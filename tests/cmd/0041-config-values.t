@@ -13,9 +13,11 @@ setup_repo
 gen 2 >in.jsonl
 
 printf 'template_file_max: 99999999999999\n' >.aas.yml
+echo hello >f.c
+sed 's/"fields":{}/"fields":{"Files":"f.c"}/' in.jsonl >files.jsonl
 check_run "a huge template_file_max: refused, no allocation" 2 "" \
     "aas-submit: $T/repo/.aas.yml:1:20: template_file_max: 99999999999999: out of range (1 to 16777216)" \
-    -- aas-submit --dry-run <in.jsonl
+    -- aas-submit --dry-run <files.jsonl
 printf 'budget: 1e309\n' >.aas.yml
 check_run "budget past a double: out of range" 2 "" \
     "aas-submit: $T/repo/.aas.yml:1:9: budget: 1e309: out of range (0 to 1000000000)" \
