@@ -11,6 +11,7 @@
 
 #include "aas.h"
 #include "config.h"
+#include "git.h"
 #include "banned.h"
 
 enum ktype {
@@ -18,6 +19,7 @@ enum ktype {
 	K_STR,		/* a string */
 	K_ENUM,		/* one of the words in choices */
 	K_REGEX,	/* a POSIX extended regular expression */
+	K_IDENT,	/* a git identity, "Name <email>" */
 	K_NUM,		/* a number from min to max */
 	K_INT,		/* a whole number from min to max */
 	K_BOOL,		/* true or false */
@@ -79,8 +81,8 @@ static const struct ckey keys[] = {
 	{ "apply", K_SECTION, F_NULL, 0, 0, NULL },
 	{ "apply.base", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
 	{ "apply.branch_prefix", K_STR, F_DOC | F_NULL, 0, 0, NULL },
-	{ "apply.author", K_STR, F_DOC | F_NULL, 0, 0, NULL },
-	{ "apply.committer", K_STR, F_DOC | F_NULL, 0, 0, NULL },
+	{ "apply.author", K_IDENT, F_DOC | F_NULL, 0, 0, NULL },
+	{ "apply.committer", K_IDENT, F_DOC | F_NULL, 0, 0, NULL },
 	{ "apply.max_file_bytes", K_INT, F_DOC | F_NULL, 1, GIB, NULL },
 	{ "apply.allow_binary", K_BOOL, F_DOC | F_NULL, 0, 0, NULL },
 	{ "apply.protected_paths", K_LIST, F_DOC, 0, 0, NULL },
@@ -123,7 +125,8 @@ aas_config_key(size_t i, char *type)
 			    keys[k].type == K_BOOL ? 'b' :
 			    keys[k].type == K_LIST ? 'l' :
 			    keys[k].type == K_STR || keys[k].type == K_ENUM ||
-			    keys[k].type == K_REGEX ? 's' : 'm';
+			    keys[k].type == K_REGEX ||
+			    keys[k].type == K_IDENT ? 's' : 'm';
 		return keys[k].path;
 	}
 	return NULL;
@@ -311,6 +314,16 @@ check_regex(struct vctx *x, const char *path, const char *s)
 	}
 	regerror(rc, &r, msg, sizeof(msg));
 	return fail(x, path, 0, "'%s': %s", s, msg);
+}
+
+static int
+check_ident(struct vctx *x, const char *path, const char *s)
+{
+	struct aas_err ie;
+
+	if (aas_git_ident_check(s, &ie) == 0)
+		return 0;
+	return fail(x, path, 0, "%s", ie.msg);
 }
 
 static int
@@ -533,12 +546,15 @@ check_node(struct vctx *x, const char *pat, const char *path, json_t *v,
 		return check_str(x, k, path, v, repl);
 	case K_ENUM:
 	case K_REGEX:
+	case K_IDENT:
 		if (check_str(x, k, path, v, repl) == -1)
 			return -1;
 		if (*repl != NULL)
 			v = *repl;
 		if (k->type == K_ENUM)
 			return check_enum(x, k, path, json_string_value(v));
+		if (k->type == K_IDENT)
+			return check_ident(x, path, json_string_value(v));
 		return check_regex(x, path, json_string_value(v));
 	case K_NUM:
 	case K_INT:

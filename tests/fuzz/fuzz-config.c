@@ -13,6 +13,7 @@
 #include "aas.h"
 #include "board.h"
 #include "config.h"
+#include "git.h"
 #include "ledger.h"
 #include "qa.h"
 
@@ -43,6 +44,11 @@ readers(const struct aas_config *cf)
 		    (t == 'b' && aas_config_bool(cf, path, &bl, &e) == -1))
 			abort();
 	}
+	if ((aas_config_str(cf, "apply.author", &s, &e) == 0 &&
+	    aas_git_ident_check(s, &e) == -1) ||
+	    (aas_config_str(cf, "apply.committer", &s, &e) == 0 &&
+	    aas_git_ident_check(s, &e) == -1))
+		abort();
 	if (aas_qa_conf_load(&qc, cf, &e) == -1)
 		abort();
 	aas_qa_conf_free(&qc);

@@ -120,7 +120,7 @@ main(void)
 	int b, rc;
 
 	aas_setprogname("t-config");
-	plan(76);
+	plan(78);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 
@@ -265,6 +265,9 @@ main(void)
 	cfg_err("apply:\n  protected_paths: .github\n",
 	    "c.yml:2:20: apply.protected_paths: expected a list of strings, "
 	    "not a string", "protected paths are a list");
+	cfg_err("apply:\n  author: nobody\n",
+	    "c.yml:2:11: apply.author: 'nobody': not \"Name <email>\"",
+	    "a git identity is checked at load");
 	cfg_err("board: [a]\n", "c.yml:1:8: board: expected a string, not a "
 	    "list", "a list where a string is wanted");
 	cfg_ok("qa:\n  checks:\n    - name: t\n      run: true\n",
