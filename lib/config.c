@@ -1,6 +1,7 @@
 /* config.c: YAML configuration in layers, via libyaml. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@ struct yp {
 	yaml_event_t	 ev;
 	const char	*name;
 	json_t		*where;
+	json_t		*pos;		/* path -> [line, col, kline, kcol, raw] */
+	size_t		 kline, kcol;	/* the key of the node parsed next */
 	struct aas_err	*e;
 };
 
@@ -64,7 +67,9 @@ scalar_value(const yaml_event_t *ev)
 	}
 	if (strspn(s, "+-0123456789.eE") == n && strpbrk(s, "0123456789")) {
 		d = strtod(s, &end);
-		if (*end == '\0')
+		/* too large for a double: left as text, for the schema to
+		 * call out of range */
+		if (*end == '\0' && isfinite(d))
 			return json_real(d);
 	}
 	return json_stringn(s, n);
@@ -83,7 +88,7 @@ parse_mapping(struct yp *y, const char *path, int depth, json_t **out)
 {
 	json_t *m = json_object(), *v;
 	char *key, *cp;
-	size_t line;
+	size_t line, kcol;
 
 	for (;;) {
 		if (next_event(y) == -1)
@@ -102,6 +107,7 @@ parse_mapping(struct yp *y, const char *path, int depth, json_t **out)
 		}
 		key = aas_xstrndup((char *)y->ev.data.scalar.value,
 		    y->ev.data.scalar.length);
+		kcol = y->ev.start_mark.column + 1;
 		yaml_event_delete(&y->ev);
 		if (json_object_get(m, key) != NULL) {
 			aas_err_set(y->e, "config", "%s:%zu: duplicate key "
@@ -110,6 +116,8 @@ parse_mapping(struct yp *y, const char *path, int depth, json_t **out)
 			goto fail;
 		}
 		cp = child_path(path, key);
+		y->kline = line;
+		y->kcol = kcol;
 		if (parse_node(y, cp, depth + 1, &v) == -1) {
 			free(cp);
 			free(key);
@@ -180,6 +188,18 @@ parse_node(struct yp *y, const char *path, int depth, json_t **out)
 		json_object_set_new(y->where, path, json_string(w));
 		free(w);
 	}
+	if (y->pos != NULL && *path) {
+		json_t *p = json_pack("[IIII]", (json_int_t)line,
+		    (json_int_t)y->ev.start_mark.column + 1,
+		    (json_int_t)y->kline, (json_int_t)y->kcol);
+
+		if (y->ev.type == YAML_SCALAR_EVENT &&
+		    y->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+			json_array_append_new(p, json_stringn((const char *)
+			    y->ev.data.scalar.value, y->ev.data.scalar.length));
+		json_object_set_new(y->pos, path, p);
+	}
+	y->kline = y->kcol = 0;
 	switch (y->ev.type) {
 	case YAML_SCALAR_EVENT:
 		*out = scalar_value(&y->ev);
@@ -206,9 +226,9 @@ parse_node(struct yp *y, const char *path, int depth, json_t **out)
 	}
 }
 
-int
-aas_yaml_parse(const char *text, size_t len, const char *name, json_t **out,
-    json_t *where, struct aas_err *e)
+static int
+yaml_parse(const char *text, size_t len, const char *name, json_t **out,
+    json_t *where, json_t *pos, struct aas_err *e)
 {
 	struct yp y;
 	json_t *doc = NULL;
@@ -217,6 +237,7 @@ aas_yaml_parse(const char *text, size_t len, const char *name, json_t **out,
 	memset(&y, 0, sizeof(y));
 	y.name = name;
 	y.where = where;
+	y.pos = pos;
 	y.e = e;
 	*out = NULL;
 	if (!yaml_parser_initialize(&y.p))
@@ -259,6 +280,40 @@ out:
 	json_decref(doc);
 	yaml_parser_delete(&y.p);
 	return rc;
+}
+
+int
+aas_yaml_parse(const char *text, size_t len, const char *name, json_t **out,
+    json_t *where, struct aas_err *e)
+{
+	return yaml_parse(text, len, name, out, where, NULL, e);
+}
+
+int
+aas_config_parse(const char *text, size_t len, const char *name,
+    json_t **out, json_t *where, struct aas_err *e)
+{
+	json_t *pos = json_object(), *doc;
+
+	*out = NULL;
+	if (yaml_parse(text, len, name, &doc, where, pos, e) == -1) {
+		json_decref(pos);
+		return -1;
+	}
+	if (doc != NULL && !json_is_object(doc)) {
+		json_decref(doc);
+		json_decref(pos);
+		return aas_err_set(e, "config", "%s:1: the top level must be a "
+		    "mapping of keys", name);
+	}
+	if (aas_config_check(doc, pos, name, e) == -1) {
+		json_decref(doc);
+		json_decref(pos);
+		return -1;
+	}
+	json_decref(pos);
+	*out = doc;
+	return 0;
 }
 
 /* Overlay src onto dst: mappings merge, everything else replaces. */
@@ -310,18 +365,12 @@ load_layer(struct aas_config *cf, const char *path, int must_exist,
 		snprintf(e->code, sizeof(e->code), "config");
 		return -1;
 	}
-	if (aas_yaml_parse(text, len, path, &doc, where, e) == -1) {
+	if (aas_config_parse(text, len, path, &doc, where, e) == -1) {
 		free(text);
 		json_decref(where);
 		return -1;
 	}
 	free(text);
-	if (doc != NULL && !json_is_object(doc)) {
-		json_decref(doc);
-		json_decref(where);
-		return aas_err_set(e, "config", "%s:1: the top level must be a "
-		    "mapping of keys", path);
-	}
 	if (doc != NULL) {
 		json_object_foreach(doc, k, v)
 			if (!json_is_object(v))
@@ -387,6 +436,10 @@ aas_config_load(struct aas_config **cfp, const char *root, const char *file,
 			goto fail;
 		}
 		path = aas_xasprintf("$%s", envmap[i].var);
+		if (aas_config_check_env(envmap[i].path, v, path, e) == -1) {
+			json_decref(v);
+			goto fail;
+		}
 		aas_config_set(cf, envmap[i].path, v, path);
 		json_decref(v);
 		free(path);
@@ -398,6 +451,24 @@ fail:
 	free(path);
 	aas_config_free(cf);
 	return -1;
+}
+
+int
+aas_config_load_text(struct aas_config **cfp, const char *text, size_t len,
+    const char *name, struct aas_err *e)
+{
+	struct aas_config *cf;
+	json_t *doc, *where = json_object();
+
+	if (aas_config_parse(text, len, name, &doc, where, e) == -1) {
+		json_decref(where);
+		return -1;
+	}
+	cf = aas_xcalloc(1, sizeof(*cf));
+	cf->root = doc != NULL ? doc : json_object();
+	cf->where = where;
+	*cfp = cf;
+	return 0;
 }
 
 int
@@ -522,7 +593,7 @@ aas_config_num(const struct aas_config *cf, const char *path, double *out,
 	if (json_is_string(v)) {
 		s = json_string_value(v);
 		d = strtod(s, &end);
-		if (*s != '\0' && *end == '\0') {
+		if (*s != '\0' && *end == '\0' && isfinite(d)) {
 			*out = d;
 			return 0;
 		}
@@ -539,7 +610,8 @@ aas_config_int(const struct aas_config *cf, const char *path,
 
 	if (rc != 0)
 		return rc;
-	if (d != (double)(long long)d)
+	/* range first: a cast of a double past long long is undefined */
+	if (!(d >= -9.2e18 && d <= 9.2e18) || d != (double)(long long)d)
 		return wrong_type(cf, path, "a whole number", e);
 	*out = (long long)d;
 	return 0;

@@ -210,7 +210,7 @@ aas_rec_parse(struct aas_rec *rec, const char *text, size_t len,
 {
 	struct aas_err local;
 	json_error_t jerr;
-	json_t *o, *err;
+	json_t *o, *err, *id = NULL;
 	char *s;
 	size_t n;
 
@@ -228,12 +228,27 @@ aas_rec_parse(struct aas_rec *rec, const char *text, size_t len,
 		e = &local;
 	if (o != NULL)
 		aas_err_set(e, "bad_json", "not a JSON object");
-	else
+	else if (strstr(jerr.text, "JSON_ALLOW_NUL") != NULL) {
+		/* refused (a NUL would cut every C string made of it), but
+		 * the error record keeps the task's id */
+		aas_err_set(e, "bad_json", "the string ending at column %d "
+		    "holds a NUL character (\\u0000)", jerr.column);
+		o = json_loadb(text, len, JSON_ALLOW_NUL |
+		    JSON_DECODE_INT_AS_REAL, NULL);
+		id = json_object_get(o, "id");
+		if (json_is_string(id) && strlen(json_string_value(id)) ==
+		    json_string_length(id))
+			id = json_incref(id);
+		else
+			id = NULL;
+	} else
 		aas_err_set(e, "bad_json", "%s at column %d", jerr.text,
 		    jerr.column);
 	json_decref(o);
 	rec->bad = 1;
 	rec->obj = json_object();
+	if (id != NULL)
+		json_object_set_new(rec->obj, "id", id);
 	err = json_pack("{s:s, s:s, s:s?}", "stage", "input", "code",
 	    "bad_json", "message", e->msg);
 	json_object_set_new(rec->obj, "error", err);

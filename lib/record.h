@@ -31,7 +31,8 @@ struct aas_rec {
  * Parse text (len bytes, need not be NUL-terminated) as a record.  A line
  * that is not a JSON object becomes an error record:
  *   {"error":{"stage":"input","code":"bad_json","message":...},"raw":text}
- * with rec->bad set and e filled.  Returns 0 for a good record, -1 for a bad
+ * with rec->bad set and e filled; a line refused only for a NUL character
+ * (\u0000) in a string keeps its "id" there.  Returns 0 for a good record, -1 for a bad
  * one; either way rec is initialised and must be released with
  * aas_rec_free.
  */

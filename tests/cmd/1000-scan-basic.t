@@ -51,7 +51,7 @@ check_run "YAML feature without id" 2 "" "aas-scan: bad.yaml:1: a feature needs 
     -- aas-scan bad.yaml
 printf 'id_pattern: "A-["\n' >pat.yml
 check_run "bad id pattern" 2 "" \
-    "aas-scan: id pattern 'A-[': Unmatched [, [^, [:, [., or [=" \
+    "aas-scan: pat.yml:1:13: id_pattern: 'A-[': Unmatched [, [^, [:, [., or [=" \
     -- aas-scan --config pat.yml table.md
 
 U="usage: aas-scan [-qv] [--all | --ready | --next | --status S] [--id ID] [--new] [FILE ...]

@@ -20,7 +20,7 @@ is "$rc $(head -n 1 "$T/err")" "2 aas-submit: --sync, --jsonl and --dry-run excl
 run aas-submit --max-cost abc
 is "$rc $(head -n 1 "$T/err")" "2 aas-submit: --max-cost: not a number: abc" "--max-cost checked"
 printf 'provider: mistral\n' >.aas.yml
-check_run "unknown provider" 2 "" "aas-submit: $T/repo/.aas.yml:1: unknown provider mistral (openai or anthropic)" -- aas-submit --dry-run </dev/null
+check_run "unknown provider" 2 "" "aas-submit: $T/repo/.aas.yml:1:11: provider: 'mistral': expected openai or anthropic" -- aas-submit --dry-run </dev/null
 printf 'budget: [1]\n' >.aas.yml
 run aas-submit --dry-run </dev/null
 is "$rc" 2 "config type error: exit 2"

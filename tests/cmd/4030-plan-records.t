@@ -67,7 +67,7 @@ printf 'plan:\n  max_file_bytes: many\n' >"$T/repo/.aas.yml"
 run aas-plan <"$T/in"
 is "$rc:$(wc -l <"$T/out")" "2:0" "config error: exit 2 before any record"
 case $(cat "$T/err") in
-"aas-plan: $T/repo/.aas.yml:2: "*) ok 0 "config error names file:line" ;;
+"aas-plan: $T/repo/.aas.yml:2:19: plan.max_file_bytes: expected a number, not 'many'") ok 0 "config error names file:line" ;;
 *) ok 1 "config error names file:line"; sed 's/^/# /' "$T/err" ;;
 esac
 rm "$T/repo/.aas.yml"

@@ -54,7 +54,7 @@ is "$(git -C "$R" log -1 --format='%an <%ae>|%cn <%ce>' aas/T-6)" \
     "apply.author and apply.committer"
 printf 'apply:\n  author: nobody\n' >"$T/bad.yml"
 check_run "bad identity in config: exit 2 before any record" 2 "" \
-    "aas-apply: $T/bad.yml:2: apply.author: 'nobody': not \"Name <email>\"" -- \
+    "aas-apply: $T/bad.yml:2:11: apply.author: 'nobody': not \"Name <email>\"" -- \
     aas-apply --repo "$R" -c "$T/bad.yml" <"$T/in"
 
 # --base

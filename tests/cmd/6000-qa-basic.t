@@ -27,15 +27,15 @@ qa:
       timeout: soon
 YML
 check_run "config: bad timeout names file:line" 2 "" \
-    "aas-qa: bad.yml:5: qa.checks.0.timeout: expected seconds, more than 0" \
+    "aas-qa: bad.yml:5:16: qa.checks.0.timeout: expected a number, not 'soon'" \
     -- aas-qa -c bad.yml $S </dev/null
 printf 'qa:\n  checks:\n    - name: x\n' >bad2.yml
 check_run "config: a check without a command" 2 "" \
-    "aas-qa: bad2.yml:3: qa.checks.0: a check needs either run or argv" \
+    "aas-qa: bad2.yml:3:7: qa.checks.0: a check needs either run or argv" \
     -- aas-qa -c bad2.yml $S </dev/null
 printf 'qa:\n  checks:\n    - name: x\n      run: exit 0\n      colour: red\n' >bad3.yml
 check_run "config: unknown key" 2 "" \
-    "aas-qa: bad3.yml:5: qa.checks.0.colour: unknown key" \
+    "aas-qa: bad3.yml:5:7: qa.checks.0.colour: unknown key" \
     -- aas-qa -c bad3.yml $S </dev/null
 
 cat >qa.yml <<'YML'

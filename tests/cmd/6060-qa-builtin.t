@@ -84,6 +84,6 @@ run aas-qa -q -c off.yml $S <in
 is "$(jq -c '.qa' out)" '{"ok":true,"checks":[]}' "qa.builtin: false"
 printf 'qa:\n  builtin: maybe\n' >bad.yml
 check_run "qa.builtin: not a boolean" 2 "" \
-    "aas-qa: bad.yml:2: qa.builtin: expected true or false" -- aas-qa -c bad.yml $S <in
+    "aas-qa: bad.yml:2:12: qa.builtin: expected true or false, not a string" -- aas-qa -c bad.yml $S <in
 
 done_testing
