@@ -487,6 +487,7 @@ main(int argc, char *argv[])
 	int64_t t0;
 	int ch, status, sandbox = -1, nobuiltin = 0, use_tmp = 0;
 
+	aas_qa_env_clean(argv);	/* no API key, even in /proc/self/environ */
 	aas_setprogname(argv[0]);
 	argv[0] = (char *)aas_progname();	/* getopt names it in messages */
 	memset(&e, 0, sizeof(e));
