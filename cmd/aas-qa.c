@@ -404,5 +404,6 @@ main(int argc, char *argv[])
 		.run = run, .cleanup = cleanup,
 	};
 
+	aas_qa_env_clean(argv);	/* no API key, even in /proc/self/environ */
 	return aas_cmd_main(&cmd, argc, argv);
 }

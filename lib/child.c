@@ -1,4 +1,5 @@
 /* spawn.c: run a child in its own process group, time-limited, output kept. */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -146,6 +147,106 @@ ring_take(struct ring *r, size_t *lenp)
 	return s;
 }
 
+/* The signals a child starts with at their default action. */
+static const int reset_sigs[] = {
+	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGALRM, SIGUSR1,
+	SIGUSR2
+};
+
+static void
+close_above(int lo, int hi)
+{
+	if (lo <= hi && syscall(SYS_close_range, (unsigned)lo, (unsigned)hi,
+	    0) == -1)
+		for (; lo <= hi && lo < 4096; lo++)
+			close(lo);
+}
+
+/*
+ * fork and execve, for a child that needs a resource limit set before it
+ * runs (posix_spawn cannot).  Between fork and execve only async-signal-
+ * safe calls: everything allocated is made before the fork.  An execve
+ * that fails sends its errno back through a close-on-exec pipe.
+ */
+static int
+start_fork(const struct aas_spawn *sp, int wfd, pid_t *pidp,
+    struct aas_err *e)
+{
+	struct sigaction dfl;
+	struct rlimit rl;
+	sigset_t none;
+	char **env, *path;
+	int ep[2], err = 0, errfd, fd;
+	size_t i;
+	ssize_t n;
+	pid_t pid;
+
+	if ((path = aas_spawn_which(sp->argv[0])) == NULL)
+		return aas_err_set(e, "spawn", "cannot run %s: %s",
+		    sp->argv[0], strerror(ENOENT));
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		free(path);
+		return aas_err_set(e, "spawn", "pipe: %s", strerror(errno));
+	}
+	env = make_env(sp);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)sp->mem_limit;
+	sigemptyset(&none);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		for (i = 0; i < sizeof(reset_sigs) / sizeof(reset_sigs[0]); i++)
+			sigaction(reset_sigs[i], &dfl, NULL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		errfd = ep[1];
+		if (errfd <= 3 && (errfd = fcntl(ep[1], F_DUPFD_CLOEXEC, 4)) ==
+		    -1)
+			_exit(127);
+		if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
+		    dup2(fd, 0) == -1 || dup2(wfd, 1) == -1 ||
+		    dup2(wfd, 2) == -1 ||
+		    (sp->pass_fd > 2 && dup2(sp->pass_fd, 3) == -1))
+			goto fail;
+		fd = sp->pass_fd > 2 ? 4 : 3;
+		close_above(fd, errfd - 1);
+		close_above(errfd + 1, INT32_MAX);
+		if ((sp->cwd != NULL && chdir(sp->cwd) == -1) ||
+		    setrlimit(RLIMIT_AS, &rl) == -1)
+			goto fail;
+		execve(path, sp->argv, env);
+fail:
+		err = errno;
+		(void)!write(errfd, &err, sizeof(err));
+		_exit(127);
+	}
+	if (pid == -1)
+		err = errno;
+	free(env);
+	close(ep[1]);
+	if (pid != -1) {
+		while ((n = read(ep[0], &err, sizeof(err))) == -1 &&
+		    errno == EINTR)
+			;
+		if (n == (ssize_t)sizeof(err)) {
+			while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+				;
+		} else
+			err = 0;
+	}
+	close(ep[0]);
+	if (err != 0) {
+		aas_err_set(e, "spawn", "cannot run %s: %s", sp->argv[0],
+		    strerror(err));
+		free(path);
+		return -1;
+	}
+	free(path);
+	*pidp = pid;
+	return 0;
+}
+
 static int
 start(const struct aas_spawn *sp, int wfd, pid_t *pidp, struct aas_err *e)
 {
@@ -153,13 +254,20 @@ start(const struct aas_spawn *sp, int wfd, pid_t *pidp, struct aas_err *e)
 	posix_spawnattr_t at;
 	sigset_t none, def;
 	char **env;
+	size_t i;
 	int rc;
+
+	if (sp->mem_limit > 0)
+		return start_fork(sp, wfd, pidp, e);
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, wfd, 1);
 	posix_spawn_file_actions_adddup2(&fa, wfd, 2);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	if (sp->pass_fd > 2)
+		posix_spawn_file_actions_adddup2(&fa, sp->pass_fd, 3);
+	posix_spawn_file_actions_addclosefrom_np(&fa,
+	    sp->pass_fd > 2 ? 4 : 3);
 	if (sp->cwd != NULL)
 		posix_spawn_file_actions_addchdir_np(&fa, sp->cwd);
 	posix_spawnattr_init(&at);
@@ -169,15 +277,8 @@ start(const struct aas_spawn *sp, int wfd, pid_t *pidp, struct aas_err *e)
 	sigemptyset(&none);
 	posix_spawnattr_setsigmask(&at, &none);
 	sigemptyset(&def);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGHUP);
-	sigaddset(&def, SIGQUIT);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGCHLD);
-	sigaddset(&def, SIGALRM);
-	sigaddset(&def, SIGUSR1);
-	sigaddset(&def, SIGUSR2);
+	for (i = 0; i < sizeof(reset_sigs) / sizeof(reset_sigs[0]); i++)
+		sigaddset(&def, reset_sigs[i]);
 	posix_spawnattr_setsigdefault(&at, &def);
 	env = make_env(sp);
 	rc = posix_spawnp(pidp, sp->argv[0], &fa, &at, sp->argv, env);

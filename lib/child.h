@@ -4,8 +4,10 @@
  * The child starts through posix_spawnp with an argv array (never a shell
  * string built here), in a new process group of its own, with stdin from
  * /dev/null and stdout and stderr merged into one pipe.  Descriptors above
- * 2 are closed in the child; signal dispositions and the signal mask are
- * reset to the defaults.
+ * 2 are closed in the child (but pass_fd, which becomes 3); signal
+ * dispositions and the signal mask are reset to the defaults.  With a
+ * mem_limit the child is started by fork(2) and execve(2) instead, so the
+ * limit is set before the program runs.
  *
  * When the time limit passes (or *cancel becomes non-zero) the whole
  * process group gets SIGTERM, then SIGKILL after grace_ms.  When the first
@@ -44,6 +46,12 @@ struct aas_spawn {
 	volatile sig_atomic_t *cancel;	/* NULL, or a flag polled every
 					   100 ms: non-zero stops the child
 					   like a timeout */
+	int		 pass_fd;	/* > 2: handed to the child as its
+					   descriptor 3 (the caller keeps and
+					   closes its own); else none */
+	uint64_t	 mem_limit;	/* bytes of address space the child
+					   may map (RLIMIT_AS, inherited by
+					   what it starts); 0: no limit */
 };
 
 struct aas_spawn_res {

@@ -1,9 +1,17 @@
 /* qa.c: configured and built-in checks, run in a scratch worktree. */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +32,149 @@
 #define GRACE_DEFAULT_MS	5000
 #define BUILTIN_TIMEOUT_MS	120000
 #define SYNTAX_FILE_MAX		(16 * 1024 * 1024)
+/* Output of the C check kept whole, so every header it names is seen. */
+#define CC_OUTPUT_MAX		(4 * 1024 * 1024)
 
-/* The sandbox: no network, the system read-only, a private /tmp, the
- * worktree writable; --new-session keeps the terminal out of reach. */
+/* The sandbox: no network, the system read-only, a private /tmp and
+ * /run (host sockets live there), the worktree writable; --new-session
+ * keeps the terminal out of reach.  Descriptor 3 holds the seccomp
+ * program.  A private $HOME and the masked key file are added by
+ * aas_qa_sandbox_probe. */
 static const char *const sandbox_opts[] = {
 	"--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid",
 	"--unshare-ipc", "--unshare-uts", "--ro-bind", "/", "/",
-	"--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", NULL
+	"--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+	"--tmpfs", "/run", "--seccomp", "3", NULL
 };
 
 /* Secrets aas itself reads never reach a check. */
 static char *const env_unset[] = {
 	"OPENAI_API_KEY", "ANTHROPIC_API_KEY", NULL
 };
+
+int
+aas_qa_env_clean(char *argv[])
+{
+	char self[PATH_MAX];
+	ssize_t n;
+	size_t i;
+	int found = 0;
+
+	for (i = 0; env_unset[i] != NULL; i++) {
+		if (getenv(env_unset[i]) != NULL) {
+			found = 1;
+			unsetenv(env_unset[i]);
+		}
+	}
+	if (!found)
+		return 0;
+	/* the path, not /proc/self/exe itself, so that a wrapper such as
+	 * valgrind, which answers readlink for its client, runs it again */
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		execv(self, argv);
+	}
+	execv("/proc/self/exe", argv);
+	return -1;
+}
+
+#if defined(__x86_64__)
+#define ARCH_NATIVE	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define ARCH_NATIVE	AUDIT_ARCH_AARCH64
+#elif defined(__i386__)
+#define ARCH_NATIVE	AUDIT_ARCH_I386
+#elif defined(__riscv) && __riscv_xlen == 64
+#define ARCH_NATIVE	AUDIT_ARCH_RISCV64
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARCH_NATIVE	AUDIT_ARCH_PPC64LE
+#elif defined(__s390x__)
+#define ARCH_NATIVE	AUDIT_ARCH_S390X
+#endif
+
+#ifdef SECCOMP_RET_KILL_PROCESS
+#define RET_KILL	SECCOMP_RET_KILL_PROCESS
+#else
+#define RET_KILL	SECCOMP_RET_KILL
+#endif
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG_LO(n)	(offsetof(struct seccomp_data, args[n]))
+#else
+#define ARG_LO(n)	(offsetof(struct seccomp_data, args[n]) + 4)
+#endif
+
+#define LD(off)		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
+#define RET(v)		BPF_STMT(BPF_RET | BPF_K, (v))
+#define DENY(err)	RET(SECCOMP_RET_ERRNO | ((err) & SECCOMP_RET_DATA))
+/* One self-contained block per rule: a rule that does not match falls
+ * through to the next. */
+#define REFUSE_NR(num, err) \
+	LD(offsetof(struct seccomp_data, nr)), \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (num), 0, 1), DENY(err)
+
+#ifdef ARCH_NATIVE
+/* AF_UNIX reaches host sockets through any bound folder (connect(2)
+ * ignores a read-only mount), and a datagram socket, even one of a
+ * socketpair, can sendto(2) any path: both are refused.  Stream
+ * socketpairs stay (they connect nowhere; libuv uses them).  io_uring
+ * could make sockets past this filter; other architectures' system
+ * calls have other numbers. */
+static const struct sock_filter sandbox_filter[] = {
+	LD(offsetof(struct seccomp_data, arch)),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH_NATIVE, 1, 0),
+	RET(RET_KILL),
+#ifdef __x86_64__
+	LD(offsetof(struct seccomp_data, nr)),
+	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),	/* x32 */
+	DENY(ENOSYS),
+#endif
+	LD(offsetof(struct seccomp_data, nr)),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 3),
+	LD(ARG_LO(0)),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 0, 1),
+	DENY(EACCES),
+	LD(offsetof(struct seccomp_data, nr)),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socketpair, 0, 4),
+	LD(ARG_LO(1)),
+	BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_DGRAM, 0, 1),
+	DENY(EACCES),
+#ifdef __NR_socketcall
+	REFUSE_NR(__NR_socketcall, ENOSYS),
+#endif
+#ifdef __NR_io_uring_setup
+	REFUSE_NR(__NR_io_uring_setup, ENOSYS),
+#endif
+	RET(SECCOMP_RET_ALLOW),
+};
+#endif
+
+/* A pipe holding the seccomp program, for bwrap --seccomp 3 (one per
+ * sandbox: bwrap reads it to the end).  -1 with e set. */
+static int
+filter_fd(struct aas_err *e)
+{
+#ifdef ARCH_NATIVE
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return aas_err_set(e, "sandbox", "pipe: %s", strerror(errno));
+	/* far below PIPE_BUF: one write, never blocks */
+	if (write(p[1], sandbox_filter, sizeof(sandbox_filter)) !=
+	    (ssize_t)sizeof(sandbox_filter)) {
+		aas_err_set(e, "sandbox", "pipe: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	close(p[1]);
+	return p[0];
+#else
+	return aas_err_set(e, "sandbox", "--sandbox: no socket filter for "
+	    "this architecture");
+#endif
+}
 
 static void
 free_list(char **l)
@@ -61,6 +199,8 @@ aas_qa_conf_free(struct aas_qa_conf *qc)
 	}
 	free(qc->checks);
 	free(qc->bwrap);
+	free_list(qc->sandbox);
+	free(qc->key_file);
 	memset(qc, 0, sizeof(*qc));
 }
 
@@ -190,6 +330,7 @@ aas_qa_conf_load(struct aas_qa_conf *qc, const struct aas_config *cf,
     struct aas_err *e)
 {
 	json_t *checks, *c;
+	const char *kf = NULL;
 	double d;
 	size_t i;
 	int r;
@@ -215,20 +356,55 @@ aas_qa_conf_load(struct aas_qa_conf *qc, const struct aas_config *cf,
 	if (r == 0)
 		qc->grace_ms = (int64_t)(d * 1000);
 	checks = aas_config_get(cf, "qa.checks");
-	if (checks == NULL || json_is_null(checks))
-		return 0;
-	if (!json_is_array(checks))
-		return bad(cf, "qa.checks", "expected a list of checks", e);
-	qc->checks = aas_xcalloc(json_array_size(checks) + 1,
-	    sizeof(*qc->checks));
-	json_array_foreach(checks, i, c) {
-		qc->nchecks++;
-		if (load_check(cf, i, c, &qc->checks[i], e) == -1) {
-			aas_qa_conf_free(qc);
-			return -1;
+	if (checks != NULL && !json_is_null(checks)) {
+		if (!json_is_array(checks))
+			return bad(cf, "qa.checks", "expected a list of checks",
+			    e);
+		qc->checks = aas_xcalloc(json_array_size(checks) + 1,
+		    sizeof(*qc->checks));
+		json_array_foreach(checks, i, c) {
+			qc->nchecks++;
+			if (load_check(cf, i, c, &qc->checks[i], e) == -1) {
+				aas_qa_conf_free(qc);
+				return -1;
+			}
 		}
 	}
+	if (aas_config_str(cf, "key_file", &kf, NULL) == 0 && kf != NULL &&
+	    *kf != '\0')
+		qc->key_file = aas_xstrdup(kf);
 	return 0;
+}
+
+/* bwrap's options: the fixed ones, then a private $HOME and the key file
+ * masked (both after the private /tmp, which may hold them). */
+static char **
+sandbox_list(const struct aas_qa_conf *qc)
+{
+	const char *home = getenv("HOME");
+	char **l, *real;
+	size_t n = 0, i;
+
+	l = aas_xcalloc(sizeof(sandbox_opts) / sizeof(sandbox_opts[0]) + 8,
+	    sizeof(*l));
+	for (i = 0; sandbox_opts[i] != NULL; i++)
+		l[n++] = aas_xstrdup(sandbox_opts[i]);
+	if (home != NULL && *home == '/' && (real = realpath(home, NULL)) !=
+	    NULL) {
+		if (strcmp(real, "/") != 0) {
+			l[n++] = aas_xstrdup("--tmpfs");
+			l[n++] = real;
+		} else
+			free(real);
+	}
+	if (qc->key_file != NULL && (real = realpath(qc->key_file, NULL)) !=
+	    NULL) {
+		l[n++] = aas_xstrdup("--ro-bind");
+		l[n++] = aas_xstrdup("/dev/null");
+		l[n++] = real;
+	}
+	l[n] = NULL;
+	return l;
 }
 
 int
@@ -236,15 +412,21 @@ aas_qa_sandbox_probe(struct aas_qa_conf *qc, struct aas_err *e)
 {
 	struct aas_spawn sp;
 	struct aas_spawn_res r;
-	char *argv[32], *w, *tail, *nl;
+	char *argv[40], **opts, *w, *tail, *nl;
 	size_t i, n = 0;
+	int fd;
 
 	if ((w = aas_spawn_which("bwrap")) == NULL)
 		return aas_err_set(e, "sandbox", "--sandbox: bwrap not found "
 		    "on PATH (install bubblewrap)");
+	if ((fd = filter_fd(e)) == -1) {
+		free(w);
+		return -1;
+	}
+	opts = sandbox_list(qc);
 	argv[n++] = w;
-	for (i = 0; sandbox_opts[i] != NULL; i++)
-		argv[n++] = (char *)sandbox_opts[i];
+	for (i = 0; opts[i] != NULL; i++)
+		argv[n++] = opts[i];
 	argv[n++] = "--";
 	argv[n++] = "true";
 	argv[n] = NULL;
@@ -252,10 +434,14 @@ aas_qa_sandbox_probe(struct aas_qa_conf *qc, struct aas_err *e)
 	sp.argv = argv;
 	sp.timeout_ms = 30000;
 	sp.cap = 4096;
+	sp.pass_fd = fd;
 	if (aas_spawn_run(&sp, &r, e) == -1) {
+		close(fd);
+		free_list(opts);
 		free(w);
 		return -1;
 	}
+	close(fd);
 	if (r.exit != 0) {
 		tail = aas_qa_tail(r.out, r.outlen, 1);
 		if ((nl = strchr(tail, '\n')) != NULL)
@@ -265,12 +451,15 @@ aas_qa_sandbox_probe(struct aas_qa_conf *qc, struct aas_err *e)
 		    r.sig != 0 ? strsignal(r.sig) : "it failed");
 		free(tail);
 		aas_spawn_res_free(&r);
+		free_list(opts);
 		free(w);
 		return -1;
 	}
 	aas_spawn_res_free(&r);
 	free(qc->bwrap);
 	qc->bwrap = w;
+	free_list(qc->sandbox);
+	qc->sandbox = opts;
 	return 0;
 }
 
@@ -394,11 +583,13 @@ wrap_argv(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 
 	while (argv[n] != NULL)
 		n++;
-	a = aas_xcalloc(n + 32, sizeof(*a));
+	for (i = 0; qc->sandbox != NULL && qc->sandbox[i] != NULL; i++)
+		;
+	a = aas_xcalloc(n + i + 8, sizeof(*a));
 	if (qc->bwrap != NULL) {
 		a[k++] = qc->bwrap;
-		for (i = 0; sandbox_opts[i] != NULL; i++)
-			a[k++] = (char *)sandbox_opts[i];
+		for (i = 0; qc->sandbox[i] != NULL; i++)
+			a[k++] = qc->sandbox[i];
 		a[k++] = "--bind";
 		a[k++] = (char *)t->worktree;
 		a[k++] = (char *)t->worktree;
@@ -418,18 +609,116 @@ set_num(json_t *o, const char *k, long long v)
 	json_object_set_new(o, k, json_integer(v));
 }
 
-/* Run one external check; fill c.  Returns 1 when canceled. */
+/* Is the header cc named (relative to the worktree) inside the worktree
+ * or under /usr, once links are followed? */
+static int
+header_allowed(const char *wt_real, const char *name, const char *wt)
+{
+	char *full, *real;
+	size_t n = strlen(wt_real);
+	int good;
+
+	full = *name == '/' ? aas_xstrdup(name) : aas_xasprintf("%s/%s", wt,
+	    name);
+	real = realpath(full, NULL);
+	free(full);
+	good = real != NULL && ((strncmp(real, wt_real, n) == 0 &&
+	    real[n] == '/') || strncmp(real, "/usr/", 5) == 0);
+	free(real);
+	return good;
+}
+
+/*
+ * The C check runs cc -H, which names every header it opens (". path",
+ * one dot per level) before reading past it.  A header outside the
+ * worktree and /usr (an absolute or climbing #include, a computed one, a
+ * link in the tree) could put a host file's lines into the diagnostics:
+ * then the whole output is withheld and the check fails.  Otherwise the
+ * header lines and cc's "Multiple include guards" lists are dropped and
+ * the rest is the tail.  Returns 0, or -1 when the output was withheld
+ * (*clean then holds the reason).
+ */
+static int
+cc_vet(const struct aas_qa_task *t, const char *out, size_t len,
+    int whole, struct aas_buf *clean)
+{
+	static const char guards[] = "Multiple include guards may be useful "
+	    "for:";
+	char **names = NULL, *wt_real, *line;
+	const char *p, *end = out + len, *nl, *q, *next;
+	size_t nnames = 0, i, n;
+	int in_guards = 0, rc = 0, known;
+
+	if (!whole) {
+		aas_buf_printf(clean, "compiler output over %d MiB: withheld\n",
+		    CC_OUTPUT_MAX >> 20);
+		return -1;
+	}
+	if ((wt_real = realpath(t->worktree, NULL)) == NULL)
+		wt_real = aas_xstrdup(t->worktree);
+	for (p = out; p < end; p = next) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		next = nl < end ? nl + 1 : end;
+		n = (size_t)(nl - p);
+		for (q = p; q < nl && *q == '.'; q++)
+			;
+		if (q > p && q < nl && *q == ' ' && q + 1 < nl) {
+			line = aas_xstrndup(q + 1, (size_t)(nl - q - 1));
+			if (!header_allowed(wt_real, line, t->worktree)) {
+				aas_buf_reset(clean);
+				aas_buf_printf(clean, "a header outside the "
+				    "worktree and /usr was included: %s: "
+				    "compiler output withheld\n", line);
+				free(line);
+				rc = -1;
+				break;
+			}
+			names = aas_xreallocarray(names, nnames + 1,
+			    sizeof(*names));
+			names[nnames++] = line;
+			in_guards = 0;
+			continue;
+		}
+		if (n == sizeof(guards) - 1 && memcmp(p, guards, n) == 0) {
+			in_guards = 1;
+			continue;
+		}
+		if (in_guards) {
+			known = 0;
+			for (i = 0; i < nnames && !known; i++)
+				known = strlen(names[i]) == n &&
+				    memcmp(names[i], p, n) == 0;
+			if (known)
+				continue;
+			in_guards = 0;
+		}
+		aas_buf_add(clean, p, n);
+		if (nl < end)
+			aas_buf_addc(clean, '\n');
+	}
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	free(wt_real);
+	return rc;
+}
+
+/* Run one external check; fill c.  With cc set, the output is vetted
+ * (cc_vet) and the memory limited.  Returns 1 when canceled. */
 static int
 run_one(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
     const char *name, char *const *argv, int64_t timeout_ms,
-    volatile sig_atomic_t *cancel, json_t *c)
+    volatile sig_atomic_t *cancel, int cc, json_t *c)
 {
+	struct aas_buf clean = AAS_BUF_INIT;
 	struct aas_spawn sp;
 	struct aas_spawn_res r;
 	struct aas_err e;
 	char **env, **a, *tail;
-	int canceled;
+	int canceled, fd = -1, good;
 
+	memset(&e, 0, sizeof(e));
 	env = task_env(qc, t, name);
 	a = wrap_argv(qc, t, argv);
 	memset(&sp, 0, sizeof(sp));
@@ -439,9 +728,12 @@ run_one(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 	sp.env_unset = env_unset;
 	sp.timeout_ms = timeout_ms;
 	sp.grace_ms = qc->grace_ms;
-	sp.cap = qc->output_cap;
+	sp.cap = cc ? CC_OUTPUT_MAX : qc->output_cap;
 	sp.cancel = cancel;
-	if (aas_spawn_run(&sp, &r, &e) == -1) {
+	if (cc)
+		sp.mem_limit = AAS_QA_CC_MEM_MAX;
+	if ((qc->bwrap != NULL && (fd = sp.pass_fd = filter_fd(&e)) == -1) ||
+	    aas_spawn_run(&sp, &r, &e) == -1) {
 		/* as a shell reports a missing program */
 		json_object_set_new(c, "ok", json_false());
 		set_num(c, "exit", 127);
@@ -449,13 +741,27 @@ run_one(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 		set_num(c, "ms", 0);
 		set_num(c, "bytes", 0);
 		json_object_set_new(c, "tail", json_string(e.msg));
+		if (fd != -1)
+			close(fd);
 		free(a);
 		free_list(env);
 		return 0;
 	}
-	tail = aas_qa_tail(r.out, r.outlen, qc->tail_lines);
-	json_object_set_new(c, "ok", json_boolean(r.exit == 0 &&
-	    !r.timed_out && !r.canceled));
+	if (fd != -1)
+		close(fd);
+	good = r.exit == 0 && !r.timed_out && !r.canceled;
+	if (cc) {
+		if (cc_vet(t, r.out, r.outlen, r.outlen == r.total, &clean) ==
+		    -1) {
+			good = 0;
+			if (r.exit == 0)
+				r.exit = 1;
+		}
+		tail = aas_qa_tail(clean.s != NULL ? clean.s : "", clean.len,
+		    qc->tail_lines);
+	} else
+		tail = aas_qa_tail(r.out, r.outlen, qc->tail_lines);
+	json_object_set_new(c, "ok", json_boolean(good));
 	if (r.exit >= 0)
 		set_num(c, "exit", r.exit);
 	else
@@ -468,6 +774,7 @@ run_one(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 	json_object_set_new(c, "tail", json_string(tail));
 	canceled = r.canceled;
 	free(tail);
+	aas_buf_free(&clean);
 	aas_spawn_res_free(&r);
 	free(a);
 	free_list(env);
@@ -518,12 +825,36 @@ read_changed(const struct aas_qa_task *t, const char *path, size_t *lenp,
 	return aas_buf_detach(&b, lenp);
 }
 
+/* Events between looks at the clock and the cancel flag. */
+#define INPROC_TICK	1024
+
+struct inproc {
+	int64_t			 deadline;
+	volatile sig_atomic_t	*cancel;
+	int			 timed_out, canceled;
+};
+
+/* Time and cancel: 1 when the check must stop now. */
+static int
+inproc_stop(struct inproc *ip)
+{
+	if (ip->cancel != NULL && *ip->cancel)
+		ip->canceled = 1;
+	else if (ip->deadline > 0 && aas_now_ms() >= ip->deadline)
+		ip->timed_out = 1;
+	return ip->canceled || ip->timed_out;
+}
+
+/* Parse every document; nesting past AAS_QA_YAML_DEPTH_MAX is refused
+ * (libyaml's scanner is quadratic in it).  -1 on a bad file, -2 when
+ * stopped. */
 static int
 yaml_check(const char *text, size_t len, const char *path,
-    struct aas_buf *out)
+    struct aas_buf *out, struct inproc *ip)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
+	size_t depth = 0, nev = 0;
 	int done = 0, rc = 0;
 
 	if (!yaml_parser_initialize(&p)) {
@@ -532,6 +863,10 @@ yaml_check(const char *text, size_t len, const char *path,
 	}
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	while (!done) {
+		if (++nev % INPROC_TICK == 0 && inproc_stop(ip)) {
+			rc = -2;
+			break;
+		}
 		if (!yaml_parser_parse(&p, &ev)) {
 			aas_buf_printf(out, "%s:%zu:%zu: %s%s%s\n", path,
 			    p.problem_mark.line + 1, p.problem_mark.column + 1,
@@ -541,6 +876,21 @@ yaml_check(const char *text, size_t len, const char *path,
 			rc = -1;
 			break;
 		}
+		if (ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > AAS_QA_YAML_DEPTH_MAX) {
+				aas_buf_printf(out, "%s:%zu:%zu: nesting deeper "
+				    "than %d levels\n", path,
+				    ev.start_mark.line + 1,
+				    ev.start_mark.column + 1,
+				    AAS_QA_YAML_DEPTH_MAX);
+				yaml_event_delete(&ev);
+				rc = -1;
+				break;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+		    ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
 		done = ev.type == YAML_STREAM_END_EVENT;
 		yaml_event_delete(&ev);
 	}
@@ -548,12 +898,15 @@ yaml_check(const char *text, size_t len, const char *path,
 	return rc;
 }
 
-/* The in-process checks: JSON through jansson, YAML through libyaml. */
-static void
+/* The in-process checks: JSON through jansson, YAML through libyaml,
+ * under the built-ins' time limit.  Returns 1 when canceled. */
+static int
 run_inproc(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
-    const char *lang, const char **files, size_t n, json_t *c)
+    const char *lang, const char **files, size_t n,
+    volatile sig_atomic_t *cancel, json_t *c)
 {
 	struct aas_buf out = AAS_BUF_INIT;
+	struct inproc ip;
 	json_error_t je;
 	json_t *j;
 	char *text, *tail, why[128];
@@ -561,7 +914,13 @@ run_inproc(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 	int64_t t0 = aas_now_ms();
 	int good = 1;
 
+	memset(&ip, 0, sizeof(ip));
+	ip.cancel = cancel;
+	if (qc->builtin_timeout_ms > 0)
+		ip.deadline = t0 + qc->builtin_timeout_ms;
 	for (i = 0; i < n; i++) {
+		if (inproc_stop(&ip))
+			break;
 		text = read_changed(t, files[i], &len, why, sizeof(why));
 		if (text == NULL) {
 			aas_buf_printf(&out, "%s: %s\n", files[i], why);
@@ -577,30 +936,42 @@ run_inproc(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 				good = 0;
 			}
 			json_decref(j);
-		} else if (yaml_check(text, len, files[i], &out) == -1)
+		} else if (yaml_check(text, len, files[i], &out, &ip) != 0)
 			good = 0;
 		free(text);
 	}
+	if (ip.timed_out)
+		aas_buf_printf(&out, "stopped: the time limit of %.3g s "
+		    "passed\n", (double)qc->builtin_timeout_ms / 1000.0);
 	tail = aas_qa_tail(out.s != NULL ? out.s : "", out.len,
 	    qc->tail_lines);
-	json_object_set_new(c, "ok", json_boolean(good));
-	set_num(c, "exit", good ? 0 : 1);
+	json_object_set_new(c, "ok", json_boolean(good && !ip.timed_out &&
+	    !ip.canceled));
+	if (ip.timed_out || ip.canceled)
+		json_object_set_new(c, "exit", json_null());
+	else
+		set_num(c, "exit", good ? 0 : 1);
 	set_num(c, "signal", 0);
 	set_num(c, "ms", aas_now_ms() - t0);
 	set_num(c, "bytes", (long long)out.len);
+	if (ip.timed_out)
+		json_object_set_new(c, "timeout", json_true());
 	json_object_set_new(c, "tail", json_string(tail));
 	free(tail);
 	aas_buf_free(&out);
+	return ip.canceled;
 }
 
 static const struct {
 	const char *lang, *tool, *cmd;
 	const char *const argv[8];
 } builtins[] = {
-	{ "c", "cc", "cc -fsyntax-only -I. FILE...",
-	    { "cc", "-fsyntax-only", "-I.", NULL } },
-	{ "python", "python3", "python3 -m py_compile FILE...",
-	    { "python3", "-m", "py_compile", NULL } },
+	{ "c", "cc", "cc -fsyntax-only -H -I. FILE...",
+	    { "cc", "-fsyntax-only", "-H", "-I.", NULL } },
+	/* -I: the worktree is not on sys.path, so no file of the tree is
+	 * imported in place of py_compile or what it imports */
+	{ "python", "python3", "python3 -I -m py_compile FILE...",
+	    { "python3", "-I", "-m", "py_compile", NULL } },
 	/* one file per run, the names as positional parameters, never
 	 * pasted into the script */
 	{ "sh", "sh", "sh -n FILE",
@@ -672,7 +1043,8 @@ run_builtins(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 		name = aas_xasprintf("syntax-%s", builtins[b].lang);
 		c = new_check(name, builtins[b].cmd, 1);
 		if (builtins[b].tool == NULL) {
-			run_inproc(qc, t, builtins[b].lang, files, n, c);
+			canceled = run_inproc(qc, t, builtins[b].lang, files,
+			    n, cancel, c);
 		} else if ((tool = aas_spawn_which(builtins[b].tool)) == NULL) {
 			why = aas_xasprintf("%s not found", builtins[b].tool);
 			skip(c, why);
@@ -688,7 +1060,8 @@ run_builtins(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 				argv[k++] = aas_xasprintf("./%s", files[i]);
 			argv[k] = NULL;
 			canceled = run_one(qc, t, name, argv,
-			    qc->builtin_timeout_ms, cancel, c);
+			    qc->builtin_timeout_ms, cancel,
+			    strcmp(builtins[b].lang, "c") == 0, c);
 			free_list(argv);
 		}
 		json_array_append_new(list, c);
@@ -744,10 +1117,10 @@ aas_qa_run(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 			shv[2] = k->run;
 			shv[3] = NULL;
 			*canceled = run_one(qc, t, k->name, shv, k->timeout_ms,
-			    cancel, c);
+			    cancel, 0, c);
 		} else
 			*canceled = run_one(qc, t, k->name, k->argv,
-			    k->timeout_ms, cancel, c);
+			    k->timeout_ms, cancel, 0, c);
 		json_array_append_new(list, c);
 	}
 	json_array_foreach(list, i, x)

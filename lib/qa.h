@@ -36,7 +36,16 @@ struct aas_qa_conf {
 	int64_t	 grace_ms;	/* SIGTERM to SIGKILL */
 	int64_t	 builtin_timeout_ms;
 	char	*bwrap;		/* the bwrap program when sandboxed, or NULL */
+	char	**sandbox;	/* bwrap's options (NULL-ended), set with
+				   bwrap */
+	char	*key_file;	/* the configured key_file, hidden from a
+				   sandboxed check; or NULL */
 };
+
+/* Nesting the built-in YAML check accepts (flow and block together). */
+#define AAS_QA_YAML_DEPTH_MAX	1000
+/* Address space of the built-in C check (the compiler and what it runs). */
+#define AAS_QA_CC_MEM_MAX	((uint64_t)1 << 30)
 
 /*
  * Read qa.checks, qa.builtin, qa.output_cap, qa.tail_lines, qa.kill_grace
@@ -48,9 +57,25 @@ int	aas_qa_conf_load(struct aas_qa_conf *qc, const struct aas_config *cf,
 void	aas_qa_conf_free(struct aas_qa_conf *qc);
 
 /*
+ * aas-qa needs no API key: drop the secret variables aas knows of
+ * (OPENAI_API_KEY, ANTHROPIC_API_KEY) from the environment and, when one
+ * was set, execv /proc/self/exe with argv, so that the process's initial
+ * environment (what /proc/PID/environ shows) no longer holds them.  Call
+ * it first thing in main, before any thread starts.  Returns 0 when there
+ * was nothing to drop; -1 when the re-exec failed (the variables are
+ * still unset for children); does not return after a re-exec.
+ */
+int	aas_qa_env_clean(char *argv[]);
+
+/*
  * Find bwrap on PATH and prove it can make the sandbox here (a run of
- * "true" with the same options).  On success qc->bwrap is set; else -1
- * with e saying why (not found, or bwrap's own complaint).
+ * "true" with the same options).  On success qc->bwrap and qc->sandbox
+ * are set; else -1 with e saying why (not found, or bwrap's own
+ * complaint).  The sandbox: the system read-only; private /tmp, /run and
+ * $HOME; the key file masked; the worktree writable; own network, PID
+ * (a fresh /proc), IPC and UTS namespaces; and a seccomp filter that
+ * refuses AF_UNIX sockets (socket(2), datagram socketpair(2)), io_uring
+ * and foreign-architecture system calls.
  */
 int	aas_qa_sandbox_probe(struct aas_qa_conf *qc, struct aas_err *e);
 

@@ -2,8 +2,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,14 +26,34 @@ git_fail(struct aas_err *e, const char *code, const char *what)
 	    ge != NULL && ge->message != NULL ? ge->message : "unknown error");
 }
 
+void
+aas_scratch_ignore(const char *dir)
+{
+	char *path = aas_xasprintf("%s/.gitignore", dir);
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
+	if (fd != -1) {
+		if (write(fd, "*\n", 2) != 2)
+			unlink(path);
+		close(fd);
+	}
+	free(path);
+}
+
 char *
 aas_scratch_mkdir(const char *parent, const char *name, struct aas_err *e)
 {
+	struct stat sb;
 	char safe[65], *path;
 	size_t i;
+	int fresh = stat(parent, &sb) == -1 && errno == ENOENT;
 
 	if (aas_mkdirs(parent, 0755, e) == -1)
 		return NULL;
+	if (fresh)
+		aas_scratch_ignore(parent);
 	for (i = 0; name != NULL && name[i] != '\0' && i < sizeof(safe) - 1;
 	    i++) {
 		unsigned char c = (unsigned char)name[i];
@@ -209,9 +231,53 @@ out:
 	return rc;
 }
 
+/* Deepest folder given its mode back; one descriptor per level. */
+#define UNLOCK_DEPTH	256
+
+/* Give the folder name (in the folder dfd) mode 0700, through an O_PATH
+ * descriptor so that a link swapped in is never followed, then the same
+ * for the folders in it. */
+static void
+unlock(int dfd, const char *name, int depth)
+{
+	struct dirent *de;
+	DIR *d;
+	char proc[64];
+	int fd;
+
+	fd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (chmod(proc, 0700) == -1 && errno == ENOENT)
+		(void)fchmodat(dfd, name, 0700, 0);
+	close(fd);
+	if (depth >= UNLOCK_DEPTH)
+		return;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)
+			unlock(dirfd(d), de->d_name, depth + 1);
+	}
+	closedir(d);
+}
+
 int
 aas_scratch_remove(const char *dir, struct aas_err *e)
 {
+	if (aas_rmtree(dir, e) == 0)
+		return 0;
+	unlock(AT_FDCWD, dir, 0);
 	return aas_rmtree(dir, e);
 }
 

@@ -14,8 +14,15 @@
 #include "aas.h"
 
 /*
+ * Write "<dir>/.gitignore" holding "*" (git then ignores dir and all in
+ * it) unless the file exists; best effort, errors are ignored.
+ */
+void	aas_scratch_ignore(const char *dir);
+
+/*
  * Make a new, unique, empty folder (mode 0700) "<parent>/<name>.XXXXXX",
- * creating parent as needed.  name is reduced to [A-Za-z0-9._-] (others
+ * creating parent as needed (a parent it creates ignores itself in git,
+ * aas_scratch_ignore).  name is reduced to [A-Za-z0-9._-] (others
  * become '_') and 64 bytes, so a task id can be used as it is.  Returns
  * the path (the caller frees) or NULL with e set (code "scratch").
  */
@@ -34,7 +41,9 @@ char	*aas_scratch_mkdir(const char *parent, const char *name,
 int	aas_scratch_checkout(const char *repo, const char *commit,
 	    const char *dir, struct aas_err *e);
 
-/* Remove dir and everything below it (aas_rmtree).  0 or -1 with e set. */
+/* Remove dir and everything below it (aas_rmtree).  Folders a check made
+ * unreadable or unwritable (chmod 000) get mode 0700 back first; links
+ * are never followed.  0 or -1 with e set. */
 int	aas_scratch_remove(const char *dir, struct aas_err *e);
 
 /*

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "aas.h"
+#include "scratch.h"
 #include "state.h"
 #include "banned.h"
 
@@ -73,6 +74,8 @@ aas_state_open(struct aas_state **stp, const char *override, int create,
 		aas_state_close(st);
 		return -1;
 	}
+	if (create)	/* the state folder ignores itself in git */
+		aas_scratch_ignore(st->dir);
 	*stp = st;
 	return 0;
 }

@@ -28,7 +28,7 @@ is "$(jq -c '[.qa.ok, [.qa.checks[] | [.name, .ok, .exit]]]' out)" \
     '[true,[["syntax-c",true,0],["syntax-python",true,0],["syntax-sh",true,0],["syntax-js",true,0],["syntax-json",true,0],["syntax-yaml",true,0]]]' \
     "good files: every built-in ran and passed"
 is "$(jq -c '[.qa.checks[].cmd]' out)" \
-    '["cc -fsyntax-only -I. FILE...","python3 -m py_compile FILE...","sh -n FILE","node --check FILE","(built-in JSON parser)","(built-in YAML parser)"]' \
+    '["cc -fsyntax-only -H -I. FILE...","python3 -I -m py_compile FILE...","sh -n FILE","node --check FILE","(built-in JSON parser)","(built-in YAML parser)"]' \
     "built-in commands named"
 
 qa_task B-1 bad.c 'int f(void) { return 1 }

@@ -98,7 +98,7 @@ main(void)
 	int64_t t0;
 	int fd;
 
-	plan(49);
+	plan(60);
 
 	ok(run_sh("echo hello; echo err >&2", 0, &r) == 0, "echo runs");
 	is_int(r.exit, 0, "exit 0");
@@ -279,6 +279,88 @@ main(void)
 	    "which: not executable is NULL");
 	ok(aas_spawn_which("") == NULL, "which: empty is NULL");
 	ok(aas_spawn_which(NULL) == NULL, "which: NULL is NULL");
+
+	/* A memory limit: set before the program runs, inherited. */
+	memset(&sp, 0, sizeof(sp));
+	{
+		char *argv[] = { "/bin/sh", "-c", "ulimit -v; echo \"$AAS_T_X\"; "
+		    "pwd; sh -c 'ulimit -v'", NULL };
+
+		sp.argv = argv;
+		sp.cwd = "/usr";
+		sp.env_set = env_set;
+		sp.mem_limit = 64 << 20;
+		is_int(aas_spawn_run(&sp, &r, &e), 0, "mem_limit: runs");
+	}
+	is_str(r.out, "65536\none two\n/usr\n65536\n",
+	    "mem_limit: RLIMIT_AS set, inherited; environment and cwd kept");
+	is_int(r.exit, 0, "mem_limit: exit 0");
+	aas_spawn_res_free(&r);
+	{
+		char *argv[] = { "/bin/sh", "-c",
+		    "sh -c 'v=$(yes | head -c 100000000) && echo no'; "
+		    "echo done", NULL };
+
+		sp.argv = argv;
+		sp.env_set = NULL;
+		sp.mem_limit = 32 << 20;
+		aas_spawn_run(&sp, &r, &e);
+	}
+	ok(strstr(r.out, "no\n") == NULL && strstr(r.out, "done\n") != NULL,
+	    "mem_limit: a 100 MB string cannot be held under 32 MiB");
+	aas_spawn_res_free(&r);
+	sp.argv = argv_nf;
+	memset(&e, 0, sizeof(e));
+	is_int(aas_spawn_run(&sp, &r, &e), -1, "mem_limit: missing program");
+	is_str(e.msg, "cannot run aas-no-such-program-xyz: No such file or "
+	    "directory", "mem_limit: missing program: message");
+	sp.argv = argv_pwd;
+	sp.cwd = "/nonexistent-aas-dir";
+	memset(&e, 0, sizeof(e));
+	is_int(aas_spawn_run(&sp, &r, &e), -1, "mem_limit: bad cwd: -1");
+	is_str(e.msg, "cannot run pwd: No such file or directory",
+	    "mem_limit: bad cwd: the child's errno comes back");
+	fd = open("/dev/null", O_RDONLY);
+	snprintf(script, sizeof(script), "if [ -e /proc/$$/fd/%d ]; then "
+	    "echo open; else echo closed; fi; ps -o pgid= -p $$ | tr -d ' '; "
+	    "echo $$", fd);
+	{
+		char *argv[] = { "/bin/sh", "-c", script, NULL };
+		char *nl;
+
+		sp.argv = argv;
+		sp.cwd = NULL;
+		aas_spawn_run(&sp, &r, &e);
+		nl = strchr(r.out, '\n');
+		ok(nl != NULL && strncmp(r.out, "closed\n", 7) == 0 &&
+		    strchr(nl + 1, '\n') != NULL &&
+		    strncmp(nl + 1, strchr(nl + 1, '\n') + 1,
+		    (size_t)(strchr(nl + 1, '\n') - nl - 1)) == 0,
+		    "mem_limit: stray descriptors closed, own process group");
+	}
+	aas_spawn_res_free(&r);
+	close(fd);
+
+	/* pass_fd becomes descriptor 3, with or without the fork path. */
+	{
+		char *argv[] = { "/bin/sh", "-c", "cat <&3", NULL };
+		int p[2], k;
+
+		for (k = 0; k < 2; k++) {
+			if (pipe(p) == -1 || write(p[1], "via 3\n", 6) != 6)
+				break;
+			close(p[1]);
+			memset(&sp, 0, sizeof(sp));
+			sp.argv = argv;
+			sp.pass_fd = p[0];
+			sp.mem_limit = k == 0 ? 0 : 256 << 20;
+			aas_spawn_run(&sp, &r, &e);
+			close(p[0]);
+			is_str(r.out, "via 3\n", k == 0 ? "pass_fd: posix_spawn" :
+			    "pass_fd: fork path");
+			aas_spawn_res_free(&r);
+		}
+	}
 
 	return done_testing();
 }

@@ -1,6 +1,10 @@
 /* t-qa.c: unit tests for lib/qa.c helpers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "aas.h"
 #include "qa.h"
@@ -17,6 +21,63 @@ tail_is(const char *in, size_t n, size_t lines, const char *want,
 	free(t);
 }
 
+/* The in-process YAML check stops at the built-ins' time limit. */
+static void
+inproc_limit(void)
+{
+	struct aas_qa_conf qc;
+	struct aas_qa_task t;
+	volatile sig_atomic_t cancel = 1;
+	const char *files[] = { "big.yml" };
+	char dir[] = "/tmp/t-qa.XXXXXX", *path, *why;
+	json_t *qa, *c;
+	FILE *f;
+	int i, canceled;
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	path = aas_xasprintf("%s/big.yml", dir);
+	f = fopen(path, "w");
+	for (i = 0; f != NULL && i < 200000; i++)
+		fputs("- [a, {b: c}]\n", f);
+	if (f != NULL)
+		fclose(f);
+	memset(&qc, 0, sizeof(qc));
+	qc.builtin = 1;
+	qc.tail_lines = 40;
+	qc.output_cap = 65536;
+	qc.builtin_timeout_ms = 1;
+	memset(&t, 0, sizeof(t));
+	t.repo = t.worktree = dir;
+	t.commit = "0";
+	t.files = files;
+	t.nfiles = 1;
+	qa = aas_qa_run(&qc, &t, NULL, &canceled);
+	c = json_array_get(json_object_get(qa, "checks"), 0);
+	is_int(canceled, 0, "inproc: not canceled");
+	is_str(json_string_value(json_object_get(c, "name")), "syntax-yaml",
+	    "inproc: the YAML check ran");
+	ok(json_is_true(json_object_get(c, "timeout")) &&
+	    json_is_false(json_object_get(c, "ok")) &&
+	    json_is_null(json_object_get(c, "exit")),
+	    "inproc: timed out, failed, no exit code");
+	is_str(json_string_value(json_object_get(c, "tail")),
+	    "stopped: the time limit of 0.001 s passed\n",
+	    "inproc: the tail says why");
+	why = aas_qa_reason(qa);
+	is_str(why, "check syntax-yaml timed out", "inproc: the reason");
+	free(why);
+	json_decref(qa);
+
+	qc.builtin_timeout_ms = 120000;
+	qa = aas_qa_run(&qc, &t, &cancel, &canceled);
+	is_int(canceled, 1, "inproc: a set cancel flag stops it");
+	json_decref(qa);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -24,7 +85,7 @@ main(void)
 	char id[32];
 	int i;
 
-	plan(33);
+	plan(39);
 	ok(aas_qa_glob_match("*.c", "x.c"), "glob: *.c x.c");
 	ok(aas_qa_glob_match("*.c", "lib/x.c"), "glob: * crosses /");
 	ok(!aas_qa_glob_match("*.c", "x.cc"), "glob: no partial suffix");
@@ -73,5 +134,6 @@ main(void)
 	tail_is("a\0b", 3, 1, "a?b", "tail: NUL replaced");
 	tail_is("\xed\xa0\x80z", 4, 1, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz",
 	    "tail: surrogates replaced");
+	inproc_limit();
 	return done_testing();
 }
