@@ -65,6 +65,8 @@ value() {
 	qa.output_cap) echo 256 ;;
 	qa.tail_lines) echo 100000 ;;
 	qa.kill_grace) echo 0.1 ;;
+	webhook.url) echo http://127.0.0.1:1/hook ;;
+	webhook.secret_file) echo whsec.key ;;
 	esac
 }
 
@@ -119,7 +121,7 @@ done
 	for k in $keys; do
 		case $k in *.*) ;; *) printf '%s: %s\n' "$k" "$(value "$k")" ;; esac
 	done | grep -v '^qa.checks'
-	for s in batch plan apply qa; do
+	for s in batch plan apply webhook qa; do
 		echo "$s:"
 		for k in $keys; do
 			case $k in
