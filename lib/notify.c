@@ -264,6 +264,8 @@ aas_base64_encode(const void *data, size_t len)
 	unsigned long v;
 	size_t i;
 
+	if (len == 0)
+		return aas_xstrdup("");
 	aas_buf_grow(&b, (len + 2) / 3 * 4 + 1);
 	for (i = 0; i + 2 < len; i += 3) {
 		v = (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 |
@@ -282,7 +284,6 @@ aas_base64_encode(const void *data, size_t len)
 		aas_buf_addc(&b, i + 1 < len ? b64[v >> 6 & 63] : '=');
 		aas_buf_addc(&b, '=');
 	}
-	aas_buf_grow(&b, 1);
 	return aas_buf_detach(&b, NULL);
 }
 
