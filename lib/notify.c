@@ -569,6 +569,9 @@ aas_notify_record(struct aas_notify *n, json_t *outcome, int *failedp)
 		if (g->gone) {
 			json_array_append_new(list, entry(g, json_false(),
 			    json_string(g->gone_why)));
+			if (!aas_quiet)
+				aas_msg("%s: %s %s: %s", task, g->ops->name,
+				    g->hash, g->gone_why);
 			*failedp = 1;
 			continue;
 		}
