@@ -177,7 +177,7 @@ doc_text(const struct doc *d, size_t *lenp)
 	size_t i;
 	int eol;
 
-	aas_buf_grow(&b, 1);
+	aas_buf_add(&b, "", 0);
 	for (i = 0; i < d->n; i++) {
 		aas_buf_add(&b, d->v[i].s, d->v[i].len);
 		eol = d->v[i].eol;
@@ -199,7 +199,7 @@ doc_norm(const struct doc *d, size_t **offsp, size_t *lenp)
 	struct aas_buf b = AAS_BUF_INIT;
 	size_t *offs = aas_xcalloc(d->n + 1, sizeof(*offs)), i;
 
-	aas_buf_grow(&b, 1);
+	aas_buf_add(&b, "", 0);
 	for (i = 0; i < d->n; i++) {
 		offs[i] = b.len;
 		aas_buf_add(&b, d->v[i].s, d->v[i].len);
