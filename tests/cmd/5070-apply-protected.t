@@ -4,7 +4,7 @@
 # .githooks hooks: a plan may not write, patch or delete them.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/apply/helpers.sh"
-plan 18
+plan 28
 
 git_repo "$T/r" "$FIX"/apply/repo/*
 R=$(cd "$T/r" && pwd -P)
@@ -37,6 +37,33 @@ refused "a hooks folder" path_protected \
 mkin P-8 '[{"path":".GitHub/Workflows./ci.yml","op":"write","content":"x\n"}]'
 refused "case and a trailing dot" path_protected \
     "refusing path '.GitHub/Workflows./ci.yml': protected by apply.protected_paths (.github/workflows); the task's Files field must name it"
+
+# the task's Files field names what it may change
+mkin P-10 '[{"path":".github/workflows/ci.yml","op":"write","content":"on: push\n"},{"path":".gitattributes","op":"delete"}]' \
+    '{"fields":{"Files":"`.github/workflows/ci.yml`, .gitattributes"}}'
+applied "named in the task's Files field" P-10 '[{"path":".github/workflows/ci.yml","op":"write","match":"exact"},{"path":".gitattributes","op":"delete","match":"exact"}]' ""
+mkin P-11 '[{"path":".github/workflows/release.yml","op":"write","content":"on: push\n"}]' \
+    '{"fields":{"files":[".github/workflows/ci.yml"]}}'
+refused "Files names another workflow" path_protected \
+    "refusing path '.github/workflows/release.yml': protected by apply.protected_paths (.github/workflows); the task's Files field must name it"
+mkin P-12 '[{"path":".husky/pre-commit","op":"write","content":"#!/bin/sh\n"}]' \
+    '{"fields":{"FILES":".husky/"}}'
+applied "a folder in Files, any capitalisation of the key" P-12 '[{"path":".husky/pre-commit","op":"write","match":"exact"}]' ""
+
+# the configured list replaces the default one; hook locations stay
+printf 'apply:\n  protected_paths: [deploy, Makefile]\n' >"$T/prot.yml"
+mkin P-13 '[{"path":"deploy/prod.sh","op":"write","content":"x\n"}]'
+refused "a configured entry" path_protected \
+    "refusing path 'deploy/prod.sh': protected by apply.protected_paths (deploy); the task's Files field must name it" -- -c "$T/prot.yml"
+mkin P-14 '[{"path":".gitmodules","op":"write","content":"x\n"}]'
+applied "the default list replaced" P-14 '[{"path":".gitmodules","op":"write","match":"exact"}]' "" -- -c "$T/prot.yml"
+mkin P-15 '[{"path":".githooks/pre-push","op":"write","content":"x\n"}]'
+refused "hook locations whatever the list says" path_protected \
+    "refusing path '.githooks/pre-push': a hook location (.githooks), always protected; the task's Files field must name it" -- -c "$T/prot.yml"
+printf 'apply:\n  protected_paths: .github\n' >"$T/bad.yml"
+check_run "not a list: a configuration error" 2 "" \
+    "aas-apply: $T/bad.yml:2:20: apply.protected_paths: expected a list of strings, not a string" -- \
+    aas-apply --repo "$R" -c "$T/bad.yml" <"$T/in"
 
 # elsewhere in .github is not protected
 mkin P-9 '[{"path":".github/ISSUE_TEMPLATE/bug.md","op":"write","content":"x\n"}]'
