@@ -13,10 +13,14 @@
 #include <jansson.h>
 
 #include "aas.h"
+#include "batch.h"
 #include "config.h"
+#include "ids.h"
 #include "ledger.h"
+#include "price.h"
 #include "provider.h"
 #include "record.h"
+#include "results.h"
 #include "state.h"
 #include "template.h"
 #include "banned.h"
@@ -104,33 +108,8 @@ task_sha(struct aas_rec *rec, char buf[65])
 	return buf;
 }
 
-/* providers other than prov, opened for reconciling old runs */
-static struct aas_provider *cache[2];
-
-static struct aas_provider *
-get_provider(const char *kind, void *arg, struct aas_err *e)
-{
-	struct aas_provider_opts o;
-	const char *base = NULL, *key_file = NULL;
-	int i = strcmp(kind, "anthropic") == 0;
-
-	(void)arg;
-	if (prov != NULL && strcmp(aas_provider_kind(prov), kind) == 0)
-		return prov;
-	if (cache[i] != NULL)
-		return cache[i];
-	memset(&o, 0, sizeof(o));
-	o.kind = kind;
-	if (strcmp(kind, provider_kind) == 0)
-		(void)aas_config_str(cf, "base_url", &base, NULL);
-	(void)aas_config_str(cf, "key_file", &key_file, NULL);
-	o.base_url = base;
-	o.key_file = key_file;
-	o.verbose = aas_verbose;
-	if (aas_provider_open(&cache[i], &o, e) == -1)
-		return NULL;
-	return cache[i];
-}
+/* prov and the providers of older runs (reconciled at the start) */
+static struct aas_provider_pool *pool;
 
 /* Start a new chunk writer, or refuse when --max-batches is reached. */
 static int
@@ -166,7 +145,7 @@ chunk_end(struct aas_err *fatal)
 	if (ri == -1)
 		return -1;
 	live_batches++;
-	if (aas_ledger_create(ledger, (size_t)ri, prov, &c->err) == -1) {
+	if (aas_batch_create(ledger, (size_t)ri, prov, &c->err) == -1) {
 		if (strcmp(c->err.code, "submit_unknown") != 0)
 			live_batches--;
 		failed = 1;
@@ -176,8 +155,9 @@ chunk_end(struct aas_err *fatal)
 	nbatches++;
 	if (aas_progress_enabled())
 		aas_msg("batch %s: %ld tasks (run %s)",
-		    ledger->runs[ri].batch_id, ledger->runs[ri].n,
-		    ledger->runs[ri].run);
+		    aas_ledger_run(ledger, (size_t)ri)->batch_id,
+		    aas_ledger_run(ledger, (size_t)ri)->n,
+		    aas_ledger_run(ledger, (size_t)ri)->run);
 	return 0;
 }
 
@@ -227,7 +207,7 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 	}
 	ri = aas_ledger_inflight(ledger, cid);
 	if (ri >= 0 && !force && mode != MODE_JSONL) {
-		struct aas_run *r = &ledger->runs[ri];
+		const struct aas_run *r = aas_ledger_run(ledger, (size_t)ri);
 
 		if (!aas_quiet)
 			aas_msg("%s: already in batch %s, skipped (--force "
@@ -370,7 +350,7 @@ emit_spool(void)
 			size_t ri = kind == 'S' ? (size_t)num :
 			    (size_t)chunks[num].ri;
 
-			key = aas_ledger_batch_key(&ledger->runs[ri]);
+			key = aas_ledger_batch_key(aas_ledger_run(ledger, ri));
 			aas_rec_set(&rec, "batch", key);
 			json_decref(key);
 		} else if (kind == 'B') {
@@ -476,7 +456,7 @@ run_batch(void)
 		} else {
 			if (skipri >= 0) {
 				json_t *key = aas_ledger_batch_key(
-				    &ledger->runs[skipri]);
+				    aas_ledger_run(ledger, (size_t)skipri));
 
 				aas_rec_set(&rec, "batch", key);
 				json_decref(key);
@@ -597,7 +577,7 @@ sync_next(void *arg, json_t **bodyp, void **tagp)
 		}
 		if (skipri >= 0) {
 			json_t *key = aas_ledger_batch_key(
-			    &ledger->runs[skipri]);
+			    aas_ledger_run(ledger, (size_t)skipri));
 
 			aas_rec_set(&pd->rec, "batch", key);
 			json_decref(key);
@@ -610,8 +590,7 @@ static void
 sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 {
 	struct pending *pd = tag;
-	json_t *resp, *u;
-	long in, out, cached;
+	json_t *resp;
 	double usd = 0;
 	struct aas_err le;
 
@@ -623,20 +602,7 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 		hold_or_write(pd);
 		return;
 	}
-	u = json_object_get(res, "usage");
-	in = (long)json_integer_value(json_object_get(u, "input"));
-	out = (long)json_integer_value(json_object_get(u, "output"));
-	cached = (long)json_integer_value(json_object_get(u, "cached"));
-	if (have_price)
-		usd = aas_usd_round(aas_price_usd(&price, in, out, cached, 1));
-	resp = json_pack("{s:O?, s:O?, s:O?, s:{s:I, s:I, s:I}, s:o, s:O?}",
-	    "status", json_object_get(res, "status_code"),
-	    "text", json_object_get(res, "text"),
-	    "finish_reason", json_object_get(res, "finish_reason"),
-	    "usage", "input", (json_int_t)in, "output", (json_int_t)out,
-	    "cached", (json_int_t)cached,
-	    "usd", have_price ? json_real(usd) : json_null(),
-	    "request_id", json_object_get(res, "request_id"));
+	resp = aas_response_key(res, have_price ? &price : NULL, 1, &usd);
 	aas_rec_set(&pd->rec, "response", resp);
 	json_decref(resp);
 	memset(&le, 0, sizeof(le));
@@ -731,11 +697,10 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config_file = NULL, *state_dir = NULL, *tname = NULL;
-	struct aas_provider_opts po;
+	const struct aas_provider_info *pi;
 	struct aas_err e;
 	double d, mb = -1, mr = -1, budget;
 	int c, status, sync = 0;
-	long long lim_req, lim_bytes;
 
 	aas_setprogname(argv[0]);
 	argv[0] = (char *)aas_progname();	/* getopt names it in messages */
@@ -845,7 +810,6 @@ main(int argc, char *argv[])
 	provider_kind = "openai";
 	tname = "implement";
 	budget = -1;
-	lim_req = lim_bytes = 0;
 	if (aas_config_str(cf, "model", &model, &e) == -1 ||
 	    aas_config_str(cf, "provider", &provider_kind, &e) == -1 ||
 	    aas_config_str(cf, "template", &tname, &e) == -1 ||
@@ -869,23 +833,17 @@ main(int argc, char *argv[])
 	}
 	if (max_cost < 0 && budget >= 0)
 		max_cost = budget;
-	if (strcmp(provider_kind, "openai") == 0) {
-		lim_req = 50000;
-		lim_bytes = 200000000;
-		endpoint = "/v1/chat/completions";
-	} else if (strcmp(provider_kind, "anthropic") == 0) {
-		lim_req = 100000;
-		lim_bytes = 256000000;
-		endpoint = "/v1/messages";
-	} else {
-		aas_msg("%s: unknown provider %s (openai or anthropic)",
-		    aas_config_where(cf, "provider"), provider_kind);
+	if ((pi = aas_provider_info(provider_kind)) == NULL) {
+		aas_msg("%s: unknown provider %s (%s)",
+		    aas_config_where(cf, "provider"), provider_kind,
+		    aas_provider_names());
 		return AAS_EXIT_USAGE;
 	}
-	if (max_requests <= 0 || max_requests > lim_req)
-		max_requests = (long)lim_req;
-	if (max_bytes <= 0 || max_bytes > lim_bytes)
-		max_bytes = (long)lim_bytes;
+	endpoint = pi->endpoint;
+	if (max_requests <= 0 || max_requests > pi->max_requests)
+		max_requests = pi->max_requests;
+	if (max_bytes <= 0 || max_bytes > pi->max_bytes)
+		max_bytes = pi->max_bytes;
 	if (mr > 0 && mr < max_requests)
 		max_requests = (long)mr;
 	if (mb > 0 && mb < max_bytes)
@@ -912,16 +870,12 @@ main(int argc, char *argv[])
 	}
 
 	aas_init();
-	memset(&po, 0, sizeof(po));
-	po.kind = provider_kind;
-	(void)aas_config_str(cf, "base_url", &po.base_url, NULL);
-	(void)aas_config_str(cf, "key_file", &po.key_file, NULL);
-	po.verbose = aas_verbose;
+	pool = aas_provider_pool_new(cf, aas_verbose);
 	/* No network without a key is fine: the batch line needs none. */
-	if (mode == MODE_DRY || mode == MODE_JSONL)
-		po.key = "no-key-needed";
 	if (aas_state_open(&st, state_dir, mode != MODE_DRY, &e) == -1 ||
-	    aas_provider_open(&prov, &po, &e) == -1) {
+	    (prov = aas_provider_pool_get(pool, provider_kind, mode ==
+	    MODE_DRY || mode == MODE_JSONL ? "no-key-needed" : NULL,
+	    &e)) == NULL) {
 		aas_msg("%s", e.msg);
 		status = AAS_EXIT_USAGE;
 		goto out;
@@ -944,15 +898,16 @@ main(int argc, char *argv[])
 			status = AAS_EXIT_USAGE;
 			goto out;
 		}
-		if (mode != MODE_DRY && aas_ledger_reconcile(ledger,
-		    get_provider, NULL, &e) == -1) {
+		if (mode != MODE_DRY && aas_batch_reconcile(ledger,
+		    aas_provider_pool_cb, pool, &e) == -1) {
 			aas_msg("%s", e.msg);
 			status = AAS_EXIT_USAGE;
 			goto out;
 		}
-		for (size_t i = 0; i < ledger->nruns; i++)
-			if (ledger->runs[i].state == AAS_RUN_INTENT ||
-			    ledger->runs[i].state == AAS_RUN_LIVE)
+		for (size_t i = 0; i < aas_ledger_count(ledger); i++)
+			if (aas_ledger_run(ledger, i)->state ==
+			    AAS_RUN_INTENT || aas_ledger_run(ledger,
+			    i)->state == AAS_RUN_LIVE)
 				live_batches++;
 	}
 	run_base = aas_ledger_new_run_id();
@@ -974,9 +929,7 @@ out:
 	free(run_base);
 	json_decref(seen);
 	aas_ledger_close(ledger);
-	aas_provider_close(prov);
-	aas_provider_close(cache[0]);
-	aas_provider_close(cache[1]);
+	aas_provider_pool_free(pool);
 	aas_template_free(tmpl);
 	aas_state_close(st);
 	aas_config_free(cf);
