@@ -506,7 +506,7 @@ fetch_file(void)
 	int matched_any, status = AAS_EXIT_OK;
 
 	memset(&e, 0, sizeof(e));
-	p = get_provider("openai", "no-key-needed", &e);
+	p = get_provider(AAS_PROVIDER_DEFAULT, "no-key-needed", &e);
 	if (p == NULL) {
 		aas_msg("%s", e.msg);
 		return AAS_EXIT_USAGE;

@@ -807,7 +807,7 @@ main(int argc, char *argv[])
 	flag_set("provider", provider_kind, "--provider");
 	flag_set("template", tname, "--template");
 	model = "gpt-4.1-mini";
-	provider_kind = "openai";
+	provider_kind = AAS_PROVIDER_DEFAULT;
 	tname = "implement";
 	budget = -1;
 	if (aas_config_str(cf, "model", &model, &e) == -1 ||

@@ -118,7 +118,7 @@ aas_batch_reconcile(struct aas_ledger *l,
 		if (r->state != AAS_RUN_INTENT)
 			continue;
 		memset(&pe, 0, sizeof(pe));
-		p = get(r->provider ? r->provider : "openai", arg, &pe);
+		p = get(r->provider, arg, &pe);
 		if (p == NULL) {
 			aas_msg("%s: %s", r->run, pe.msg);
 			bad++;

@@ -26,7 +26,8 @@ int	aas_batch_create(struct aas_ledger *l, size_t ri,
 /*
  * Finish every intent left by a crash: a batch the provider has for the
  * run is journaled; otherwise the batch is created now.  get returns the
- * provider for a kind (or NULL with e set; aas_provider_pool_cb fits).
+ * provider for a kind (NULL: a run journaled without one, the default
+ * provider), or NULL with e set; aas_provider_pool_cb fits.
  * Returns the number of intents that could not be settled (they are
  * reported on stderr), or -1 on a journal error.
  */

@@ -42,11 +42,11 @@ aas_provider_pool_get(struct aas_provider_pool *pp, const char *kind,
 	const struct aas_provider_info *in, *conf;
 	struct aas_provider_opts o;
 	struct aas_provider *p;
-	const char *pk = "openai", *base = NULL;
+	const char *pk = AAS_PROVIDER_DEFAULT, *base = NULL;
 	size_t i;
 
 	if (kind == NULL)
-		kind = "openai";
+		kind = AAS_PROVIDER_DEFAULT;
 	for (i = 0; i < pp->n; i++)
 		if (strcmp(pp->v[i].kind, kind) == 0)
 			return pp->v[i].p;

@@ -139,7 +139,7 @@ aas_provider_open(struct aas_provider **pp, const struct aas_provider_opts *o,
 	*pp = NULL;
 	if (o == NULL)
 		o = &def;
-	ops = lookup(o->kind != NULL ? o->kind : "openai", 1);
+	ops = lookup(o->kind != NULL ? o->kind : AAS_PROVIDER_DEFAULT, 1);
 	if (ops == NULL)
 		return aas_err_set(e, "config", "unknown provider '%s' "
 		    "(%s)", o->kind, aas_provider_names());

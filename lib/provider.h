@@ -70,6 +70,10 @@
 struct aas_provider;
 struct aas_config;
 
+/* The provider of a configuration, run or option that names none; its
+ * parser also reads every other provider's results lines. */
+#define AAS_PROVIDER_DEFAULT	"openai"
+
 /* What a provider is, before any connection. */
 struct aas_provider_info {
 	const char *name;	/* "openai", "anthropic" */
