@@ -1,19 +1,14 @@
 /* aas-notify: report each record's outcome to its targets (the board). */
-#include <errno.h>
-#include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "aas.h"
 #include "board.h"
-#include "config.h"
+#include "cmd.h"
 #include "record.h"
-#include "state.h"
 #include "banned.h"
 
 #define MAX_BATCH	256
@@ -22,19 +17,7 @@ static const char usage[] =
     "--board[=FILE] [-qv] [--status STATUS] [--config FILE] [--state DIR] "
     "[FILE]";
 
-enum { OPT_BOARD = 256, OPT_CONFIG, OPT_STATE, OPT_STATUS, OPT_VERSION };
-
-static const struct option longopts[] = {
-	{ "board", optional_argument, NULL, OPT_BOARD },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "help", no_argument, NULL, 'h' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "state", required_argument, NULL, OPT_STATE },
-	{ "status", required_argument, NULL, OPT_STATUS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 }
-};
+enum { OPT_BOARD = 256, OPT_STATUS };
 
 /* One record in a batch and what each target made of it. */
 struct item {
@@ -48,7 +31,6 @@ struct item {
 };
 
 struct target {
-	const char *kind;
 	int	 enabled;
 	void	(*run)(struct item *it, size_t n);
 	json_t	*(*result)(const struct item *it);
@@ -57,90 +39,6 @@ struct target {
 static enum aas_status force_status = AAS_ST_UNKNOWN;
 static char *board_path;
 static struct aas_board_opts bopts;
-
-/* ---------------------------------------------------------------- */
-/* input: whole lines from fd 0, and whether another is ready now */
-
-struct input {
-	int	 fd;
-	char	*buf;
-	size_t	 len, cap, off;
-	size_t	 lineno;
-	int	 eof;
-};
-
-/* 1: a line in *linep and *np; 0: none (end of input, or none ready when
- * !wait); -1: read error or signal. */
-static int
-input_line(struct input *in, int wait, char **linep, size_t *np)
-{
-	struct pollfd pfd;
-	char *nl;
-	ssize_t r;
-
-	for (;;) {
-		nl = in->len > in->off ? memchr(in->buf + in->off, '\n',
-		    in->len - in->off) : NULL;
-		if (nl != NULL || (in->eof && in->len > in->off)) {
-			*linep = in->buf + in->off;
-			*np = nl != NULL ? (size_t)(nl - *linep) :
-			    in->len - in->off;
-			in->off += *np + (nl != NULL);
-			in->lineno++;
-			return 1;
-		}
-		if (in->eof)
-			return 0;
-		if (!wait) {
-			pfd.fd = in->fd;
-			pfd.events = POLLIN;
-			if (poll(&pfd, 1, 0) != 1)
-				return 0;
-		}
-		if (in->off > 0) {
-			memmove(in->buf, in->buf + in->off, in->len - in->off);
-			in->len -= in->off;
-			in->off = 0;
-		}
-		if (in->cap - in->len < 65536) {
-			in->cap = in->cap * 2 + 65536;
-			in->buf = aas_xrealloc(in->buf, in->cap);
-		}
-		r = read(in->fd, in->buf + in->len, in->cap - in->len);
-		if (r == -1)
-			return -1;
-		if (r == 0)
-			in->eof = 1;
-		in->len += (size_t)r;
-	}
-}
-
-/* The next record (1), end of input (0), nothing ready (0 with !wait),
- * or -1. */
-static int
-input_rec(struct input *in, int wait, struct aas_rec *rec)
-{
-	struct aas_err e;
-	size_t n, i;
-	char *line;
-	int rc;
-
-	for (;;) {
-		if ((rc = input_line(in, wait, &line, &n)) != 1)
-			return rc;
-		if (n > 0 && line[n - 1] == '\r')
-			n--;
-		for (i = 0; i < n && strchr(" \t\r\n", line[i]) != NULL; i++)
-			;
-		if (i == n)
-			continue;
-		rc = aas_rec_parse(rec, line, n, &e);
-		rec->lineno = in->lineno;
-		if (rc == -1 && !aas_quiet)
-			aas_msg("-:%zu: %s", in->lineno, e.msg);
-		return 1;
-	}
-}
 
 /* ---------------------------------------------------------------- */
 /* what to report */
@@ -275,7 +173,7 @@ board_result(const struct item *it)
 
 /* Targets in the order they run; more kinds slot in here. */
 static struct target targets[] = {
-	{ "board", 0, board_run, board_result },
+	{ 0, board_run, board_result },
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
@@ -312,150 +210,123 @@ finish_item(struct item *it)
 	return failed;
 }
 
-int
-main(int argc, char **argv)
+/* One run of records that came together: one board update. */
+static int
+batch(struct aas_rec **recs, int *rcs, size_t n, void *arg,
+    struct aas_err *e)
 {
-	struct aas_config *cf = NULL;
-	struct aas_state *st = NULL;
-	struct input in;
-	struct item *items;
-	struct aas_err e;
-	const char *cfgfile = NULL, *statedir = NULL, *boardarg = NULL;
-	size_t n, i, k;
-	int c, rc, status = AAS_EXIT_OK, want_board = 0, wrote = 0;
+	struct item *items = arg;
+	size_t i, k;
 
-	aas_setprogname(argv[0]);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			aas_print_usage(0, usage);
-			return AAS_EXIT_OK;
-		case 'q':
-			aas_quiet = 1;
-			break;
-		case 'v':
-			aas_verbose = 1;
-			break;
-		case OPT_BOARD:
-			want_board = 1;
-			if (optarg != NULL)
-				boardarg = optarg;
-			break;
-		case OPT_CONFIG:
-			cfgfile = optarg;
-			break;
-		case OPT_STATE:
-			statedir = optarg;
-			break;
-		case OPT_STATUS:
-			force_status = aas_status_parse(optarg);
-			if (force_status == AAS_ST_UNKNOWN) {
-				aas_msg("--status: unknown status '%s'",
-				    optarg);
-				aas_print_usage(1, usage);
-				return AAS_EXIT_USAGE;
-			}
-			break;
-		case OPT_VERSION:
-			aas_print_version();
-			return AAS_EXIT_OK;
-		case ':':
-			aas_msg("option '%s' needs a value", argv[optind - 1]);
-			aas_print_usage(1, usage);
-			return AAS_EXIT_USAGE;
-		default:
-			aas_msg("unknown option '%s'", argv[optind - 1]);
-			aas_print_usage(1, usage);
-			return AAS_EXIT_USAGE;
-		}
+	(void)e;
+	for (i = 0; i < n; i++) {
+		items[i].rec = *recs[i];
+		items[i].want = recs[i]->bad ? AAS_ST_UNKNOWN :
+		    derive(recs[i]);
 	}
-	argc -= optind;
-	argv += optind;
-	if (!want_board || argc > 1 || (argc == 1 && boardarg != NULL)) {
-		aas_msg("%s", !want_board ? "no target given: use --board" :
-		    "one board file at most");
-		aas_print_usage(1, usage);
-		return AAS_EXIT_USAGE;
+	for (k = 0; k < NTARGETS; k++)
+		if (targets[k].enabled)
+			targets[k].run(items, n);
+	if (aas_progress_enabled()) {
+		for (i = 0, k = 0; i < n; i++)
+			k += items[i].changed;
+		aas_msg("%s: %zu records, %zu changed", board_path, n, k);
 	}
+	for (i = 0; i < n; i++) {
+		rcs[i] = finish_item(&items[i]);
+		*recs[i] = items[i].rec;
+		free(items[i].detail);
+		memset(&items[i], 0, sizeof(items[i]));
+	}
+	return 0;
+}
+
+static const char *boardarg;
+static int want_board;
+
+static int
+option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
+{
+	(void)c;
+	switch (ch) {
+	case OPT_BOARD:
+		want_board = 1;
+		if (arg != NULL)
+			boardarg = arg;
+		break;
+	case OPT_STATUS:
+		force_status = aas_status_parse(arg);
+		if (force_status == AAS_ST_UNKNOWN)
+			return aas_err_set(e, "usage", "--status: unknown "
+			    "status '%s'", arg);
+		break;
+	}
+	return 0;
+}
+
+static int
+operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
+{
+	(void)c;
+	if (!want_board)
+		return aas_err_set(e, "usage", "no target given: use --board");
+	if (argc > 1 || (argc == 1 && boardarg != NULL))
+		return aas_err_set(e, "usage", "one board file at most");
 	if (argc == 1)
 		boardarg = argv[0];
 	targets[0].enabled = 1;
+	return 0;
+}
 
-	if (aas_state_open(&st, statedir, 0, &e) == -1 ||
-	    aas_config_load(&cf, aas_state_root(st), cfgfile, &e) == -1 ||
-	    aas_board_config(cf, aas_state_root(st), &bopts,
-	    boardarg != NULL ? NULL : &board_path, &e) == -1) {
-		aas_msg("%s", e.msg);
-		aas_config_free(cf);
-		aas_state_close(st);
-		return AAS_EXIT_USAGE;
-	}
+static int
+setup(struct aas_cmd *c, struct aas_err *e)
+{
+	if (aas_board_config(c->cf, c->root, &bopts,
+	    boardarg != NULL ? NULL : &board_path, e) == -1)
+		return -1;
 	if (boardarg != NULL)
 		board_path = aas_xstrdup(boardarg);
+	return 0;
+}
 
-	aas_init();
-	aas_signals_install();
-	memset(&in, 0, sizeof(in));
-	in.fd = STDIN_FILENO;
-	items = aas_xcalloc(MAX_BATCH, sizeof(*items));
-	for (;;) {
-		if (aas_state_stop_requested(st)) {
-			status = AAS_EXIT_STOPPED;
-			break;
-		}
-		/* a run of records already waiting goes in one update */
-		for (n = 0; n < MAX_BATCH; n++) {
-			rc = input_rec(&in, n == 0, &items[n].rec);
-			if (rc == -1 && n == 0) {
-				if (errno == EINTR && aas_stop_flag) {
-					status = AAS_EXIT_STOPPED;
-				} else {
-					aas_warn("-: read error");
-					status = wrote ? AAS_EXIT_FATAL :
-					    AAS_EXIT_USAGE;
-				}
-				goto done;
-			}
-			if (rc != 1)
-				break;
-			items[n].want = items[n].rec.bad ? AAS_ST_UNKNOWN :
-			    derive(&items[n].rec);
-		}
-		if (n == 0)
-			break;
-		for (k = 0; k < NTARGETS; k++)
-			if (targets[k].enabled)
-				targets[k].run(items, n);
-		if (aas_progress_enabled()) {
-			for (i = 0, k = 0; i < n; i++)
-				k += items[i].changed;
-			aas_msg("%s: %zu records, %zu changed", board_path, n,
-			    k);
-		}
-		for (i = 0; i < n; i++) {
-			if (finish_item(&items[i]))
-				status = AAS_EXIT_RECORD;
-			if (status != AAS_EXIT_FATAL &&
-			    aas_rec_write(stdout, &items[i].rec) == -1) {
-				aas_warn("write error");
-				status = AAS_EXIT_FATAL;
-			}
-			wrote = 1;
-			aas_rec_free(&items[i].rec);
-			free(items[i].detail);
-			memset(&items[i], 0, sizeof(items[i]));
-		}
-		if (status == AAS_EXIT_FATAL)
-			break;
-	}
-done:
-	free(items);
-	free(in.buf);
-	status = aas_finish_output(stdout, status);
-	free(board_path);
-	aas_config_free(cf);
-	aas_state_close(st);
-	aas_fini();
+static int
+run(struct aas_cmd *c)
+{
+	struct aas_loop loop;
+	int status;
+
+	memset(&loop, 0, sizeof(loop));
+	loop.stage = "notify";
+	loop.batch = batch;
+	loop.batch_max = MAX_BATCH;
+	loop.arg = aas_xcalloc(MAX_BATCH, sizeof(struct item));
+	loop.state = c->st;
+	status = aas_loop_run(&loop, stdin, "stdin", stdout);
+	free(loop.arg);
 	return status;
+}
+
+static void
+cleanup(struct aas_cmd *c)
+{
+	(void)c;
+	free(board_path);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "board", optional_argument, NULL, OPT_BOARD },
+		{ "status", required_argument, NULL, OPT_STATUS },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct aas_cmd cmd = {
+		.usage = usage, .longopts = longopts, .takes_operands = 1,
+		.need = AAS_NEED_STATE | AAS_NEED_CONFIG,
+		.option = option, .operands = operands, .setup = setup,
+		.run = run, .cleanup = cleanup,
+	};
+
+	return aas_cmd_main(&cmd, argc, argv);
 }

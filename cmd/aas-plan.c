@@ -2,20 +2,18 @@
  * aas-plan: a model's answer becomes a checked plan of file edits; with
  * --decompose, a goal's answer becomes sub-tasks on the board.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "aas.h"
 #include "board.h"
+#include "cmd.h"
 #include "config.h"
 #include "plan.h"
 #include "record.h"
-#include "state.h"
 #include "banned.h"
 
 static const char usage[] =
@@ -44,7 +42,6 @@ decompose_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 	struct aas_err err;
 	size_t i, n;
 
-	(void)arg;
 	if (resp == NULL)
 		return 0;
 	memset(&err, 0, sizeof(err));
@@ -100,8 +97,7 @@ decompose_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 			aas_rec_from_json(rec, obj);
 		} else {
 			aas_rec_from_json(&out, obj);
-			if (aas_rec_write(stdout, &out) == -1) {
-				aas_err_set(e, "io", "write error");
+			if (aas_loop_emit(arg, &out, e) == -1) {
 				aas_rec_free(&out);
 				json_decref(obj);
 				break;
@@ -180,185 +176,131 @@ load_globs(struct aas_config *cf, const char ***globsp, size_t *np,
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+static int decompose;
+static long long maxfile = -1;
+static int reqtests = -1;
+static const char *boardopt;
+static const char **globs;
+
+enum { OPT_BOARD = 256, OPT_DECOMPOSE, OPT_MAXFILE, OPT_REQTESTS };
+
+static int
+option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 {
-	enum { OPT_BOARD = 256, OPT_DECOMPOSE, OPT_MAXFILE, OPT_REQTESTS,
-	    OPT_STATE, OPT_VERSION };
-	static const struct option longopts[] = {
-		{ "board", required_argument, NULL, OPT_BOARD },
-		{ "config", required_argument, NULL, 'c' },
-		{ "decompose", no_argument, NULL, OPT_DECOMPOSE },
-		{ "help", no_argument, NULL, 'h' },
-		{ "max-file-bytes", required_argument, NULL, OPT_MAXFILE },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "require-tests", no_argument, NULL, OPT_REQTESTS },
-		{ "state", required_argument, NULL, OPT_STATE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct aas_config *cf = NULL;
-	struct aas_state *st = NULL;
-	struct aas_loop loop;
-	struct aas_err e;
-	const char *cfgfile = NULL, *statedir = NULL, **globs = NULL,
-	    *boardopt = NULL;
-	char *root, *end, cwd[4096];
-	long long maxfile = -1, ll;
-	int ch, reqtests = -1, status, b, decompose = 0;
+	char *end;
 
-	aas_setprogname(argv[0]);
-	argv[0] = (char *)aas_progname();	/* getopt names it in messages */
-	memset(&e, 0, sizeof(e));
-	while ((ch = getopt_long(argc, argv, "c:hqv", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			cfgfile = optarg;
-			break;
-		case 'h':
-			aas_print_usage(0, usage);
-			return AAS_EXIT_OK;
-		case 'q':
-			aas_quiet = 1;
-			break;
-		case 'v':
-			aas_verbose = 1;
-			break;
-		case OPT_BOARD:
-			boardopt = optarg;
-			break;
-		case OPT_DECOMPOSE:
-			decompose = 1;
-			break;
-		case OPT_MAXFILE:
-			maxfile = strtoll(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || maxfile < 1) {
-				aas_msg("--max-file-bytes: not a positive "
-				    "number: %s", optarg);
-				aas_print_usage(1, usage);
-				return AAS_EXIT_USAGE;
-			}
-			break;
-		case OPT_REQTESTS:
-			reqtests = 1;
-			break;
-		case OPT_STATE:
-			statedir = optarg;
-			break;
-		case OPT_VERSION:
-			aas_print_version();
-			return AAS_EXIT_OK;
-		default:
-			aas_print_usage(1, usage);
-			return AAS_EXIT_USAGE;
-		}
+	(void)c;
+	switch (ch) {
+	case OPT_BOARD:
+		boardopt = arg;
+		return 0;
+	case OPT_DECOMPOSE:
+		decompose = 1;
+		return 0;
+	case OPT_MAXFILE:
+		maxfile = strtoll(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || maxfile < 1)
+			return aas_err_set(e, "usage", "--max-file-bytes: not "
+			    "a positive number: %s", arg);
+		return 0;
+	case OPT_REQTESTS:
+		reqtests = 1;
+		return 0;
 	}
-	if (optind < argc) {
-		aas_msg("unexpected operand: %s", argv[optind]);
-		aas_print_usage(1, usage);
-		return AAS_EXIT_USAGE;
-	}
-	if (boardopt != NULL && !decompose) {
-		aas_msg("--board needs --decompose");
-		aas_print_usage(1, usage);
-		return AAS_EXIT_USAGE;
-	}
-	if (decompose && (reqtests != -1 || maxfile != -1)) {
-		aas_msg("--decompose takes no plan options");
-		aas_print_usage(1, usage);
-		return AAS_EXIT_USAGE;
-	}
+	return aas_err_set(e, "usage", "unknown option");
+}
 
-	if (getcwd(cwd, sizeof(cwd)) == NULL) {
-		aas_warn("getcwd");
-		return AAS_EXIT_USAGE;
-	}
-	root = aas_find_repo_root(cwd);
-	if (aas_config_load(&cf, root != NULL ? root : cwd, cfgfile, &e) == -1) {
-		aas_msg("%s", e.msg);
-		free(root);
-		return AAS_EXIT_USAGE;
-	}
+static struct aas_loop loop = { .stage = "plan", .arg = &loop };
+
+static int
+operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
+{
+	(void)c, (void)argc, (void)argv;
+	loop.step = decompose ? decompose_step : plan_step;
+	if (boardopt != NULL && !decompose)
+		return aas_err_set(e, "usage", "--board needs --decompose");
+	if (decompose && (reqtests != -1 || maxfile != -1))
+		return aas_err_set(e, "usage", "--decompose takes no plan "
+		    "options");
+	return 0;
+}
+
+/* A positive integer at path, if set: 0 (*out set or untouched) or -1. */
+static int
+positive(struct aas_config *cf, const char *path, long long *out,
+    struct aas_err *e)
+{
+	long long ll;
+	int b;
+
+	if ((b = aas_config_int(cf, path, &ll, e)) == -1)
+		return -1;
+	if (b == 0 && ll < 1)
+		return aas_err_set(e, "config", "%s: %s: not a positive number",
+		    aas_config_where(cf, path), path);
+	if (b == 0)
+		*out = ll;
+	return 0;
+}
+
+static int
+setup(struct aas_cmd *c, struct aas_err *e)
+{
+	int b;
+
 	if (decompose) {
-		if (aas_board_config(cf, root != NULL ? root : cwd, &bopts,
-		    &board_path, &e) == -1) {
-			free(root);
-			goto config_error;
-		}
+		if (aas_board_config(c->cf, c->root, &bopts, &board_path,
+		    e) == -1 ||
+		    positive(c->cf, "plan.max_subtasks", &max_subtasks, e) == -1)
+			return -1;
 		if (boardopt != NULL) {
 			free(board_path);
 			board_path = aas_xstrdup(boardopt);
 		}
-		if ((b = aas_config_int(cf, "plan.max_subtasks", &ll, &e)) ==
-		    -1) {
-			free(root);
-			goto config_error;
-		}
-		if (b == 0 && ll < 1) {
-			aas_err_set(&e, "config", "%s: plan.max_subtasks: "
-			    "not a positive number",
-			    aas_config_where(cf, "plan.max_subtasks"));
-			free(root);
-			goto config_error;
-		}
-		if (b == 0)
-			max_subtasks = ll;
 	}
-	free(root);
-	if (maxfile == -1) {
-		if ((b = aas_config_int(cf, "plan.max_file_bytes", &ll, &e)) ==
-		    -1)
-			goto config_error;
-		if (b == 0 && ll < 1) {
-			aas_err_set(&e, "config", "%s: plan.max_file_bytes: "
-			    "not a positive number",
-			    aas_config_where(cf, "plan.max_file_bytes"));
-			goto config_error;
-		}
-		if (b == 0)
-			maxfile = ll;
-	}
+	if (maxfile == -1 &&
+	    positive(c->cf, "plan.max_file_bytes", &maxfile, e) == -1)
+		return -1;
 	if (maxfile > 0)
 		popts.max_file = (size_t)maxfile;
 	if (reqtests == -1) {
-		if ((b = aas_config_bool(cf, "plan.require_tests", &reqtests,
-		    &e)) == -1)
-			goto config_error;
+		if ((b = aas_config_bool(c->cf, "plan.require_tests",
+		    &reqtests, e)) == -1)
+			return -1;
 		if (b == 1)
 			reqtests = 0;
 	}
 	popts.require_tests = reqtests;
-	if (load_globs(cf, &globs, &popts.ntest_globs, &e) == -1)
-		goto config_error;
+	if (load_globs(c->cf, &globs, &popts.ntest_globs, e) == -1)
+		return -1;
 	popts.test_globs = globs;
+	return 0;
+}
 
-	aas_init();
-	if (aas_state_open(&st, statedir, 0, &e) == -1) {
-		aas_msg("%s", e.msg);
-		aas_fini();
-		free(globs);
-		aas_config_free(cf);
-		return AAS_EXIT_USAGE;
-	}
-	aas_signals_install();
-	memset(&loop, 0, sizeof(loop));
-	loop.stage = "plan";
-	loop.step = decompose ? decompose_step : plan_step;
-	loop.state = st;
-	status = aas_loop_run(&loop, stdin, "stdin", stdout);
-	status = aas_finish_output(stdout, status);
-	aas_state_close(st);
-	aas_fini();
+static void
+cleanup(struct aas_cmd *c)
+{
+	(void)c;
 	free(globs);
 	free(board_path);
-	aas_config_free(cf);
-	return status;
+}
 
-config_error:
-	aas_msg("%s", e.msg);
-	free(globs);
-	free(board_path);
-	aas_config_free(cf);
-	return AAS_EXIT_USAGE;
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "board", required_argument, NULL, OPT_BOARD },
+		{ "decompose", no_argument, NULL, OPT_DECOMPOSE },
+		{ "max-file-bytes", required_argument, NULL, OPT_MAXFILE },
+		{ "require-tests", no_argument, NULL, OPT_REQTESTS },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct aas_cmd cmd = {
+		.usage = usage, .longopts = longopts,
+		.need = AAS_NEED_CONFIG | AAS_NEED_STATE,
+		.option = option, .operands = operands, .setup = setup,
+		.loop = &loop, .cleanup = cleanup,
+	};
+
+	return aas_cmd_main(&cmd, argc, argv);
 }

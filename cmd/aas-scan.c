@@ -1,18 +1,14 @@
 /* aas-scan: task records from a Markdown board or a YAML plan. */
 #include <errno.h>
-#include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "aas.h"
 #include "board.h"
-#include "config.h"
+#include "cmd.h"
 #include "ledger.h"
 #include "record.h"
 #include "state.h"
@@ -25,43 +21,14 @@ static const char usage[] =
     "[-q] --check [FILE ...]\n"
     "[-q] --add TITLE [FILE]";
 
-enum { OPT_ADD = 256, OPT_ALL, OPT_CHECK, OPT_CONFIG, OPT_ID, OPT_NEW, OPT_NEXT,
-    OPT_READY, OPT_STATE, OPT_STATUS, OPT_VERSION, OPT_WATCH };
-
-static const struct option longopts[] = {
-	{ "add", required_argument, NULL, OPT_ADD },
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "check", no_argument, NULL, OPT_CHECK },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "help", no_argument, NULL, 'h' },
-	{ "id", required_argument, NULL, OPT_ID },
-	{ "new", no_argument, NULL, OPT_NEW },
-	{ "next", no_argument, NULL, OPT_NEXT },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "ready", no_argument, NULL, OPT_READY },
-	{ "state", required_argument, NULL, OPT_STATE },
-	{ "status", required_argument, NULL, OPT_STATUS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "watch", required_argument, NULL, OPT_WATCH },
-	{ NULL, 0, NULL, 0 }
-};
+enum { OPT_ADD = 256, OPT_ALL, OPT_CHECK, OPT_ID, OPT_NEW, OPT_NEXT,
+    OPT_READY, OPT_STATUS, OPT_WATCH };
 
 static int all, ready, next, newonly;
 static struct aas_state *ledger_state;	/* for --new */
 static char **ids, **statuses;
 static size_t nids, nstatuses;
 static struct aas_board_opts bopts;
-
-static void
-usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", aas_progname());
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	aas_print_usage(1, usage);
-	exit(AAS_EXIT_USAGE);
-}
 
 static int
 want_status(const struct aas_task *t)
@@ -244,18 +211,6 @@ add(const char *file, const char *title)
 	return AAS_EXIT_OK;
 }
 
-/* Sleep up to ms, waking early for a stop request. */
-static void
-nap(const struct aas_state *sp, long ms)
-{
-	struct timespec ts = { 0, 50 * 1000000L };
-
-	while (ms > 0 && !aas_state_stop_requested(sp)) {
-		nanosleep(&ts, NULL);
-		ms -= 50;
-	}
-}
-
 static int
 watch(char **files, size_t nfiles, double secs, const struct aas_state *sp)
 {
@@ -317,7 +272,7 @@ watch(char **files, size_t nfiles, double secs, const struct aas_state *sp)
 				}
 			}
 		}
-		nap(sp, (long)(secs * 1000));
+		(void)aas_state_sleep(sp, (int64_t)(secs * 1000));
 	}
 out:
 	for (i = 0; i < nfiles; i++) {
@@ -331,155 +286,148 @@ out:
 	return status;
 }
 
+static const char *addtitle;
+static double watchsecs = -1;
+static int docheck;
+static char **files;
+static size_t nfiles;
+
+static int
+option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
+{
+	char *end;
+
+	(void)c;
+	switch (ch) {
+	case OPT_ADD:
+		if (*arg == '\0')
+			return aas_err_set(e, "usage", "--add needs a title");
+		addtitle = arg;
+		break;
+	case OPT_ALL:
+		all = 1;
+		break;
+	case OPT_CHECK:
+		docheck = 1;
+		break;
+	case OPT_ID:
+		ids = aas_xreallocarray(ids, nids + 1, sizeof(*ids));
+		ids[nids++] = (char *)arg;
+		break;
+	case OPT_NEW:
+		newonly = 1;
+		break;
+	case OPT_NEXT:
+		next = 1;
+		break;
+	case OPT_READY:
+		ready = 1;
+		break;
+	case OPT_STATUS:
+		statuses = aas_xreallocarray(statuses, nstatuses + 1,
+		    sizeof(*statuses));
+		statuses[nstatuses++] = (char *)arg;
+		break;
+	case OPT_WATCH:
+		errno = 0;
+		watchsecs = strtod(arg, &end);
+		if (errno != 0 || end == arg || *end != '\0' ||
+		    !(watchsecs > 0 && watchsecs <= 86400))
+			return aas_err_set(e, "usage", "--watch: '%s' is not a "
+			    "number of seconds", arg);
+		break;
+	}
+	return 0;
+}
+
+static int
+operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
+{
+	(void)c;
+	if (docheck + (addtitle != NULL) + next + (watchsecs > 0) > 1)
+		return aas_err_set(e, "usage", "choose one of --check, --add, "
+		    "--next and --watch");
+	if ((all != 0) + (ready != 0) + (nstatuses > 0) + next > 1)
+		return aas_err_set(e, "usage", "choose one of --all, --ready, "
+		    "--next and --status");
+	if ((docheck || addtitle != NULL) && (all || ready || nstatuses ||
+	    nids || newonly))
+		return aas_err_set(e, "usage", "--check and --add take no "
+		    "selection");
+	if (addtitle != NULL && argc > 1)
+		return aas_err_set(e, "usage", "--add writes to one board");
+	files = argv;
+	nfiles = (size_t)argc;
+	return 0;
+}
+
+static char *board;
+
+static int
+setup(struct aas_cmd *c, struct aas_err *e)
+{
+	ledger_state = c->st;
+	if (aas_board_config(c->cf, c->root, &bopts, &board, e) == -1)
+		return -1;
+	if (nfiles == 0) {
+		files = &board;
+		nfiles = 1;
+	}
+	return 0;
+}
+
+static int
+run(struct aas_cmd *c)
+{
+	struct aas_board **boards;
+	size_t i;
+	int status;
+
+	if (addtitle != NULL)
+		return add(files[0], addtitle);
+	if (watchsecs > 0)
+		return watch(files, nfiles, watchsecs, c->st);
+	boards = aas_xcalloc(nfiles, sizeof(*boards));
+	if (load_all(boards, files, nfiles) == -1)
+		status = AAS_EXIT_USAGE;
+	else
+		status = docheck ? check(boards, nfiles) : scan(boards, nfiles);
+	for (i = 0; i < nfiles; i++)
+		aas_board_free(boards[i]);
+	free(boards);
+	return status;
+}
+
+static void
+cleanup(struct aas_cmd *c)
+{
+	(void)c;
+	free(board);
+	free(ids);
+	free(statuses);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct aas_config *cf = NULL;
-	struct aas_state *st = NULL;
-	struct aas_board **boards = NULL;
-	struct aas_err e;
-	const char *cfgfile = NULL, *statedir = NULL, *addtitle = NULL;
-	char **files, *end, *board = NULL;
-	size_t nfiles, i;
-	double watchsecs = -1;
-	int c, docheck = 0, modes, status;
+	static const struct option longopts[] = {
+		{ "add", required_argument, NULL, OPT_ADD },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "id", required_argument, NULL, OPT_ID },
+		{ "new", no_argument, NULL, OPT_NEW },
+		{ "next", no_argument, NULL, OPT_NEXT },
+		{ "ready", no_argument, NULL, OPT_READY },
+		{ "status", required_argument, NULL, OPT_STATUS },
+		{ "watch", required_argument, NULL, OPT_WATCH },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct aas_cmd cmd = {
+		.usage = usage, .longopts = longopts, .takes_operands = 1,
+		.need = AAS_NEED_STATE | AAS_NEED_CONFIG,
+		.option = option, .operands = operands, .setup = setup,
+		.run = run, .cleanup = cleanup,
+	};
 
-	aas_setprogname(argv[0]);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			aas_print_usage(0, usage);
-			return AAS_EXIT_OK;
-		case 'q':
-			aas_quiet = 1;
-			break;
-		case 'v':
-			aas_verbose = 1;
-			break;
-		case OPT_ADD:
-			if (*optarg == '\0')
-				usage_error("--add needs a title%s", "");
-			addtitle = optarg;
-			break;
-		case OPT_ALL:
-			all = 1;
-			break;
-		case OPT_CHECK:
-			docheck = 1;
-			break;
-		case OPT_CONFIG:
-			cfgfile = optarg;
-			break;
-		case OPT_ID:
-			ids = aas_xreallocarray(ids, nids + 1, sizeof(*ids));
-			ids[nids++] = optarg;
-			break;
-		case OPT_NEW:
-			newonly = 1;
-			break;
-		case OPT_NEXT:
-			next = 1;
-			break;
-		case OPT_READY:
-			ready = 1;
-			break;
-		case OPT_STATE:
-			statedir = optarg;
-			break;
-		case OPT_STATUS:
-			statuses = aas_xreallocarray(statuses, nstatuses + 1,
-			    sizeof(*statuses));
-			statuses[nstatuses++] = optarg;
-			break;
-		case OPT_VERSION:
-			aas_print_version();
-			return AAS_EXIT_OK;
-		case OPT_WATCH:
-			errno = 0;
-			watchsecs = strtod(optarg, &end);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    !(watchsecs > 0 && watchsecs <= 86400))
-				usage_error("--watch: '%s' is not a number of "
-				    "seconds", optarg);
-			break;
-		case ':':
-			aas_msg("option '%s' needs a value", argv[optind - 1]);
-			aas_print_usage(1, usage);
-			return AAS_EXIT_USAGE;
-		default:
-			aas_msg("unknown option '%s'", argv[optind - 1]);
-			aas_print_usage(1, usage);
-			return AAS_EXIT_USAGE;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	modes = docheck + (addtitle != NULL) + next + (watchsecs > 0);
-	if (modes > 1)
-		usage_error("choose one of --check, --add, --next and --watch%s",
-		    "");
-	if ((all != 0) + (ready != 0) + (nstatuses > 0) + next > 1)
-		usage_error("choose one of --all, --ready, --next and "
-		    "--status%s", "");
-	if ((docheck || addtitle != NULL) && (all || ready || nstatuses ||
-	    nids || newonly))
-		usage_error("--check and --add take no selection%s", "");
-	if (addtitle != NULL && argc > 1)
-		usage_error("--add writes to one board%s", "");
-
-	if (aas_state_open(&st, statedir, 0, &e) == -1) {
-		aas_msg("%s", e.msg);
-		return AAS_EXIT_USAGE;
-	}
-	ledger_state = st;
-	if (aas_config_load(&cf, aas_state_root(st), cfgfile, &e) == -1 ||
-	    aas_board_config(cf, aas_state_root(st), &bopts, &board, &e) == -1)
-	{
-		aas_msg("%s", e.msg);
-		aas_config_free(cf);
-		aas_state_close(st);
-		return AAS_EXIT_USAGE;
-	}
-	if (argc > 0) {
-		nfiles = (size_t)argc;
-		files = aas_xcalloc(nfiles, sizeof(*files));
-		for (i = 0; i < nfiles; i++)
-			files[i] = aas_xstrdup(argv[i]);
-	} else {
-		nfiles = 1;
-		files = aas_xcalloc(1, sizeof(*files));
-		files[0] = board;
-		board = NULL;
-	}
-	free(board);
-
-	aas_init();
-	aas_signals_install();
-	if (addtitle != NULL)
-		status = add(files[0], addtitle);
-	else if (watchsecs > 0)
-		status = watch(files, nfiles, watchsecs, st);
-	else {
-		boards = aas_xcalloc(nfiles, sizeof(*boards));
-		if (load_all(boards, files, nfiles) == -1)
-			status = AAS_EXIT_USAGE;
-		else if (docheck)
-			status = check(boards, nfiles);
-		else
-			status = scan(boards, nfiles);
-		for (i = 0; i < nfiles; i++)
-			aas_board_free(boards[i]);
-		free(boards);
-	}
-	status = aas_finish_output(stdout, status);
-	for (i = 0; i < nfiles; i++)
-		free(files[i]);
-	free(files);
-	free(ids);
-	free(statuses);
-	aas_config_free(cf);
-	aas_state_close(st);
-	aas_fini();
-	return status;
+	return aas_cmd_main(&cmd, argc, argv);
 }

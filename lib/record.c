@@ -1,9 +1,13 @@
 /* record.c: NDJSON records: read, splice, write, the record loop. */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -463,35 +467,96 @@ aas_reader_init(struct aas_reader *r, FILE *f, const char *name)
 {
 	memset(r, 0, sizeof(*r));
 	r->f = f;
+	r->fd = -1;
 	r->name = name != NULL ? name : "-";
 }
 
-int
-aas_reader_next(struct aas_reader *r, struct aas_rec *rec)
+void
+aas_reader_init_fd(struct aas_reader *r, int fd, const char *name)
+{
+	aas_reader_init(r, NULL, name);
+	r->fd = fd;
+}
+
+/* fd mode: the next line in *linep, *np, without its newline (1); 0: end
+ * of input, or (!wait) no whole line ready; -1: read error or signal. */
+static int
+fd_line(struct aas_reader *r, int wait, char **linep, size_t *np)
+{
+	struct pollfd pfd;
+	char *nl;
+	ssize_t n;
+
+	for (;;) {
+		nl = r->len > r->off ? memchr(r->buf + r->off, '\n',
+		    r->len - r->off) : NULL;
+		if (nl != NULL || (r->eof && r->len > r->off)) {
+			*linep = r->buf + r->off;
+			*np = nl != NULL ? (size_t)(nl - *linep) :
+			    r->len - r->off;
+			r->off += *np + (nl != NULL);
+			return 1;
+		}
+		if (r->eof)
+			return 0;
+		if (!wait) {
+			pfd.fd = r->fd;
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, 0) != 1)
+				return 0;
+		}
+		if (r->off > 0) {
+			memmove(r->buf, r->buf + r->off, r->len - r->off);
+			r->len -= r->off;
+			r->off = 0;
+		}
+		if (r->cap - r->len < 65536) {
+			r->cap = r->cap * 2 + 65536;
+			r->buf = aas_xrealloc(r->buf, r->cap);
+		}
+		n = read(r->fd, r->buf + r->len, r->cap - r->len);
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			r->eof = 1;
+		r->len += (size_t)n;
+	}
+}
+
+static int
+reader_get(struct aas_reader *r, int wait, struct aas_rec *rec)
 {
 	struct aas_err e;
 	ssize_t n;
 	size_t len;
+	char *line;
 	int rc;
 
 	for (;;) {
-		errno = 0;
-		n = getline(&r->buf, &r->cap, r->f);
-		if (n == -1) {
-			if (ferror(r->f))
-				return -1;
-			r->eof = 1;
-			return 0;
+		if (r->fd >= 0) {
+			errno = 0;
+			if ((rc = fd_line(r, wait, &line, &len)) != 1)
+				return rc;
+		} else {
+			errno = 0;
+			n = getline(&r->buf, &r->cap, r->f);
+			if (n == -1) {
+				if (ferror(r->f))
+					return -1;
+				r->eof = 1;
+				return 0;
+			}
+			line = r->buf;
+			len = (size_t)n;
 		}
 		r->lineno++;
-		len = (size_t)n;
-		if (len > 0 && r->buf[len - 1] == '\n')
+		if (len > 0 && line[len - 1] == '\n')
 			len--;
-		if (len > 0 && r->buf[len - 1] == '\r')
+		if (len > 0 && line[len - 1] == '\r')
 			len--;
-		if (skip_ws(r->buf, 0, len) == len)
+		if (skip_ws(line, 0, len) == len)
 			continue;	/* blank lines are skipped */
-		rc = aas_rec_parse(rec, r->buf, len, &e);
+		rc = aas_rec_parse(rec, line, len, &e);
 		rec->lineno = r->lineno;
 		if (rc == -1 && !aas_quiet)
 			aas_msg("%s:%zu: %s", r->name, r->lineno, e.msg);
@@ -499,12 +564,26 @@ aas_reader_next(struct aas_reader *r, struct aas_rec *rec)
 	}
 }
 
+int
+aas_reader_next(struct aas_reader *r, struct aas_rec *rec)
+{
+	return reader_get(r, 1, rec);
+}
+
+int
+aas_reader_try(struct aas_reader *r, struct aas_rec *rec)
+{
+	if (r->fd < 0)
+		return 0;
+	return reader_get(r, 0, rec);
+}
+
 void
 aas_reader_free(struct aas_reader *r)
 {
 	free(r->buf);
 	r->buf = NULL;
-	r->cap = 0;
+	r->cap = r->len = r->off = 0;
 }
 
 int
@@ -542,61 +621,444 @@ aas_finish_output(FILE *out, int status)
 	return status;
 }
 
-int
-aas_loop_run(struct aas_loop *l, FILE *in, const char *inname, FILE *out)
-{
-	struct aas_reader r;
-	struct aas_rec rec;
-	struct aas_err e;
-	int rc, status = AAS_EXIT_OK;
+/*
+ * The loop's own state.  With jobs, mu guards everything below it; the
+ * records a step emits wait in its job's "before" text until the job's
+ * record goes out.
+ */
+struct job {
+	struct aas_rec	 rec;
+	struct aas_buf	 before;	/* emitted lines, each with '\n' */
+	struct aas_err	 e;
+	int		 rc;
+	int		 done;
+	struct job	*next;
+	struct loop	*lp;
+};
 
-	aas_reader_init(&r, in, inname);
+struct loop {
+	struct aas_loop	*l;
+	FILE		*out;
+	int		 status;	/* RECORD once a record failed */
+	int		 fatal, pipe_gone;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	long		 running;
+	size_t		 pending;	/* jobs in the keep_order list */
+	struct job	*head, *tail;
+	pthread_t	*ended;		/* finished threads, to be joined */
+	size_t		 nended;
+};
+
+/* The job whose step runs in this thread (NULL outside a step). */
+static _Thread_local struct job *cur_job;
+
+/* Write text (whole lines) and flush.  Serial mode: EPIPE kills us.
+ * With jobs: EPIPE is noted, the steps are told to stop. */
+static int
+loop_write(struct loop *lp, const char *text, size_t len)
+{
+	if (lp->fatal)
+		return -1;
+	if (fwrite(text, 1, len, lp->out) == len && fflush(lp->out) != EOF)
+		return 0;
+	if (errno == EPIPE && lp->l->jobs <= 0) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	if (errno == EPIPE)
+		lp->pipe_gone = 1;
+	else
+		aas_warn("write error");
+	lp->fatal = 1;
+	lp->l->cancel = 1;
+	return -1;
+}
+
+int
+aas_loop_emit(struct aas_loop *l, const struct aas_rec *rec,
+    struct aas_err *e)
+{
+	struct loop *lp = l->priv;
+	struct job *j = cur_job;
+	struct aas_buf b = AAS_BUF_INIT;
+	int rc = 0;
+
+	if (j != NULL && j->lp == lp) {
+		aas_buf_add(&j->before, rec->line, rec->len);
+		aas_buf_addc(&j->before, '\n');
+		return 0;
+	}
+	aas_buf_add(&b, rec->line, rec->len);
+	aas_buf_addc(&b, '\n');
+	if (l->jobs > 0)
+		pthread_mutex_lock(&lp->mu);
+	if (loop_write(lp, b.s, b.len) == -1)
+		rc = aas_err_set(e, "io", "write error");
+	else
+		l->nout++;
+	if (l->jobs > 0)
+		pthread_mutex_unlock(&lp->mu);
+	aas_buf_free(&b);
+	return rc;
+}
+
+/* The record's outcome (rc as a step returns it) and, unless fatal, the
+ * record itself after what its step emitted.  With jobs, mu is held. */
+static void
+put(struct loop *lp, struct job *j)
+{
+	if (j->before.len > 0 &&
+	    loop_write(lp, j->before.s, j->before.len) == -1)
+		return;
+	if (j->rc == -1) {
+		aas_msg("%s: %s", aas_rec_where(&j->rec), j->e.msg);
+		lp->fatal = 1;
+		lp->l->cancel = 1;
+		return;
+	}
+	if (j->rc == 1) {
+		lp->l->nfailed++;
+		lp->status = AAS_EXIT_RECORD;
+	}
+	aas_buf_reset(&j->before);
+	aas_buf_add(&j->before, j->rec.line, j->rec.len);
+	aas_buf_addc(&j->before, '\n');
+	if (loop_write(lp, j->before.s, j->before.len) == 0)
+		lp->l->nout++;
+}
+
+static void
+job_free(struct job *j)
+{
+	aas_rec_free(&j->rec);
+	aas_buf_free(&j->before);
+	free(j);
+}
+
+/* What the loop does with a record before any step (-1: give it to the
+ * step): bad lines and records carrying an error. */
+static int
+pre(const struct aas_loop *l, const struct aas_rec *rec)
+{
+	if (rec->bad)
+		return 1;
+	if (json_object_get(rec->obj, "error") != NULL && !l->see_errors)
+		return 0;
+	return -1;
+}
+
+static void
+run_step(struct loop *lp, struct job *j)
+{
+	cur_job = j;
+	j->rc = lp->l->step(&j->rec, lp->l->arg, &j->e);
+	cur_job = NULL;
+}
+
+/* Read error, stop or end: the status the reading ends with (-1: go on). */
+static int
+read_failed(struct loop *lp, struct aas_reader *r)
+{
+	if (errno == EINTR && aas_stop_flag)
+		return AAS_EXIT_STOPPED;
+	aas_warn("%s: read error", r->name);
+	return lp->l->nout > 0 || lp->fatal ? AAS_EXIT_FATAL : AAS_EXIT_USAGE;
+}
+
+static int
+run_serial(struct loop *lp, struct aas_reader *r)
+{
+	struct aas_loop *l = lp->l;
+	struct job j;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	j.lp = lp;
 	for (;;) {
+		if (aas_state_stop_requested(l->state))
+			return AAS_EXIT_STOPPED;
+		rc = aas_reader_next(r, &j.rec);
+		if (rc == 0)
+			break;
+		if (rc == -1)
+			return read_failed(lp, r);
+		l->nin++;
+		memset(&j.e, 0, sizeof(j.e));
+		if ((j.rc = pre(l, &j.rec)) == -1)
+			run_step(lp, &j);
+		put(lp, &j);
+		aas_rec_free(&j.rec);
+		aas_buf_free(&j.before);
+		if (lp->fatal)
+			return AAS_EXIT_FATAL;
+	}
+	return lp->status;
+}
+
+static int
+run_batch(struct loop *lp, struct aas_reader *r)
+{
+	struct aas_loop *l = lp->l;
+	size_t max = l->batch_max > 0 ? l->batch_max : 256, n, i;
+	struct aas_rec *recs = aas_xcalloc(max, sizeof(*recs));
+	struct aas_rec **ptrs = aas_xcalloc(max, sizeof(*ptrs));
+	int *rcs = aas_xcalloc(max, sizeof(*rcs));
+	struct aas_err e;
+	struct job j;
+	int rc, status = -1;
+
+	memset(&j, 0, sizeof(j));
+	j.lp = lp;
+	while (status == -1) {
 		if (aas_state_stop_requested(l->state)) {
 			status = AAS_EXIT_STOPPED;
 			break;
 		}
-		rc = aas_reader_next(&r, &rec);
-		if (rc == 0)
-			break;
-		if (rc == -1) {
-			if (errno == EINTR && aas_stop_flag) {
-				status = AAS_EXIT_STOPPED;
+		/* a run of records already waiting is one batch */
+		for (n = 0; n < max; n++) {
+			rc = n == 0 ? aas_reader_next(r, &recs[n]) :
+			    aas_reader_try(r, &recs[n]);
+			if (rc == -1 && n == 0)
+				status = read_failed(lp, r);
+			if (rc != 1)
 				break;
-			}
-			aas_warn("%s: read error", r.name);
-			status = l->nout > 0 ? AAS_EXIT_FATAL : AAS_EXIT_USAGE;
+			ptrs[n] = &recs[n];
+			rcs[n] = recs[n].bad ? 1 : 0;
+		}
+		if (n == 0) {
+			if (status == -1)
+				status = lp->status;
+			break;
+		}
+		l->nin += n;
+		memset(&e, 0, sizeof(e));
+		cur_job = &j;
+		rc = l->batch(ptrs, rcs, n, l->arg, &e);
+		cur_job = NULL;
+		if (rc == -1) {
+			aas_msg("%s", e.msg);
+			lp->fatal = 1;
+		}
+		if (!lp->fatal && j.before.len > 0)
+			(void)loop_write(lp, j.before.s, j.before.len);
+		aas_buf_free(&j.before);
+		for (i = 0; i < n; i++) {
+			j.rec = recs[i];
+			j.rc = recs[i].bad ? 1 : rcs[i];
+			if (!lp->fatal)
+				put(lp, &j);
+			aas_buf_free(&j.before);
+			aas_rec_free(&recs[i]);
+		}
+		if (lp->fatal)
+			status = AAS_EXIT_FATAL;
+	}
+	free(recs);
+	free(ptrs);
+	free(rcs);
+	return status;
+}
+
+/* With mu held: a job is finished; write what can be written. */
+static void
+job_done(struct loop *lp, struct job *j)
+{
+	j->done = 1;
+	if (!lp->l->keep_order) {
+		put(lp, j);
+		job_free(j);
+		return;
+	}
+	while (lp->head != NULL && lp->head->done) {
+		j = lp->head;
+		lp->head = j->next;
+		if (lp->head == NULL)
+			lp->tail = NULL;
+		lp->pending--;
+		if (!lp->fatal)
+			put(lp, j);
+		job_free(j);
+	}
+}
+
+static void *
+worker(void *arg)
+{
+	struct job *j = arg;
+	struct loop *lp = j->lp;
+
+	run_step(lp, j);
+	pthread_mutex_lock(&lp->mu);
+	lp->running--;
+	lp->ended = aas_xreallocarray(lp->ended, lp->nended + 1,
+	    sizeof(*lp->ended));
+	lp->ended[lp->nended++] = pthread_self();
+	job_done(lp, j);
+	pthread_cond_broadcast(&lp->cv);
+	pthread_mutex_unlock(&lp->mu);
+	return NULL;
+}
+
+/* With mu held: join the threads that have finished (joined, not
+ * detached, so that every one is gone before the loop returns). */
+static void
+reap(struct loop *lp)
+{
+	while (lp->nended > 0)
+		pthread_join(lp->ended[--lp->nended], NULL);
+}
+
+/* With mu held: wait a tick for a step to end, noticing signals. */
+static void
+tick(struct loop *lp)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 100 * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&lp->cv, &lp->mu, &ts);
+	reap(lp);
+	if (aas_stop_flag)
+		lp->l->cancel = 1;
+}
+
+static int
+start_worker(struct job *j)
+{
+	pthread_t th;
+	sigset_t all, old;
+	int rc;
+
+	/* signals go to the reading thread, whose read they interrupt */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&th, NULL, worker, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int
+run_jobs(struct loop *lp, struct aas_reader *r)
+{
+	struct aas_loop *l = lp->l;
+	struct job *j;
+	int rc, status = -1;
+
+	while (status == -1) {
+		pthread_mutex_lock(&lp->mu);
+		while (!lp->fatal && !aas_state_stop_requested(l->state) &&
+		    (lp->running >= l->jobs ||
+		    lp->pending >= (size_t)l->jobs + 64))
+			tick(lp);
+		pthread_mutex_unlock(&lp->mu);
+		if (lp->fatal)
+			break;
+		if (aas_state_stop_requested(l->state)) {
+			status = AAS_EXIT_STOPPED;
+			break;
+		}
+		j = aas_xcalloc(1, sizeof(*j));
+		j->lp = lp;
+		rc = aas_reader_next(r, &j->rec);
+		if (rc <= 0) {
+			free(j);
+			if (rc == -1)
+				status = read_failed(lp, r);
 			break;
 		}
 		l->nin++;
-		if (rec.bad) {
-			rc = 1;
-		} else if (json_object_get(rec.obj, "error") != NULL &&
-		    !l->see_errors) {
-			rc = 0;
-		} else {
-			memset(&e, 0, sizeof(e));
-			rc = l->step(&rec, l->arg, &e);
+		if ((j->rc = pre(l, &j->rec)) == -1)
+			j->rc = l->dispatch != NULL ?
+			    l->dispatch(&j->rec, l->arg, &j->e) :
+			    AAS_LOOP_ASYNC;
+		pthread_mutex_lock(&lp->mu);
+		if (l->keep_order) {
+			if (lp->tail != NULL)
+				lp->tail->next = j;
+			else
+				lp->head = j;
+			lp->tail = j;
+			lp->pending++;
 		}
-		if (rc == -1) {
-			aas_msg("%s: %s", aas_rec_where(&rec), e.msg);
-			aas_rec_free(&rec);
-			status = AAS_EXIT_FATAL;
-			break;
+		if (j->rc == AAS_LOOP_ASYNC) {
+			lp->running++;
+			if (start_worker(j) != 0) {
+				lp->running--;
+				pthread_mutex_unlock(&lp->mu);
+				run_step(lp, j);
+				pthread_mutex_lock(&lp->mu);
+				job_done(lp, j);
+			}
+		} else
+			job_done(lp, j);
+		pthread_mutex_unlock(&lp->mu);
+	}
+	if (aas_stop_flag)
+		l->cancel = 1;
+	pthread_mutex_lock(&lp->mu);
+	while (lp->running > 0)
+		tick(lp);
+	reap(lp);
+	/* after a fatal error the jobs still queued are dropped */
+	while ((j = lp->head) != NULL) {
+		lp->head = j->next;
+		job_free(j);
+	}
+	pthread_mutex_unlock(&lp->mu);
+	free(lp->ended);
+	if (lp->fatal)
+		return AAS_EXIT_FATAL;
+	if (status != -1)
+		return status;
+	if (aas_stop_flag)
+		return AAS_EXIT_STOPPED;
+	return lp->status;
+}
+
+int
+aas_loop_run(struct aas_loop *l, FILE *in, const char *inname, FILE *out)
+{
+	struct aas_reader r;
+	struct loop lp;
+	sigset_t pipe_set;
+	int status;
+
+	memset(&lp, 0, sizeof(lp));
+	lp.l = l;
+	lp.out = out;
+	lp.status = AAS_EXIT_OK;
+	l->priv = &lp;
+	if (l->batch != NULL) {
+		aas_reader_init_fd(&r, fileno(in), inname);
+		status = run_batch(&lp, &r);
+	} else if (l->jobs <= 0) {
+		aas_reader_init(&r, in, inname);
+		status = run_serial(&lp, &r);
+	} else {
+		aas_reader_init(&r, in, inname);
+		pthread_mutex_init(&lp.mu, NULL);
+		pthread_cond_init(&lp.cv, NULL);
+		/* a closed stdout must not kill us before the steps are
+		 * stopped: EPIPE is seen, they are cancelled, then SIGPIPE */
+		sigemptyset(&pipe_set);
+		sigaddset(&pipe_set, SIGPIPE);
+		pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
+		status = run_jobs(&lp, &r);
+		if (lp.pipe_gone) {
+			signal(SIGPIPE, SIG_DFL);
+			pthread_sigmask(SIG_UNBLOCK, &pipe_set, NULL);
+			raise(SIGPIPE);
 		}
-		if (rc == 1) {
-			l->nfailed++;
-			status = AAS_EXIT_RECORD;
-		}
-		if (aas_rec_write(out, &rec) == -1) {
-			aas_warn("write error");
-			aas_rec_free(&rec);
-			status = AAS_EXIT_FATAL;
-			break;
-		}
-		l->nout++;
-		aas_rec_free(&rec);
+		pthread_sigmask(SIG_UNBLOCK, &pipe_set, NULL);
+		pthread_mutex_destroy(&lp.mu);
+		pthread_cond_destroy(&lp.cv);
 	}
 	aas_reader_free(&r);
+	l->priv = NULL;
 	return status;
 }

@@ -10,6 +10,7 @@
 #ifndef AAS_RECORD_H
 #define AAS_RECORD_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -80,11 +81,19 @@ struct aas_reader {
 	size_t	 cap;
 	size_t	 lineno;
 	int	 eof;
+	int	 fd;		/* aas_reader_init_fd: read(2), not stdio */
+	size_t	 len, off;	/* fd mode: bytes in buf, bytes used */
 };
 void	aas_reader_init(struct aas_reader *r, FILE *f, const char *name);
+/* The same on a descriptor, which aas_reader_try needs; nothing else may
+ * read from fd meanwhile. */
+void	aas_reader_init_fd(struct aas_reader *r, int fd, const char *name);
 /* 1: a record in rec (good or bad); 0: end of input; -1: read error or
  * interrupted by a signal (errno set).  */
 int	aas_reader_next(struct aas_reader *r, struct aas_rec *rec);
+/* fd mode only: the next record if one can be had without blocking (1),
+ * else 0 (none ready, or end of input) or -1 (read error). */
+int	aas_reader_try(struct aas_reader *r, struct aas_rec *rec);
 void	aas_reader_free(struct aas_reader *r);
 
 /*
@@ -95,24 +104,59 @@ void	aas_reader_free(struct aas_reader *r);
 int	aas_rec_write(FILE *out, const struct aas_rec *rec);
 
 /*
- * The record loop every one-in-one-out command uses.  For each input
- * record: a bad line is written as its error record; a record that already
- * has "error" is written untouched unless pass_errors is 0; otherwise step
- * runs and the record is written.  step returns 0 (done), 1 (the record now
- * carries an error) or -1 (fatal: e filled, the record is not written).
- * Between records the stop flag and the STOP file are checked.
+ * The record loop every stage runs on.  For each input record: a bad line
+ * is written as its error record; a record that already has "error" is
+ * written untouched unless see_errors is set; otherwise step runs and the
+ * record is written.  step returns 0 (done), 1 (the record now carries an
+ * error) or -1 (fatal: e filled, the record is not written, the loop
+ * ends).  Between records the stop flag and the STOP file are checked.
+ * A record reaches out no later than the loop blocks reading the next one.
+ *
+ * Three variations, chosen by the fields below:
+ *   - emit: a step may write records of its own with aas_loop_emit; they
+ *     go out just before the record in hand.
+ *   - jobs > 1: dispatch (when set) runs first, in the reading thread, and
+ *     returns 0, 1 or -1 as step does, or AAS_LOOP_ASYNC to have step run
+ *     in a thread of its own, up to jobs at once (without dispatch every
+ *     record goes to a thread).  Records are written as their steps end,
+ *     or in input order with keep_order.  SIGPIPE is held off while steps
+ *     run: on a closed stdout the loop sets cancel, waits for the steps,
+ *     then dies of SIGPIPE.  A signal also sets cancel; steps that run
+ *     children pass &cancel on so they are killed.
+ *   - batch: instead of step, batch gets every record that can be read
+ *     without blocking (at least one, at most batch_max) at once, in
+ *     input order, bad ones and ones with "error" included (it must leave
+ *     bad ones, rec->bad, alone), and sets rcs[i] as step would return;
+ *     -1 from batch itself is fatal.  in must not have been read from.
  * Returns the exit status (AAS_EXIT_*).
  */
+#define AAS_LOOP_ASYNC	2
+
 struct aas_loop {
 	const char *stage;
 	int	(*step)(struct aas_rec *rec, void *arg, struct aas_err *e);
 	void	*arg;
 	int	 see_errors;	/* 1: step also gets records carrying error */
 	struct aas_state *state;	/* for the STOP file; may be NULL */
+	long	 jobs;		/* steps at once; 0 or 1: in this thread */
+	int	 keep_order;	/* with jobs > 1: write in input order */
+	int	(*dispatch)(struct aas_rec *rec, void *arg, struct aas_err *e);
+	int	(*batch)(struct aas_rec **recs, int *rcs, size_t n, void *arg,
+		    struct aas_err *e);
+	size_t	 batch_max;	/* 0: 256 */
+	volatile sig_atomic_t cancel;	/* set by the loop, read by steps */
 	size_t	 nin, nout, nfailed;	/* filled in */
+	void	*priv;		/* the loop's own */
 };
 int	aas_loop_run(struct aas_loop *l, FILE *in, const char *inname,
 	    FILE *out);
+/*
+ * From inside step (or batch): write rec ahead of the record in hand.
+ * rec is borrowed.  0, or -1 with e set (a write error: return -1 from
+ * the step).
+ */
+int	aas_loop_emit(struct aas_loop *l, const struct aas_rec *rec,
+	    struct aas_err *e);
 
 /*
  * Finish writing: flush and close stdout, check for errors.  Returns

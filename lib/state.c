@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -133,6 +134,25 @@ aas_state_stop_poll(const struct aas_state *st)
 		return 0;
 	next = now + 200;
 	return aas_state_stop_requested(st);
+}
+
+int
+aas_state_sleep(const struct aas_state *st, int64_t ms)
+{
+	int64_t end = aas_now_ms() + ms, left;
+	struct timespec ts;
+
+	for (;;) {
+		if (aas_state_stop_requested(st))
+			return -1;
+		if ((left = end - aas_now_ms()) <= 0)
+			return 0;
+		if (left > 50)
+			left = 50;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000000L;
+		nanosleep(&ts, NULL);
+	}
 }
 
 int

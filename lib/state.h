@@ -35,6 +35,11 @@ int	aas_state_stop_requested(const struct aas_state *st);
  * calls are slow).  The first call always looks at the file. */
 int	aas_state_stop_poll(const struct aas_state *st);
 
+/* Sleep ms milliseconds, waking early for a stop request (the flag, or
+ * the STOP file looked at every 50 ms).  0: slept it all; -1: stopped.
+ * st may be NULL. */
+int	aas_state_sleep(const struct aas_state *st, int64_t ms);
+
 /* The repository root containing dir (walking up to a .git entry), or
  * NULL; the caller frees. */
 char	*aas_find_repo_root(const char *dir);

@@ -60,7 +60,7 @@ U="usage: aas-scan [-qv] [--all | --ready | --next | --status S] [--id ID] [--ne
        aas-scan [-q] --add TITLE [FILE]"
 check_run "--help" 0 "$U" "" -- aas-scan --help
 check_run "--version" 0 "aas-scan 0.1.0" "" -- aas-scan --version
-check_run "unknown option" 2 "" "aas-scan: unknown option '--bogus'
+check_run "unknown option" 2 "" "aas-scan: unknown option --bogus
 $U" -- aas-scan --bogus
 check_run "conflicting selections" 2 "" "aas-scan: choose one of --all, --ready, --next and --status
 $U" -- aas-scan --all --ready table.md

@@ -85,7 +85,7 @@ check_run "--version" 0 "aas-plan 0.1.0" "" -- aas-plan --version
 run aas-plan -h
 is "$rc:$(head -1 "$T/out")" "0:usage: aas-plan [-qv] [--require-tests] [--max-file-bytes N] [-c FILE] [--state DIR]" "-h prints usage on stdout"
 run aas-plan --bogus </dev/null
-is "$rc:$(head -1 "$T/err")" "2:aas-plan: unrecognized option '--bogus'" "bad option: exit 2"
+is "$rc:$(head -1 "$T/err")" "2:aas-plan: unknown option --bogus" "bad option: exit 2"
 run aas-plan --max-file-bytes 0 </dev/null
 is "$rc:$(head -1 "$T/err")" "2:aas-plan: --max-file-bytes: not a positive number: 0" "bad number: exit 2"
 run aas-plan extra </dev/null

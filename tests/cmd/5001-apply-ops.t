@@ -96,7 +96,7 @@ mkin T-13 '[{"path":"main.c","op":"replace","search":"return a;","replace":"retu
 is "$?:$(jq -r .apply.branch "$T/out13")" "0:aas/T-13" \
     "repository found from the current folder"
 
-check_run "usage error" 2 "" "aas-apply: unrecognized option '--bogus'
+check_run "usage error" 2 "" "aas-apply: unknown option --bogus
 usage: aas-apply [-fnqv] [--base REV] [--onto BRANCH] [--repo DIR] [-c FILE] [--state DIR]
        aas-apply --undo [-qv] [--repo DIR] [-c FILE] [--state DIR]" -- \
     aas-apply --bogus

@@ -8,7 +8,7 @@ plan 26
 U='usage: aas-qa [-qv] [-j N] [--keep-order] [--shard I/N] [--rollback] [--fail-fast] [--keep] [--tmp] [--sandbox] [--no-builtin] [-c FILE] [--state DIR]'
 check_run "--help" 0 "$U" "" -- aas-qa --help
 check_run "--version" 0 "aas-qa 0.1.0" "" -- aas-qa --version
-check_run "bad option" 2 "" "aas-qa: unrecognized option '--nope'
+check_run "bad option" 2 "" "aas-qa: unknown option --nope
 $U" -- aas-qa --nope
 check_run "bad -j" 2 "" "aas-qa: -j: expected a number from 1 to 1024: 0
 $U" -- aas-qa -j 0

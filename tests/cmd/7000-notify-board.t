@@ -36,7 +36,7 @@ check_run "statuses derived from each record" 1 \
 {\"id\":\"T-404\",$(n board.md null false false "no task T-404 on the board board.md"),\"error\":{\"stage\":\"notify\",\"code\":\"unknown_id\",\"message\":\"no task T-404 on the board board.md\"}}
 {\"error\":{\"stage\":\"input\",\"code\":\"bad_json\",\"message\":\"'[' or '{' expected near 'not' at column 3\"},\"raw\":\"not json\"}
 {\"id\":\"T-1\",$(n board.md Failed false true "no status to set (Failed)")}" \
-"aas-notify: -:9: '[' or '{' expected near 'not' at column 3
+"aas-notify: stdin:9: '[' or '{' expected near 'not' at column 3
 aas-notify: T-404: no task T-404 on the board board.md" \
     -- aas-notify --board board.md <in
 cat >want.md <<'W'

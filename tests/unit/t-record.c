@@ -2,11 +2,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aas.h"
 #include "record.h"
 #include "tap.h"
+
+static struct aas_loop emit_loop;
 
 static void
 set_check(const char *in, const char *key, const char *val, const char *want,
@@ -38,6 +41,94 @@ step_add(struct aas_rec *r, void *arg, struct aas_err *e)
 	return 0;
 }
 
+/* Emits "<id>.1" before the record.  With jobs (arg set) A sleeps
+ * longest and B next, so their steps are likely to end out of order. */
+static int
+step_emit(struct aas_rec *r, void *arg, struct aas_err *e)
+{
+	struct timespec ts = { 0, 0 };
+	struct aas_rec sub;
+	const char *id = aas_rec_where(r);
+	json_t *o;
+	char buf[32];
+
+	if (arg != NULL) {
+		ts.tv_nsec = id[0] == 'A' ? 150000000L : id[0] == 'B' ?
+		    50000000L : 0;
+		nanosleep(&ts, NULL);
+	}
+	snprintf(buf, sizeof(buf), "%s.1", id);
+	o = json_pack("{s:s}", "sub", buf);
+	aas_rec_from_json(&sub, o);
+	json_decref(o);
+	if (aas_loop_emit(arg != NULL ? arg : &emit_loop, &sub, e) == -1)
+		return -1;
+	aas_rec_free(&sub);
+	return step_add(r, NULL, e);
+}
+
+/* With jobs: P passes in the reading thread, Q fails there, the rest run
+ * in threads. */
+static int
+dispatch_pq(struct aas_rec *r, void *arg, struct aas_err *e)
+{
+	const char *id = aas_rec_where(r);
+
+	(void)arg, (void)e;
+	if (strcmp(id, "P") == 0)
+		return 0;
+	if (strcmp(id, "Q") == 0) {
+		aas_rec_fail(r, "test", "q", "refused inline");
+		return 1;
+	}
+	return AAS_LOOP_ASYNC;
+}
+
+static char sizes[64];
+
+/* Every record gets "n": the size of its batch. */
+static int
+batch_sizes(struct aas_rec **recs, int *rcs, size_t n, void *arg,
+    struct aas_err *e)
+{
+	json_t *v = json_integer((json_int_t)n);
+	size_t i;
+
+	(void)arg, (void)e;
+	snprintf(sizes + strlen(sizes), sizeof(sizes) - strlen(sizes), "%s%zu",
+	    sizes[0] != '\0' ? "," : "", n);
+	for (i = 0; i < n; i++) {
+		if (recs[i]->bad)
+			continue;
+		aas_rec_set(recs[i], "n", v);
+		rcs[i] = strcmp(aas_rec_where(recs[i]), "FAIL") == 0;
+	}
+	json_decref(v);
+	return 0;
+}
+
+/* The loop's output for text as input, as a string the caller frees. */
+static char *
+loop_out(struct aas_loop *l, const char *text, int *rcp)
+{
+	char path[] = "/tmp/t-record.XXXXXX", *buf;
+	FILE *in, *out;
+	size_t len;
+	int fd;
+
+	if ((fd = mkstemp(path)) == -1 ||
+	    write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		exit(1);
+	close(fd);
+	in = fopen(path, "r");
+	unlink(path);
+	out = open_memstream(&buf, &len);
+	*rcp = aas_loop_run(l, in, "in", out);
+	fclose(out);
+	fclose(in);
+	return buf;
+}
+
 int
 main(void)
 {
@@ -51,7 +142,7 @@ main(void)
 
 	aas_setprogname("t-record");
 	aas_quiet = 1;
-	plan(22);
+	plan(28);
 
 	set_check("{\"id\":\"A-1\",\"n\":0.1}", "plan", "{\"a\":[1,2]}",
 	    "{\"id\":\"A-1\",\"n\":0.1,\"plan\":{\"a\":[1,2]}}",
@@ -122,6 +213,52 @@ main(void)
 	    "{\"id\":\"FAIL\",\"error\":{\"stage\":\"test\",\"code\":\"boom\","
 	    "\"message\":\"failed on purpose\"}}\n"
 	    "{\"id\":\"C\",\"plan\":1}\n", "loop output exact");
+	free(buf);
+
+	/* emit: records written ahead of the one in hand */
+	emit_loop.stage = "test";
+	emit_loop.step = step_emit;
+	buf = loop_out(&emit_loop, "{\"id\":\"A\"}\nnope\n{\"id\":\"B\"}\n", &rc);
+	is_int(rc, AAS_EXIT_RECORD, "emit: status 1 for the bad line");
+	is_str(buf, "{\"sub\":\"A.1\"}\n{\"id\":\"A\",\"plan\":1}\n"
+	    "{\"error\":{\"stage\":\"input\",\"code\":\"bad_json\",\"message\":"
+	    "\"'[' or '{' expected near 'nope' at column 4\"},\"raw\":\"nope\"}\n"
+	    "{\"sub\":\"B.1\"}\n{\"id\":\"B\",\"plan\":1}\n",
+	    "emit: the emitted records come first, in order");
+	free(buf);
+
+	/* jobs with keep_order: input order whatever order the steps end in */
+	memset(&l, 0, sizeof(l));
+	l.stage = "test";
+	l.step = step_emit;
+	l.arg = &l;
+	l.jobs = 3;
+	l.keep_order = 1;
+	l.dispatch = dispatch_pq;
+	buf = loop_out(&l, "{\"id\":\"A\"}\n{\"id\":\"P\"}\n{\"id\":\"B\"}\n"
+	    "{\"id\":\"Q\"}\n{\"id\":\"C\"}\n", &rc);
+	is_int(rc, AAS_EXIT_RECORD, "jobs: status 1 for the inline failure");
+	is_str(buf, "{\"sub\":\"A.1\"}\n{\"id\":\"A\",\"plan\":1}\n"
+	    "{\"id\":\"P\"}\n"
+	    "{\"sub\":\"B.1\"}\n{\"id\":\"B\",\"plan\":1}\n"
+	    "{\"id\":\"Q\",\"error\":{\"stage\":\"test\",\"code\":\"q\","
+	    "\"message\":\"refused inline\"}}\n"
+	    "{\"sub\":\"C.1\"}\n{\"id\":\"C\",\"plan\":1}\n",
+	    "jobs, keep_order: input order, emitted records with theirs");
+	free(buf);
+	/* batch: what is ready at once, up to batch_max */
+	memset(&l, 0, sizeof(l));
+	l.stage = "test";
+	l.batch = batch_sizes;
+	l.batch_max = 2;
+	buf = loop_out(&l, "{\"id\":\"A\"}\n{\"id\":\"FAIL\"}\n\nx\n"
+	    "{\"id\":\"B\"}\n{\"id\":\"C\"}\n", &rc);
+	is_str(sizes, "2,2,1", "batch: batches of at most batch_max");
+	is_str(buf, "{\"id\":\"A\",\"n\":2}\n{\"id\":\"FAIL\",\"n\":2}\n"
+	    "{\"error\":{\"stage\":\"input\",\"code\":\"bad_json\",\"message\":"
+	    "\"'[' or '{' expected near 'x' at column 1\"},\"raw\":\"x\"}\n"
+	    "{\"id\":\"B\",\"n\":2}\n{\"id\":\"C\",\"n\":1}\n"
+	    , "batch: every record written in input order");
 	free(buf);
 
 	aas_rec_parse(&r, "{\"a\":{\"b\":{\"c\":\"d\"}}}", 21, NULL);

@@ -32,7 +32,7 @@ main(void)
 	pid_t pid;
 
 	aas_setprogname("t-state");
-	plan(14);
+	plan(16);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	p = aas_xasprintf("%s/repo/.git", dir);
@@ -57,9 +57,12 @@ main(void)
 	free(want);
 
 	ok(!aas_state_stop_requested(st), "no STOP file, no stop");
+	is_int(aas_state_sleep(st, 20), 0, "a sleep with no STOP runs out");
 	p = aas_state_path(st, "STOP");
 	close(open(p, O_CREAT | O_WRONLY, 0644));
 	ok(aas_state_stop_requested(st), "STOP file seen");
+	is_int(aas_state_sleep(st, 3600 * 1000), -1,
+	    "a sleep ends at a STOP file");
 	unlink(p);
 	free(p);
 

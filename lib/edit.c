@@ -1,0 +1,279 @@
+/* edit.c: the plan interpreter: a plan's edits applied to a git tree. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "edit.h"
+#include "git.h"
+#include "patch.h"
+#include "banned.h"
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static void
+add_file(json_t *files, const char *path, const char *op, const char *match,
+    const char *detail)
+{
+	json_t *f = json_pack("{s:s, s:s, s:s}", "path", path, "op", op,
+	    "match", match);
+
+	if (detail != NULL)
+		json_object_set_new(f, "detail", json_string(detail));
+	json_array_append_new(files, f);
+}
+
+/* Size and binary limits on a text about to be read or written. */
+static int
+check_content(const struct aas_edit_limits *o, const char *path,
+    const char *data, size_t len, struct aas_err *e)
+{
+	if (len > o->max_bytes)
+		return aas_err_set(e, "too_large", "%s: %zu bytes, over the "
+		    "limit of %zu (apply.max_file_bytes)", path, len,
+		    o->max_bytes);
+	if (!o->allow_binary && memchr(data, '\0', len) != NULL)
+		return aas_err_set(e, "binary", "%s: binary content refused "
+		    "(apply.allow_binary)", path);
+	return 0;
+}
+
+/*
+ * Read the file an edit names.  A missing path whose last component names
+ * exactly one file in the tree is taken as that file (*real set, caller
+ * frees).  0 read; 1 absent; -1 error.
+ */
+static int
+read_target(struct aas_git_tree *t, const char *path, char **real,
+    char **data, size_t *len, unsigned *mode, struct aas_err *e)
+{
+	const char *name = strrchr(path, '/');
+	char *found = NULL;
+	int rc;
+
+	*real = NULL;
+	rc = aas_git_tree_read(t, path, data, len, mode, e);
+	if (rc != 1)
+		return rc;
+	name = name != NULL ? name + 1 : path;
+	rc = aas_git_tree_find_name(t, name, &found, e);
+	if (rc == -1)
+		return -1;
+	if (rc == 1)
+		return 1;
+	if (rc == 2) {
+		aas_err_set(e, "no_match", "%s: no such file, and several "
+		    "files are named %s", path, name);
+		free(found);
+		return -1;
+	}
+	rc = aas_git_tree_read(t, found, data, len, mode, e);
+	if (rc != 0) {
+		free(found);
+		return rc == 1 ? 1 : -1;
+	}
+	*real = found;
+	return 0;
+}
+
+/* Count earlier edits of kind op on path, for "search block N". */
+static int
+block_no(json_t *edits, size_t upto, const char *path, const char *op)
+{
+	size_t i;
+	int n = 1;
+
+	for (i = 0; i < upto; i++) {
+		json_t *ed = json_array_get(edits, i);
+		const char *p = jstr(ed, "path"), *k = jstr(ed, "op");
+
+		if (p != NULL && k != NULL && strcmp(p, path) == 0 &&
+		    strcmp(k, op) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* One edit into the tree; the files entry appended.  0 or -1 (e set). */
+static int
+do_edit(const struct aas_edit_limits *o, struct aas_git_tree *t,
+    json_t *edits, size_t idx, json_t *files, const char *id,
+    struct aas_err *e)
+{
+	json_t *ed = json_array_get(edits, idx);
+	const char *path = jstr(ed, "path"), *op = jstr(ed, "op");
+	const char *wpath, *match = "exact";
+	char *data = NULL, *real = NULL, *detail = NULL, *out;
+	struct aas_patch_res res;
+	struct aas_diff diff;
+	size_t len = 0, olen;
+	unsigned mode = 0;
+	int rc = -1, r;
+
+	memset(&res, 0, sizeof(res));
+	memset(&diff, 0, sizeof(diff));
+	if (path == NULL || op == NULL)
+		return aas_err_set(e, "bad_plan", "edit %zu: no path or op",
+		    idx + 1);
+	if (strcmp(op, "write") == 0) {
+		const char *content = jstr(ed, "content");
+
+		if (content == NULL)
+			return aas_err_set(e, "bad_plan", "%s: write without "
+			    "content", path);
+		len = json_string_length(json_object_get(ed, "content"));
+		if (check_content(o, path, content, len, e) == -1)
+			return -1;
+		r = aas_git_tree_read(t, path, &data, &olen, &mode, e);
+		if (r == -1)
+			return -1;
+		if (r == 0) {
+			out = aas_patch_like_eol(data, olen, content, len,
+			    &len);
+			if (len == olen && memcmp(out, data, len) == 0)
+				match = "already";
+		} else
+			out = aas_xstrndup(content, len);
+		free(data);
+		if (check_content(o, path, out, len, e) == -1 ||
+		    aas_git_tree_put(t, path, out, len, 0, e) == -1) {
+			free(out);
+			return -1;
+		}
+		free(out);
+		add_file(files, path, op, match, NULL);
+		return 0;
+	}
+	if (strcmp(op, "delete") == 0) {
+		r = aas_git_tree_remove(t, path, e);
+		if (r == -1)
+			return -1;
+		add_file(files, path, op, r == 1 ? "already" : "exact", NULL);
+		return 0;
+	}
+	if (strcmp(op, "replace") != 0 && strcmp(op, "patch") != 0)
+		return aas_err_set(e, "bad_plan", "%s: unknown op '%s'", path,
+		    op);
+	if (strcmp(op, "patch") == 0) {
+		const char *dt = jstr(ed, "diff");
+
+		if (dt == NULL)
+			return aas_err_set(e, "bad_plan", "%s: patch without "
+			    "diff", path);
+		if (aas_diff_parse(dt, json_string_length(json_object_get(ed,
+		    "diff")), &diff, e) == -1) {
+			aas_err_prefix(e, "%s", path);
+			goto out;
+		}
+		if (diff.deletes) {
+			r = aas_git_tree_remove(t, path, e);
+			if (r == -1)
+				goto out;
+			add_file(files, path, op, r == 1 ? "already" : "exact",
+			    "the diff deletes the file");
+			rc = 0;
+			goto out;
+		}
+	} else if (jstr(ed, "search") == NULL || jstr(ed, "replace") == NULL) {
+		return aas_err_set(e, "bad_plan", "%s: replace without search "
+		    "and replace", path);
+	}
+	r = read_target(t, path, &real, &data, &len, &mode, e);
+	if (r == -1) {
+		if (strcmp(e->code, "git") == 0)
+			aas_err_prefix(e, "%s", path);
+		goto out;
+	}
+	if (r == 1) {
+		/* a new file: a diff of '+' lines, or an empty search */
+		size_t k;
+		int creates = strcmp(op, "patch") == 0;
+
+		for (k = 0; creates && k < diff.nhunks; k++)
+			if (diff.hunks[k].nold != 0)
+				creates = 0;
+		if (strcmp(op, "replace") == 0) {
+			const char *s = jstr(ed, "search");
+
+			creates = s[strspn(s, " \t\r\n")] == '\0';
+		}
+		if (!creates) {
+			aas_err_set(e, "no_match", "%s: no such file", path);
+			goto out;
+		}
+		data = aas_xstrdup("");
+		len = 0;
+		mode = 0;
+		if (strcmp(op, "replace") == 0) {
+			const char *rp = jstr(ed, "replace");
+
+			res.text = aas_xstrdup(rp);
+			res.len = strlen(rp);
+			res.match = AAS_MATCH_EXACT;
+			goto put;
+		}
+	}
+	wpath = real != NULL ? real : path;
+	if (check_content(o, wpath, data, len, e) == -1)
+		goto out;
+	if (strcmp(op, "patch") == 0)
+		r = aas_patch_apply_diff(data, len, &diff, &res, e);
+	else
+		r = aas_patch_replace(data, len, jstr(ed, "search"),
+		    jstr(ed, "replace"), block_no(edits, idx, path, op), &res,
+		    e);
+	if (r == -1) {
+		aas_err_prefix(e, "%s", wpath);
+		goto out;
+	}
+put:
+	wpath = real != NULL ? real : path;
+	if (check_content(o, wpath, res.text, res.len, e) == -1)
+		goto out;
+	if (res.match != AAS_MATCH_ALREADY || r == 1)
+		if (aas_git_tree_put(t, wpath, res.text, res.len, 0, e) == -1)
+			goto out;
+	if (real != NULL) {
+		detail = aas_xasprintf("no file %s: applied to %s (%s%s%s)",
+		    path, real, aas_match_name(res.match),
+		    res.detail != NULL ? "; " : "",
+		    res.detail != NULL ? res.detail : "");
+		if (!aas_quiet)
+			aas_msg("%s: %s", id, detail);
+		add_file(files, real, op, "renamed", detail);
+	} else
+		add_file(files, path, op, aas_match_name(res.match),
+		    res.detail);
+	rc = 0;
+out:
+	free(detail);
+	free(real);
+	free(data);
+	aas_patch_res_free(&res);
+	aas_diff_free(&diff);
+	return rc;
+}
+
+int
+aas_edit_apply(struct aas_git_tree *t, json_t *edits,
+    const struct aas_edit_limits *lim, const char *id, json_t **filesp,
+    struct aas_err *e)
+{
+	json_t *files = json_array();
+	size_t i;
+
+	*filesp = NULL;
+	for (i = 0; i < json_array_size(edits); i++) {
+		if (do_edit(lim, t, edits, i, files, id, e) == -1) {
+			json_decref(files);
+			return -1;
+		}
+	}
+	*filesp = files;
+	return 0;
+}

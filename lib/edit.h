@@ -1,0 +1,48 @@
+/*
+ * edit.h: the plan interpreter.  A plan's edits (the "edits" array of
+ * aas-plan's key) are applied, in order, to an in-memory git tree.
+ *
+ * Each edit is an object with "path" and "op":
+ *   write    "content": the whole file (new or replaced; an existing
+ *            file's line endings are kept);
+ *   replace  "search", "replace": the Nth search block of the file (N
+ *            counts the earlier replace edits of the same path) becomes
+ *            replace; an empty search on a missing file creates it;
+ *   patch    "diff": a unified diff of the file; a diff that only adds
+ *            creates the file, one to /dev/null deletes it;
+ *   delete   the file is removed.
+ * A replace or patch whose path is missing is applied to the only file of
+ * the tree with the same last component, if there is exactly one.
+ */
+#ifndef AAS_EDIT_H
+#define AAS_EDIT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+
+struct aas_git_tree;
+
+struct aas_edit_limits {
+	size_t	 max_bytes;	/* a file read or written above it: too_large */
+	int	 allow_binary;	/* 0: a NUL byte in a file is refused (binary) */
+};
+
+/*
+ * Apply edits (a JSON array) to t.  On success *filesp is a new array,
+ * one entry per edit: {"path", "op", "match", "detail"?} where match is
+ * "exact", "already" (nothing to do), "renamed" (applied to another path,
+ * which the entry names) or the patch module's match name.  A renamed
+ * edit is also reported as "<prog>: <id>: <detail>" on stderr unless
+ * aas_quiet.  Returns 0, or -1 with e set and *filesp NULL; the tree may
+ * then hold some of the edits.  Codes: bad_plan (an edit lacks what its op
+ * needs, or an unknown op), no_match, too_large, binary, and those of
+ * aas_git_tree_* and aas_patch_*.
+ */
+int	aas_edit_apply(struct aas_git_tree *t, json_t *edits,
+	    const struct aas_edit_limits *lim, const char *id, json_t **filesp,
+	    struct aas_err *e);
+
+#endif
