@@ -15,6 +15,7 @@
 
 #include "aas.h"
 #include "batch.h"
+#include "cmd.h"
 #include "config.h"
 #include "ledger.h"
 #include "price.h"
@@ -41,13 +42,6 @@ static struct aas_ledger *ledger;
 static struct aas_provider_pool *pool;
 static int failed, stopped;
 static long nemitted, nfailed_tasks;
-
-static void
-usage_exit(void)
-{
-	aas_print_usage(1, usage_text);
-	exit(AAS_EXIT_USAGE);
-}
 
 static struct aas_provider *
 get_provider(const char *kind, const char *key, struct aas_err *e)
@@ -396,61 +390,71 @@ fetch_runs(char **names, int nnames)
 	return failed ? AAS_EXIT_RECORD : AAS_EXIT_OK;
 }
 
-/* --stdin: the records name the batches; others pass through. */
+/* --stdin: the batches the records name; other records pass through. */
+static json_t *stdin_names;
+
+static int
+stdin_step(struct aas_rec *rec, void *arg, struct aas_err *e)
+{
+	const char *bid = json_string_value(aas_rec_path(rec, "batch.id"));
+
+	(void)arg;
+	(void)e;
+	if (bid == NULL || aas_rec_get(rec, "response") != NULL)
+		return 0;
+	if (aas_ledger_find(ledger, bid) < 0) {
+		aas_rec_fail(rec, "fetch", "unknown_batch", "batch %s is not "
+		    "in this state folder's journal", bid);
+		return 1;
+	}
+	json_object_set_new(stdin_names, bid, json_true());
+	return AAS_LOOP_DROP;
+}
+
+/* The record loop on stdin; its status, with failed and stopped set. */
+static int
+stdin_loop(int (*step)(struct aas_rec *, void *, struct aas_err *),
+    void *arg)
+{
+	struct aas_loop l;
+	int status;
+
+	memset(&l, 0, sizeof(l));
+	l.stage = "fetch";
+	l.step = step;
+	l.arg = arg;
+	l.state = st;
+	status = aas_loop_run(&l, stdin, "stdin", stdout);
+	if (status == AAS_EXIT_RECORD) {
+		failed = 1;
+		status = AAS_EXIT_OK;
+	} else if (status == AAS_EXIT_STOPPED)
+		stopped = 1;
+	return status;
+}
+
 static int
 fetch_stdin(void)
 {
-	struct aas_reader r;
-	struct aas_rec rec;
-	json_t *names = json_object();
-	const char *bid, *k;
+	const char *k;
 	json_t *v;
 	char **argvv;
-	int rc, n = 0, status = AAS_EXIT_OK;
+	int n = 0, status;
 
-	aas_reader_init(&r, stdin, "stdin");
-	while ((rc = aas_reader_next(&r, &rec)) == 1) {
-		bid = json_string_value(aas_rec_path(&rec, "batch.id"));
-		if (rec.bad || aas_rec_get(&rec, "error") != NULL ||
-		    bid == NULL || aas_rec_get(&rec, "response") != NULL) {
-			if (rec.bad)
-				failed = 1;
-			if (emit(&rec) == -1) {
-				aas_rec_free(&rec);
-				aas_reader_free(&r);
-				json_decref(names);
-				return AAS_EXIT_FATAL;
-			}
-		} else if (aas_ledger_find(ledger, bid) < 0) {
-			aas_rec_fail(&rec, "fetch", "unknown_batch", "batch %s "
-			    "is not in this state folder's journal", bid);
-			failed = 1;
-			if (emit(&rec) == -1) {
-				aas_rec_free(&rec);
-				aas_reader_free(&r);
-				json_decref(names);
-				return AAS_EXIT_FATAL;
-			}
-		} else
-			json_object_set_new(names, bid, json_true());
-		aas_rec_free(&rec);
-	}
-	if (rc == -1) {
-		aas_warn("stdin: read error");
-		status = AAS_EXIT_FATAL;
-	}
-	aas_reader_free(&r);
+	stdin_names = json_object();
+	status = stdin_loop(stdin_step, NULL);
 	if (status != AAS_EXIT_OK) {
-		json_decref(names);
+		json_decref(stdin_names);
 		return status;
 	}
-	argvv = aas_xcalloc(json_object_size(names) + 1, sizeof(*argvv));
-	json_object_foreach(names, k, v)
+	argvv = aas_xcalloc(json_object_size(stdin_names) + 1,
+	    sizeof(*argvv));
+	json_object_foreach(stdin_names, k, v)
 		argvv[n++] = (char *)k;
 	status = n > 0 ? fetch_runs(argvv, n) :
 	    (failed ? AAS_EXIT_RECORD : AAS_EXIT_OK);
 	free(argvv);
-	json_decref(names);
+	json_decref(stdin_names);
 	return status;
 }
 
@@ -491,6 +495,20 @@ file_line(void *arg, size_t j, size_t slot, json_t *res)
 	return rc == -1 ? -1 : 0;
 }
 
+/* --from-file --stdin: a record that was sent goes into the index. */
+static int
+index_step(struct aas_rec *rec, void *arg, struct aas_err *e)
+{
+	const char *cid = json_string_value(aas_rec_path(rec,
+	    "request.custom_id"));
+
+	(void)e;
+	if (cid == NULL)
+		return 0;
+	fprintf(arg, "%s\t%.*s\n", cid, (int)rec->len, rec->line);
+	return AAS_LOOP_DROP;
+}
+
 /* --from-file: results from elsewhere (vLLM), matched by custom_id. */
 static int
 fetch_file(void)
@@ -501,7 +519,6 @@ fetch_file(void)
 	struct aas_err e;
 	size_t *ris, nidx = 0, i, j;
 	char *tmp = NULL;
-	const char *cid;
 	FILE *f;
 	int matched_any, status = AAS_EXIT_OK;
 
@@ -515,10 +532,7 @@ fetch_file(void)
 	ris = aas_xcalloc(aas_ledger_count(ledger) + 1, sizeof(*ris));
 	if (use_stdin) {
 		/* index the records on stdin through a temporary file */
-		struct aas_reader r;
-		struct aas_rec rec;
 		FILE *tf;
-		int rc;
 
 		tmp = aas_state_path(st, "tmp");
 		(void)aas_mkdirs(tmp, 0755, NULL);
@@ -533,24 +547,7 @@ fetch_file(void)
 			free(ris);
 			return AAS_EXIT_USAGE;
 		}
-		aas_reader_init(&r, stdin, "stdin");
-		while ((rc = aas_reader_next(&r, &rec)) == 1) {
-			cid = json_string_value(aas_rec_path(&rec,
-			    "request.custom_id"));
-			if (cid == NULL || rec.bad ||
-			    aas_rec_get(&rec, "error") != NULL) {
-				if (rec.bad)
-					failed = 1;
-				if (emit(&rec) == -1)
-					status = AAS_EXIT_FATAL;
-			} else
-				fprintf(tf, "%s\t%.*s\n", cid, (int)rec.len,
-				    rec.line);
-			aas_rec_free(&rec);
-			if (status != AAS_EXIT_OK)
-				break;
-		}
-		aas_reader_free(&r);
+		status = stdin_loop(index_step, tf);
 		if (fflush(tf) == EOF)
 			status = AAS_EXIT_FATAL;
 		fclose(tf);
@@ -691,158 +688,119 @@ list_runs(char **names, int nnames)
 	return AAS_EXIT_OK;
 }
 
-int
-main(int argc, char *argv[])
-{
-	static const struct option longopts[] = {
-		{ "again",	no_argument,	   NULL, 'a' },
-		{ "cancel",	no_argument,	   NULL, 'c' },
-		{ "config",	required_argument, NULL, 'C' },
-		{ "from-file",	required_argument, NULL, 'F' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ "interval",	required_argument, NULL, 'i' },
-		{ "list",	no_argument,	   NULL, 'l' },
-		{ "quiet",	no_argument,	   NULL, 'q' },
-		{ "state",	required_argument, NULL, 'S' },
-		{ "stdin",	no_argument,	   NULL, 'I' },
-		{ "verbose",	no_argument,	   NULL, 'v' },
-		{ "version",	no_argument,	   NULL, 'V' },
-		{ "wait",	no_argument,	   NULL, 'w' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *config_file = NULL, *state_dir = NULL;
-	struct aas_err e;
-	char *end, **names;
-	int c, status, nnames, lockfd = -1, i, j;
+enum { OPT_AGAIN = 256, OPT_CANCEL, OPT_FROM_FILE, OPT_INTERVAL, OPT_LIST,
+	OPT_STDIN, OPT_WAIT };
 
-	aas_setprogname(argv[0]);
-	argv[0] = (char *)aas_progname();	/* getopt names it in messages */
-	memset(&e, 0, sizeof(e));
-	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'C':
-			config_file = optarg;
-			break;
-		case 'F':
-			from_file = optarg;
-			break;
-		case 'I':
-			use_stdin = 1;
-			break;
-		case 'S':
-			state_dir = optarg;
-			break;
-		case 'V':
-			aas_print_version();
-			return AAS_EXIT_OK;
-		case 'a':
-			again = 1;
-			break;
-		case 'c':
-			cancel = 1;
-			break;
-		case 'h':
-			aas_print_usage(0, usage_text);
-			return AAS_EXIT_OK;
-		case 'i':
-			errno = 0;
-			interval = strtod(optarg, &end);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    interval < 0) {
-				aas_msg("--interval: not a number: %s", optarg);
-				usage_exit();
-			}
-			break;
-		case 'l':
-			list = 1;
-			break;
-		case 'q':
-			aas_quiet = 1;
-			break;
-		case 'v':
-			aas_verbose = 1;
-			break;
-		case 'w':
-			wait_all = 1;
-			break;
-		default:
-			usage_exit();
-		}
+static int
+option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
+{
+	char *end;
+
+	(void)c;
+	switch (ch) {
+	case OPT_AGAIN:
+		again = 1;
+		break;
+	case OPT_CANCEL:
+		cancel = 1;
+		break;
+	case OPT_FROM_FILE:
+		from_file = arg;
+		break;
+	case OPT_INTERVAL:
+		errno = 0;
+		interval = strtod(arg, &end);
+		if (errno != 0 || end == arg || *end != '\0' || interval < 0)
+			return aas_err_set(e, "usage", "--interval: not a "
+			    "number: %s", arg);
+		break;
+	case OPT_LIST:
+		list = 1;
+		break;
+	case OPT_STDIN:
+		use_stdin = 1;
+		break;
+	case OPT_WAIT:
+		wait_all = 1;
+		break;
 	}
-	names = argv + optind;
-	nnames = argc - optind;
-	for (i = j = 0; i < nnames; i++) {
-		if (strcmp(names[i], "-") == 0)
+	return 0;
+}
+
+static char **names;
+static int nnames;
+
+static int
+operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
+{
+	int i;
+
+	for (i = nnames = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-") == 0)
 			use_stdin = 1;
 		else
-			names[j++] = names[i];
+			argv[nnames++] = argv[i];
 	}
-	nnames = j;
-	if (use_stdin && nnames > 0) {
-		aas_msg("batch operands and - (or --stdin) exclude each other");
-		usage_exit();
-	}
+	names = argv;
+	if (use_stdin && nnames > 0)
+		return aas_err_set(e, "usage", "batch operands and - (or "
+		    "--stdin) exclude each other");
 	if (list + (from_file != NULL) > 1 || (list && (use_stdin || cancel ||
 	    wait_all)) || (from_file != NULL && (nnames > 0 || cancel ||
-	    wait_all))) {
-		aas_msg("--list, --from-file and the fetch options exclude "
-		    "each other");
-		usage_exit();
-	}
-	if (aas_config_load_here(&cf, config_file, &e) == -1) {
+	    wait_all)))
+		return aas_err_set(e, "usage", "--list, --from-file and the "
+		    "fetch options exclude each other");
+	if (!list)
+		c->need |= AAS_NEED_LOCK;
+	return 0;
+}
+
+static int
+setup(struct aas_cmd *c, struct aas_err *e)
+{
+	(void)e;
+	cf = c->cf;
+	st = c->st;
+	pool = aas_provider_pool_new(cf, aas_verbose);
+	return 0;
+}
+
+/* Settle interrupted submissions, as aas-submit would. */
+static int
+reconcile(struct aas_err *e)
+{
+	char *lock;
+	size_t k;
+	int intents = 0, fd, rc;
+
+	for (k = 0; k < aas_ledger_count(ledger); k++)
+		intents |= aas_ledger_run(ledger, k)->state == AAS_RUN_INTENT;
+	if (!intents)
+		return 0;
+	lock = aas_state_path(st, "submit.lock");
+	fd = aas_lock(lock, 1, e);
+	free(lock);
+	aas_ledger_close(ledger);
+	ledger = NULL;
+	rc = fd == -1 || aas_ledger_open(&ledger, st, e) == -1 ||
+	    aas_batch_reconcile(ledger, aas_provider_pool_cb, pool, e) == -1 ?
+	    -1 : 0;
+	aas_unlock(fd);
+	return rc;
+}
+
+static int
+run(struct aas_cmd *c)
+{
+	struct aas_err e;
+	int status;
+
+	(void)c;
+	memset(&e, 0, sizeof(e));
+	if (aas_ledger_open(&ledger, st, &e) == -1 || (!list &&
+	    from_file == NULL && reconcile(&e) == -1)) {
 		aas_msg("%s", e.msg);
 		return AAS_EXIT_USAGE;
-	}
-	pool = aas_provider_pool_new(cf, aas_verbose);
-
-	aas_init();
-	if (aas_state_open(&st, state_dir, 1, &e) == -1) {
-		aas_msg("%s", e.msg);
-		status = AAS_EXIT_USAGE;
-		goto out;
-	}
-	aas_signals_install();
-	if (!list) {
-		char *lock = aas_state_path(st, "fetch.lock");
-
-		lockfd = aas_lock(lock, 1, &e);
-		free(lock);
-		if (lockfd == -1) {
-			aas_msg("%s", e.msg);
-			status = AAS_EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (aas_ledger_open(&ledger, st, &e) == -1) {
-		aas_msg("%s", e.msg);
-		status = AAS_EXIT_USAGE;
-		goto out;
-	}
-	if (!list && from_file == NULL) {
-		size_t k;
-		int intents = 0;
-
-		for (k = 0; k < aas_ledger_count(ledger); k++)
-			intents |= aas_ledger_run(ledger, k)->state ==
-			    AAS_RUN_INTENT;
-		if (intents) {
-			/* settle interrupted submissions, as aas-submit would */
-			char *lock = aas_state_path(st, "submit.lock");
-			int sfd = aas_lock(lock, 1, &e);
-
-			free(lock);
-			aas_ledger_close(ledger);
-			ledger = NULL;
-			if (sfd == -1 || aas_ledger_open(&ledger, st, &e) ==
-			    -1 || aas_batch_reconcile(ledger,
-			    aas_provider_pool_cb, pool, &e) == -1) {
-				aas_unlock(sfd);
-				aas_msg("%s", e.msg);
-				status = AAS_EXIT_USAGE;
-				goto out;
-			}
-			aas_unlock(sfd);
-		}
 	}
 	if (list)
 		status = list_runs(names, nnames);
@@ -858,13 +816,37 @@ main(int argc, char *argv[])
 	}
 	if (stopped && (status == AAS_EXIT_OK || status == AAS_EXIT_RECORD))
 		status = AAS_EXIT_STOPPED;
-	status = aas_finish_output(stdout, status);
-out:
-	aas_unlock(lockfd);
+	return status;
+}
+
+static void
+cleanup(struct aas_cmd *c)
+{
+	(void)c;
 	aas_ledger_close(ledger);
 	aas_provider_pool_free(pool);
-	aas_state_close(st);
-	aas_config_free(cf);
-	aas_fini();
-	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "again",	no_argument,	   NULL, OPT_AGAIN },
+		{ "cancel",	no_argument,	   NULL, OPT_CANCEL },
+		{ "from-file",	required_argument, NULL, OPT_FROM_FILE },
+		{ "interval",	required_argument, NULL, OPT_INTERVAL },
+		{ "list",	no_argument,	   NULL, OPT_LIST },
+		{ "stdin",	no_argument,	   NULL, OPT_STDIN },
+		{ "wait",	no_argument,	   NULL, OPT_WAIT },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct aas_cmd cmd = {
+		.usage = usage_text, .longopts = longopts,
+		.takes_operands = 1, .lock = "fetch.lock",
+		.need = AAS_NEED_CONFIG | AAS_NEED_STATE | AAS_NEED_MKSTATE,
+		.option = option, .operands = operands, .setup = setup,
+		.run = run, .cleanup = cleanup,
+	};
+
+	return aas_cmd_main(&cmd, argc, argv);
 }
