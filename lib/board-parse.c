@@ -12,6 +12,7 @@
 #include "board.h"
 #include "board-int.h"
 #include "config.h"
+#include "record.h"
 #include "banned.h"
 
 /* ---------------------------------------------------------------- */
@@ -448,39 +449,33 @@ add_table_row(struct pstate *ps, int ti, size_t s, size_t e, size_t next,
 	}
 }
 
+/*
+ * Is [s, s + n) UTF-8 text without NUL?  If not, *bad is the offset of
+ * the first bad sequence.  aas_utf8_lossy judges: it copies valid text
+ * byte for byte (a NUL made 0x01 here), so the first byte it changes
+ * is in the first bad sequence, where it wrote U+FFFD (EF BF BD); step
+ * back to where that replacement starts.
+ */
 static int
 utf8_check(const char *s, size_t n, size_t *bad)
 {
-	size_t i = 0, k, need;
-	unsigned char c;
-	unsigned long cp;
+	struct aas_buf o = AAS_BUF_INIT;
+	size_t i, k;
 
-	while (i < n) {
-		c = (unsigned char)s[i];
-		if (c < 0x80) {
-			if (c == 0)
-				goto bad;
-			i++;
-			continue;
-		}
-		need = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 :
-		    (c & 0xf8) == 0xf0 ? 3 : 0;
-		if (need == 0 || need >= n - i)
-			goto bad;
-		cp = c & (0x3f >> need);
-		for (k = 1; k <= need; k++) {
-			if (((unsigned char)s[i + k] & 0xc0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3f);
-		}
-		if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) ||
-		    (need == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			goto bad;
-		i += need + 1;
+	aas_utf8_lossy(&o, s, n, 1);
+	for (i = 0; i < n && i < o.len && o.s[i] == s[i]; i++)
+		;
+	if (i == n && o.len == n) {
+		aas_buf_free(&o);
+		return 0;
 	}
-	return 0;
-bad:
+	for (k = 1; k <= 2 && k <= i; k++)
+		if (o.len - (i - k) >= 3 &&
+		    memcmp(o.s + i - k, "\xef\xbf\xbd", 3) == 0) {
+			i -= k;
+			break;
+		}
+	aas_buf_free(&o);
 	*bad = i;
 	return -1;
 }

@@ -12,6 +12,7 @@
 #include "aas.h"
 #include "plan.h"
 #include "plan-int.h"
+#include "record.h"
 #include "banned.h"
 
 void
@@ -47,24 +48,20 @@ aas_pl_lines_free(struct lines *L)
 	L->n = 0;
 }
 
-/* A JSON string from bytes that should be UTF-8; invalid bytes become
- * '?' rather than losing the edit (only fuzz input has them: answers come
- * out of JSON records). */
+/* A JSON string from bytes that should be UTF-8; an invalid byte becomes
+ * U+FFFD rather than losing the edit (only fuzz input has them: answers
+ * come out of JSON records). */
 json_t *
 aas_pl_jstr(const char *s, size_t n)
 {
+	struct aas_buf b = AAS_BUF_INIT;
 	json_t *j;
-	char *c;
-	size_t i;
 
 	if ((j = json_stringn(s, n)) != NULL)
 		return j;
-	c = aas_xstrndup(s, n);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)c[i] >= 0x80)
-			c[i] = '?';
-	j = json_stringn(c, n);
-	free(c);
+	aas_utf8_lossy(&b, s, n, 0);
+	j = json_stringn(b.s != NULL ? b.s : "", b.len);
+	aas_buf_free(&b);
 	return j;
 }
 

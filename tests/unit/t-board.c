@@ -473,6 +473,53 @@ update(const char *dir)
 	free(p);
 }
 
+/* Where a board that is not UTF-8 text is bad: the line of the first bad
+ * sequence, and NUL told apart from invalid bytes. */
+#define C(s)	(s), sizeof(s) - 1
+static void
+utf8_lines(void)
+{
+	static const struct {
+		const char *text;
+		size_t	 len;
+		const char *msg;
+	} c[] = {
+		{ C("## A-1: x\n\xc3\n"), "t.md:2: not valid UTF-8" },
+		{ C("a\nb\n\xef\xbf\xbd ok\n\xe2\x82\n"),
+		    "t.md:4: not valid UTF-8" },
+		{ C("x\n\xed\xa0\x80\n"), "t.md:2: not valid UTF-8" },
+		{ C("x\ny\n\xc0\xaf\n"), "t.md:3: not valid UTF-8" },
+		{ C("x\ny\n\xf4\x90\x80\x80\n"), "t.md:3: not valid UTF-8" },
+		{ C("a\n\xef\x00"), "t.md:2: not valid UTF-8" },
+		{ C("\xef\xbf\xbd\n\xef\xbf\n"), "t.md:2: not valid UTF-8" },
+		{ C("\xef\xbf\xbd\xef\n"), "t.md:1: not valid UTF-8" },
+		{ C("\n\xef\xbf\x00"), "t.md:2: not valid UTF-8" },
+		{ C("a\nb\x00"), "t.md:2: NUL byte: not a text file" },
+		{ C("\xc3\xa9\n\xe2\x82\xac\n\x00\xc3"),
+		    "t.md:3: NUL byte: not a text file" },
+	};
+	struct aas_board *b;
+	struct aas_err e;
+	size_t i;
+	char name[64];
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		b = NULL;
+		e.msg[0] = '\0';
+		snprintf(name, sizeof(name), "bad text %zu refused", i);
+		is_int(aas_board_parse(&b, c[i].text, c[i].len, "t.md", NULL,
+		    &e), -1, name);
+		snprintf(name, sizeof(name), "bad text %zu: its line", i);
+		is_str(e.msg, c[i].msg, name);
+		aas_board_free(b);
+	}
+	b = NULL;
+	ok(aas_board_parse(&b, C("## A-1: \xc3\xa9 \xef\xbf\xbd\n"), "t.md",
+	    NULL, &e) == 0 && aas_board_count(b) == 1, "valid UTF-8 read");
+	aas_board_free(b);
+}
+#undef C
+
 int
 main(void)
 {
@@ -489,6 +536,7 @@ main(void)
 	lint();
 	update(dir);
 	aligned();
+	utf8_lines();
 	aas_rmtree(dir, NULL);
 	return done_testing();
 }
