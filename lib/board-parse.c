@@ -515,18 +515,35 @@ aas_bd_block_body(const char *t, size_t s, size_t e)
 	return aas_buf_detach(&o, NULL);
 }
 
+/*
+ * The hash of a task: its row line, its heading block, or both.  Blank
+ * lines at the end of a heading block are what lies between tasks, not
+ * what the task says: the block is hashed up to its last line that is
+ * not blank, that line's end, and one blank line, however many blank
+ * lines (or none) follow it on the board.  (A block followed by one
+ * blank line hashes as its bytes on the board.)
+ */
 static void
 sha_task(const struct aas_board *b, struct aas_task *t,
     const struct tinfo *in)
 {
 	struct aas_buf o = AAS_BUF_INIT;
+	size_t i, next, le, end;
 
 	if (in->table >= 0)
 		aas_buf_add(&o, b->text + in->rstart, in->rend - in->rstart);
 	if (in->has_head) {
 		if (in->table >= 0)
 			aas_buf_addc(&o, '\n');
-		aas_buf_add(&o, b->text + in->hstart, in->hend - in->hstart);
+		end = in->hstart;
+		for (i = in->hstart; i < in->hend; i = next) {
+			le = aas_bd_line_end(b->text, in->hend, i, &next);
+			if (!aas_bd_is_blank(b->text, i, le))
+				end = le;
+		}
+		aas_buf_add(&o, b->text + in->hstart, end - in->hstart);
+		aas_buf_adds(&o, b->eol);
+		aas_buf_adds(&o, b->eol);
 	}
 	aas_sha256_hex(o.s != NULL ? o.s : "", o.len, t->sha);
 	aas_buf_free(&o);
