@@ -68,23 +68,6 @@ need_task(const struct aas_board *b, const char *id, struct aas_err *e)
 	return i;
 }
 
-/* Escape text for a table cell: "|" -> "\|", line breaks -> spaces. */
-static char *
-cell_escape(const char *s)
-{
-	struct aas_buf o = AAS_BUF_INIT;
-
-	for (; *s; s++) {
-		if (*s == '|')
-			aas_buf_adds(&o, "\\|");
-		else if (*s == '\n' || *s == '\r')
-			aas_buf_addc(&o, ' ');
-		else
-			aas_buf_addc(&o, *s);
-	}
-	return aas_buf_detach(&o, NULL);
-}
-
 static char *
 one_line(const char *s)
 {
@@ -94,6 +77,21 @@ one_line(const char *s)
 		if (*q == '\n' || *q == '\r')
 			*q = ' ';
 	return p;
+}
+
+/* Escape text for a table cell: line breaks -> spaces, every "|"
+ * escaped with the backslashes before it (aas_bd_pipe_escape), so the
+ * cell reads back as the same text. */
+static char *
+cell_escape(const char *s)
+{
+	struct aas_buf o = AAS_BUF_INIT;
+	char *one = one_line(s);
+
+	aas_buf_add(&o, "", 0);
+	aas_bd_pipe_escape(&o, one, strlen(one));
+	free(one);
+	return aas_buf_detach(&o, NULL);
 }
 
 static int
@@ -460,7 +458,7 @@ block_text(struct aas_buf *o, const struct aas_board *b, int level,
 {
 	size_t k;
 	char *v, *title = one_line(nt->title);
-	const char *eol = b->eol, *p;
+	const char *eol = b->eol, *p, *q;
 
 	for (k = 0; k < (size_t)level; k++)
 		aas_buf_addc(o, '#');
@@ -478,15 +476,24 @@ block_text(struct aas_buf *o, const struct aas_board *b, int level,
 	if (nt->parent != NULL)
 		aas_buf_printf(o, "- Parent: %s%s", nt->parent, eol);
 	if (nt->body != NULL && *nt->body != '\0') {
+		/* text from outside: each line escaped so that it can
+		 * start no heading, field, table row or fence */
 		aas_buf_adds(o, eol);
-		for (p = nt->body; *p; p++) {
-			if (*p == '\n')
-				aas_buf_adds(o, eol);
-			else if (*p != '\r')
-				aas_buf_addc(o, *p);
-		}
-		if (p[-1] != '\n')
+		for (p = nt->body; *p; p = *q != '\0' ? q + 1 : q) {
+			struct aas_buf ln = AAS_BUF_INIT;
+			const char *c;
+
+			q = strchr(p, '\n');
+			if (q == NULL)
+				q = p + strlen(p);
+			aas_buf_add(&ln, "", 0);
+			for (c = p; c < q; c++)
+				if (*c != '\r')
+					aas_buf_addc(&ln, *c);
+			aas_bd_text_line(o, ln.s, ln.len);
+			aas_buf_free(&ln);
 			aas_buf_adds(o, eol);
+		}
 	}
 	aas_buf_adds(o, eol);
 }
@@ -610,24 +617,115 @@ insert_raw(struct aas_board *b, const char *after_id,
 	return rc;
 }
 
-/* Insert, then make sure every new task reads back (an unclosed code
- * fence above would swallow it); undo and fail when not. */
+/* What a task said before an insert, to compare with after it. */
+struct was {
+	char	*id, *title, sha[65];
+	enum aas_status st;
+};
+
+/* Is task t (at index i) what the new task nt was to be?  A table
+ * without a Status, Depends or Parent column holds no such value. */
+static int
+reads_as(const struct aas_board *b, size_t i, const struct aas_newtask *nt)
+{
+	const struct aas_task *t = &b->tasks[i];
+	const struct table *tb = b->info[i].table >= 0 ?
+	    &b->tables[b->info[i].table] : NULL;
+	char *title = one_line(nt->title);
+	size_t s = 0, e = strlen(title), k;
+	int same;
+
+	aas_bd_trim(title, &s, &e);
+	same = strlen(t->title) == e - s &&
+	    memcmp(t->title, title + s, e - s) == 0;
+	free(title);
+	if (same && (tb == NULL || tb->statuscol >= 0))
+		same = t->status == nt->status;
+	if (same && (tb == NULL || tb->parentcol >= 0))
+		same = nt->parent == NULL ? t->parent == NULL :
+		    t->parent != NULL && strcmp(t->parent, nt->parent) == 0;
+	if (same && (tb == NULL || tb->depscol >= 0)) {
+		same = t->ndeps == nt->ndeps;
+		for (k = 0; same && k < nt->ndeps; k++)
+			same = strcmp(t->deps[k], nt->deps[k]) == 0;
+	}
+	return same;
+}
+
+/*
+ * After an insert the board must read as exactly the tasks it had, in
+ * their order and each with the same id, title, status and text (sha),
+ * plus the new ones, each as given.  Else *e says which task differs.
+ */
+static int
+same_plus(const struct aas_board *b, const struct was *old, size_t nold,
+    const struct aas_newtask *t, size_t n, struct aas_err *e)
+{
+	size_t i, j = 0, k;
+	const struct aas_task *bt;
+
+	if (b->ntasks != nold + n)
+		return aas_err_set(e, "board", "%s: after the insert the board "
+		    "would hold %zu tasks, not %zu", b->name, b->ntasks,
+		    nold + n);
+	for (i = 0; i < b->ntasks; i++) {
+		bt = &b->tasks[i];
+		for (k = 0; k < n && strcmp(bt->id, t[k].id) != 0; k++)
+			;
+		if (k < n) {
+			if (b->info[i].dup || !reads_as(b, i, &t[k]))
+				return aas_err_set(e, "board", "%s: new task %s "
+				    "would not read back as given", b->name,
+				    t[k].id);
+			continue;
+		}
+		if (j == nold || strcmp(bt->id, old[j].id) != 0 ||
+		    strcmp(bt->title, old[j].title) != 0 ||
+		    bt->status != old[j].st || strcmp(bt->sha, old[j].sha) != 0)
+			return aas_err_set(e, "board", "%s: the insert would "
+			    "change task %s", b->name,
+			    j < nold ? old[j].id : bt->id);
+		j++;
+	}
+	return 0;
+}
+
+/*
+ * Insert, then make sure the board reads back as before plus exactly the
+ * new tasks (an unclosed code fence above would swallow them, text that
+ * looked like a heading would add more); undo and fail when not.
+ */
 static int
 insert_checked(struct aas_board *b, const char *after_id,
     const struct aas_newtask *t, size_t n, struct aas_err *e)
 {
 	char *old = aas_xstrndup(b->text, b->len);
-	size_t oldlen = b->len, k;
-	int rc = insert_raw(b, after_id, t, n, e);
+	size_t oldlen = b->len, nold = b->ntasks, k;
+	struct was *was = aas_xcalloc(nold + 1, sizeof(*was));
+	int rc;
 
+	for (k = 0; k < nold; k++) {
+		was[k].id = aas_xstrdup(b->tasks[k].id);
+		was[k].title = aas_xstrdup(b->tasks[k].title);
+		memcpy(was[k].sha, b->tasks[k].sha, sizeof(was[k].sha));
+		was[k].st = b->tasks[k].status;
+	}
+	rc = insert_raw(b, after_id, t, n, e);
 	for (k = 0; rc == 0 && k < n; k++) {
-		if (aas_bd_find_index(b, t[k].id) < 0) {
-			board_splice(b, 0, b->len, old, oldlen, NULL);
+		if (aas_bd_find_index(b, t[k].id) < 0)
 			rc = aas_err_set(e, "board", "%s: new task %s would "
 			    "not be read back (inside a code fence?)",
 			    b->name, t[k].id);
-		}
 	}
+	if (rc == 0)
+		rc = same_plus(b, was, nold, t, n, e);
+	if (rc == -1 && (b->len != oldlen || memcmp(b->text, old, oldlen)))
+		board_splice(b, 0, b->len, old, oldlen, NULL);
+	for (k = 0; k < nold; k++) {
+		free(was[k].id);
+		free(was[k].title);
+	}
+	free(was);
 	free(old);
 	return rc;
 }

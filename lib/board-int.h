@@ -88,7 +88,7 @@ void	 aas_bd_hash_build(struct aas_board *b);
 long	 aas_bd_find_index(const struct aas_board *b, const char *id);
 /* Does id match the board's id pattern? */
 int	 aas_bd_id_ok(const struct aas_board *b, const char *id);
-/* Copy [s, e) of t undoing "\|" escapes; cells only. */
+/* Copy [s, e) of t undoing pipe escapes (aas_bd_pipe_escape); cells. */
 char	*aas_bd_cell_text(const char *t, size_t s, size_t e);
 /* Strip decoration an id may wear in a cell: `AAS-1`, **AAS-1**. */
 char	*aas_bd_bare_id(const char *s);
@@ -120,6 +120,16 @@ void	 aas_bd_task_value(struct aas_task *t, const char *name,
 void	 aas_bd_task_defaults(const struct aas_board *b, struct aas_task *t);
 /* The role of a table column or field named n. */
 enum role aas_bd_name_role(const char *n);
+
+/* Write a line [s, s + n) of text from outside (a model's description)
+ * so that the board reads it as text: never a heading, a field line, a
+ * table row or a fence.  Pipes are escaped (aas_bd_pipe_escape), and a
+ * backslash goes before a line that would open a heading, a field or a
+ * fence (after up to three spaces); Markdown shows the same text. */
+void	 aas_bd_text_line(struct aas_buf *o, const char *s, size_t n);
+/* Append [s, s + n) with every "|" escaped, a run of k backslashes
+ * before one written as 2k + 1 (aas_bd_cell_text undoes it). */
+void	 aas_bd_pipe_escape(struct aas_buf *o, const char *s, size_t n);
 
 /* board-yaml.c */
 /* Does path name a YAML plan (.yml, .yaml)? */

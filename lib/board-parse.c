@@ -339,6 +339,61 @@ field_line(const char *t, size_t s, size_t e, struct hfield *f)
 	return 1;
 }
 
+/*
+ * Each run of k backslashes before a "|" in [s, s + n) written as 2k + 1
+ * of them: every pipe escaped, and the backslashes before it kept.  The
+ * board reads it back (split_cells, aas_bd_cell_text) as the same text.
+ */
+void
+aas_bd_pipe_escape(struct aas_buf *o, const char *s, size_t n)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < n; ) {
+		for (k = 0; i + k < n && s[i + k] == '\\'; k++)
+			;
+		if (i + k < n && s[i + k] == '|') {
+			for (j = 0; j < 2 * k + 1; j++)
+				aas_buf_addc(o, '\\');
+			aas_buf_addc(o, '|');
+			i += k + 1;
+		} else if (k > 0) {
+			aas_buf_add(o, s + i, k);
+			i += k;
+		} else
+			aas_buf_addc(o, s[i++]);
+	}
+}
+
+void
+aas_bd_text_line(struct aas_buf *o, const char *s, size_t n)
+{
+	struct aas_buf p = AAS_BUF_INIT;
+	struct span *cells;
+	struct hfield f;
+	size_t i = 0, ts, fn;
+	int lead, trail;
+	char fc;
+
+	aas_buf_add(&p, "", 0);
+	if (split_cells(s, 0, n, &cells, &lead, &trail) > 0)
+		aas_bd_pipe_escape(&p, s, n);
+	else
+		aas_buf_add(&p, s, n);
+	free(cells);
+	while (i < p.len && i < 3 && p.s[i] == ' ')
+		i++;
+	if (heading_level(p.s, 0, p.len, &ts) > 0 ||
+	    fence_open(p.s, 0, p.len, &fc, &fn) ||
+	    field_line(p.s, 0, p.len, &f)) {
+		aas_buf_add(o, p.s, i);
+		aas_buf_addc(o, '\\');
+		aas_buf_add(o, p.s + i, p.len - i);
+	} else
+		aas_buf_add(o, p.s, p.len);
+	aas_buf_free(&p);
+}
+
 struct pstate {
 	struct aas_board *b;
 	const char *t;

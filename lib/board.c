@@ -121,16 +121,28 @@ aas_bd_id_ok(const struct aas_board *b, const char *id)
 	return *id != '\0' && regexec(&b->re, id, 0, NULL, 0) == 0;
 }
 
-/* Copy [s, e) undoing "\|" escapes; cells only. */
+/* Copy [s, e) undoing pipe escapes: an odd run of 2k + 1 backslashes
+ * before a "|" is k backslashes and the pipe (aas_bd_pipe_escape); other
+ * backslashes stay.  Cells only. */
 char *
 aas_bd_cell_text(const char *t, size_t s, size_t e)
 {
 	struct aas_buf o = AAS_BUF_INIT;
+	size_t k;
 
-	for (; s < e; s++) {
-		if (t[s] == '\\' && s + 1 < e && t[s + 1] == '|')
-			s++;
-		aas_buf_addc(&o, t[s]);
+	aas_buf_add(&o, "", 0);
+	while (s < e) {
+		for (k = 0; s + k < e && t[s + k] == '\\'; k++)
+			;
+		if (k % 2 == 1 && s + k < e && t[s + k] == '|') {
+			aas_buf_add(&o, t + s, k / 2);
+			aas_buf_addc(&o, '|');
+			s += k + 1;
+		} else if (k > 0) {
+			aas_buf_add(&o, t + s, k);
+			s += k;
+		} else
+			aas_buf_addc(&o, t[s++]);
 	}
 	return aas_buf_detach(&o, NULL);
 }
