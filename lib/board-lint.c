@@ -60,6 +60,16 @@ aas_board_check(const struct aas_board *b,
 		if (j >= 0 && (size_t)j != i)
 			lint(&l, "%s:%zu: duplicate id %s, first seen at line "
 			    "%zu", b->name, t->line, t->id, b->tasks[j].line);
+		/* an unescaped pipe in a cell: the cells after it are
+		 * shifted, so their status and depends say nothing */
+		if (b->info[i].table >= 0 && b->info[i].ncells >
+		    b->tables[b->info[i].table].ncols) {
+			lint(&l, "%s:%zu: %s: row has %zu cells, the header "
+			    "%zu (a \"|\" in a cell is written \"\\|\")",
+			    b->name, t->line, t->id, b->info[i].ncells,
+			    b->tables[b->info[i].table].ncols);
+			continue;
+		}
 		if (t->status == AAS_ST_UNKNOWN)
 			lint(&l, "%s:%zu: %s: unknown status '%s'", b->name,
 			    t->line, t->id, t->status_raw);
