@@ -520,6 +520,51 @@ utf8_lines(void)
 }
 #undef C
 
+/* Text from outside reads back as given: cells with backslashes and
+ * pipes, body lines that look like structure (issue 10, items 17-19). */
+static void
+outside_text(void)
+{
+	static const char *const titles[] = { "a \\| b", "a \\\\| b", "a\\",
+	    "|", "\\\\\\|x|", "x | y" };
+	struct aas_board *b;
+	struct aas_err e;
+	struct aas_newtask nt;
+	const struct aas_task *t;
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+		b = parse("| ID | Title | Status |\n|---|---|---|\n"
+		    "| T-1 | one | Queued |\n");
+		memset(&nt, 0, sizeof(nt));
+		nt.id = "T-2";
+		nt.title = titles[i];
+		nt.status = AAS_ST_QUEUED;
+		snprintf(name, sizeof(name), "title %zu inserted", i);
+		is_int(aas_board_insert_after(b, "T-1", &nt, 1, &e), 0, name);
+		t = aas_board_find(b, "T-2");
+		snprintf(name, sizeof(name), "title %zu reads back", i);
+		is_str(t != NULL ? t->title : "(none)", titles[i], name);
+		aas_board_free(b);
+	}
+	b = parse("## H-1: one\n- Status: Queued\n\n## H-2: two\n");
+	memset(&nt, 0, sizeof(nt));
+	nt.id = "H-1-1";
+	nt.title = "kid";
+	nt.status = AAS_ST_QUEUED;
+	nt.body = "   ## H-9: x\n    ## H-8: indented\n~~~\n* Key: v\n"
+	    "|a|b|\n|-|-|\n#hashtag\n- not a field\n";
+	is_int(aas_board_insert_after(b, "H-1", &nt, 1, &e), 0, "body inserted");
+	is_str(text_of(b), "## H-1: one\n- Status: Queued\n\n"
+	    "## H-1-1: kid\n- Status: Queued\n\n"
+	    "   \\## H-9: x\n    ## H-8: indented\n\\~~~\n\\* Key: v\n"
+	    "\\|a\\|b\\|\n\\|-\\|-\\|\n#hashtag\n- not a field\n\n"
+	    "## H-2: two\n", "only lines that would be structure escaped");
+	is_int(aas_board_count(b), 3, "no task, row or fence from the body");
+	aas_board_free(b);
+}
+
 int
 main(void)
 {
@@ -537,6 +582,7 @@ main(void)
 	update(dir);
 	aligned();
 	utf8_lines();
+	outside_text();
 	aas_rmtree(dir, NULL);
 	return done_testing();
 }
