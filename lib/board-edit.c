@@ -575,8 +575,15 @@ insert_raw(struct aas_board *b, const char *after_id,
 	size_t j, pos, k;
 	int rc;
 
-	if (writable(b, e) == -1 || (i = need_task(b, after_id, e)) < 0 ||
-	    check_new(b, t, n, e) == -1)
+	if (writable(b, e) == -1 || check_new(b, t, n, e) == -1)
+		return -1;
+	if (after_id == NULL) {
+		/* a board with no task yet: heading blocks at the end */
+		for (k = 0; k < n; k++)
+			block_text(&o, b, 2, &t[k]);
+		return n > 0 ? insert_at_end(b, &o, e) : 0;
+	}
+	if ((i = need_task(b, after_id, e)) < 0)
 		return -1;
 	if (n == 0)
 		return 0;
@@ -693,7 +700,9 @@ same_plus(const struct aas_board *b, const struct was *old, size_t nold,
 /*
  * Insert, then make sure the board reads back as before plus exactly the
  * new tasks (an unclosed code fence above would swallow them, text that
- * looked like a heading would add more); undo and fail when not.
+ * looked like a heading would add more); undo and fail when not.  With
+ * after_id NULL the tasks go at the end as heading blocks (a board with
+ * no task yet).
  */
 static int
 insert_checked(struct aas_board *b, const char *after_id,
@@ -757,7 +766,6 @@ aas_board_append(struct aas_board *b, const char *title, char **idp,
     struct aas_err *e)
 {
 	struct aas_newtask nt;
-	struct aas_buf o = AAS_BUF_INIT;
 	const struct aas_task *last;
 	unsigned long max = 0, num;
 	size_t plen, lp, i;
@@ -793,21 +801,7 @@ aas_board_append(struct aas_board *b, const char *title, char **idp,
 			    "task on an empty board with this id pattern",
 			    b->name);
 		}
-		block_text(&o, b, 2, &nt);
-		{
-			char *old = aas_xstrndup(b->text, b->len);
-			size_t oldlen = b->len;
-
-			rc = insert_at_end(b, &o, e);
-			if (rc == 0 && aas_bd_find_index(b, id) < 0) {
-				board_splice(b, 0, b->len, old, oldlen, NULL);
-				rc = aas_err_set(e, "board", "%s: new task %s "
-				    "would not be read back (inside a code "
-				    "fence?)", b->name, id);
-			}
-			free(old);
-		}
-		aas_buf_free(&o);
+		rc = insert_checked(b, NULL, &nt, 1, e);
 	} else {
 		/* after the last task, and after its whole table */
 		long li = (long)b->ntasks - 1;
