@@ -531,7 +531,7 @@ outside_text(void)
 	struct aas_err e;
 	struct aas_newtask nt;
 	const struct aas_task *t;
-	char name[64];
+	char name[64], *id;
 	size_t i;
 
 	for (i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
@@ -562,6 +562,23 @@ outside_text(void)
 	    "\\|a\\|b\\|\n\\|-\\|-\\|\n#hashtag\n- not a field\n\n"
 	    "## H-2: two\n", "only lines that would be structure escaped");
 	is_int(aas_board_count(b), 3, "no task, row or fence from the body");
+	aas_board_free(b);
+	/* a fence the board leaves open swallows a new task: refused */
+	b = parse("notes\n```\n");
+	id = NULL;
+	is_int(aas_board_append(b, "new", &id, &e), -1,
+	    "append inside an open fence refused");
+	is_str(e.msg, "t.md: new task AAS-1 would not be read back (inside a "
+	    "code fence?)", "its message");
+	is_str(text_of(b), "notes\n```\n", "and the text as it was");
+	aas_board_free(b);
+	b = parse("## H-1: one\n- Status: Queued\n\n```\n");
+	is_int(aas_board_insert_after(b, "H-1", &nt, 1, &e), -1,
+	    "insert after a block with an open fence refused");
+	is_str(e.msg, "t.md: new task H-1-1 would not be read back (inside a "
+	    "code fence?)", "its message");
+	is_str(text_of(b), "## H-1: one\n- Status: Queued\n\n```\n",
+	    "and the text as it was");
 	aas_board_free(b);
 }
 
