@@ -1,5 +1,5 @@
 #!/bin/sh
-# 0500-emu-ratelimit: rpm/tpm limits, their headers, and scripted latency
+# 0530-emu-ratelimit: rpm/tpm limits, their headers, and scripted latency
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$AAS_SRC/tests/emu/emu.sh"
 
