@@ -40,7 +40,7 @@ extract() {
 # exactly it; else 1, with the difference as # lines
 try() {
 	_rc=0
-	(cd "$1" && sh -c "$2") </dev/null >"$T/try.out" 2>"$T/try.err" || _rc=$?
+	(cd "$1" && bash -o pipefail -c "$2") </dev/null >"$T/try.out" 2>"$T/try.err" || _rc=$?
 	_bad=0
 	if [ "$_rc" -ne "$3" ]; then
 		echo "#   exit $_rc, want $3"
