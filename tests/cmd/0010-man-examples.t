@@ -1,9 +1,10 @@
 #!/bin/sh
 # Every command in a man page's EXAMPLES section runs, as written, in a
 # scratch copy of the example project with the API emulator standing in
-# for the provider.  A command is a rendered line starting with "$ " (a
-# trailing backslash continues it).  It must exit 0, or the status named
-# by a trailing "# exits N" comment.  Where the page shows output (the
+# for the provider, under bash -o pipefail (so a pipeline succeeds only
+# when every stage does).  A command is a rendered line starting with "$ "
+# (a trailing backslash continues it).  It must exit 0, or the status
+# named by a trailing "# exits N" comment.  Where the page shows output (the
 # lines after the command, up to a blank line, a line indented less or the
 # next "$ "), its standard output must be exactly those lines.
 . "${AAS_SRC:-.}/tests/lib.sh"
