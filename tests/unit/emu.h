@@ -21,6 +21,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,7 +42,10 @@ emu_stop(void)
 		return -1;
 	kill(emu_pid, SIGTERM);
 	while (waitpid(emu_pid, &st, 0) == -1)
-		;
+		if (errno != EINTR) {
+			emu_pid = 0;
+			return -1;
+		}
 	emu_pid = 0;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
