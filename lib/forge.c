@@ -398,7 +398,7 @@ add_checks(struct aas_buf *b, json_t *checks)
 char *
 aas_forge_body(json_t *outcome)
 {
-	struct aas_buf b = AAS_BUF_INIT;
+	struct aas_buf b = AAS_BUF_INIT, r = AAS_BUF_INIT;
 	json_t *data = json_object_get(outcome, "data"), *v, *err;
 	const char *id = dstr(data, "id"), *title = dstr(data, "title");
 	const char *status = dstr(data, "status"), *summary, *s;
@@ -434,32 +434,34 @@ aas_forge_body(json_t *outcome)
 		}
 		aas_buf_adds(&b, "\n");
 	}
-	aas_buf_adds(&b, "\n### Run\n\n");
 	v = json_object_get(data, "attempts");
 	if (json_is_integer(v))
-		aas_buf_printf(&b, "- Attempts: %lld\n",
+		aas_buf_printf(&r, "- Attempts: %lld\n",
 		    (long long)json_integer_value(v));
 	s = dstr(data, "model");
 	if (s != NULL && *s != '\0') {
-		aas_buf_adds(&b, "- Model: ");
-		add_cell(&b, s);
-		aas_buf_adds(&b, "\n");
+		aas_buf_adds(&r, "- Model: ");
+		add_cell(&r, s);
+		aas_buf_adds(&r, "\n");
 	}
 	v = json_object_get(data, "usd");
 	if (json_is_number(v)) {
-		aas_buf_printf(&b, "- Cost: $%.4f", json_number_value(v));
+		aas_buf_printf(&r, "- Cost: $%.4f", json_number_value(v));
 		v = json_object_get(data, "usage");
 		if (json_is_integer(json_object_get(v, "input")) &&
 		    json_is_integer(json_object_get(v, "output")))
-			aas_buf_printf(&b, " (%lld input and %lld output "
+			aas_buf_printf(&r, " (%lld input and %lld output "
 			    "tokens)", (long long)json_integer_value(
 			    json_object_get(v, "input")), (long long)
 			    json_integer_value(json_object_get(v, "output")));
-		aas_buf_adds(&b, "\n");
+		aas_buf_adds(&r, "\n");
 	}
 	s = dstr(data, "commit");
 	if (s != NULL && *s != '\0')
-		aas_buf_printf(&b, "- Commit: %.40s\n", s);
+		aas_buf_printf(&r, "- Commit: %.40s\n", s);
+	if (r.len > 0)
+		aas_buf_printf(&b, "\n### Run\n\n%s", r.s);
+	aas_buf_free(&r);
 	aas_buf_adds(&b, "\n<sub>Written by aas-notify; rewritten on each run "
 	    "that reports a new outcome.</sub>\n");
 	return aas_buf_detach(&b, NULL);
