@@ -116,6 +116,8 @@ int	aas_rmtree(const char *path, struct aas_err *e);
 
 /* SHA-256 of data as 64 lowercase hex digits plus NUL in out. */
 void	aas_sha256_hex(const void *data, size_t len, char out[65]);
+/* The same as 32 raw bytes. */
+void	aas_sha256(const void *data, size_t len, unsigned char out[32]);
 
 /* Wall-clock milliseconds (CLOCK_MONOTONIC) for timing. */
 int64_t	aas_now_ms(void);

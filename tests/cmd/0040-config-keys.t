@@ -71,6 +71,8 @@ value() {
 	github.remote|gitlab.remote) echo origin ;;
 	github.base|gitlab.base) echo main ;;
 	github.labels|gitlab.labels) echo '[aas, bot]' ;;
+	webhook.url) echo http://127.0.0.1:1/hook ;;
+	webhook.secret_file) echo whsec.key ;;
 	esac
 }
 
@@ -125,7 +127,7 @@ done
 	for k in $keys; do
 		case $k in *.*) ;; *) printf '%s: %s\n' "$k" "$(value "$k")" ;; esac
 	done | grep -v '^qa.checks'
-	for s in batch plan apply github gitlab qa; do
+	for s in batch plan apply github gitlab webhook qa; do
 		echo "$s:"
 		for k in $keys; do
 			case $k in
