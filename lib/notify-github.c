@@ -50,7 +50,7 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 {
 	struct aas_target *t;
 	const char *tok, *api, *slug, *remote, *base;
-	char *auth, *id, hex[65];
+	char *auth, *id;
 	const char *hdrs[4];
 
 	tok = aas_forge_getenv("GITHUB_TOKEN", "GH_TOKEN");
@@ -106,11 +106,9 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 	hdrs[3] = NULL;
 	aas_forge_init(&t->f, "github", api, hdrs, env);
 	free(auth);
-	id = aas_xasprintf("github %s %s", t->f.api, t->slug);
-	aas_sha256_hex(id, strlen(id), hex);
+	id = aas_xasprintf("%s %s", t->f.api, t->slug);
+	aas_notify_hash("github", id, hash);
 	free(id);
-	memcpy(hash, hex, 12);
-	hash[12] = '\0';
 	*tp = t;
 	return 0;
 }

@@ -51,7 +51,7 @@ gl_open(struct aas_target **tp, const struct aas_target_env *env,
 {
 	struct aas_target *t;
 	const char *tok, *api, *proj, *remote, *base;
-	char *auth, *id, hex[65];
+	char *auth, *id;
 	const char *hdrs[2];
 
 	tok = aas_forge_getenv("GITLAB_TOKEN", NULL);
@@ -101,11 +101,9 @@ gl_open(struct aas_target **tp, const struct aas_target_env *env,
 	hdrs[1] = NULL;
 	aas_forge_init(&t->f, "gitlab", api, hdrs, env);
 	free(auth);
-	id = aas_xasprintf("gitlab %s %s", t->f.api, t->project);
-	aas_sha256_hex(id, strlen(id), hex);
+	id = aas_xasprintf("%s %s", t->f.api, t->project);
+	aas_notify_hash("gitlab", id, hash);
 	free(id);
-	memcpy(hash, hex, 12);
-	hash[12] = '\0';
 	*tp = t;
 	return 0;
 }
