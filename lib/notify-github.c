@@ -55,7 +55,7 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 
 	tok = aas_forge_getenv("GITHUB_TOKEN", "GH_TOKEN");
 	if (tok == NULL)
-		return aas_err_set(e, "config", "--github: no token: set "
+		return aas_err_set(e, "config", "no token: set "
 		    "GITHUB_TOKEN or GH_TOKEN");
 	aas_secret_add(tok);
 	if (aas_forge_cfg(env->cf, "github.api_url", &api, e) == -1 ||
@@ -68,7 +68,7 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 	if (api == NULL)
 		api = GH_API;
 	if (strncmp(api, "https://", 8) != 0 && strncmp(api, "http://", 7) != 0)
-		return aas_err_set(e, "config", "--github: API URL '%s' is not "
+		return aas_err_set(e, "config", "API URL '%s' is not "
 		    "an http(s) URL", api);
 	if (aas_forge_getenv("GITHUB_REPOSITORY", NULL) != NULL)
 		slug = aas_forge_getenv("GITHUB_REPOSITORY", NULL);
@@ -80,7 +80,6 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 	t->labels = aas_forge_labels(env->cf, "github.labels");
 	if (aas_push_url(t->repo, remote != NULL ? remote : "origin",
 	    &t->push_url, e) == -1) {
-		aas_err_prefix(e, "--github");
 		if (strcmp(e->code, "no_repo") == 0)
 			snprintf(e->code, sizeof(e->code), "config");
 		gh_close(t);
@@ -91,7 +90,7 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 	if (t->slug == NULL || strchr(t->slug, '/') == NULL ||
 	    strchr(t->slug, '/') != strrchr(t->slug, '/') ||
 	    t->slug[0] == '/' || strchr(t->slug, '/')[1] == '\0') {
-		aas_err_set(e, "config", "--github: repository '%s' is not "
+		aas_err_set(e, "config", "repository '%s' is not "
 		    "OWNER/NAME (set GITHUB_REPOSITORY or github.repository)",
 		    t->slug != NULL ? t->slug : t->push_url);
 		gh_close(t);

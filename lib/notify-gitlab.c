@@ -56,7 +56,7 @@ gl_open(struct aas_target **tp, const struct aas_target_env *env,
 
 	tok = aas_forge_getenv("GITLAB_TOKEN", NULL);
 	if (tok == NULL)
-		return aas_err_set(e, "config", "--gitlab: no token: set "
+		return aas_err_set(e, "config", "no token: set "
 		    "GITLAB_TOKEN");
 	aas_secret_add(tok);
 	if (aas_forge_cfg(env->cf, "gitlab.api_url", &api, e) == -1 ||
@@ -69,7 +69,7 @@ gl_open(struct aas_target **tp, const struct aas_target_env *env,
 	if (api == NULL)
 		api = GL_API;
 	if (strncmp(api, "https://", 8) != 0 && strncmp(api, "http://", 7) != 0)
-		return aas_err_set(e, "config", "--gitlab: API URL '%s' is not "
+		return aas_err_set(e, "config", "API URL '%s' is not "
 		    "an http(s) URL", api);
 	if (aas_forge_getenv("CI_PROJECT_ID", NULL) != NULL)
 		proj = aas_forge_getenv("CI_PROJECT_ID", NULL);
@@ -81,7 +81,6 @@ gl_open(struct aas_target **tp, const struct aas_target_env *env,
 	t->labels = aas_forge_labels(env->cf, "gitlab.labels");
 	if (aas_push_url(t->repo, remote != NULL ? remote : "origin",
 	    &t->push_url, e) == -1) {
-		aas_err_prefix(e, "--gitlab");
 		if (strcmp(e->code, "no_repo") == 0)
 			snprintf(e->code, sizeof(e->code), "config");
 		gl_close(t);
@@ -90,7 +89,7 @@ gl_open(struct aas_target **tp, const struct aas_target_env *env,
 	t->project = proj != NULL ? aas_xstrdup(proj) :
 	    aas_forge_slug(t->push_url);
 	if (t->project == NULL) {
-		aas_err_set(e, "config", "--gitlab: no project: set "
+		aas_err_set(e, "config", "no project: set "
 		    "CI_PROJECT_ID or gitlab.project");
 		gl_close(t);
 		return -1;

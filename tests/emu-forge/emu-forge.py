@@ -647,6 +647,8 @@ class Handler(BaseHTTPRequestHandler):
                 except (ValueError, AssertionError, AttributeError):
                     return self.send(400, {"message": "bad script"})
                 state["faults"], state["fired"] = faults, {}
+                state["limited_until"] = {"github": 0, "gitlab": 0}
+                state["remaining"] = {"github": 5000, "gitlab": 2000}
                 return self.send(200, {"ok": True})
             if path == "/_emu/pulls" and self.command == "GET":
                 return self.send(200, {"github": state["pulls"],
