@@ -160,6 +160,37 @@ wait_ms(struct aas_forge *f, int64_t ms, const char *what,
 	return 0;
 }
 
+/* GitHub's 422 says "Validation Failed" and puts the reasons in errors[];
+ * GitLab's message may be a list: either is added to the message. */
+static void
+add_reasons(struct aas_err *e, json_t *body)
+{
+	json_t *list = json_object_get(body, "errors"), *it;
+	const char *m, *fld, *code;
+	size_t i, n;
+
+	if (!json_is_array(list))
+		list = json_object_get(body, "message");
+	if (!json_is_array(list))
+		return;
+	json_array_foreach(list, i, it) {
+		n = strlen(e->msg);
+		if (n + 8 >= sizeof(e->msg))
+			return;
+		m = json_is_string(it) ? json_string_value(it) :
+		    json_string_value(json_object_get(it, "message"));
+		fld = json_string_value(json_object_get(it, "field"));
+		code = json_string_value(json_object_get(it, "code"));
+		if (m != NULL)
+			snprintf(e->msg + n, sizeof(e->msg) - n, "%s%s",
+			    i == 0 ? ": " : "; ", m);
+		else if (fld != NULL)
+			snprintf(e->msg + n, sizeof(e->msg) - n, "%s%s %s",
+			    i == 0 ? ": " : "; ", fld, code != NULL ? code :
+			    "invalid");
+	}
+}
+
 int
 aas_forge_call(struct aas_forge *f, const char *method, const char *path,
     json_t *body, int unsafe, struct aas_http_resp *resp, struct aas_err *e)
@@ -202,6 +233,8 @@ aas_forge_call(struct aas_forge *f, const char *method, const char *path,
 		if (wait_ms(f, d, path, e) == -1)
 			break;
 	}
+	if (rc == -1 && resp->status >= 400 && resp->status < 500)
+		add_reasons(e, resp->json);
 	free(text);
 	free(url);
 	return rc;

@@ -9,7 +9,7 @@
 command -v python3 >/dev/null || skip_all "no python3"
 [ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
 
-plan 35
+plan 36
 TOKEN=ghp_t0kenThatMustNotLeak42
 export EMU_GH_TOKEN=$TOKEN
 forge_start || exit 1
@@ -212,6 +212,14 @@ is "$(grep -c "github: T-9: would push aas/T-9 ([0-9a-f]*) to $FORGE_URL/owner/r
 printf '{"id":"T-10","error":{"stage":"plan","code":"no_plan","message":"x"}}\n' >r10
 run aas-notify --github <r10
 is "$rc $(gh)" '0 [true,"no branch to push"]' "a task without a branch"
+
+# a branch with nothing new: GitHub's 422 reasons in the message
+git branch aas/T-11 main
+rec T-11 true >r11
+run aas-notify --github <r11
+is "$rc $(jq -c '.notify.targets[0] | [.ok, .detail]' "$T/out")" \
+    '1 [false,"POST /repos/owner/repo/pulls: http 422: Validation Failed: No commits between main and aas/T-11"]' \
+    "422 No commits between: ok false with GitHub's reason"
 
 # configuration mistakes stop it before anything is read
 check_run "no token" 2 "" \
