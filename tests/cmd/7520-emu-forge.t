@@ -6,7 +6,7 @@
 command -v python3 >/dev/null || skip_all "no python3"
 [ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
 
-plan 16
+plan 15
 forge_start || exit 1
 forge_clone "$T/w"
 
