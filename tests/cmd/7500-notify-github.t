@@ -9,7 +9,7 @@
 command -v python3 >/dev/null || skip_all "no python3"
 [ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
 
-plan 36
+plan 38
 TOKEN=ghp_t0kenThatMustNotLeak42
 export EMU_GH_TOKEN=$TOKEN
 forge_start || exit 1
@@ -174,6 +174,19 @@ is "$(forge_log | tail -n +$((m + 1)) | jq -s '[.[] | select(.service == "github
 is "$(pulls '.[5].labels | map(.name)')" '["ci"]' "labels as one string"
 rm .aas.yml
 
+# an answer that leaves no requests: the next call waits for the reset
+branch T-12 >/dev/null
+cat >s.json <<'S'
+{"faults": [{"path": "/repos/owner/repo/pulls", "method": "GET", "kind": "exhaust", "reset_in": 1, "count": 1}]}
+S
+forge_script s.json
+m=$(forge_log | wc -l)
+rec T-12 true >r12
+run aas-notify --github <r12
+is "$rc $(gh)" "0 [true,\"$P/7\"]" "remaining 0: delivered"
+is "$(forge_log | tail -n +$((m + 1)) | jq -r 'select(.service == "github") | "\(.method) \(.status) \(.fault // "-")"' | tr '\n' ,)" \
+    "GET 200 exhaust,GET 200 -,POST 201 -," "the call after it waited for the reset"
+
 # a limit longer than aas waits: not sent, a re-run delivers
 branch T-7 >/dev/null
 cat >s.json <<'S'
@@ -187,7 +200,7 @@ is "$rc $(jq -c '.notify.targets[0].ok' "$T/out")" "1 false" \
 is "$(grep -c 'T-7: github .*rate limited' "$T/err")" 1 "and it says why"
 curl -sS -X POST -d '{"faults":[]}' "$FORGE_URL/_emu/script" >/dev/null
 run aas-notify --github <r7
-is "$rc $(gh)" "0 [true,\"$P/7\"]" "the limit over: a re-run delivers it"
+is "$rc $(gh)" "0 [true,\"$P/8\"]" "the limit over: a re-run delivers it"
 
 # a wrong token: the push is refused, nothing opened
 branch T-8 >/dev/null
