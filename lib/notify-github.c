@@ -186,7 +186,7 @@ already_exists(json_t *body)
 }
 
 static int
-create_pr(struct aas_target *t, const char *branch, const char *title,
+create_once(struct aas_target *t, const char *branch, const char *title,
     const char *body, int draft, json_t **prp, int *createdp,
     struct aas_err *e)
 {
@@ -226,13 +226,29 @@ create_pr(struct aas_target *t, const char *branch, const char *title,
 			return 0;
 		if (!exists) {
 			*e = first;
-			return -1;
+			return 2;
 		}
 		return aas_err_set(e, "http_422", "github: a pull request for "
 		    "%s exists but is not listed as open", branch);
 	}
 	aas_http_resp_free(&r);
 	return rc;
+}
+
+/* A create that failed where the service may have acted on it is looked
+ * up; when nothing was made it is sent again (three times at most). */
+static int
+create_pr(struct aas_target *t, const char *branch, const char *title,
+    const char *body, int draft, json_t **prp, int *createdp,
+    struct aas_err *e)
+{
+	int rc, round;
+
+	for (round = 0; round < 3; round++)
+		if ((rc = create_once(t, branch, title, body, draft, prp,
+		    createdp, e)) != 2)
+			return rc;
+	return -1;
 }
 
 static int

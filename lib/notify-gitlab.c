@@ -178,7 +178,7 @@ label_list(json_t *labels)
 }
 
 static int
-create_mr(struct aas_target *t, const char *branch, const char *title,
+create_once(struct aas_target *t, const char *branch, const char *title,
     const char *body, json_t **mrp, int *createdp, struct aas_err *e)
 {
 	struct aas_http_resp r;
@@ -220,13 +220,28 @@ create_mr(struct aas_target *t, const char *branch, const char *title,
 			return 0;
 		if (!exists) {
 			*e = first;
-			return -1;
+			return 2;
 		}
 		return aas_err_set(e, "http_409", "gitlab: a merge request for "
 		    "%s exists but is not listed as open", branch);
 	}
 	aas_http_resp_free(&r);
 	return rc;
+}
+
+/* A create that failed where the service may have acted on it is looked
+ * up; when nothing was made it is sent again (three times at most). */
+static int
+create_mr(struct aas_target *t, const char *branch, const char *title,
+    const char *body, json_t **mrp, int *createdp, struct aas_err *e)
+{
+	int rc, round;
+
+	for (round = 0; round < 3; round++)
+		if ((rc = create_once(t, branch, title, body, mrp, createdp,
+		    e)) != 2)
+			return rc;
+	return -1;
 }
 
 static int

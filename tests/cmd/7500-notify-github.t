@@ -9,7 +9,7 @@
 command -v python3 >/dev/null || skip_all "no python3"
 [ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
 
-plan 38
+plan 40
 TOKEN=ghp_t0kenThatMustNotLeak42
 export EMU_GH_TOKEN=$TOKEN
 forge_start || exit 1
@@ -201,6 +201,21 @@ is "$(grep -c 'T-7: github .*rate limited' "$T/err")" 1 "and it says why"
 curl -sS -X POST -d '{"faults":[]}' "$FORGE_URL/_emu/script" >/dev/null
 run aas-notify --github <r7
 is "$rc $(gh)" "0 [true,\"$P/8\"]" "the limit over: a re-run delivers it"
+
+# a 502 on the create: looked up, not there, sent again
+branch T-13 >/dev/null
+cat >s.json <<'S'
+{"faults": [{"path": "/repos/owner/repo/pulls", "method": "POST", "kind": "502", "count": 1}]}
+S
+forge_script s.json
+m=$(forge_log | wc -l)
+rec T-13 true >r13
+run aas-notify --github <r13
+is "$rc $(forge_log | tail -n +$((m + 1)) | jq -r 'select(.service == "github") | "\(.method) \(.status) \(.fault // "-")"' | tr '\n' ,)" \
+    "0 GET 200 -,GET 200 -,POST 502 502,GET 200 -,POST 201 -," \
+    "a 502 on the create: listed, nothing there, created once"
+is "$(pulls '[.[] | select(.head.ref == "aas/T-13")] | length')" 1 \
+    "one pull request for it"
 
 # a wrong token: the push is refused, nothing opened
 branch T-8 >/dev/null
