@@ -9,7 +9,7 @@
 command -v python3 >/dev/null || skip_all "no python3"
 [ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
 
-plan 40
+plan 42
 TOKEN=ghp_t0kenThatMustNotLeak42
 export EMU_GH_TOKEN=$TOKEN
 forge_start || exit 1
@@ -261,10 +261,15 @@ check_run "a remote that does not exist" 2 "" \
     -- sh -c 'printf "github:\n  remote: upstream\n" >c.yml; aas-notify -c c.yml --github </dev/null'
 
 # the token is nowhere: outputs, records, journal, configs, argv
-run aas-notify -v --github <r1b
+sed 's/"ms":1500/"ms":1600/' r1 >r1c
+run aas-notify -v --github <r1c
+is "$rc $(grep -c '^aas-notify: > Authorization: \[redacted\]$' "$T/err")" "0 2" \
+    "-v traces the calls, the header redacted"
 grep -rl "$TOKEN" "$T/out" "$T/err" .aas .git/config \
     "$FORGE_GIT/owner/repo.git/config" >leaks 2>/dev/null
 is "$(cat leaks)" "" "no token in stdout, stderr (-v), journal or configs"
+is "$(tr '\0' ' ' </proc/$FORGE_PID/cmdline | grep -c "$TOKEN")" 0 \
+    "nor in the emulator's argv (it reads the environment)"
 cmp_file .git/config "$T/config.before" \
     "the push made no remote and changed none"
 done_testing
