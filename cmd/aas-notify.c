@@ -267,7 +267,7 @@ batch(struct aas_rec **recs, int *rcs, size_t n, void *arg,
 		    &items[i].tfailed);
 		json_decref(o);
 	}
-	if (aas_progress_enabled()) {
+	if (targets[0].enabled && aas_progress_enabled()) {
 		for (i = 0, k = 0; i < n; i++)
 			k += items[i].changed;
 		aas_msg("%s: %zu records, %zu changed", board_path, n, k);

@@ -131,8 +131,9 @@ reason(json_t *data)
 	size_t i;
 
 	if ((m = dstr(err, "message")) != NULL)
-		return aas_xasprintf("%s%s%s", dstr(err, "stage") ?
-		    dstr(err, "stage") : "", dstr(err, "stage") ? ": " : "", m);
+		return aas_xasprintf("failed%s%s: %s", dstr(err, "stage") ?
+		    " in " : "", dstr(err, "stage") ? dstr(err, "stage") : "",
+		    m);
 	json_array_foreach(json_object_get(data, "checks"), i, c) {
 		if (!json_is_false(json_object_get(c, "ok")))
 			continue;
@@ -143,7 +144,7 @@ reason(json_t *data)
 			    json_integer_value(json_object_get(c, "exit")));
 	}
 	if (b.len == 0)
-		aas_buf_adds(&b, "no reason given");
+		aas_buf_adds(&b, "failed, no reason given");
 	return aas_buf_detach(&b, NULL);
 }
 
@@ -535,9 +536,13 @@ post(struct aas_target *t, json_t *body, json_t **detailp, struct aas_err *e)
 	} else {
 		aas_notify_http_err(e, t->shown, &resp);
 		if (resp.status == 401 || resp.status == 403 ||
-		    resp.status == 404 || resp.status == 410)
+		    resp.status == 404 || resp.status == 410) {
+			char *m = aas_xstrdup(e->msg);
+
 			aas_err_set(e, "gone", "%s; nothing more is sent to it "
-			    "in this run", e->msg);
+			    "in this run", m);
+			free(m);
+		}
 	}
 	aas_http_resp_free(&resp);
 	free(s);

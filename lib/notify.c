@@ -268,6 +268,8 @@ aas_base64_encode(const void *data, size_t len)
 	unsigned long v;
 	size_t i;
 
+	if (len == 0)
+		return aas_xstrdup("");
 	aas_buf_grow(&b, (len + 2) / 3 * 4 + 1);
 	for (i = 0; i + 2 < len; i += 3) {
 		v = (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 |
@@ -286,7 +288,6 @@ aas_base64_encode(const void *data, size_t len)
 		aas_buf_addc(&b, i + 1 < len ? b64[v >> 6 & 63] : '=');
 		aas_buf_addc(&b, '=');
 	}
-	aas_buf_grow(&b, 1);
 	return aas_buf_detach(&b, NULL);
 }
 
@@ -572,6 +573,9 @@ aas_notify_record(struct aas_notify *n, json_t *outcome, int *failedp)
 		if (g->gone) {
 			json_array_append_new(list, entry(g, json_false(),
 			    json_string(g->gone_why)));
+			if (!aas_quiet)
+				aas_msg("%s: %s %s: %s", task, g->ops->name,
+				    g->hash, g->gone_why);
 			*failedp = 1;
 			continue;
 		}
