@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <git2.h>
 #include <jansson.h>
 
 #include "aas.h"
@@ -96,6 +97,78 @@ static const char want_body[] =
     "<sub>Written by aas-notify; rewritten on each run that reports a new "
     "outcome.</sub>\n";
 
+/* A repository with branch aas/T-1 (one commit) and an empty bare one;
+ * the branch's id in out. */
+static void
+make_repos(const char *dir, char out[GIT_OID_HEXSZ + 1])
+{
+	git_repository *r, *bare;
+	git_treebuilder *tb;
+	git_signature *sig;
+	git_oid blob, tid, cid;
+	git_tree *t;
+	char *p;
+
+	p = aas_xasprintf("%s/work", dir);
+	git_repository_init(&r, p, 0);
+	free(p);
+	p = aas_xasprintf("%s/bare.git", dir);
+	git_repository_init(&bare, p, 1);
+	free(p);
+	git_blob_create_from_buffer(&blob, r, "x\n", 2);
+	git_treebuilder_new(&tb, r, NULL);
+	git_treebuilder_insert(NULL, tb, "x.txt", &blob, GIT_FILEMODE_BLOB);
+	git_treebuilder_write(&tid, tb);
+	git_treebuilder_free(tb);
+	git_tree_lookup(&t, r, &tid);
+	git_signature_new(&sig, "T", "t@example.invalid", 1767225600, 0);
+	git_commit_create(&cid, r, "refs/heads/aas/T-1", sig, sig, NULL,
+	    "t\n", t, 0, NULL);
+	git_oid_tostr(out, GIT_OID_HEXSZ + 1, &cid);
+	git_signature_free(sig);
+	git_tree_free(t);
+	git_repository_free(bare);
+	git_repository_free(r);
+}
+
+static void
+test_push(void)
+{
+	char dir[] = "/tmp/t-forge.XXXXXX", id[GIT_OID_HEXSZ + 1], *work, *url;
+	git_repository *bare;
+	git_reference *ref;
+	struct aas_err e;
+	int rc;
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	make_repos(dir, id);
+	work = aas_xasprintf("%s/work", dir);
+	url = aas_xasprintf("%s/bare.git", dir);
+	rc = aas_push_branch(work, url, "aas/T-1", id, "u", "tok", &e);
+	is_int(rc, 0, "push: a local bare repository");
+	git_repository_open(&bare, url);
+	ok(git_reference_lookup(&ref, bare, "refs/heads/aas/T-1") == 0 &&
+	    git_oid_streq(git_reference_target(ref), id) == 0,
+	    "push: the branch is there at the commit");
+	git_reference_free(ref);
+	git_repository_free(bare);
+	is_int(aas_push_branch(work, url, "aas/T-1", id, "u", "tok", &e), 0,
+	    "push again: nothing to do");
+	is_int(aas_push_branch(work, url, "aas/T-9", NULL, "u", "tok", &e), 1,
+	    "push: no such local branch is 1");
+	rc = aas_push_branch(work, url, "aas/T-1",
+	    "0123456789abcdef0123456789abcdef01234567", "u", "tok", &e);
+	is_str(rc == -1 ? e.code : "ok", "branch_moved",
+	    "push: a branch not at the record's commit");
+	rc = aas_push_branch("/nonexistent", url, "aas/T-1", NULL, "u", "tok",
+	    &e);
+	is_str(rc == -1 ? e.code : "ok", "no_repo", "push: no repository");
+	free(work);
+	free(url);
+	aas_rmtree(dir, &e);
+}
+
 int
 main(void)
 {
@@ -103,7 +176,7 @@ main(void)
 	char *s, *big;
 	size_t i;
 
-	plan(39);
+	plan(45);
 	aas_setprogname("t-forge");
 	aas_init();
 
@@ -234,6 +307,7 @@ main(void)
 		r.status = 0;
 		ok(!aas_forge_maybe_made(&r), "a safe call is never ambiguous");
 	}
+	test_push();
 	aas_fini();
 	return done_testing();
 }
