@@ -200,7 +200,8 @@ aas_forge_call(struct aas_forge *f, const char *method, const char *path,
 	int64_t d;
 	int rc, round;
 
-	url = aas_xasprintf("%s%s", f->api, path);
+	url = strncmp(path, "http", 4) == 0 ? aas_xstrdup(path) :
+	    aas_xasprintf("%s%s", f->api, path);
 	if (body != NULL)
 		text = json_dumps(body, JSON_COMPACT);
 	memset(resp, 0, sizeof(*resp));

@@ -45,7 +45,8 @@ void	aas_forge_fini(struct aas_forge *f);
 
 /*
  * One API call: method ("GET", "POST", "PATCH", "PUT") on api + path
- * (path starts with "/"; its parts already escaped), body (may be NULL)
+ * (path starts with "/"; its parts already escaped; a path that is a
+ * whole http(s) URL is used as it is), body (may be NULL)
  * sent as JSON.  unsafe marks a call that creates something (see
  * http.h: it is not retried where the service may have acted on it, and
  * resp->ambiguous tells the caller to look before sending it again).

@@ -24,6 +24,7 @@ struct aas_target {
 	char	*slug;		/* owner/name */
 	char	*owner;
 	char	*base;		/* the pull requests' base branch, or NULL */
+	char	*graphql;	/* the GraphQL endpoint (drafts) */
 	json_t	*labels;	/* array of strings, may be empty */
 	int	 dry_run;
 };
@@ -40,6 +41,7 @@ gh_close(struct aas_target *t)
 	free(t->slug);
 	free(t->owner);
 	free(t->base);
+	free(t->graphql);
 	json_decref(t->labels);
 	free(t);
 }
@@ -52,6 +54,7 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 	const char *tok, *api, *slug, *remote, *base;
 	char *auth, *id;
 	const char *hdrs[4];
+	size_t n;
 
 	tok = aas_forge_getenv("GITHUB_TOKEN", "GH_TOKEN");
 	if (tok == NULL)
@@ -105,6 +108,13 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 	hdrs[3] = NULL;
 	aas_forge_init(&t->f, "github", api, hdrs, env);
 	free(auth);
+	n = strlen(t->f.api);
+	/* Enterprise: https://HOST/api/v3 and https://HOST/api/graphql */
+	if (n >= 7 && strcmp(t->f.api + n - 7, "/api/v3") == 0)
+		t->graphql = aas_xasprintf("%.*s/api/graphql", (int)(n - 7),
+		    t->f.api);
+	else
+		t->graphql = aas_xasprintf("%s/graphql", t->f.api);
 	id = aas_xasprintf("%s %s", t->f.api, t->slug);
 	aas_notify_hash("github", id, hash);
 	free(id);
@@ -313,6 +323,50 @@ update_pr(struct aas_target *t, json_t *pr, const char *title,
 	return rc;
 }
 
+/*
+ * The REST API cannot change a pull request's draft state: GraphQL's
+ * markPullRequestReadyForReview and convertPullRequestToDraft can.
+ */
+static int
+set_draft(struct aas_target *t, json_t *pr, int draft, struct aas_err *e)
+{
+	struct aas_http_resp r;
+	const char *node = jstr(pr, "node_id"), *mut;
+	json_t *req, *errs, *got;
+	int rc;
+
+	if (json_is_true(json_object_get(pr, "draft")) == draft)
+		return 0;
+	if (node == NULL)
+		return aas_err_set(e, "bad_response", "github: pull request "
+		    "%lld has no node_id", (long long)json_integer_value(
+		    json_object_get(pr, "number")));
+	mut = draft ? "convertPullRequestToDraft" :
+	    "markPullRequestReadyForReview";
+	req = json_object();
+	json_object_set_new(req, "query", json_pack("s++", "mutation($id: "
+	    "ID!) { ", mut, "(input: {pullRequestId: $id}) { pullRequest { "
+	    "isDraft } } }"));
+	json_object_set_new(req, "variables", json_pack("{s:s}", "id", node));
+	rc = aas_forge_call(&t->f, "POST", t->graphql, req, 0, &r, e);
+	json_decref(req);
+	errs = json_object_get(r.json, "errors");
+	got = json_object_get(json_object_get(json_object_get(json_object_get(
+	    r.json, "data"), mut), "pullRequest"), "isDraft");
+	if (rc == 0 && json_array_size(errs) > 0)
+		rc = aas_err_set(e, "graphql", "github: %s: %s", mut,
+		    jstr(json_array_get(errs, 0), "message") != NULL ?
+		    jstr(json_array_get(errs, 0), "message") : "error");
+	else if (rc == 0 && !json_is_boolean(got))
+		rc = aas_err_set(e, "bad_response", "github: %s: no isDraft in "
+		    "the answer", mut);
+	else if (rc == 0 && json_is_true(got) != draft)
+		rc = aas_err_set(e, "bad_response", "github: %s: still %s",
+		    mut, draft ? "ready" : "a draft");
+	aas_http_resp_free(&r);
+	return rc;
+}
+
 static int
 gh_deliver(struct aas_target *t, json_t *outcome, const char *delivery_id,
     json_t **detailp, struct aas_err *e)
@@ -355,7 +409,8 @@ gh_deliver(struct aas_target *t, json_t *outcome, const char *delivery_id,
 	if (pr == NULL && (rc = create_pr(t, branch, title, body, draft, &pr,
 	    &created, e)) == -1)
 		goto out;
-	if (!created && (rc = update_pr(t, pr, title, body, e)) == -1)
+	if (!created && ((rc = update_pr(t, pr, title, body, e)) == -1 ||
+	    (rc = set_draft(t, pr, draft, e)) == -1))
 		goto out;
 	if ((rc = add_labels(t, pr, e)) == -1)
 		goto out;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # aas-notify --github against emu-forge: the branch pushed over smart HTTP
 # with the token (and nowhere else), one pull request per task across
-# re-runs, its body rewritten for a new outcome, a draft when QA failed,
+# re-runs, its body rewritten for a new outcome, a draft while QA fails,
 # labels from the configuration, adoption on 422 and after a reset, rate
 # limits waited out, dry runs and configuration errors.
 . "${AAS_SRC:-.}/tests/lib.sh"
@@ -9,7 +9,7 @@
 command -v python3 >/dev/null || skip_all "no python3"
 [ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
 
-plan 42
+plan 44
 TOKEN=ghp_t0kenThatMustNotLeak42
 export EMU_GH_TOKEN=$TOKEN
 forge_start || exit 1
@@ -102,6 +102,8 @@ is "$(count POST '/pulls$') $(count PATCH '/pulls/1$')" "1 1" \
 is "$(pulls '.[0].body' | jq -r . | grep -c '^| build | \*\*failed\*\* | 2 | 1.5 s |$')" 1 \
     "the body shows the failed check"
 is "$(pulls 'length')" 1 "one pull request for the task"
+is "$(pulls '.[0].draft') $(forge_log | jq -r 'select(.path == "/graphql") | .body.query | scan("convertPullRequestToDraft|markPullRequestReadyForReview")')" \
+    "true convertPullRequestToDraft" "now failing: made a draft through GraphQL"
 
 # QA failed with the branch kept: a draft
 branch T-2 >/dev/null
@@ -263,8 +265,9 @@ check_run "a remote that does not exist" 2 "" \
 # the token is nowhere: outputs, records, journal, configs, argv
 sed 's/"ms":1500/"ms":1600/' r1 >r1c
 run aas-notify -v --github <r1c
-is "$rc $(grep -c '^aas-notify: > Authorization: \[redacted\]$' "$T/err")" "0 2" \
+is "$rc $(grep -c '^aas-notify: > Authorization: \[redacted\]$' "$T/err")" "0 3" \
     "-v traces the calls, the header redacted"
+is "$(pulls '.[0].draft')" false "passing again: ready for review"
 grep -rl "$TOKEN" "$T/out" "$T/err" .aas .git/config \
     "$FORGE_GIT/owner/repo.git/config" >leaks 2>/dev/null
 is "$(cat leaks)" "" "no token in stdout, stderr (-v), journal or configs"

@@ -160,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if path.startswith("/_emu/"):
             return self.control(path, raw)
-        if path.startswith("/repos/") or path == "/user":
+        if path.startswith("/repos/") or path == "/graphql":
             service = "github"
         elif path.startswith("/api/v4/"):
             service = "gitlab"
@@ -344,6 +344,8 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- GitHub -----------------------------------------------------------
     def github(self, path, query, body, hdrs):
+        if path == "/graphql":
+            return self.graphql(body)
         parts = path.strip("/").split("/")
         if len(parts) < 3 or parts[0] != "repos":
             raise Answer(404, {"message": "Not Found",
@@ -400,6 +402,32 @@ class Handler(BaseHTTPRequestHandler):
             return 200, p["labels"]
         raise Answer(404, {"message": "Not Found",
                            "documentation_url": GH_DOCS})
+
+    def graphql(self, body):
+        """The two draft mutations, as GitHub's GraphQL API answers them
+        (errors inside a 200)."""
+        if self.command != "POST" or not isinstance(body, dict) or \
+                not isinstance(body.get("query"), str):
+            raise Answer(400, {"message": "Problems parsing JSON"})
+        q, var = body["query"], body.get("variables") or {}
+        for mut, draft in (("markPullRequestReadyForReview", False),
+                           ("convertPullRequestToDraft", True)):
+            if mut in q:
+                break
+        else:
+            return 200, {"errors": [{"message": "emulator: only the draft "
+                                     "mutations are emulated"}]}
+        node = var.get("id")
+        for pulls in state["pulls"].values():
+            for p in pulls:
+                if p["node_id"] == node:
+                    p["draft"] = draft
+                    return 200, {"data": {mut: {"pullRequest": {
+                        "isDraft": draft}}}}
+        return 200, {"data": {mut: None}, "errors": [{
+            "type": "NOT_FOUND", "path": [mut],
+            "message": "Could not resolve to a node with the global id of "
+            "'%s'" % node}]}
 
     def gh_find(self, pulls, n):
         for p in pulls:
