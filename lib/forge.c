@@ -537,3 +537,15 @@ aas_forge_maybe_made(const struct aas_http_resp *r)
 	return r->ambiguous && (r->status == 0 || r->status >= 500 ||
 	    (r->status >= 200 && r->status < 300));
 }
+
+int
+aas_forge_token_check(const char *kind, const char *tok, struct aas_err *e)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)tok; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return aas_err_set(e, "config", "the %s token has a space "
+			    "or a control character in it", kind);
+	return 0;
+}

@@ -105,6 +105,11 @@ int	aas_forge_cfg(const struct aas_config *cf, const char *path,
  * absent). */
 json_t	*aas_forge_labels(const struct aas_config *cf, const char *path);
 
+/* A token that fits in a header: no space or control character (a
+ * "config" error naming kind otherwise, the token not shown). */
+int	aas_forge_token_check(const char *kind, const char *tok,
+	    struct aas_err *e);
+
 /* The first of the environment variables a, b (b may be NULL) that is set
  * and not empty, or NULL. */
 const char *aas_forge_getenv(const char *a, const char *b);

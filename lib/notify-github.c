@@ -61,6 +61,8 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 		return aas_err_set(e, "config", "no token: set "
 		    "GITHUB_TOKEN or GH_TOKEN");
 	aas_secret_add(tok);
+	if (aas_forge_token_check("GitHub", tok, e) == -1)
+		return -1;
 	if (aas_forge_cfg(env->cf, "github.api_url", &api, e) == -1 ||
 	    aas_forge_cfg(env->cf, "github.repository", &slug, e) == -1 ||
 	    aas_forge_cfg(env->cf, "github.remote", &remote, e) == -1 ||

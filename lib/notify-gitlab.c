@@ -59,6 +59,8 @@ gl_open(struct aas_target **tp, const struct aas_target_env *env,
 		return aas_err_set(e, "config", "no token: set "
 		    "GITLAB_TOKEN");
 	aas_secret_add(tok);
+	if (aas_forge_token_check("GitLab", tok, e) == -1)
+		return -1;
 	if (aas_forge_cfg(env->cf, "gitlab.api_url", &api, e) == -1 ||
 	    aas_forge_cfg(env->cf, "gitlab.project", &proj, e) == -1 ||
 	    aas_forge_cfg(env->cf, "gitlab.remote", &remote, e) == -1 ||
@@ -244,6 +246,31 @@ create_mr(struct aas_target *t, const char *branch, const char *title,
 	return -1;
 }
 
+/* The configured labels the merge request lacks, comma-separated, or
+ * NULL (GitLab lists a request's labels as strings). */
+static char *
+missing_labels(json_t *want, json_t *have)
+{
+	json_t *l, *h, *miss = json_array();
+	size_t i, j;
+	char *s = NULL;
+	int found;
+
+	json_array_foreach(want, i, l) {
+		found = 0;
+		json_array_foreach(have, j, h)
+			if (json_is_string(h) && strcmp(json_string_value(h),
+			    json_string_value(l)) == 0)
+				found = 1;
+		if (!found)
+			json_array_append(miss, l);
+	}
+	if (json_array_size(miss) > 0)
+		s = label_list(miss);
+	json_decref(miss);
+	return s;
+}
+
 static int
 update_mr(struct aas_target *t, json_t *mr, const char *title,
     const char *body, struct aas_err *e)
@@ -251,13 +278,17 @@ update_mr(struct aas_target *t, json_t *mr, const char *title,
 	struct aas_http_resp r;
 	const char *ot = jstr(mr, "title"), *ob = jstr(mr, "description");
 	json_t *req;
-	char *path;
+	char *path, *missing;
 	int rc;
 
+	missing = missing_labels(t->labels, json_object_get(mr, "labels"));
 	if (ot != NULL && ob != NULL && strcmp(ot, title) == 0 &&
-	    strcmp(ob, body) == 0)
+	    strcmp(ob, body) == 0 && missing == NULL)
 		return 0;
 	req = json_pack("{s:s, s:s}", "title", title, "description", body);
+	if (missing != NULL)
+		json_object_set_new(req, "add_labels", json_string(missing));
+	free(missing);
 	path = aas_xasprintf("/projects/%s/merge_requests/%lld", t->pid,
 	    (long long)json_integer_value(json_object_get(mr, "iid")));
 	rc = aas_forge_call(&t->f, "PUT", path, req, 0, &r, e);

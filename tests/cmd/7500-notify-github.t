@@ -9,7 +9,7 @@
 command -v python3 >/dev/null || skip_all "no python3"
 [ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
 
-plan 44
+plan 45
 TOKEN=ghp_t0kenThatMustNotLeak42
 export EMU_GH_TOKEN=$TOKEN
 forge_start || exit 1
@@ -255,6 +255,9 @@ is "$rc $(jq -c '.notify.targets[0] | [.ok, .detail]' "$T/out")" \
 check_run "no token" 2 "" \
     "aas-notify: --github: no token: set GITHUB_TOKEN or GH_TOKEN" \
     -- env -u GITHUB_TOKEN -u GH_TOKEN aas-notify --github </dev/null
+check_run "a token with a space" 2 "" \
+    "aas-notify: --github: the GitHub token has a space or a control character in it" \
+    -- env GITHUB_TOKEN="ghp_a b" aas-notify --github </dev/null
 check_run "GITHUB_REPOSITORY not owner/name" 2 "" \
     "aas-notify: --github: repository 'justone' is not OWNER/NAME (set GITHUB_REPOSITORY or github.repository)" \
     -- env GITHUB_REPOSITORY=justone aas-notify --github </dev/null

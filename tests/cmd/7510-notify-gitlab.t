@@ -82,8 +82,8 @@ is "$rc $(gl)" "0 [true,\"$M/2\"]" "409 already exists: adopted"
 is "$(forge_log | tail -n +$((m + 1)) | jq -r 'select(.service == "gitlab") | "\(.method) \(.status) \(.fault // "-")"' | tr '\n' ,)" \
     "GET 200 empty_list,GET 200 -,POST 429 429,POST 409 -,GET 200 -,PUT 200 -," \
     "listed (stale), a 429 waited out, 409, listed again, updated"
-is "$(mrs '[.[] | select(.source_branch == "aas/T-2")] | [length, .[0].title]')" \
-    '[1,"T-2: Task T-2"]' "one for the branch, ours now"
+is "$(mrs '[.[] | select(.source_branch == "aas/T-2")] | [length, .[0].title, .[0].labels]')" \
+    '[1,"T-2: Task T-2",["aas","bot"]]' "one for the branch, ours now, the labels added"
 
 # the project from the remote's path when CI_PROJECT_ID is unset
 branch T-3 >/dev/null

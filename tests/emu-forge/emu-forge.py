@@ -552,6 +552,9 @@ class Handler(BaseHTTPRequestHandler):
                 if "labels" in body:
                     mr["labels"] = [x for x in body["labels"].split(",")
                                     if x]
+                for x in body.get("add_labels", "").split(","):
+                    if x and x not in mr["labels"]:
+                        mr["labels"].append(x)
                 mr["draft"] = mr["title"].startswith("Draft:")
                 mr["updated_at"] = self.now()
             return 200, mr
