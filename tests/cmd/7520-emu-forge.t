@@ -9,6 +9,7 @@ command -v python3 >/dev/null || skip_all "no python3"
 plan 15
 forge_start || exit 1
 forge_clone "$T/w"
+cd "$T" || exit 1
 
 # req EXPECTED-STATUS NAME CURL-ARGS...: status and body
 req() {
