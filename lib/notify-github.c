@@ -46,6 +46,24 @@ gh_close(struct aas_target *t)
 	free(t);
 }
 
+/* OWNER/NAME, each of letters, digits, ".", "-" and "_" (GitHub's own
+ * rule), so it goes into a path as it is. */
+static int
+slug_ok(const char *s)
+{
+	size_t a, b;
+
+	if (s == NULL)
+		return 0;
+	a = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789.-_");
+	if (a == 0 || s[a] != '/')
+		return 0;
+	b = strspn(s + a + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
+	    "wxyz0123456789.-_");
+	return b > 0 && s[a + 1 + b] == '\0';
+}
+
 static int
 gh_open(struct aas_target **tp, const struct aas_target_env *env,
     char hash[13], struct aas_err *e)
@@ -92,9 +110,7 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 	}
 	t->slug = slug != NULL ? aas_xstrdup(slug) :
 	    aas_forge_slug(t->push_url);
-	if (t->slug == NULL || strchr(t->slug, '/') == NULL ||
-	    strchr(t->slug, '/') != strrchr(t->slug, '/') ||
-	    t->slug[0] == '/' || strchr(t->slug, '/')[1] == '\0') {
+	if (!slug_ok(t->slug)) {
 		aas_err_set(e, "config", "repository '%s' is not "
 		    "OWNER/NAME (set GITHUB_REPOSITORY or github.repository)",
 		    t->slug != NULL ? t->slug : t->push_url);

@@ -9,7 +9,7 @@
 command -v python3 >/dev/null || skip_all "no python3"
 [ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
 
-plan 45
+plan 46
 TOKEN=ghp_t0kenThatMustNotLeak42
 export EMU_GH_TOKEN=$TOKEN
 forge_start || exit 1
@@ -261,6 +261,9 @@ check_run "a token with a space" 2 "" \
 check_run "GITHUB_REPOSITORY not owner/name" 2 "" \
     "aas-notify: --github: repository 'justone' is not OWNER/NAME (set GITHUB_REPOSITORY or github.repository)" \
     -- env GITHUB_REPOSITORY=justone aas-notify --github </dev/null
+check_run "GITHUB_REPOSITORY with a query in it" 2 "" \
+    "aas-notify: --github: repository 'o/r?x=1' is not OWNER/NAME (set GITHUB_REPOSITORY or github.repository)" \
+    -- env GITHUB_REPOSITORY='o/r?x=1' aas-notify --github </dev/null
 check_run "a remote that does not exist" 2 "" \
     "aas-notify: --github: no remote named 'upstream'" \
     -- sh -c 'printf "github:\n  remote: upstream\n" >c.yml; aas-notify -c c.yml --github </dev/null'
