@@ -327,6 +327,10 @@ operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
 {
 	if (!want_board && nasked == 0)
 		return aas_err_set(e, "usage", "no target given: use --board");
+	/* getopt takes an optional value only after "=" */
+	if (argc >= 1 && strstr(argv[0], "://") != NULL)
+		return aas_err_set(e, "usage", "a URL as an operand (not "
+		    "shown: it may be a secret): write it as --KIND=URL");
 	if (argc > 1 || (argc == 1 && boardarg != NULL))
 		return aas_err_set(e, "usage", "one board file at most");
 	if (argc == 1 && !want_board)

@@ -8,7 +8,7 @@
 
 #include "aas.h"
 #include "http.h"
-#include "ledger.h"
+#include "ids.h"
 #include "notify.h"
 #include "state.h"
 #include "banned.h"

@@ -8,7 +8,7 @@
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$AAS_SRC/tests/emu-chat/emu-chat.sh"
 
-plan 32
+plan 33
 cd "$T"
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 chat_start --webhook-secret "$SECRET" || exit 1
@@ -104,6 +104,10 @@ n0=$(chat_log | wc -l)
 check_run "a URL of another scheme" 2 "" \
     "aas-notify: --webhook: the webhook URL: not an http:// or https:// URL" \
     -- aas-notify --state st --webhook=ftp://127.0.0.1/x <g
+U="usage: aas-notify --board[=FILE] [-qv] [--status STATUS] [--config FILE] [--state DIR] [FILE]"
+check_run "a URL after --webhook without =" 2 "" \
+    "aas-notify: a URL as an operand (not shown: it may be a secret): write it as --KIND=URL
+$U" -- aas-notify --state st --board --webhook "$HOOK_URL" <g
 check_run "no URL" 2 "" \
     "aas-notify: --webhook: no URL: give --webhook=URL or set webhook.url" \
     -- aas-notify --state st --webhook <g

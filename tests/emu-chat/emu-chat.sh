@@ -19,7 +19,7 @@ chat_start() {
 	_i=0
 	while [ ! -s "$CHAT_DIR/port" ]; do
 		_i=$((_i + 1))
-		if [ "$_i" -gt 500 ] || ! kill -0 "$CHAT_PID" 2>/dev/null; then
+		if [ "$_i" -gt 1500 ] || ! kill -0 "$CHAT_PID" 2>/dev/null; then
 			echo "chat_start: emu-chat did not start" >&2
 			cat "$CHAT_DIR/stderr" >&2
 			return 1

@@ -33,6 +33,7 @@ struct aas_target {
 	char	 last_id[64];
 };
 static struct aas_target fake;
+static json_t *fake_seen;
 
 static int
 f_open(struct aas_target **tp, const struct aas_target_env *env,
@@ -68,6 +69,8 @@ f_finish(struct aas_target *t, json_t *os, const char *id, json_t **dp,
 	snprintf(t->last_id, sizeof(t->last_id), "%s", id);
 	t->finished++;
 	t->last_n = json_array_size(os);
+	json_decref(fake_seen);
+	fake_seen = json_deep_copy(os);
 	*dp = json_string("one message");
 	return 0;
 }
@@ -81,6 +84,34 @@ f_per_run(const struct aas_target *t)
 static const struct aas_target_ops fake_ops = {
 	.name = "fake", .open = f_open, .deliver = f_deliver,
 	.finish = f_finish, .per_run = f_per_run,
+};
+
+/* a target whose detail is a link, as a pull request's is */
+static int
+l_deliver(struct aas_target *t, json_t *o, const char *id, json_t **dp,
+    struct aas_err *e)
+{
+	(void)t;
+	(void)o;
+	(void)id;
+	(void)e;
+	*dp = json_pack("{s:s, s:i}", "url", "https://example.invalid/pull/1",
+	    "number", 1);
+	return 0;
+}
+
+static int
+l_open(struct aas_target **tp, const struct aas_target_env *env,
+    char hash[13], struct aas_err *e)
+{
+	(void)e;
+	*tp = NULL;
+	aas_notify_hash("linker", env->arg, hash);
+	return 0;
+}
+
+static const struct aas_target_ops link_ops = {
+	.name = "linker", .open = l_open, .deliver = l_deliver,
 };
 
 static struct aas_notify *
@@ -146,7 +177,7 @@ main(void)
 	};
 	size_t i;
 
-	plan(42);
+	plan(43);
 
 	s = aas_webhook_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 	    "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
@@ -335,6 +366,31 @@ main(void)
 	aas_notify_finish(n);
 	aas_notify_close(n);
 	is_int(fake.finished, 1, "reported in a run's message: not again");
+
+	/* a link another target made reaches the per-run target */
+	{
+		struct aas_target_env env;
+
+		n = driver(st);
+		memset(&env, 0, sizeof(env));
+		env.st = st;
+		env.arg = "linker";
+		if (aas_notify_add(n, &link_ops, &env, &e) == -1)
+			return 1;
+		o = outcome("L-1", 1);
+		l = aas_notify_record(n, o, &failed);
+		json_decref(l);
+		json_decref(o);
+		aas_notify_finish(n);
+		s = json_dumps(json_object_get(json_object_get(json_array_get(
+		    fake_seen, 0), "data"), "links"), JSON_COMPACT);
+		is_str(s, "[{\"kind\":\"linker\",\"url\":"
+		    "\"https://example.invalid/pull/1\"}]",
+		    "the pull request's URL is in the run's outcomes");
+		free(s);
+		aas_notify_close(n);
+		json_decref(fake_seen);
+	}
 	aas_state_close(st);
 	{
 		struct aas_err re;
