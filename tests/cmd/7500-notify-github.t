@@ -9,7 +9,7 @@
 command -v python3 >/dev/null || skip_all "no python3"
 [ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
 
-plan 46
+plan 48
 TOKEN=ghp_t0kenThatMustNotLeak42
 export EMU_GH_TOKEN=$TOKEN
 forge_start || exit 1
@@ -218,6 +218,22 @@ is "$rc $(forge_log | tail -n +$((m + 1)) | jq -r 'select(.service == "github") 
     "a 502 on the create: listed, nothing there, created once"
 is "$(pulls '[.[] | select(.head.ref == "aas/T-13")] | length')" 1 \
     "one pull request for it"
+
+# a 403 that is no rate limit (the token may not do this): not retried
+branch T-14 >/dev/null
+cat >s.json <<'S'
+{"faults": [{"path": "/repos/owner/repo/pulls", "method": "POST", "kind": "forbidden"}]}
+S
+forge_script s.json
+m=$(forge_log | wc -l)
+rec T-14 true >r14
+run aas-notify --github <r14
+is "$rc $(jq -c '.notify.targets[0] | [.ok, .detail]' "$T/out")" \
+    '1 [false,"POST /repos/owner/repo/pulls: http 403: Resource not accessible by integration"]' \
+    "a permission 403: ok false with GitHub's message"
+is "$(forge_log | tail -n +$((m + 1)) | jq -r 'select(.service == "github") | "\(.method) \(.status)"' | tr '\n' ,)" \
+    "GET 200,GET 200,POST 403," "sent once, not retried"
+curl -sS -X POST -d '{"faults":[]}' "$FORGE_URL/_emu/script" >/dev/null
 
 # a wrong token: the push is refused, nothing opened
 branch T-8 >/dev/null

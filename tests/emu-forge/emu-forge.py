@@ -315,6 +315,12 @@ class Handler(BaseHTTPRequestHandler):
                 raise Answer(429, {"message": "Too Many Requests",
                                    "documentation_url": GH_DOCS}, h)
             raise Answer(429, "Retry later\n", h)
+        if k == "forbidden":
+            if service == "github":
+                raise Answer(403, {"message": "Resource not accessible by "
+                                   "integration", "documentation_url":
+                                   GH_DOCS})
+            raise Answer(403, {"message": "403 Forbidden"})
         if k in ("500", "502", "503"):
             raise Answer(int(k), {"message": "Server Error"})
         if k == "reset":
