@@ -9,7 +9,7 @@
 command -v python3 >/dev/null || skip_all "no python3"
 [ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
 
-plan 48
+plan 49
 TOKEN=ghp_t0kenThatMustNotLeak42
 export EMU_GH_TOKEN=$TOKEN
 forge_start || exit 1
@@ -253,6 +253,9 @@ run aas-notify --dry-run --github <r9
 is "$rc $(forge_log | wc -l)" "0 $n" "--dry-run sends nothing"
 is "$(grep -c "github: T-9: would push aas/T-9 ([0-9a-f]*) to $FORGE_URL/owner/repo.git and open or update its pull request on owner/repo: T-9: Task T-9" "$T/err")" \
     1 "--dry-run says what it would do"
+
+run env -u GITHUB_TOKEN GH_TOKEN="$TOKEN" aas-notify --dry-run --github <r9
+is "$rc $(grep -c 'github: T-9: would push' "$T/err")" "0 1" "GH_TOKEN serves as well"
 
 # no branch: nothing to open
 printf '{"id":"T-10","error":{"stage":"plan","code":"no_plan","message":"x"}}\n' >r10
