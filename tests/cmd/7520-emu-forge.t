@@ -6,7 +6,7 @@
 command -v python3 >/dev/null || skip_all "no python3"
 [ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
 
-plan 15
+plan 16
 forge_start || exit 1
 forge_clone "$T/w"
 cd "$T" || exit 1
@@ -61,4 +61,6 @@ is "$(curl -s -o /dev/null -w '%{http_code}' "$FORGE_URL/owner/repo.git/info/ref
 is "$(curl -s -o /dev/null -w '%{http_code}' -u "x-access-token:$GITHUB_TOKEN" \
     "$FORGE_URL/owner/repo.git/info/refs?service=git-receive-pack")" 200 \
     "git: 200 with the token as the password"
+forge_stop
+is "$?" 0 "SIGTERM stops it cleanly"
 done_testing
