@@ -11,9 +11,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 PATH="$AAS_BUILD/bin:$PATH"
 work=$(mktemp -d "${TMPDIR:-/tmp}/aas-demo.XXXXXX")
 emu_pid=
+forge_pid=
 hook_pid=
 cleanup() {
 	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null
+	[ -n "$forge_pid" ] && kill "$forge_pid" 2>/dev/null
 	[ -n "$hook_pid" ] && kill "$hook_pid" 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$work"
 }
@@ -71,6 +73,33 @@ aas-scan --id DEMO-6 | aas-submit --sync --template decompose |
     aas-plan --decompose | jq -c '{id, title, deps}' >&2
 echo "== branches" >&2
 git branch --list 'aas/*' >&2
+echo "== pull requests on a local GitHub emulator" >&2
+# emu-forge stands in for GitHub (its REST API, and git http-backend for
+# the push); the token reaches it and aas-notify through the environment.
+mkdir -p "$work/forge/demo"
+git init -q --bare -b main "$work/forge/demo/strutil.git"
+git push -q "$work/forge/demo/strutil.git" main
+EMU_GH_TOKEN=ghp_demo python3 "$top/tests/emu-forge/emu-forge.py" \
+    --git-root "$work/forge" --port-file "$work/forge-port" &
+forge_pid=$!
+i=0
+while [ ! -s "$work/forge-port" ]; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && { echo "demo: emu-forge did not start" >&2; exit 1; }
+	sleep 0.05
+done
+forge="http://127.0.0.1:$(cat "$work/forge-port")"
+git remote add origin "$forge/demo/strutil.git"
+GITHUB_TOKEN=ghp_demo GITHUB_API_URL=$forge aas-notify --github \
+    <"$work/out.jsonl" >"$work/pr.jsonl" || true
+jq -c '{id, github: (.notify.targets[] | select(.kind == "github") |
+    .detail)}' "$work/pr.jsonl" >&2
+prs=$(curl -sS "$forge/_emu/pulls" | jq -r '.github["demo/strutil"][] |
+    "\(.head.ref) \(.draft)"' | sort | tr '\n' ' ')
+if [ "$prs" != "aas/DEMO-2 false aas/DEMO-3 false " ]; then
+	echo "demo: unexpected pull requests: $prs" >&2
+	exit 1
+fi
 echo "== the board afterwards" >&2
 git diff --no-index "$top/examples/project/ACTIVE_TASKS.md" ACTIVE_TASKS.md >&2 || true
 
@@ -97,3 +126,4 @@ if [ "$hooks" != "DEMO-2 task.done,DEMO-3 task.done,DEMO-5 task.failed," ]; then
 	exit 1
 fi
 echo "demo: ok: DEMO-2 and DEMO-3 committed on aas/DEMO-2 and aas/DEMO-3 and passed QA; DEMO-5 failed its test and was rolled back; DEMO-6 became DEMO-6-1..3; a signed webhook for each of the three" >&2
+echo "demo: ok: pull requests opened for aas/DEMO-2 and aas/DEMO-3 on the local GitHub emulator" >&2

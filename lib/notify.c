@@ -18,12 +18,16 @@
 extern const struct aas_target_ops aas_target_webhook;
 extern const struct aas_target_ops aas_target_slack;
 extern const struct aas_target_ops aas_target_discord;
+extern const struct aas_target_ops aas_target_github;
+extern const struct aas_target_ops aas_target_gitlab;
 
 /* Every kind; aas-notify's options come in this order. */
 static const struct aas_target_ops *const registry[] = {
 	&aas_target_webhook,
 	&aas_target_slack,
 	&aas_target_discord,
+	&aas_target_github,
+	&aas_target_gitlab,
 };
 #define NREGISTRY (sizeof(registry) / sizeof(registry[0]))
 

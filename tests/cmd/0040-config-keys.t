@@ -65,6 +65,12 @@ value() {
 	qa.output_cap) echo 256 ;;
 	qa.tail_lines) echo 100000 ;;
 	qa.kill_grace) echo 0.1 ;;
+	github.repository|gitlab.project) echo owner/repo ;;
+	github.api_url) echo http://127.0.0.1:1 ;;
+	gitlab.api_url) echo http://127.0.0.1:1/api/v4 ;;
+	github.remote|gitlab.remote) echo origin ;;
+	github.base|gitlab.base) echo main ;;
+	github.labels|gitlab.labels) echo '[aas, bot]' ;;
 	webhook.url) echo http://127.0.0.1:1/hook ;;
 	webhook.secret_file) echo whsec.key ;;
 	esac
@@ -121,7 +127,7 @@ done
 	for k in $keys; do
 		case $k in *.*) ;; *) printf '%s: %s\n' "$k" "$(value "$k")" ;; esac
 	done | grep -v '^qa.checks'
-	for s in batch plan apply webhook qa; do
+	for s in batch plan apply github gitlab webhook qa; do
 		echo "$s:"
 		for k in $keys; do
 			case $k in

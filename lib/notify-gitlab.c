@@ -1,0 +1,360 @@
+/* notify-gitlab.c: aas-notify --gitlab: push the branch, open or update
+ * its merge request. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "config.h"
+#include "forge.h"
+#include "http.h"
+#include "notify.h"
+#include "push.h"
+#include "banned.h"
+
+#define GL_API		"https://gitlab.com/api/v4"
+#define DRAFT		"Draft: "
+
+struct aas_target {
+	struct aas_forge f;
+	char	*token;
+	char	*repo;		/* repository folder */
+	char	*push_url;
+	char	*project;	/* numeric id or group/name */
+	char	*pid;		/* project escaped for a path */
+	char	*base;		/* target branch, or NULL */
+	json_t	*labels;
+	int	 dry_run;
+};
+
+static void
+gl_close(struct aas_target *t)
+{
+	if (t == NULL)
+		return;
+	aas_forge_fini(&t->f);
+	free(t->token);
+	free(t->repo);
+	free(t->push_url);
+	free(t->project);
+	free(t->pid);
+	free(t->base);
+	json_decref(t->labels);
+	free(t);
+}
+
+static int
+gl_open(struct aas_target **tp, const struct aas_target_env *env,
+    char hash[13], struct aas_err *e)
+{
+	struct aas_target *t;
+	const char *tok, *api, *proj, *remote, *base;
+	char *auth, *id;
+	const char *hdrs[2];
+
+	tok = aas_forge_getenv("GITLAB_TOKEN", NULL);
+	if (tok == NULL)
+		return aas_err_set(e, "config", "no token: set "
+		    "GITLAB_TOKEN");
+	aas_secret_add(tok);
+	if (aas_forge_token_check("GitLab", tok, e) == -1)
+		return -1;
+	if (aas_forge_cfg(env->cf, "gitlab.api_url", &api, e) == -1 ||
+	    aas_forge_cfg(env->cf, "gitlab.project", &proj, e) == -1 ||
+	    aas_forge_cfg(env->cf, "gitlab.remote", &remote, e) == -1 ||
+	    aas_forge_cfg(env->cf, "gitlab.base", &base, e) == -1)
+		return -1;
+	if (aas_forge_getenv("CI_API_V4_URL", NULL) != NULL)
+		api = aas_forge_getenv("CI_API_V4_URL", NULL);
+	if (api == NULL)
+		api = GL_API;
+	if (strncmp(api, "https://", 8) != 0 && strncmp(api, "http://", 7) != 0)
+		return aas_err_set(e, "config", "API URL '%s' is not "
+		    "an http(s) URL", api);
+	if (aas_forge_getenv("CI_PROJECT_ID", NULL) != NULL)
+		proj = aas_forge_getenv("CI_PROJECT_ID", NULL);
+	t = aas_xcalloc(1, sizeof(*t));
+	t->token = aas_xstrdup(tok);
+	t->repo = aas_xstrdup(env->repo != NULL ? env->repo : ".");
+	t->dry_run = env->dry_run;
+	t->base = base != NULL ? aas_xstrdup(base) : NULL;
+	t->labels = aas_forge_labels(env->cf, "gitlab.labels");
+	if (aas_push_url(t->repo, remote != NULL ? remote : "origin",
+	    &t->push_url, e) == -1) {
+		if (strcmp(e->code, "no_repo") == 0)
+			snprintf(e->code, sizeof(e->code), "config");
+		gl_close(t);
+		return -1;
+	}
+	t->project = proj != NULL ? aas_xstrdup(proj) :
+	    aas_forge_slug(t->push_url);
+	if (t->project == NULL) {
+		aas_err_set(e, "config", "no project: set "
+		    "CI_PROJECT_ID or gitlab.project");
+		gl_close(t);
+		return -1;
+	}
+	t->pid = aas_forge_escape(t->project);
+	auth = aas_xasprintf("PRIVATE-TOKEN: %s", tok);
+	hdrs[0] = auth;
+	hdrs[1] = NULL;
+	aas_forge_init(&t->f, "gitlab", api, hdrs, env);
+	free(auth);
+	id = aas_xasprintf("%s %s", t->f.api, t->project);
+	aas_notify_hash("gitlab", id, hash);
+	free(id);
+	*tp = t;
+	return 0;
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static int
+find_mr(struct aas_target *t, const char *branch, json_t **mrp,
+    struct aas_err *e)
+{
+	struct aas_http_resp r;
+	char *eb, *path;
+	int rc;
+
+	eb = aas_forge_escape(branch);
+	path = aas_xasprintf("/projects/%s/merge_requests?state=opened&"
+	    "source_branch=%s", t->pid, eb);
+	rc = aas_forge_call(&t->f, "GET", path, NULL, 0, &r, e);
+	free(eb);
+	free(path);
+	*mrp = NULL;
+	if (rc == 0 && !json_is_array(r.json))
+		rc = aas_err_set(e, "bad_response", "gitlab: the merge request "
+		    "list is not a list");
+	if (rc == 0 && json_array_size(r.json) > 0)
+		*mrp = json_incref(json_array_get(r.json, 0));
+	aas_http_resp_free(&r);
+	return rc;
+}
+
+static int
+get_base(struct aas_target *t, struct aas_err *e)
+{
+	struct aas_http_resp r;
+	const char *b;
+	char *path;
+	int rc;
+
+	if (t->base != NULL)
+		return 0;
+	path = aas_xasprintf("/projects/%s", t->pid);
+	rc = aas_forge_call(&t->f, "GET", path, NULL, 0, &r, e);
+	free(path);
+	b = rc == 0 ? jstr(r.json, "default_branch") : NULL;
+	if (rc == 0 && (b == NULL || *b == '\0'))
+		rc = aas_err_set(e, "bad_response", "gitlab: project %s has no "
+		    "default branch (set gitlab.base)", t->project);
+	if (rc == 0)
+		t->base = aas_xstrdup(b);
+	aas_http_resp_free(&r);
+	return rc;
+}
+
+/* The labels as GitLab takes them: one comma-separated string. */
+static char *
+label_list(json_t *labels)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	json_t *l;
+	size_t i;
+
+	aas_buf_adds(&b, "");
+	json_array_foreach(labels, i, l) {
+		if (i > 0)
+			aas_buf_addc(&b, ',');
+		aas_buf_adds(&b, json_string_value(l));
+	}
+	return aas_buf_detach(&b, NULL);
+}
+
+static int
+create_once(struct aas_target *t, const char *branch, const char *title,
+    const char *body, json_t **mrp, int *createdp, struct aas_err *e)
+{
+	struct aas_http_resp r;
+	json_t *req;
+	char *path, *labels;
+	int rc;
+
+	*createdp = 0;
+	if (get_base(t, e) == -1)
+		return -1;
+	req = json_pack("{s:s, s:s, s:s, s:s}", "source_branch", branch,
+	    "target_branch", t->base, "title", title, "description", body);
+	if (json_array_size(t->labels) > 0) {
+		labels = label_list(t->labels);
+		json_object_set_new(req, "labels", json_string(labels));
+		free(labels);
+	}
+	path = aas_xasprintf("/projects/%s/merge_requests", t->pid);
+	rc = aas_forge_call(&t->f, "POST", path, req, 1, &r, e);
+	free(path);
+	json_decref(req);
+	if (rc == 0 && json_is_integer(json_object_get(r.json, "iid"))) {
+		*mrp = json_incref(r.json);
+		*createdp = 1;
+		aas_http_resp_free(&r);
+		return 0;
+	}
+	if (rc == 0)
+		rc = aas_err_set(e, "bad_response", "gitlab: the new merge "
+		    "request has no iid");
+	else if (r.status == 409 || aas_forge_maybe_made(&r)) {
+		int exists = r.status == 409;
+		struct aas_err first = *e;
+
+		aas_http_resp_free(&r);
+		if (find_mr(t, branch, mrp, e) == -1)
+			return -1;
+		if (*mrp != NULL)
+			return 0;
+		if (!exists) {
+			*e = first;
+			return 2;
+		}
+		return aas_err_set(e, "http_409", "gitlab: a merge request for "
+		    "%s exists but is not listed as open", branch);
+	}
+	aas_http_resp_free(&r);
+	return rc;
+}
+
+/* A create that failed where the service may have acted on it is looked
+ * up; when nothing was made it is sent again (three times at most). */
+static int
+create_mr(struct aas_target *t, const char *branch, const char *title,
+    const char *body, json_t **mrp, int *createdp, struct aas_err *e)
+{
+	int rc, round;
+
+	for (round = 0; round < 3; round++)
+		if ((rc = create_once(t, branch, title, body, mrp, createdp,
+		    e)) != 2)
+			return rc;
+	return -1;
+}
+
+/* The configured labels the merge request lacks, comma-separated, or
+ * NULL (GitLab lists a request's labels as strings). */
+static char *
+missing_labels(json_t *want, json_t *have)
+{
+	json_t *l, *h, *miss = json_array();
+	size_t i, j;
+	char *s = NULL;
+	int found;
+
+	json_array_foreach(want, i, l) {
+		found = 0;
+		json_array_foreach(have, j, h)
+			if (json_is_string(h) && strcmp(json_string_value(h),
+			    json_string_value(l)) == 0)
+				found = 1;
+		if (!found)
+			json_array_append(miss, l);
+	}
+	if (json_array_size(miss) > 0)
+		s = label_list(miss);
+	json_decref(miss);
+	return s;
+}
+
+static int
+update_mr(struct aas_target *t, json_t *mr, const char *title,
+    const char *body, struct aas_err *e)
+{
+	struct aas_http_resp r;
+	const char *ot = jstr(mr, "title"), *ob = jstr(mr, "description");
+	json_t *req;
+	char *path, *missing;
+	int rc;
+
+	missing = missing_labels(t->labels, json_object_get(mr, "labels"));
+	if (ot != NULL && ob != NULL && strcmp(ot, title) == 0 &&
+	    strcmp(ob, body) == 0 && missing == NULL)
+		return 0;
+	req = json_pack("{s:s, s:s}", "title", title, "description", body);
+	if (missing != NULL)
+		json_object_set_new(req, "add_labels", json_string(missing));
+	free(missing);
+	path = aas_xasprintf("/projects/%s/merge_requests/%lld", t->pid,
+	    (long long)json_integer_value(json_object_get(mr, "iid")));
+	rc = aas_forge_call(&t->f, "PUT", path, req, 0, &r, e);
+	free(path);
+	json_decref(req);
+	aas_http_resp_free(&r);
+	return rc;
+}
+
+static int
+gl_deliver(struct aas_target *t, json_t *outcome, const char *delivery_id,
+    json_t **detailp, struct aas_err *e)
+{
+	json_t *data = json_object_get(outcome, "data"), *mr = NULL;
+	const char *branch = jstr(data, "branch"), *commit = jstr(data,
+	    "commit"), *url;
+	char *title = NULL, *body = NULL;
+	int draft = aas_forge_draft(outcome), created = 0, rc;
+
+	(void)delivery_id;
+	if (branch == NULL || *branch == '\0' || commit == NULL) {
+		*detailp = json_string("no branch to push");
+		return 0;
+	}
+	title = aas_forge_title(outcome, draft ? DRAFT : NULL);
+	if (t->dry_run) {
+		aas_msg("gitlab: %s: would push %s (%.12s) to %s and open or "
+		    "update its merge request on %s: %s",
+		    jstr(data, "id") != NULL ? jstr(data, "id") : "?", branch,
+		    commit, t->push_url, t->project, title);
+		free(title);
+		*detailp = json_string("dry run: nothing sent");
+		return 0;
+	}
+	rc = aas_push_branch(t->repo, t->push_url, branch, commit, "oauth2",
+	    t->token, e);
+	if (rc == 1) {
+		free(title);
+		*detailp = json_pack("s+", "no local branch ", branch);
+		return 0;
+	}
+	if (rc == -1) {
+		aas_err_prefix(e, "gitlab");
+		goto out;
+	}
+	body = aas_forge_body(outcome);
+	if ((rc = find_mr(t, branch, &mr, e)) == -1)
+		goto out;
+	if (mr == NULL && (rc = create_mr(t, branch, title, body, &mr,
+	    &created, e)) == -1)
+		goto out;
+	if (!created && (rc = update_mr(t, mr, title, body, e)) == -1)
+		goto out;
+	url = jstr(mr, "web_url");
+	*detailp = json_string(url != NULL ? url : "");
+out:
+	json_decref(mr);
+	free(title);
+	free(body);
+	return rc;
+}
+
+const struct aas_target_ops aas_target_gitlab = {
+	.name = "gitlab",
+	.open = gl_open,
+	.deliver = gl_deliver,
+	.finish = NULL,
+	.close = gl_close,
+};
