@@ -14,6 +14,7 @@
 #include "config.h"
 #include "edit.h"
 #include "git.h"
+#include "path.h"
 #include "record.h"
 #include "banned.h"
 
@@ -32,6 +33,7 @@ struct opts {
 	char	 onto_tip[AAS_GIT_HEX];	/* "" until known */
 	int	 onto_exists;
 	struct aas_edit_limits lim;
+	struct aas_path_guard *guard;	/* apply.protected_paths */
 	int	 force, dry_run;
 };
 
@@ -157,6 +159,7 @@ apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 	}
 	if (aas_git_tree_open(o->g, parent, &t, &e) == -1)
 		goto fail;
+	aas_git_tree_guard(t, o->guard, aas_rec_get(rec, "fields"));
 	if (aas_edit_apply(t, edits, &o->lim, id, &files, &e) == -1)
 		goto fail;
 	ap = json_pack("{s:s, s:s, s:s}", "repo", aas_git_root(o->g), "base",
@@ -292,7 +295,7 @@ config_values(struct aas_config *cf, struct opts *o, struct aas_err *e)
 		return -1;
 	if (b == 0)
 		o->lim.allow_binary = v;
-	return 0;
+	return aas_path_guard_load(cf, &o->guard, e);
 }
 
 enum { OPT_BASE = 256, OPT_ONTO, OPT_REPO, OPT_UNDO };
@@ -357,6 +360,13 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	return 0;
 }
 
+static void
+cleanup(struct aas_cmd *c)
+{
+	(void)c;
+	aas_path_guard_free(o.guard);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -373,7 +383,7 @@ main(int argc, char *argv[])
 		.usage = usage, .shortopts = "fn", .longopts = longopts,
 		.need = AAS_NEED_GIT | AAS_NEED_STATE | AAS_NEED_CONFIG,
 		.option = option, .operands = operands, .setup = setup,
-		.loop = &loop,
+		.loop = &loop, .cleanup = cleanup,
 	};
 
 	o.lim.max_bytes = 1024 * 1024;

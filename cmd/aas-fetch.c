@@ -14,11 +14,16 @@
 #include <jansson.h>
 
 #include "aas.h"
+#include "batch.h"
+#include "cmd.h"
 #include "config.h"
 #include "ledger.h"
+#include "price.h"
 #include "provider.h"
 #include "record.h"
+#include "results.h"
 #include "state.h"
+#include "tasks.h"
 #include "banned.h"
 
 static const char usage_text[] =
@@ -34,39 +39,14 @@ static const char *from_file;
 static struct aas_config *cf;
 static struct aas_state *st;
 static struct aas_ledger *ledger;
-static struct aas_provider *provs[2];
+static struct aas_provider_pool *pool;
 static int failed, stopped;
 static long nemitted, nfailed_tasks;
 
-static void
-usage_exit(void)
-{
-	aas_print_usage(1, usage_text);
-	exit(AAS_EXIT_USAGE);
-}
-
 static struct aas_provider *
-get_provider(const char *kind, void *arg, struct aas_err *e)
+get_provider(const char *kind, const char *key, struct aas_err *e)
 {
-	struct aas_provider_opts o;
-	int i = kind != NULL && strcmp(kind, "anthropic") == 0;
-	const char *base = NULL, *pk = "openai";
-
-	if (provs[i] != NULL)
-		return provs[i];
-	memset(&o, 0, sizeof(o));
-	o.kind = i ? "anthropic" : "openai";
-	(void)aas_config_str(cf, "provider", &pk, NULL);
-	if (strcmp(pk, o.kind) == 0)
-		(void)aas_config_str(cf, "base_url", &base, NULL);
-	o.base_url = base;
-	(void)aas_config_str(cf, "key_file", &o.key_file, NULL);
-	o.verbose = aas_verbose;
-	if (arg != NULL)
-		o.key = arg;
-	if (aas_provider_open(&provs[i], &o, e) == -1)
-		return NULL;
-	return provs[i];
+	return aas_provider_pool_get(pool, kind, key, e);
 }
 
 static int
@@ -78,32 +58,6 @@ emit(struct aas_rec *rec)
 	}
 	nemitted++;
 	return 0;
-}
-
-/* The response key from a normalised result. */
-static json_t *
-response_key(json_t *res, const struct aas_price *price, double discount,
-    double *usdp)
-{
-	json_t *u = json_object_get(res, "usage");
-	long in, out, cached;
-	double usd = 0;
-
-	in = (long)json_integer_value(json_object_get(u, "input"));
-	out = (long)json_integer_value(json_object_get(u, "output"));
-	cached = (long)json_integer_value(json_object_get(u, "cached"));
-	if (price != NULL)
-		usd = aas_usd_round(aas_price_usd(price, in, out, cached,
-		    discount));
-	*usdp = usd;
-	return json_pack("{s:O?, s:O?, s:O?, s:{s:I, s:I, s:I}, s:o, s:O?}",
-	    "status", json_object_get(res, "status_code"),
-	    "text", json_object_get(res, "text"),
-	    "finish_reason", json_object_get(res, "finish_reason"),
-	    "usage", "input", (json_int_t)in, "output", (json_int_t)out,
-	    "cached", (json_int_t)cached,
-	    "usd", price ? json_real(usd) : json_null(),
-	    "request_id", json_object_get(res, "request_id"));
 }
 
 /*
@@ -163,6 +117,49 @@ already(struct aas_tasks *t, size_t i)
 	return aas_ledger_fetched(ledger, cid) != 0;
 }
 
+/* What results_file's lines need. */
+struct run_ctx {
+	const char	*run;
+	json_t		*batch;
+	const struct aas_price *price;
+	double		 discount;
+	double		 usd;
+	struct aas_tasks **idx;
+};
+
+static int
+run_line(void *arg, size_t j, size_t slot, json_t *res)
+{
+	struct run_ctx *c = arg;
+	struct aas_tasks *t = c->idx[j];
+	json_t *resp = NULL;
+	const char *code, *msg;
+	char codebuf[32];
+	double usd = 0;
+	int rc;
+
+	if (json_is_true(json_object_get(res, "ok")))
+		resp = aas_response_key(res, c->price, c->discount, &usd);
+	else if (json_object_get(res, "usage") != NULL)
+		json_decref(aas_response_key(res, c->price, c->discount,
+		    &usd));
+	c->usd += usd;
+	if (already(t, slot)) {
+		json_decref(resp);
+		return 0;
+	}
+	aas_result_error(res, 1, codebuf, &code, &msg);
+	rc = emit_task(t, slot, c->run, c->batch, resp, code, msg);
+	json_decref(resp);
+	if (rc == -1)
+		return -1;
+	if (aas_state_stop_poll(st)) {
+		stopped = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * Stream one results file against the run's tasks.  Returns -1 on a
  * fatal error.  *usdp gathers the actual cost of every line.
@@ -172,175 +169,26 @@ results_file(struct aas_provider *p, const char *path, struct aas_tasks *t,
     const char *run, json_t *batch, const struct aas_price *price,
     double discount, double *usdp)
 {
+	struct run_ctx c = { run, batch, price, discount, 0, &t };
 	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n, slot;
-	json_t *res, *resp, *err;
-	struct aas_err e;
-	const char *cid, *code, *msg;
-	double usd;
-	char codebuf[32];
-	int rc = 0;
+	int rc;
 
 	f = fopen(path, "re");
 	if (f == NULL) {
 		aas_warn("%s", path);
 		return -1;
 	}
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		memset(&e, 0, sizeof(e));
-		if (aas_provider_parse_result(p, line, (size_t)n, &res, &e) ==
-		    -1) {
-			aas_msg("%s: %s", path, e.msg);
-			continue;
-		}
-		cid = json_string_value(json_object_get(res, "custom_id"));
-		slot = cid ? aas_tasks_find(t, cid) : -1;
-		if (slot < 0) {
-			if (!aas_quiet)
-				aas_msg("%s: unknown custom_id %s", path,
-				    cid ? cid : "(none)");
-			json_decref(res);
-			continue;
-		}
-		if (aas_tasks_marked(t, (size_t)slot)) {
-			json_decref(res);
-			continue;
-		}
-		aas_tasks_mark(t, (size_t)slot);
-		resp = NULL;
-		usd = 0;
-		if (json_is_true(json_object_get(res, "ok")))
-			resp = response_key(res, price, discount, &usd);
-		else if (json_object_get(res, "usage") != NULL)
-			json_decref(response_key(res, price, discount, &usd));
-		*usdp += usd;
-		if (already(t, (size_t)slot)) {
-			json_decref(resp);
-			json_decref(res);
-			continue;
-		}
-		err = json_object_get(res, "error");
-		code = json_string_value(json_object_get(err, "code"));
-		msg = json_string_value(json_object_get(err, "message"));
-		if (code == NULL) {
-			snprintf(codebuf, sizeof(codebuf), "http_%lld",
-			    (long long)json_integer_value(json_object_get(res,
-			    "status_code")));
-			code = codebuf;
-		}
-		if (strcmp(code, "batch_expired") == 0)
-			code = "expired";
-		else if (strcmp(code, "batch_cancelled") == 0)
-			code = "cancelled";
-		rc = emit_task(t, (size_t)slot, run, batch, resp, code,
-		    msg ? msg : "request failed");
-		json_decref(resp);
-		json_decref(res);
-		if (rc == -1)
-			break;
-		if (aas_state_stop_poll(st)) {
-			stopped = 1;
-			break;
-		}
-	}
-	free(line);
+	rc = aas_results_match(p, f, path, &t, 1, run_line, &c);
 	fclose(f);
-	return rc;
-}
-
-/* Why the tasks with no result line failed, from the batch's status. */
-static void
-missing_reason(json_t *b, const char **code, char *msg, size_t size)
-{
-	const char *status = json_string_value(json_object_get(b, "status"));
-	json_t *errs = json_object_get(b, "errors");
-	const char *m;
-
-	if (status == NULL)
-		status = "";
-	if (strcmp(status, "expired") == 0) {
-		*code = "expired";
-		snprintf(msg, size, "batch expired before this task ran");
-	} else if (strcmp(status, "cancelled") == 0) {
-		*code = "cancelled";
-		snprintf(msg, size, "batch cancelled before this task ran");
-	} else if (strcmp(status, "failed") == 0) {
-		*code = "batch_failed";
-		m = json_string_value(json_object_get(json_array_get(errs, 0),
-		    "message"));
-		snprintf(msg, size, "batch failed%s%s", m ? ": " : "",
-		    m ? m : "");
-	} else {
-		*code = "missing_result";
-		snprintf(msg, size, "no result for this task in batch %s",
-		    json_string_value(json_object_get(b, "id")));
-	}
-}
-
-/* 1 when every line of a results file is a result, else 0. */
-static int
-file_whole(struct aas_provider *p, const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	json_t *res;
-	int whole = f != NULL;
-
-	while (whole && (n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] != '\n') {
-			whole = 0;
-			break;
-		}
-		line[--n] = '\0';
-		if (n == 0)
-			continue;
-		if (aas_provider_parse_result(p, line, (size_t)n, &res,
-		    NULL) == -1)
-			whole = 0;
-		else
-			json_decref(res);
-	}
-	free(line);
-	if (f != NULL)
-		fclose(f);
-	return whole;
-}
-
-/*
- * Download one results file, checking that every line reads: a body
- * the server garbled (a 200 with the wrong bytes) is fetched again, up
- * to three times.
- */
-static int
-download(struct aas_provider *p, json_t *b, const char *which,
-    const char *path, int *gotp, struct aas_err *e)
-{
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		if (aas_provider_download(p, b, which, path, gotp, e) == -1)
-			return -1;
-		if (!*gotp || file_whole(p, path))
-			return 0;
-		unlink(path);
-	}
-	return aas_err_set(e, "bad_result", "%s file still unreadable after "
-	    "3 downloads", which);
+	*usdp += c.usd;
+	return rc == -1 ? -1 : 0;
 }
 
 /* A finished batch: download once, then write every task. */
 static int
 process_run(size_t ri, json_t *b)
 {
-	struct aas_run *r = &ledger->runs[ri];
+	const struct aas_run *r = aas_ledger_run(ledger, ri);
 	struct aas_provider *p;
 	struct aas_tasks *t;
 	struct aas_price price;
@@ -364,8 +212,9 @@ process_run(size_t ri, json_t *b)
 	if (aas_mkdirs(dir, 0755, &e) == -1)
 		goto fail;
 	if (!r->downloaded) {
-		if (download(p, b, "output", out, &got_out, &e) == -1 ||
-		    download(p, b, "error", errf, &got_err, &e) == -1) {
+		if (aas_results_download(p, b, "output", out, &got_out,
+		    &e) == -1 || aas_results_download(p, b, "error", errf,
+		    &got_err, &e) == -1) {
 			aas_msg("%s: download: %s", r->batch_id, e.msg);
 			rc = 1;
 			goto done;
@@ -387,7 +236,7 @@ process_run(size_t ri, json_t *b)
 	if (rc == 0 && !stopped && access(errf, F_OK) == 0)
 		rc = results_file(p, errf, t, r->run, batch,
 		    have_price ? &price : NULL, 0.5, &usd);
-	missing_reason(b, &code, msg, sizeof(msg));
+	aas_results_missing(b, &code, msg, sizeof(msg));
 	for (i = 0; rc == 0 && !stopped && i < aas_tasks_count(t); i++) {
 		if (aas_tasks_marked(t, i) || already(t, i))
 			continue;
@@ -438,11 +287,12 @@ fetch_runs(char **names, int nnames)
 	long pending, total, finished;
 	int k, rc;
 
-	sel = aas_xcalloc(ledger->nruns + 1, sizeof(*sel));
+	sel = aas_xcalloc(aas_ledger_count(ledger) + 1, sizeof(*sel));
 	for (k = 0; k < nnames; k++) {
 		ssize_t ri = aas_ledger_find(ledger, names[k]);
 
-		if (ri < 0 || ledger->runs[ri].batch_id == NULL) {
+		if (ri < 0 || aas_ledger_run(ledger, (size_t)ri)->batch_id ==
+		    NULL) {
 			aas_msg("%s: no such batch in the journal", names[k]);
 			free(sel);
 			return AAS_EXIT_USAGE;
@@ -450,13 +300,13 @@ fetch_runs(char **names, int nnames)
 		sel[nsel++] = (size_t)ri;
 	}
 	if (nnames == 0)
-		for (i = 0; i < ledger->nruns; i++)
-			if (ledger->runs[i].state == AAS_RUN_LIVE)
+		for (i = 0; i < aas_ledger_count(ledger); i++)
+			if (aas_ledger_run(ledger, i)->state == AAS_RUN_LIVE)
 				sel[nsel++] = i;
 	done = aas_xcalloc(nsel + 1, 1);
 	if (cancel) {
 		for (i = 0; i < nsel; i++) {
-			struct aas_run *r = &ledger->runs[sel[i]];
+			const struct aas_run *r = aas_ledger_run(ledger, sel[i]);
 
 			if (r->state != AAS_RUN_LIVE)
 				continue;
@@ -476,7 +326,7 @@ fetch_runs(char **names, int nnames)
 	for (;;) {
 		pending = total = finished = 0;
 		for (i = 0; i < nsel && !stopped; i++) {
-			struct aas_run *r = &ledger->runs[sel[i]];
+			const struct aas_run *r = aas_ledger_run(ledger, sel[i]);
 			json_t *counts;
 
 			if (done[i])
@@ -540,98 +390,149 @@ fetch_runs(char **names, int nnames)
 	return failed ? AAS_EXIT_RECORD : AAS_EXIT_OK;
 }
 
-/* --stdin: the records name the batches; others pass through. */
+/* --stdin: the batches the records name; other records pass through. */
+static json_t *stdin_names;
+
+static int
+stdin_step(struct aas_rec *rec, void *arg, struct aas_err *e)
+{
+	const char *bid = json_string_value(aas_rec_path(rec, "batch.id"));
+
+	(void)arg;
+	(void)e;
+	if (bid == NULL || aas_rec_get(rec, "response") != NULL)
+		return 0;
+	if (aas_ledger_find(ledger, bid) < 0) {
+		aas_rec_fail(rec, "fetch", "unknown_batch", "batch %s is not "
+		    "in this state folder's journal", bid);
+		return 1;
+	}
+	json_object_set_new(stdin_names, bid, json_true());
+	return AAS_LOOP_DROP;
+}
+
+/* The record loop on stdin; its status, with failed and stopped set. */
+static int
+stdin_loop(int (*step)(struct aas_rec *, void *, struct aas_err *),
+    void *arg)
+{
+	struct aas_loop l;
+	int status;
+
+	memset(&l, 0, sizeof(l));
+	l.stage = "fetch";
+	l.step = step;
+	l.arg = arg;
+	l.state = st;
+	status = aas_loop_run(&l, stdin, "stdin", stdout);
+	if (status == AAS_EXIT_RECORD) {
+		failed = 1;
+		status = AAS_EXIT_OK;
+	} else if (status == AAS_EXIT_STOPPED)
+		stopped = 1;
+	return status;
+}
+
 static int
 fetch_stdin(void)
 {
-	struct aas_reader r;
-	struct aas_rec rec;
-	json_t *names = json_object();
-	const char *bid, *k;
+	const char *k;
 	json_t *v;
 	char **argvv;
-	int rc, n = 0, status = AAS_EXIT_OK;
+	int n = 0, status;
 
-	aas_reader_init(&r, stdin, "stdin");
-	while ((rc = aas_reader_next(&r, &rec)) == 1) {
-		bid = json_string_value(aas_rec_path(&rec, "batch.id"));
-		if (rec.bad || aas_rec_get(&rec, "error") != NULL ||
-		    bid == NULL || aas_rec_get(&rec, "response") != NULL) {
-			if (rec.bad)
-				failed = 1;
-			if (emit(&rec) == -1) {
-				aas_rec_free(&rec);
-				aas_reader_free(&r);
-				json_decref(names);
-				return AAS_EXIT_FATAL;
-			}
-		} else if (aas_ledger_find(ledger, bid) < 0) {
-			aas_rec_fail(&rec, "fetch", "unknown_batch", "batch %s "
-			    "is not in this state folder's journal", bid);
-			failed = 1;
-			if (emit(&rec) == -1) {
-				aas_rec_free(&rec);
-				aas_reader_free(&r);
-				json_decref(names);
-				return AAS_EXIT_FATAL;
-			}
-		} else
-			json_object_set_new(names, bid, json_true());
-		aas_rec_free(&rec);
-	}
-	if (rc == -1) {
-		aas_warn("stdin: read error");
-		status = AAS_EXIT_FATAL;
-	}
-	aas_reader_free(&r);
+	stdin_names = json_object();
+	status = stdin_loop(stdin_step, NULL);
 	if (status != AAS_EXIT_OK) {
-		json_decref(names);
+		json_decref(stdin_names);
 		return status;
 	}
-	argvv = aas_xcalloc(json_object_size(names) + 1, sizeof(*argvv));
-	json_object_foreach(names, k, v)
+	argvv = aas_xcalloc(json_object_size(stdin_names) + 1,
+	    sizeof(*argvv));
+	json_object_foreach(stdin_names, k, v)
 		argvv[n++] = (char *)k;
 	status = n > 0 ? fetch_runs(argvv, n) :
 	    (failed ? AAS_EXIT_RECORD : AAS_EXIT_OK);
 	free(argvv);
-	json_decref(names);
+	json_decref(stdin_names);
 	return status;
+}
+
+/* What fetch_file's lines need. */
+struct file_ctx {
+	struct aas_tasks **idx;
+	size_t	*ris;
+	long	 nmatch;
+};
+
+static int
+file_line(void *arg, size_t j, size_t slot, json_t *res)
+{
+	struct file_ctx *c = arg;
+	const struct aas_run *r = use_stdin ? NULL :
+	    aas_ledger_run(ledger, c->ris[j]);
+	const char *model, *code, *msg;
+	struct aas_price price;
+	json_t *resp, *batch;
+	char codebuf[32];
+	double usd;
+	int hp, rc;
+
+	c->nmatch++;
+	if (!use_stdin && already(c->idx[j], slot))
+		return 0;
+	model = json_string_value(json_object_get(res, "model"));
+	hp = model != NULL && aas_price_lookup(cf, model, &price, NULL) == 0;
+	resp = json_is_true(json_object_get(res, "ok")) ?
+	    aas_response_key(res, hp ? &price : NULL, 1, &usd) : NULL;
+	aas_result_error(res, 0, codebuf, &code, &msg);
+	batch = r != NULL && r->batch_id != NULL ? aas_ledger_batch_key(r) :
+	    NULL;
+	rc = emit_task(c->idx[j], slot, r ? r->run : NULL, batch, resp, code,
+	    msg);
+	json_decref(batch);
+	json_decref(resp);
+	return rc == -1 ? -1 : 0;
+}
+
+/* --from-file --stdin: a record that was sent goes into the index. */
+static int
+index_step(struct aas_rec *rec, void *arg, struct aas_err *e)
+{
+	const char *cid = json_string_value(aas_rec_path(rec,
+	    "request.custom_id"));
+
+	(void)e;
+	if (cid == NULL)
+		return 0;
+	fprintf(arg, "%s\t%.*s\n", cid, (int)rec->len, rec->line);
+	return AAS_LOOP_DROP;
 }
 
 /* --from-file: results from elsewhere (vLLM), matched by custom_id. */
 static int
 fetch_file(void)
 {
+	struct file_ctx fc = { NULL, NULL, 0 };
 	struct aas_provider *p;
 	struct aas_tasks **idx;
 	struct aas_err e;
 	size_t *ris, nidx = 0, i, j;
-	char *tmp = NULL, *line = NULL;
-	size_t cap = 0;
-	ssize_t n, slot;
+	char *tmp = NULL;
 	FILE *f;
-	json_t *res, *resp, *batch;
-	const char *cid, *code, *msg;
-	char codebuf[32];
-	double usd;
-	struct aas_price price;
 	int matched_any, status = AAS_EXIT_OK;
-	long nmatch = 0;
 
 	memset(&e, 0, sizeof(e));
-	p = get_provider("openai", "no-key-needed", &e);
+	p = get_provider(AAS_PROVIDER_DEFAULT, "no-key-needed", &e);
 	if (p == NULL) {
 		aas_msg("%s", e.msg);
 		return AAS_EXIT_USAGE;
 	}
-	idx = aas_xcalloc(ledger->nruns + 1, sizeof(*idx));
-	ris = aas_xcalloc(ledger->nruns + 1, sizeof(*ris));
+	idx = aas_xcalloc(aas_ledger_count(ledger) + 1, sizeof(*idx));
+	ris = aas_xcalloc(aas_ledger_count(ledger) + 1, sizeof(*ris));
 	if (use_stdin) {
 		/* index the records on stdin through a temporary file */
-		struct aas_reader r;
-		struct aas_rec rec;
 		FILE *tf;
-		int rc;
 
 		tmp = aas_state_path(st, "tmp");
 		(void)aas_mkdirs(tmp, 0755, NULL);
@@ -646,24 +547,7 @@ fetch_file(void)
 			free(ris);
 			return AAS_EXIT_USAGE;
 		}
-		aas_reader_init(&r, stdin, "stdin");
-		while ((rc = aas_reader_next(&r, &rec)) == 1) {
-			cid = json_string_value(aas_rec_path(&rec,
-			    "request.custom_id"));
-			if (cid == NULL || rec.bad ||
-			    aas_rec_get(&rec, "error") != NULL) {
-				if (rec.bad)
-					failed = 1;
-				if (emit(&rec) == -1)
-					status = AAS_EXIT_FATAL;
-			} else
-				fprintf(tf, "%s\t%.*s\n", cid, (int)rec.len,
-				    rec.line);
-			aas_rec_free(&rec);
-			if (status != AAS_EXIT_OK)
-				break;
-		}
-		aas_reader_free(&r);
+		status = stdin_loop(index_step, tf);
 		if (fflush(tf) == EOF)
 			status = AAS_EXIT_FATAL;
 		fclose(tf);
@@ -674,8 +558,8 @@ fetch_file(void)
 		}
 		nidx = idx[0] != NULL;
 	} else {
-		for (i = ledger->nruns; i-- > 0;) {
-			int s = ledger->runs[i].state;
+		for (i = aas_ledger_count(ledger); i-- > 0;) {
+			int s = aas_ledger_run(ledger, i)->state;
 
 			if (s != AAS_RUN_LOCAL && s != AAS_RUN_LIVE &&
 			    s != AAS_RUN_DONE)
@@ -693,66 +577,11 @@ fetch_file(void)
 		aas_warn("%s", from_file);
 		status = AAS_EXIT_USAGE;
 	}
-	while (f != NULL && status == AAS_EXIT_OK &&
-	    (n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		if (aas_provider_parse_result(p, line, (size_t)n, &res,
-		    &e) == -1) {
-			aas_msg("%s: %s", from_file, e.msg);
-			continue;
-		}
-		cid = json_string_value(json_object_get(res, "custom_id"));
-		slot = -1;
-		for (j = 0; cid != NULL && j < nidx; j++)
-			if ((slot = aas_tasks_find(idx[j], cid)) >= 0)
-				break;
-		if (slot < 0 || aas_tasks_marked(idx[j], (size_t)slot)) {
-			if (slot < 0 && !aas_quiet)
-				aas_msg("%s: unknown custom_id %s", from_file,
-				    cid ? cid : "(none)");
-			json_decref(res);
-			continue;
-		}
-		aas_tasks_mark(idx[j], (size_t)slot);
-		nmatch++;
-		if (!use_stdin && already(idx[j], (size_t)slot)) {
-			json_decref(res);
-			continue;
-		}
-		{
-			const char *model = json_string_value(json_object_get(
-			    res, "model"));
-			int hp = model != NULL && aas_price_lookup(cf, model,
-			    &price, NULL) == 0;
-
-			resp = json_is_true(json_object_get(res, "ok")) ?
-			    response_key(res, hp ? &price : NULL, 1, &usd) :
-			    NULL;
-		}
-		code = json_string_value(json_object_get(json_object_get(res,
-		    "error"), "code"));
-		msg = json_string_value(json_object_get(json_object_get(res,
-		    "error"), "message"));
-		if (code == NULL) {
-			snprintf(codebuf, sizeof(codebuf), "http_%lld",
-			    (long long)json_integer_value(json_object_get(res,
-			    "status_code")));
-			code = codebuf;
-		}
-		batch = !use_stdin && ledger->runs[ris[j]].batch_id != NULL ?
-		    aas_ledger_batch_key(&ledger->runs[ris[j]]) : NULL;
-		if (emit_task(idx[j], (size_t)slot, use_stdin ? NULL :
-		    ledger->runs[ris[j]].run, batch, resp, code,
-		    msg ? msg : "request failed") == -1)
-			status = AAS_EXIT_FATAL;
-		json_decref(batch);
-		json_decref(resp);
-		json_decref(res);
-	}
-	free(line);
+	fc.idx = idx;
+	fc.ris = ris;
+	if (f != NULL && status == AAS_EXIT_OK &&
+	    aas_results_match(p, f, from_file, idx, nidx, file_line, &fc) != 0)
+		status = AAS_EXIT_FATAL;
 	if (f != NULL)
 		fclose(f);
 	/* tasks of the file's runs that got no line */
@@ -761,14 +590,14 @@ fetch_file(void)
 		for (i = 0; i < aas_tasks_count(idx[j]); i++)
 			matched_any |= aas_tasks_marked(idx[j], i);
 		if (!matched_any || (!use_stdin &&
-		    ledger->runs[ris[j]].state != AAS_RUN_LOCAL))
+		    aas_ledger_run(ledger, ris[j])->state != AAS_RUN_LOCAL))
 			continue;
 		for (i = 0; i < aas_tasks_count(idx[j]); i++) {
 			if (aas_tasks_marked(idx[j], i) ||
 			    (!use_stdin && already(idx[j], i)))
 				continue;
 			if (emit_task(idx[j], i, use_stdin ? NULL :
-			    ledger->runs[ris[j]].run, NULL, NULL,
+			    aas_ledger_run(ledger, ris[j])->run, NULL, NULL,
 			    "missing_result", "no result for this task in "
 			    "the results file") == -1) {
 				status = AAS_EXIT_FATAL;
@@ -789,7 +618,7 @@ fetch_file(void)
 		unlink(tmp);
 		free(tmp);
 	}
-	if (status == AAS_EXIT_OK && nmatch == 0 && !aas_quiet)
+	if (status == AAS_EXIT_OK && fc.nmatch == 0 && !aas_quiet)
 		aas_msg("%s: no line matched a task", from_file);
 	if (status == AAS_EXIT_OK && failed)
 		status = AAS_EXIT_RECORD;
@@ -810,8 +639,8 @@ list_runs(char **names, int nnames)
 
 	printf("%-40s %-11s %13s %7s %6s %10s\n", "BATCH", "STATUS",
 	    "DONE/TOTAL", "FAILED", "AGE", "USD");
-	for (i = 0; i < ledger->nruns; i++) {
-		struct aas_run *r = &ledger->runs[i];
+	for (i = 0; i < aas_ledger_count(ledger); i++) {
+		const struct aas_run *r = aas_ledger_run(ledger, i);
 		const char *status;
 		long total = r->n, donec = 0, failc = 0;
 
@@ -859,156 +688,119 @@ list_runs(char **names, int nnames)
 	return AAS_EXIT_OK;
 }
 
-int
-main(int argc, char *argv[])
-{
-	static const struct option longopts[] = {
-		{ "again",	no_argument,	   NULL, 'a' },
-		{ "cancel",	no_argument,	   NULL, 'c' },
-		{ "config",	required_argument, NULL, 'C' },
-		{ "from-file",	required_argument, NULL, 'F' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ "interval",	required_argument, NULL, 'i' },
-		{ "list",	no_argument,	   NULL, 'l' },
-		{ "quiet",	no_argument,	   NULL, 'q' },
-		{ "state",	required_argument, NULL, 'S' },
-		{ "stdin",	no_argument,	   NULL, 'I' },
-		{ "verbose",	no_argument,	   NULL, 'v' },
-		{ "version",	no_argument,	   NULL, 'V' },
-		{ "wait",	no_argument,	   NULL, 'w' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *config_file = NULL, *state_dir = NULL;
-	struct aas_err e;
-	char *end, **names;
-	int c, status, nnames, lockfd = -1, i, j;
+enum { OPT_AGAIN = 256, OPT_CANCEL, OPT_FROM_FILE, OPT_INTERVAL, OPT_LIST,
+	OPT_STDIN, OPT_WAIT };
 
-	aas_setprogname(argv[0]);
-	argv[0] = (char *)aas_progname();	/* getopt names it in messages */
-	memset(&e, 0, sizeof(e));
-	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'C':
-			config_file = optarg;
-			break;
-		case 'F':
-			from_file = optarg;
-			break;
-		case 'I':
-			use_stdin = 1;
-			break;
-		case 'S':
-			state_dir = optarg;
-			break;
-		case 'V':
-			aas_print_version();
-			return AAS_EXIT_OK;
-		case 'a':
-			again = 1;
-			break;
-		case 'c':
-			cancel = 1;
-			break;
-		case 'h':
-			aas_print_usage(0, usage_text);
-			return AAS_EXIT_OK;
-		case 'i':
-			errno = 0;
-			interval = strtod(optarg, &end);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    interval < 0) {
-				aas_msg("--interval: not a number: %s", optarg);
-				usage_exit();
-			}
-			break;
-		case 'l':
-			list = 1;
-			break;
-		case 'q':
-			aas_quiet = 1;
-			break;
-		case 'v':
-			aas_verbose = 1;
-			break;
-		case 'w':
-			wait_all = 1;
-			break;
-		default:
-			usage_exit();
-		}
+static int
+option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
+{
+	char *end;
+
+	(void)c;
+	switch (ch) {
+	case OPT_AGAIN:
+		again = 1;
+		break;
+	case OPT_CANCEL:
+		cancel = 1;
+		break;
+	case OPT_FROM_FILE:
+		from_file = arg;
+		break;
+	case OPT_INTERVAL:
+		errno = 0;
+		interval = strtod(arg, &end);
+		if (errno != 0 || end == arg || *end != '\0' || interval < 0)
+			return aas_err_set(e, "usage", "--interval: not a "
+			    "number: %s", arg);
+		break;
+	case OPT_LIST:
+		list = 1;
+		break;
+	case OPT_STDIN:
+		use_stdin = 1;
+		break;
+	case OPT_WAIT:
+		wait_all = 1;
+		break;
 	}
-	names = argv + optind;
-	nnames = argc - optind;
-	for (i = j = 0; i < nnames; i++) {
-		if (strcmp(names[i], "-") == 0)
+	return 0;
+}
+
+static char **names;
+static int nnames;
+
+static int
+operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
+{
+	int i;
+
+	for (i = nnames = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-") == 0)
 			use_stdin = 1;
 		else
-			names[j++] = names[i];
+			argv[nnames++] = argv[i];
 	}
-	nnames = j;
-	if (use_stdin && nnames > 0) {
-		aas_msg("batch operands and - (or --stdin) exclude each other");
-		usage_exit();
-	}
+	names = argv;
+	if (use_stdin && nnames > 0)
+		return aas_err_set(e, "usage", "batch operands and - (or "
+		    "--stdin) exclude each other");
 	if (list + (from_file != NULL) > 1 || (list && (use_stdin || cancel ||
 	    wait_all)) || (from_file != NULL && (nnames > 0 || cancel ||
-	    wait_all))) {
-		aas_msg("--list, --from-file and the fetch options exclude "
-		    "each other");
-		usage_exit();
-	}
-	if (aas_config_load_here(&cf, config_file, &e) == -1) {
+	    wait_all)))
+		return aas_err_set(e, "usage", "--list, --from-file and the "
+		    "fetch options exclude each other");
+	if (!list)
+		c->need |= AAS_NEED_LOCK;
+	return 0;
+}
+
+static int
+setup(struct aas_cmd *c, struct aas_err *e)
+{
+	(void)e;
+	cf = c->cf;
+	st = c->st;
+	pool = aas_provider_pool_new(cf, aas_verbose);
+	return 0;
+}
+
+/* Settle interrupted submissions, as aas-submit would. */
+static int
+reconcile(struct aas_err *e)
+{
+	char *lock;
+	size_t k;
+	int intents = 0, fd, rc;
+
+	for (k = 0; k < aas_ledger_count(ledger); k++)
+		intents |= aas_ledger_run(ledger, k)->state == AAS_RUN_INTENT;
+	if (!intents)
+		return 0;
+	lock = aas_state_path(st, "submit.lock");
+	fd = aas_lock(lock, 1, e);
+	free(lock);
+	aas_ledger_close(ledger);
+	ledger = NULL;
+	rc = fd == -1 || aas_ledger_open(&ledger, st, e) == -1 ||
+	    aas_batch_reconcile(ledger, aas_provider_pool_cb, pool, e) == -1 ?
+	    -1 : 0;
+	aas_unlock(fd);
+	return rc;
+}
+
+static int
+run(struct aas_cmd *c)
+{
+	struct aas_err e;
+	int status;
+
+	(void)c;
+	memset(&e, 0, sizeof(e));
+	if (aas_ledger_open(&ledger, st, &e) == -1 || (!list &&
+	    from_file == NULL && reconcile(&e) == -1)) {
 		aas_msg("%s", e.msg);
 		return AAS_EXIT_USAGE;
-	}
-
-	aas_init();
-	if (aas_state_open(&st, state_dir, 1, &e) == -1) {
-		aas_msg("%s", e.msg);
-		status = AAS_EXIT_USAGE;
-		goto out;
-	}
-	aas_signals_install();
-	if (!list) {
-		char *lock = aas_state_path(st, "fetch.lock");
-
-		lockfd = aas_lock(lock, 1, &e);
-		free(lock);
-		if (lockfd == -1) {
-			aas_msg("%s", e.msg);
-			status = AAS_EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (aas_ledger_open(&ledger, st, &e) == -1) {
-		aas_msg("%s", e.msg);
-		status = AAS_EXIT_USAGE;
-		goto out;
-	}
-	if (!list && from_file == NULL) {
-		size_t k;
-		int intents = 0;
-
-		for (k = 0; k < ledger->nruns; k++)
-			intents |= ledger->runs[k].state == AAS_RUN_INTENT;
-		if (intents) {
-			/* settle interrupted submissions, as aas-submit would */
-			char *lock = aas_state_path(st, "submit.lock");
-			int sfd = aas_lock(lock, 1, &e);
-
-			free(lock);
-			aas_ledger_close(ledger);
-			ledger = NULL;
-			if (sfd == -1 || aas_ledger_open(&ledger, st, &e) ==
-			    -1 || aas_ledger_reconcile(ledger, get_provider,
-			    NULL, &e) == -1) {
-				aas_unlock(sfd);
-				aas_msg("%s", e.msg);
-				status = AAS_EXIT_USAGE;
-				goto out;
-			}
-			aas_unlock(sfd);
-		}
 	}
 	if (list)
 		status = list_runs(names, nnames);
@@ -1024,14 +816,37 @@ main(int argc, char *argv[])
 	}
 	if (stopped && (status == AAS_EXIT_OK || status == AAS_EXIT_RECORD))
 		status = AAS_EXIT_STOPPED;
-	status = aas_finish_output(stdout, status);
-out:
-	aas_unlock(lockfd);
-	aas_ledger_close(ledger);
-	aas_provider_close(provs[0]);
-	aas_provider_close(provs[1]);
-	aas_state_close(st);
-	aas_config_free(cf);
-	aas_fini();
 	return status;
+}
+
+static void
+cleanup(struct aas_cmd *c)
+{
+	(void)c;
+	aas_ledger_close(ledger);
+	aas_provider_pool_free(pool);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "again",	no_argument,	   NULL, OPT_AGAIN },
+		{ "cancel",	no_argument,	   NULL, OPT_CANCEL },
+		{ "from-file",	required_argument, NULL, OPT_FROM_FILE },
+		{ "interval",	required_argument, NULL, OPT_INTERVAL },
+		{ "list",	no_argument,	   NULL, OPT_LIST },
+		{ "stdin",	no_argument,	   NULL, OPT_STDIN },
+		{ "wait",	no_argument,	   NULL, OPT_WAIT },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct aas_cmd cmd = {
+		.usage = usage_text, .longopts = longopts,
+		.takes_operands = 1, .lock = "fetch.lock",
+		.need = AAS_NEED_CONFIG | AAS_NEED_STATE | AAS_NEED_MKSTATE,
+		.option = option, .operands = operands, .setup = setup,
+		.run = run, .cleanup = cleanup,
+	};
+
+	return aas_cmd_main(&cmd, argc, argv);
 }

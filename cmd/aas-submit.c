@@ -13,10 +13,15 @@
 #include <jansson.h>
 
 #include "aas.h"
+#include "batch.h"
+#include "cmd.h"
 #include "config.h"
+#include "ids.h"
 #include "ledger.h"
+#include "price.h"
 #include "provider.h"
 #include "record.h"
+#include "results.h"
 #include "state.h"
 #include "template.h"
 #include "banned.h"
@@ -65,25 +70,23 @@ static long ntasks, nbatches;
 static long long est_tokens_total;
 static int stopped, failed, halt;
 
-static void
-usage_exit(void)
-{
-	aas_print_usage(1, usage_text);
-	exit(AAS_EXIT_USAGE);
-}
-
+/* A number >= min for option name; -1 with e set when it is not. */
 static int
-num_arg(const char *s, const char *name, double *out)
+num_arg(const char *s, const char *name, double min, double max,
+    double *out, struct aas_err *e)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtod(s, &end);
 	if (errno != 0 || end == s || *end != '\0' || *out < 0 ||
-	    !isfinite(*out)) {
-		aas_msg("%s: not a number: %s", name, s);
-		return -1;
-	}
+	    !isfinite(*out))
+		return aas_err_set(e, "usage", "%s: not a number: %s", name,
+		    s);
+	if (*out < min || *out > max)
+		return aas_err_set(e, "usage", isfinite(max) ? "%s: %s is "
+		    "out of range (%g to %g)" : "%s: %s is out of range (at "
+		    "least %g)", name, s, min, max);
 	return 0;
 }
 
@@ -104,33 +107,8 @@ task_sha(struct aas_rec *rec, char buf[65])
 	return buf;
 }
 
-/* providers other than prov, opened for reconciling old runs */
-static struct aas_provider *cache[2];
-
-static struct aas_provider *
-get_provider(const char *kind, void *arg, struct aas_err *e)
-{
-	struct aas_provider_opts o;
-	const char *base = NULL, *key_file = NULL;
-	int i = strcmp(kind, "anthropic") == 0;
-
-	(void)arg;
-	if (prov != NULL && strcmp(aas_provider_kind(prov), kind) == 0)
-		return prov;
-	if (cache[i] != NULL)
-		return cache[i];
-	memset(&o, 0, sizeof(o));
-	o.kind = kind;
-	if (strcmp(kind, provider_kind) == 0)
-		(void)aas_config_str(cf, "base_url", &base, NULL);
-	(void)aas_config_str(cf, "key_file", &key_file, NULL);
-	o.base_url = base;
-	o.key_file = key_file;
-	o.verbose = aas_verbose;
-	if (aas_provider_open(&cache[i], &o, e) == -1)
-		return NULL;
-	return cache[i];
-}
+/* prov and the providers of older runs (reconciled at the start) */
+static struct aas_provider_pool *pool;
 
 /* Start a new chunk writer, or refuse when --max-batches is reached. */
 static int
@@ -166,7 +144,7 @@ chunk_end(struct aas_err *fatal)
 	if (ri == -1)
 		return -1;
 	live_batches++;
-	if (aas_ledger_create(ledger, (size_t)ri, prov, &c->err) == -1) {
+	if (aas_batch_create(ledger, (size_t)ri, prov, &c->err) == -1) {
 		if (strcmp(c->err.code, "submit_unknown") != 0)
 			live_batches--;
 		failed = 1;
@@ -176,8 +154,9 @@ chunk_end(struct aas_err *fatal)
 	nbatches++;
 	if (aas_progress_enabled())
 		aas_msg("batch %s: %ld tasks (run %s)",
-		    ledger->runs[ri].batch_id, ledger->runs[ri].n,
-		    ledger->runs[ri].run);
+		    aas_ledger_run(ledger, (size_t)ri)->batch_id,
+		    aas_ledger_run(ledger, (size_t)ri)->n,
+		    aas_ledger_run(ledger, (size_t)ri)->run);
 	return 0;
 }
 
@@ -227,7 +206,7 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 	}
 	ri = aas_ledger_inflight(ledger, cid);
 	if (ri >= 0 && !force && mode != MODE_JSONL) {
-		struct aas_run *r = &ledger->runs[ri];
+		const struct aas_run *r = aas_ledger_run(ledger, (size_t)ri);
 
 		if (!aas_quiet)
 			aas_msg("%s: already in batch %s, skipped (--force "
@@ -370,7 +349,7 @@ emit_spool(void)
 			size_t ri = kind == 'S' ? (size_t)num :
 			    (size_t)chunks[num].ri;
 
-			key = aas_ledger_batch_key(&ledger->runs[ri]);
+			key = aas_ledger_batch_key(aas_ledger_run(ledger, ri));
 			aas_rec_set(&rec, "batch", key);
 			json_decref(key);
 		} else if (kind == 'B') {
@@ -387,18 +366,54 @@ emit_spool(void)
 	return 0;
 }
 
+/*
+ * Batch, --jsonl and --dry-run, one record: checked and added to the run.
+ * --jsonl and --dry-run write it now; batch mode keeps it in the spool
+ * until the batches exist.
+ */
+static int
+batch_step(struct aas_rec *rec, void *arg, struct aas_err *e)
+{
+	json_t *body, *key;
+	char cid[65];
+	ssize_t skipri;
+	double est;
+	int rc;
+
+	(void)arg;
+	if (rec->bad)
+		failed = 1;
+	rc = prepare(rec, &body, cid, &skipri, &est);
+	if (rc == 0 && mode != MODE_DRY)
+		rc = add_to_chunk(rec, body, cid, est, e);
+	json_decref(body);
+	if (rc == -1)
+		return -1;
+	if (mode == MODE_BATCH) {
+		if (rc == 0)
+			rc = spool_put('B', (long)nchunks - 1, rec, e);
+		else if (skipri >= 0)
+			rc = spool_put('S', (long)skipri, rec, e);
+		else
+			rc = spool_put('P', 0, rec, e);
+		return rc == -1 ? -1 : AAS_LOOP_DROP;
+	}
+	if (skipri >= 0) {
+		key = aas_ledger_batch_key(aas_ledger_run(ledger,
+		    (size_t)skipri));
+		aas_rec_set(rec, "batch", key);
+		json_decref(key);
+	}
+	return 0;
+}
+
 /* Batch, --jsonl and --dry-run: read everything, then emit. */
 static int
 run_batch(void)
 {
-	struct aas_reader r;
-	struct aas_rec rec;
+	struct aas_loop l;
 	struct aas_err e;
-	json_t *body;
-	char cid[65];
-	ssize_t skipri;
-	double est;
-	int rc, status = AAS_EXIT_OK;
+	int status;
 	char *dir;
 
 	if (mode == MODE_BATCH) {
@@ -427,69 +442,20 @@ run_batch(void)
 			return AAS_EXIT_USAGE;
 		}
 	}
-	aas_reader_init(&r, stdin, "stdin");
-	for (;;) {
-		if (aas_state_stop_poll(st)) {
-			stopped = 1;
-			break;
-		}
-		rc = aas_reader_next(&r, &rec);
-		if (rc == 0)
-			break;
-		if (rc == -1) {
-			if (errno == EINTR && aas_stop_flag) {
-				stopped = 1;
-				break;
-			}
-			aas_warn("stdin: read error");
-			status = AAS_EXIT_FATAL;
-			break;
-		}
-		memset(&e, 0, sizeof(e));
-		rc = prepare(&rec, &body, cid, &skipri, &est);
-		if (rec.bad)
-			failed = 1;
-		if (rc == 0 && mode != MODE_DRY) {
-			rc = add_to_chunk(&rec, body, cid, est, &e);
-			if (rc == -1) {
-				json_decref(body);
-				aas_rec_free(&rec);
-				aas_msg("%s", e.msg);
-				status = AAS_EXIT_FATAL;
-				break;
-			}
-		}
-		json_decref(body);
-		if (mode == MODE_BATCH) {
-			if (rc == 0)
-				rc = spool_put('B', (long)nchunks - 1, &rec, &e);
-			else if (skipri >= 0)
-				rc = spool_put('S', (long)skipri, &rec, &e);
-			else
-				rc = spool_put('P', 0, &rec, &e);
-			if (rc == -1) {
-				aas_msg("%s", e.msg);
-				aas_rec_free(&rec);
-				status = AAS_EXIT_FATAL;
-				break;
-			}
-		} else {
-			if (skipri >= 0) {
-				json_t *key = aas_ledger_batch_key(
-				    &ledger->runs[skipri]);
-
-				aas_rec_set(&rec, "batch", key);
-				json_decref(key);
-			}
-			if (write_rec(&rec) == -1) {
-				aas_rec_free(&rec);
-				status = AAS_EXIT_FATAL;
-				break;
-			}
-		}
-		aas_rec_free(&rec);
-	}
-	aas_reader_free(&r);
+	memset(&l, 0, sizeof(l));
+	l.stage = "submit";
+	l.step = batch_step;
+	l.see_errors = l.see_bad = 1;
+	l.state = st;
+	status = aas_loop_run(&l, stdin, "stdin", stdout);
+	if (status == AAS_EXIT_STOPPED) {
+		stopped = 1;
+		status = AAS_EXIT_OK;
+	} else if (status == AAS_EXIT_RECORD) {
+		failed = 1;
+		status = AAS_EXIT_OK;
+	} else if (status != AAS_EXIT_OK)
+		status = AAS_EXIT_FATAL;
 	if (status == AAS_EXIT_FATAL) {
 		aas_ledger_run_discard(writer);
 		writer = NULL;
@@ -597,7 +563,7 @@ sync_next(void *arg, json_t **bodyp, void **tagp)
 		}
 		if (skipri >= 0) {
 			json_t *key = aas_ledger_batch_key(
-			    &ledger->runs[skipri]);
+			    aas_ledger_run(ledger, (size_t)skipri));
 
 			aas_rec_set(&pd->rec, "batch", key);
 			json_decref(key);
@@ -610,8 +576,7 @@ static void
 sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 {
 	struct pending *pd = tag;
-	json_t *resp, *u;
-	long in, out, cached;
+	json_t *resp;
 	double usd = 0;
 	struct aas_err le;
 
@@ -623,20 +588,7 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 		hold_or_write(pd);
 		return;
 	}
-	u = json_object_get(res, "usage");
-	in = (long)json_integer_value(json_object_get(u, "input"));
-	out = (long)json_integer_value(json_object_get(u, "output"));
-	cached = (long)json_integer_value(json_object_get(u, "cached"));
-	if (have_price)
-		usd = aas_usd_round(aas_price_usd(&price, in, out, cached, 1));
-	resp = json_pack("{s:O?, s:O?, s:O?, s:{s:I, s:I, s:I}, s:o, s:O?}",
-	    "status", json_object_get(res, "status_code"),
-	    "text", json_object_get(res, "text"),
-	    "finish_reason", json_object_get(res, "finish_reason"),
-	    "usage", "input", (json_int_t)in, "output", (json_int_t)out,
-	    "cached", (json_int_t)cached,
-	    "usd", have_price ? json_real(usd) : json_null(),
-	    "request_id", json_object_get(res, "request_id"));
+	resp = aas_response_key(res, have_price ? &price : NULL, 1, &usd);
 	aas_rec_set(&pd->rec, "response", resp);
 	json_decref(resp);
 	memset(&le, 0, sizeof(le));
@@ -703,200 +655,136 @@ cfg_long(const char *path, long *out, struct aas_err *e)
 	return rc == -1 ? -1 : 0;
 }
 
-int
-main(int argc, char *argv[])
-{
-	static const struct option longopts[] = {
-		{ "config",	  required_argument, NULL, 'C' },
-		{ "dry-run",	  no_argument,	     NULL, 'n' },
-		{ "force",	  no_argument,	     NULL, 'f' },
-		{ "help",	  no_argument,	     NULL, 'h' },
-		{ "jobs",	  required_argument, NULL, 'j' },
-		{ "jsonl",	  required_argument, NULL, 'J' },
-		{ "keep-order",	  no_argument,	     NULL, 'k' },
-		{ "max-batches",  required_argument, NULL, 'B' },
-		{ "max-bytes",	  required_argument, NULL, 'Y' },
-		{ "max-cost",	  required_argument, NULL, 'M' },
-		{ "max-requests", required_argument, NULL, 'R' },
-		{ "model",	  required_argument, NULL, 'm' },
-		{ "provider",	  required_argument, NULL, 'p' },
-		{ "quiet",	  no_argument,	     NULL, 'q' },
-		{ "rpm",	  required_argument, NULL, 'r' },
-		{ "state",	  required_argument, NULL, 'S' },
-		{ "sync",	  no_argument,	     NULL, 's' },
-		{ "template",	  required_argument, NULL, 't' },
-		{ "tpm",	  required_argument, NULL, 'T' },
-		{ "verbose",	  no_argument,	     NULL, 'v' },
-		{ "version",	  no_argument,	     NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *config_file = NULL, *state_dir = NULL, *tname = NULL;
-	struct aas_provider_opts po;
-	struct aas_err e;
-	double d, mb = -1, mr = -1, budget;
-	int c, status, sync = 0;
-	long long lim_req, lim_bytes;
+enum { OPT_DRY_RUN = 256, OPT_JSONL, OPT_KEEP_ORDER,
+	OPT_MAX_BATCHES, OPT_MAX_BYTES, OPT_MAX_COST, OPT_MAX_REQUESTS,
+	OPT_MODEL, OPT_PROVIDER, OPT_RPM, OPT_SYNC, OPT_TEMPLATE, OPT_TPM };
 
-	aas_setprogname(argv[0]);
-	argv[0] = (char *)aas_progname();	/* getopt names it in messages */
-	memset(&e, 0, sizeof(e));
-	while ((c = getopt_long(argc, argv, "hj:qv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'B':
-			if (num_arg(optarg, "--max-batches", &d) == -1)
-				usage_exit();
-			max_batches = (long)d;
-			break;
-		case 'C':
-			config_file = optarg;
-			break;
-		case 'J':
-			jsonl_file = optarg;
-			break;
-		case 'M':
-			if (num_arg(optarg, "--max-cost", &max_cost) == -1)
-				usage_exit();
-			break;
-		case 'R':
-			if (num_arg(optarg, "--max-requests", &mr) == -1 ||
-			    mr < 1)
-				usage_exit();
-			break;
-		case 'S':
-			state_dir = optarg;
-			break;
-		case 'T':
-			if (num_arg(optarg, "--tpm", &tpm) == -1)
-				usage_exit();
-			break;
-		case 'V':
-			aas_print_version();
-			return AAS_EXIT_OK;
-		case 'Y':
-			if (num_arg(optarg, "--max-bytes", &mb) == -1 ||
-			    mb < 1)
-				usage_exit();
-			break;
-		case 'f':
-			force = 1;
-			break;
-		case 'h':
-			aas_print_usage(0, usage_text);
-			return AAS_EXIT_OK;
-		case 'j':
-			if (num_arg(optarg, "-j", &d) == -1 || d < 1 ||
-			    d > 1024)
-				usage_exit();
-			jobs = (int)d;
-			break;
-		case 'k':
-			keep_order = 1;
-			break;
-		case 'm':
-			model = optarg;
-			break;
-		case 'n':
-			mode = MODE_DRY;
-			break;
-		case 'p':
-			provider_kind = optarg;
-			break;
-		case 'q':
-			aas_quiet = 1;
-			break;
-		case 'r':
-			if (num_arg(optarg, "--rpm", &rpm) == -1)
-				usage_exit();
-			break;
-		case 's':
-			sync = 1;
-			break;
-		case 't':
-			tname = optarg;
-			break;
-		case 'v':
-			aas_verbose = 1;
-			break;
-		default:
-			usage_exit();
-		}
+static const char *tname;
+static double opt_bytes = -1, opt_requests = -1;
+static int sync_mode;
+
+static int
+option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
+{
+	double d;
+
+	(void)c;
+	switch (ch) {
+	case 'j':
+		if (num_arg(arg, "-j", 1, 1024, &d, e) == -1)
+			return -1;
+		jobs = (int)d;
+		break;
+	case OPT_DRY_RUN:
+		mode = MODE_DRY;
+		break;
+	case 'f':
+		force = 1;
+		break;
+	case OPT_JSONL:
+		jsonl_file = arg;
+		break;
+	case OPT_KEEP_ORDER:
+		keep_order = 1;
+		break;
+	case OPT_MAX_BATCHES:
+		if (num_arg(arg, "--max-batches", 0, HUGE_VAL, &d, e) == -1)
+			return -1;
+		max_batches = (long)d;
+		break;
+	case OPT_MAX_BYTES:
+		return num_arg(arg, "--max-bytes", 1, HUGE_VAL, &opt_bytes, e);
+	case OPT_MAX_COST:
+		return num_arg(arg, "--max-cost", 0, HUGE_VAL, &max_cost, e);
+	case OPT_MAX_REQUESTS:
+		return num_arg(arg, "--max-requests", 1, HUGE_VAL,
+		    &opt_requests, e);
+	case OPT_MODEL:
+		model = arg;
+		break;
+	case OPT_PROVIDER:
+		provider_kind = arg;
+		break;
+	case OPT_RPM:
+		return num_arg(arg, "--rpm", 0, HUGE_VAL, &rpm, e);
+	case OPT_SYNC:
+		sync_mode = 1;
+		break;
+	case OPT_TEMPLATE:
+		tname = arg;
+		break;
+	case OPT_TPM:
+		return num_arg(arg, "--tpm", 0, HUGE_VAL, &tpm, e);
 	}
-	if (optind < argc) {
-		aas_msg("unexpected operand: %s", argv[optind]);
-		usage_exit();
-	}
-	if ((sync != 0) + (jsonl_file != NULL) + (mode == MODE_DRY) > 1) {
-		aas_msg("--sync, --jsonl and --dry-run exclude each other");
-		usage_exit();
-	}
-	if (sync)
+	return 0;
+}
+
+static int
+operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
+{
+	(void)argc;
+	(void)argv;
+	if ((sync_mode != 0) + (jsonl_file != NULL) + (mode == MODE_DRY) > 1)
+		return aas_err_set(e, "usage", "--sync, --jsonl and --dry-run "
+		    "exclude each other");
+	if (sync_mode)
 		mode = MODE_SYNC;
 	else if (jsonl_file != NULL)
 		mode = MODE_JSONL;
+	if (mode != MODE_DRY)
+		c->need |= AAS_NEED_MKSTATE | AAS_NEED_LOCK;
+	return 0;
+}
 
-	if (aas_config_load_here(&cf, config_file, &e) == -1) {
-		aas_msg("%s", e.msg);
-		return AAS_EXIT_USAGE;
-	}
+/* The configuration: model, provider, template, limits, price. */
+static int
+setup(struct aas_cmd *c, struct aas_err *e)
+{
+	const struct aas_provider_info *pi;
+	double budget = -1;
+	long fm = 0;
+
+	cf = c->cf;
+	st = c->st;
 	flag_set("model", model, "--model");
 	flag_set("provider", provider_kind, "--provider");
 	flag_set("template", tname, "--template");
 	model = "gpt-4.1-mini";
-	provider_kind = "openai";
+	provider_kind = AAS_PROVIDER_DEFAULT;
 	tname = "implement";
-	budget = -1;
-	lim_req = lim_bytes = 0;
-	if (aas_config_str(cf, "model", &model, &e) == -1 ||
-	    aas_config_str(cf, "provider", &provider_kind, &e) == -1 ||
-	    aas_config_str(cf, "template", &tname, &e) == -1 ||
-	    cfg_num("budget", &budget, &e) == -1 ||
-	    cfg_num("batch.discount", &discount, &e) == -1 ||
-	    cfg_long("batch.max_requests", &max_requests, &e) == -1 ||
-	    cfg_long("batch.max_bytes", &max_bytes, &e) == -1 ||
-	    cfg_long("max_tokens", &topts.max_tokens, &e) == -1 ||
-	    cfg_long("estimate_output_tokens", &est_output, &e) == -1) {
-		aas_msg("%s", e.msg);
-		return AAS_EXIT_USAGE;
-	}
-	{
-		long fm = 0;
-
-		if (cfg_long("template_file_max", &fm, &e) == -1) {
-			aas_msg("%s", e.msg);
-			return AAS_EXIT_USAGE;
-		}
-		topts.file_max = fm > 0 ? (size_t)fm : 0;
-	}
+	if (aas_config_str(cf, "model", &model, e) == -1 ||
+	    aas_config_str(cf, "provider", &provider_kind, e) == -1 ||
+	    aas_config_str(cf, "template", &tname, e) == -1 ||
+	    cfg_num("budget", &budget, e) == -1 ||
+	    cfg_num("batch.discount", &discount, e) == -1 ||
+	    cfg_long("batch.max_requests", &max_requests, e) == -1 ||
+	    cfg_long("batch.max_bytes", &max_bytes, e) == -1 ||
+	    cfg_long("max_tokens", &topts.max_tokens, e) == -1 ||
+	    cfg_long("estimate_output_tokens", &est_output, e) == -1 ||
+	    cfg_long("template_file_max", &fm, e) == -1)
+		return -1;
+	topts.file_max = fm > 0 ? (size_t)fm : 0;
 	if (max_cost < 0 && budget >= 0)
 		max_cost = budget;
-	if (strcmp(provider_kind, "openai") == 0) {
-		lim_req = 50000;
-		lim_bytes = 200000000;
-		endpoint = "/v1/chat/completions";
-	} else if (strcmp(provider_kind, "anthropic") == 0) {
-		lim_req = 100000;
-		lim_bytes = 256000000;
-		endpoint = "/v1/messages";
-	} else {
-		aas_msg("%s: unknown provider %s (openai or anthropic)",
-		    aas_config_where(cf, "provider"), provider_kind);
-		return AAS_EXIT_USAGE;
-	}
-	if (max_requests <= 0 || max_requests > lim_req)
-		max_requests = (long)lim_req;
-	if (max_bytes <= 0 || max_bytes > lim_bytes)
-		max_bytes = (long)lim_bytes;
-	if (mr > 0 && mr < max_requests)
-		max_requests = (long)mr;
-	if (mb > 0 && mb < max_bytes)
-		max_bytes = (long)mb;
+	if ((pi = aas_provider_info(provider_kind)) == NULL)
+		return aas_err_set(e, "config", "%s: unknown provider %s (%s)",
+		    aas_config_where(cf, "provider"), provider_kind,
+		    aas_provider_names());
+	endpoint = pi->endpoint;
+	if (max_requests <= 0 || max_requests > pi->max_requests)
+		max_requests = pi->max_requests;
+	if (max_bytes <= 0 || max_bytes > pi->max_bytes)
+		max_bytes = pi->max_bytes;
+	if (opt_requests > 0 && opt_requests < max_requests)
+		max_requests = (long)opt_requests;
+	if (opt_bytes > 0 && opt_bytes < max_bytes)
+		max_bytes = (long)opt_bytes;
 	if (mode == MODE_SYNC)
 		discount = 1;
 	topts.model = model;
-	switch (aas_price_lookup(cf, model, &price, &e)) {
+	switch (aas_price_lookup(cf, model, &price, e)) {
 	case -1:
-		aas_msg("%s", e.msg);
-		return AAS_EXIT_USAGE;
+		return -1;
 	case 0:
 		have_price = 1;
 		break;
@@ -906,54 +794,35 @@ main(int argc, char *argv[])
 			    "tracked (set prices.%s in the config)", model,
 			    model);
 	}
-	if (aas_template_load(&tmpl, tname, &e) == -1) {
+	if (aas_template_load(&tmpl, tname, e) == -1)
+		return -1;
+	/* No network without a key is fine: the batch line needs none. */
+	pool = aas_provider_pool_new(cf, aas_verbose);
+	prov = aas_provider_pool_get(pool, provider_kind, mode == MODE_DRY ||
+	    mode == MODE_JSONL ? "no-key-needed" : NULL, e);
+	return prov == NULL ? -1 : 0;
+}
+
+static int
+run(struct aas_cmd *c)
+{
+	struct aas_err e;
+	const struct aas_run *r;
+	size_t i;
+	int status;
+
+	(void)c;
+	memset(&e, 0, sizeof(e));
+	if (aas_ledger_open(&ledger, st, &e) == -1 || (mode != MODE_DRY &&
+	    aas_batch_reconcile(ledger, aas_provider_pool_cb, pool,
+	    &e) == -1)) {
 		aas_msg("%s", e.msg);
 		return AAS_EXIT_USAGE;
 	}
-
-	aas_init();
-	memset(&po, 0, sizeof(po));
-	po.kind = provider_kind;
-	(void)aas_config_str(cf, "base_url", &po.base_url, NULL);
-	(void)aas_config_str(cf, "key_file", &po.key_file, NULL);
-	po.verbose = aas_verbose;
-	/* No network without a key is fine: the batch line needs none. */
-	if (mode == MODE_DRY || mode == MODE_JSONL)
-		po.key = "no-key-needed";
-	if (aas_state_open(&st, state_dir, mode != MODE_DRY, &e) == -1 ||
-	    aas_provider_open(&prov, &po, &e) == -1) {
-		aas_msg("%s", e.msg);
-		status = AAS_EXIT_USAGE;
-		goto out;
-	}
-	aas_signals_install();
-	{
-		char *lock = aas_state_path(st, "submit.lock");
-		int fd = -1;
-
-		if (mode != MODE_DRY)
-			fd = aas_lock(lock, 1, &e);
-		free(lock);
-		if (mode != MODE_DRY && fd == -1) {
-			aas_msg("%s", e.msg);
-			status = AAS_EXIT_USAGE;
-			goto out;
-		}
-		if (aas_ledger_open(&ledger, st, &e) == -1) {
-			aas_msg("%s", e.msg);
-			status = AAS_EXIT_USAGE;
-			goto out;
-		}
-		if (mode != MODE_DRY && aas_ledger_reconcile(ledger,
-		    get_provider, NULL, &e) == -1) {
-			aas_msg("%s", e.msg);
-			status = AAS_EXIT_USAGE;
-			goto out;
-		}
-		for (size_t i = 0; i < ledger->nruns; i++)
-			if (ledger->runs[i].state == AAS_RUN_INTENT ||
-			    ledger->runs[i].state == AAS_RUN_LIVE)
-				live_batches++;
+	for (i = 0; i < aas_ledger_count(ledger); i++) {
+		r = aas_ledger_run(ledger, i);
+		if (r->state == AAS_RUN_INTENT || r->state == AAS_RUN_LIVE)
+			live_batches++;
 	}
 	run_base = aas_ledger_new_run_id();
 	seen = json_object();
@@ -962,8 +831,13 @@ main(int argc, char *argv[])
 		status = AAS_EXIT_RECORD;
 	if ((status == AAS_EXIT_OK || status == AAS_EXIT_RECORD) && stopped)
 		status = AAS_EXIT_STOPPED;
-	status = aas_finish_output(stdout, status);
-out:
+	return status;
+}
+
+static void
+cleanup(struct aas_cmd *c)
+{
+	(void)c;
 	if (spool != NULL) {
 		fclose(spool);
 		unlink(spool_path);
@@ -974,12 +848,37 @@ out:
 	free(run_base);
 	json_decref(seen);
 	aas_ledger_close(ledger);
-	aas_provider_close(prov);
-	aas_provider_close(cache[0]);
-	aas_provider_close(cache[1]);
+	aas_provider_pool_free(pool);
 	aas_template_free(tmpl);
-	aas_state_close(st);
-	aas_config_free(cf);
-	aas_fini();
-	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "dry-run",	  no_argument,	     NULL, OPT_DRY_RUN },
+		{ "force",	  no_argument,	     NULL, 'f' },
+		{ "jobs",	  required_argument, NULL, 'j' },
+		{ "jsonl",	  required_argument, NULL, OPT_JSONL },
+		{ "keep-order",	  no_argument,	     NULL, OPT_KEEP_ORDER },
+		{ "max-batches",  required_argument, NULL, OPT_MAX_BATCHES },
+		{ "max-bytes",	  required_argument, NULL, OPT_MAX_BYTES },
+		{ "max-cost",	  required_argument, NULL, OPT_MAX_COST },
+		{ "max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
+		{ "model",	  required_argument, NULL, OPT_MODEL },
+		{ "provider",	  required_argument, NULL, OPT_PROVIDER },
+		{ "rpm",	  required_argument, NULL, OPT_RPM },
+		{ "sync",	  no_argument,	     NULL, OPT_SYNC },
+		{ "template",	  required_argument, NULL, OPT_TEMPLATE },
+		{ "tpm",	  required_argument, NULL, OPT_TPM },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct aas_cmd cmd = {
+		.usage = usage_text, .shortopts = "fj:", .longopts = longopts,
+		.need = AAS_NEED_CONFIG | AAS_NEED_STATE, .lock = "submit.lock",
+		.option = option, .operands = operands, .setup = setup,
+		.run = run, .cleanup = cleanup,
+	};
+
+	return aas_cmd_main(&cmd, argc, argv);
 }

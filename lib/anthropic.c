@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -67,8 +68,8 @@ tools_of(json_t *tools)
  * response_format json_schema -> output_config.format; function tools
  * -> tools.  Keys Messages does not know are dropped.
  */
-json_t *
-aas_anthropic_translate(json_t *body)
+static json_t *
+translate(json_t *body)
 {
 	struct aas_buf sys = AAS_BUF_INIT;
 	json_t *out, *msgs, *m, *v, *rf, *js, *oc;
@@ -156,8 +157,8 @@ secs(json_t *v)
 	return ms > 0 ? (json_int_t)(ms / 1000) : 0;
 }
 
-json_t *
-aas_anthropic_batch_norm(json_t *raw)
+static json_t *
+batch_norm(json_t *raw)
 {
 	json_t *rc;
 	const char *ps, *st;
@@ -218,8 +219,8 @@ finish_of(const char *sr)
 	return sr;
 }
 
-json_t *
-aas_anthropic_message_result(json_t *msg, const char *rid)
+static json_t *
+message_result(json_t *msg, const char *rid)
 {
 	struct aas_buf b = AAS_BUF_INIT;
 	json_t *r, *pt, *u;
@@ -291,8 +292,8 @@ status_of(const char *type)
 }
 
 /* {"custom_id", "result": {"type": succeeded|errored|canceled|expired}} */
-int
-aas_anthropic_parse_line(json_t *o, json_t **resp, struct aas_err *e)
+static int
+parse_line(json_t *o, json_t **resp, struct aas_err *e)
 {
 	json_t *res, *r, *er, *inner;
 	const char *cid, *ty, *et;
@@ -311,7 +312,7 @@ aas_anthropic_parse_line(json_t *o, json_t **resp, struct aas_err *e)
 		if (!json_is_object(json_object_get(res, "message")))
 			return aas_err_set(e, "bad_result", "%s: succeeded "
 			    "without a message", cid);
-		r = aas_anthropic_message_result(json_object_get(res,
+		r = message_result(json_object_get(res,
 		    "message"), NULL);
 	} else if (strcmp(ty, "errored") == 0) {
 		er = json_object_get(res, "error");
@@ -423,7 +424,7 @@ recent(struct aas_provider *p, struct aas_err *e)
 		return NULL;
 	ids = json_object();
 	json_array_foreach(json_object_get(page, "data"), i, it) {
-		if ((b = aas_anthropic_batch_norm(it)) == NULL)
+		if ((b = batch_norm(it)) == NULL)
 			continue;
 		json_object_set_new(ids, aas_p_str(b, "id"), b);
 	}
@@ -438,8 +439,9 @@ recent(struct aas_provider *p, struct aas_err *e)
  * a batch of the same size at the same moment) cannot be told apart:
  * that is an error, never a second POST.
  */
-int
-aas_anthropic_submit(struct aas_provider *p, const char *path,
+static int
+submit(struct aas_provider *p, const char *path, const char *endpoint,
+    json_t *metadata, void (*on_file)(const char *, void *), void *arg,
     json_t **batchp, struct aas_err *e)
 {
 	struct aas_http_req rq = { 0 };
@@ -450,6 +452,10 @@ aas_anthropic_submit(struct aas_provider *p, const char *path,
 	char *tmp, *url;
 	int i, rc, nhit;
 
+	(void)endpoint;
+	(void)metadata;
+	(void)on_file;
+	(void)arg;
 	*batchp = NULL;
 	if ((tmp = spool_body(path, &n, e)) == NULL)
 		return -1;
@@ -468,7 +474,7 @@ aas_anthropic_submit(struct aas_provider *p, const char *path,
 	rc = -1;
 	for (i = 0; i < p->max_tries; i++) {
 		if (aas_http_do(p->http, &rq, &rs, e) == 0) {
-			*batchp = aas_anthropic_batch_norm(rs.json);
+			*batchp = batch_norm(rs.json);
 			aas_http_resp_free(&rs);
 			rc = *batchp ? 0 : aas_err_set(e, "bad_response",
 			    "create batch: the answer is not a batch");
@@ -516,9 +522,9 @@ aas_anthropic_submit(struct aas_provider *p, const char *path,
 	return rc;
 }
 
-int
-aas_anthropic_download(struct aas_provider *p, json_t *batch,
-    const char *which, const char *path, int *gotp, struct aas_err *e)
+static int
+download(struct aas_provider *p, json_t *batch, const char *which,
+    const char *path, int *gotp, struct aas_err *e)
 {
 	struct aas_http_req rq = { 0 };
 	struct aas_http_resp rs;
@@ -557,3 +563,102 @@ aas_anthropic_download(struct aas_provider *p, json_t *batch,
 	*gotp = 1;
 	return 0;
 }
+
+/* Batches carry no metadata: the unclaimed one of the run's size. */
+static int
+find_own(struct aas_provider *p, const char *run, long long since,
+    long count, int (*known)(const char *, void *), void *arg,
+    json_t **batchp, struct aas_err *e)
+{
+	(void)run;
+	return aas_p_find_unlabelled(p, since, count, known, arg, batchp, e);
+}
+
+static void
+auth(char *hdrs[4], const char *key)
+{
+	hdrs[0] = aas_xasprintf("x-api-key: %s", key);
+	hdrs[1] = aas_xstrdup("anthropic-version: 2023-06-01");
+}
+
+static json_t *
+batch_line(const char *custom_id, const char *endpoint, json_t *body)
+{
+	(void)endpoint;
+	return json_pack("{s:s, s:o}", "custom_id", custom_id, "params",
+	    translate(body));
+}
+
+static json_t *
+chat_result(json_t *body, long status, const char *rid)
+{
+	(void)status;
+	return message_result(body, rid);
+}
+
+static int64_t
+unix_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An RFC 3339 reset time as milliseconds from now. */
+static int64_t
+reset_ms(const char *s)
+{
+	int64_t t;
+
+	if ((t = aas_http_date_ms(s)) < 0)
+		return -1;
+	t -= unix_now_ms();
+	return t < 0 ? 0 : t;
+}
+
+static void
+ratelimits(struct aas_provider *p, json_t *headers)
+{
+	static const char *const kinds[] = { "requests", "tokens",
+	    "input-tokens", "output-tokens", NULL };
+
+	aas_p_rl_note(p, headers, kinds, "anthropic-ratelimit", 0, reset_ms);
+}
+
+static int
+create_refused(const char *code, int file_known)
+{
+	(void)file_known;
+	return aas_p_refused(code);
+}
+
+const struct aas_provider_ops aas_anthropic_ops = {
+	.info = {
+		.name = "anthropic",
+		.endpoint = "/v1/messages",
+		.max_requests = 100000,
+		.max_bytes = 256000000,
+	},
+	.key_env = "ANTHROPIC_API_KEY",
+	.base_env = "ANTHROPIC_BASE_URL",
+	.default_base = "https://api.anthropic.com",
+	.chat_path = "/v1/messages",
+	.batches_path = "/v1/messages/batches",
+	.result_key = "result",
+	.reads_foreign = 0,
+	.list_after = "after_id",
+	.default_max_tokens = DEFAULT_MAX_TOKENS,
+	.auth = auth,
+	.wire_body = translate,
+	.batch_line = batch_line,
+	.batch_norm = batch_norm,
+	.parse_line = parse_line,
+	.chat_result = chat_result,
+	.submit = submit,
+	.find_run = NULL,
+	.find_own = find_own,
+	.download = download,
+	.ratelimits = ratelimits,
+	.create_refused = create_refused,
+};

@@ -1,6 +1,5 @@
 /* ledger.c: the batches journal, the task spools, the cost ledger. */
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -14,12 +13,23 @@
 #include <jansson.h>
 
 #include "aas.h"
-#include "config.h"
+#include "ids.h"
 #include "ledger.h"
-#include "provider.h"
-#include "record.h"
+#include "price.h"
 #include "state.h"
+#include "tasks.h"
 #include "banned.h"
+
+struct aas_ledger {
+	struct aas_state *st;
+	struct aas_run	*runs;
+	size_t		 nruns;
+	void		*inflight;	/* task hash -> run index */
+	void		*fetched;	/* task hash -> 1 ok, 2 error */
+	double		 spent;		/* from ledger.jsonl */
+	int		 fetched_fd;
+	int		 cost_fd;
+};
 
 /* An open-addressing map from 64-bit task hashes to small values. */
 struct hmap {
@@ -34,23 +44,6 @@ struct hmap {
 	((uint32_t)(((ri) < 0 ? 0x3fffffffU : (uint32_t)(ri)) << 2 | (flag)))
 #define FETCHED_RUN(v)	((v) >> 2)
 #define FETCHED_FLAG(v)	((v) & 3)
-
-static uint64_t
-hash64(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h ? h : 1;
-}
 
 static void hmap_put(struct hmap *m, uint64_t k, uint32_t v);
 
@@ -126,155 +119,6 @@ hmap_free(struct hmap *m)
 	free(m);
 }
 
-void
-aas_ledger_custom_id(const char *id, const char *sha, char out[65])
-{
-	char clean[65], hex[65];
-	size_t i, n, room;
-	int changed = 0;
-	const char *s = sha ? sha : "";
-
-	n = strlen(id);
-	room = 64 - (*s ? 13 : 0);
-	for (i = 0; i < n && i < room; i++) {
-		unsigned char c = (unsigned char)id[i];
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-')
-			clean[i] = (char)c;
-		else {
-			clean[i] = '_';
-			changed = 1;
-		}
-	}
-	clean[i] = '\0';
-	if (n > room || n == 0)
-		changed = 1;
-	if (changed) {
-		aas_sha256_hex(id, n, hex);
-		if (i > room - 9)
-			i = room - 9;
-		clean[i] = '\0';
-		snprintf(clean + i, sizeof(clean) - i, "_%.8s", hex);
-	}
-	{
-		char full[96];
-		int len;
-
-		len = snprintf(full, sizeof(full), *s ? "%s-%.12s" : "%s",
-		    clean, s);
-		if (len > 64)
-			len = 64;
-		memcpy(out, full, (size_t)len);
-		out[len] = '\0';
-	}
-	/* the sha part must be sanitised too */
-	for (i = 0; out[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)out[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
-			out[i] = '_';
-	}
-}
-
-static const struct {
-	const char *model;
-	struct aas_price p;
-} default_prices[] = {
-	{ "claude-haiku-4-5",	{ 1.00, 5.00, 0.10 } },
-	{ "claude-opus-4-1",	{ 15.00, 75.00, 1.50 } },
-	{ "claude-sonnet-4-5",	{ 3.00, 15.00, 0.30 } },
-	{ "gpt-4.1",		{ 2.00, 8.00, 0.50 } },
-	{ "gpt-4.1-mini",	{ 0.40, 1.60, 0.10 } },
-	{ "gpt-4.1-nano",	{ 0.10, 0.40, 0.025 } },
-	{ "gpt-4o",		{ 2.50, 10.00, 1.25 } },
-	{ "gpt-4o-mini",	{ 0.15, 0.60, 0.075 } },
-	{ "o4-mini",		{ 1.10, 4.40, 0.275 } },
-};
-
-int
-aas_price_lookup(const struct aas_config *cf, const char *model,
-    struct aas_price *p, struct aas_err *e)
-{
-	json_t *prices, *m, *v;
-	size_t i;
-
-	prices = cf ? aas_config_get(cf, "prices") : NULL;
-	m = json_object_get(prices, model);
-	if (m != NULL) {
-		if (!json_is_object(m))
-			return aas_err_set(e, "config", "%s: prices.%s: not a "
-			    "mapping", aas_config_where(cf, "prices"), model);
-		v = json_object_get(m, "input");
-		if (!json_is_number(v))
-			return aas_err_set(e, "config", "%s: prices.%s.input: "
-			    "not a number", aas_config_where(cf, "prices"),
-			    model);
-		p->input = json_number_value(v);
-		v = json_object_get(m, "output");
-		if (!json_is_number(v))
-			return aas_err_set(e, "config", "%s: prices.%s.output: "
-			    "not a number", aas_config_where(cf, "prices"),
-			    model);
-		p->output = json_number_value(v);
-		v = json_object_get(m, "cached");
-		if (v != NULL && !json_is_number(v))
-			return aas_err_set(e, "config", "%s: prices.%s.cached: "
-			    "not a number", aas_config_where(cf, "prices"),
-			    model);
-		p->cached = v ? json_number_value(v) : p->input;
-		return 0;
-	}
-	for (i = 0; i < sizeof(default_prices) / sizeof(default_prices[0]);
-	    i++)
-		if (strcmp(default_prices[i].model, model) == 0) {
-			*p = default_prices[i].p;
-			return 0;
-		}
-	return 1;
-}
-
-double
-aas_price_usd(const struct aas_price *p, long in, long out, long cached,
-    double discount)
-{
-	if (cached > in)
-		cached = in;
-	return ((double)(in - cached) * p->input +
-	    (double)cached * p->cached + (double)out * p->output) / 1e6 *
-	    discount;
-}
-
-void
-aas_iso8601(long long t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-char *
-aas_ledger_new_run_id(void)
-{
-	unsigned char r[4];
-	char ts[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-		uint64_t x = (uint64_t)aas_now_ms() ^ ((uint64_t)getpid() << 32);
-
-		memcpy(r, &x, sizeof(r));
-	}
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%S", &tm);
-	return aas_xasprintf("%s-%ld-%02x%02x%02x%02x", ts, (long)getpid(),
-	    r[0], r[1], r[2], r[3]);
-}
-
 static char *
 jstrdup(json_t *o, const char *k)
 {
@@ -314,6 +158,25 @@ aas_ledger_find(const struct aas_ledger *l, const char *key)
 		    strcmp(l->runs[i].batch_id, key) == 0))
 			return (ssize_t)i;
 	return -1;
+}
+
+size_t
+aas_ledger_count(const struct aas_ledger *l)
+{
+	return l->nruns;
+}
+
+const struct aas_run *
+aas_ledger_run(const struct aas_ledger *l, size_t ri)
+{
+	return &l->runs[ri];
+}
+
+char *
+aas_ledger_input_path(const struct aas_ledger *l, size_t ri)
+{
+	return aas_xasprintf("%s/runs/%s.jsonl", aas_state_dir(l->st),
+	    l->runs[ri].run);
 }
 
 static int
@@ -380,7 +243,7 @@ fetched_cb(json_t *o, void *arg)
 	    1 : 2;
 
 	if (c != NULL)
-		hmap_put(l->fetched, hash64(c), FETCHED(ri, flag));
+		hmap_put(l->fetched, aas_tasks_hash(c), FETCHED(ri, flag));
 	return 0;
 }
 
@@ -441,7 +304,7 @@ load_tasks(struct aas_ledger *l, size_t ri, struct aas_err *e)
 		if (buf[n - 1] != '\n' || (tab = strchr(buf, '\t')) == NULL)
 			continue;
 		*tab = '\0';
-		h = hash64(buf);
+		h = aas_tasks_hash(buf);
 		v = hmap_get(l->fetched, h);
 		if (v == (uint32_t)-1 || FETCHED_RUN(v) != (uint32_t)ri)
 			hmap_put(l->inflight, h, (uint32_t)ri);
@@ -528,7 +391,7 @@ aas_ledger_close(struct aas_ledger *l)
 ssize_t
 aas_ledger_inflight(const struct aas_ledger *l, const char *custom_id)
 {
-	uint32_t v = hmap_get(l->inflight, hash64(custom_id));
+	uint32_t v = hmap_get(l->inflight, aas_tasks_hash(custom_id));
 
 	return v == (uint32_t)-1 ? -1 : (ssize_t)v;
 }
@@ -536,7 +399,7 @@ aas_ledger_inflight(const struct aas_ledger *l, const char *custom_id)
 int
 aas_ledger_fetched(const struct aas_ledger *l, const char *custom_id)
 {
-	uint32_t v = hmap_get(l->fetched, hash64(custom_id));
+	uint32_t v = hmap_get(l->fetched, aas_tasks_hash(custom_id));
 
 	return v == (uint32_t)-1 ? 0 : (int)FETCHED_FLAG(v);
 }
@@ -601,7 +464,7 @@ aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
 {
 	json_t *o;
 	int rc;
-	uint64_t h = hash64(custom_id);
+	uint64_t h = aas_tasks_hash(custom_id);
 
 	o = json_pack("{s:s, s:s, s:i}", "c", custom_id, "r", run, "ok",
 	    ok ? 1 : 0);
@@ -898,404 +761,6 @@ aas_ledger_run_commit(struct aas_ledger *l, struct aas_run_writer *w,
 	return (ssize_t)(l->nruns - 1);
 }
 
-struct file_ctx {
-	struct aas_ledger *l;
-	size_t	 ri;
-};
-
-static void
-on_file(const char *file_id, void *arg)
-{
-	struct file_ctx *c = arg;
-	struct aas_run *r = &c->l->runs[c->ri];
-	struct aas_err e;
-	json_t *o;
-
-	o = json_pack("{s:s, s:s, s:s}", "ev", "file", "run", r->run,
-	    "input_file_id", file_id);
-	if (aas_journal_append(c->l->st, "batches", o, &e) == -1)
-		aas_msg("%s", e.msg);
-	json_decref(o);
-	setstr(&r->input_file_id, file_id);
-}
-
-static int
-journal_batch(struct aas_ledger *l, size_t ri, json_t *batch,
-    struct aas_err *e)
-{
-	struct aas_run *r = &l->runs[ri];
-	const char *id = json_string_value(json_object_get(batch, "id"));
-	const char *fid;
-	json_t *o, *raw;
-	char at[32];
-	long long t;
-	int rc;
-
-	if (id == NULL)
-		return aas_err_set(e, "bad_batch", "%s: batch without an id",
-		    r->run);
-	raw = json_object_get(batch, "raw");
-	fid = json_string_value(json_object_get(raw, "input_file_id"));
-	if (fid == NULL)
-		fid = r->input_file_id;
-	t = json_integer_value(json_object_get(batch, "created_at"));
-	aas_iso8601(t > 0 ? t : (long long)time(NULL), at, sizeof(at));
-	o = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "ev", "batch", "run",
-	    r->run, "id", id, "input_file_id", fid, "submitted_at", at);
-	rc = aas_journal_append(l->st, "batches", o, e);
-	if (rc == 0)
-		journal_cb(o, l);
-	json_decref(o);
-	return rc;
-}
-
-static int
-journal_abandon(struct aas_ledger *l, size_t ri, const char *why,
-    struct aas_err *e)
-{
-	struct aas_run *r = &l->runs[ri];
-	json_t *o;
-	uint64_t h;
-	size_t i;
-	struct hmap *m = l->inflight;
-	int rc;
-
-	if (cost_entry(l, "actual", r->run, 0, e) == -1)
-		return -1;
-	o = json_pack("{s:s, s:s, s:s}", "ev", "abandon", "run", r->run,
-	    "reason", why);
-	rc = aas_journal_append(l->st, "batches", o, e);
-	json_decref(o);
-	if (rc == -1)
-		return -1;
-	l->spent -= r->est_usd;
-	r->state = AAS_RUN_ABANDONED;
-	for (i = 0; i < m->cap; i++) {
-		h = m->k[i];
-		if (h != 0 && m->v[i] == (uint32_t)ri)
-			m->v[i] = (uint32_t)-1;
-	}
-	return 0;
-}
-
-/* An HTTP status that says the server did not act on the request. */
-static int
-refused(const char *code)
-{
-	long st;
-
-	if (strncmp(code, "http_", 5) != 0)
-		return 0;
-	st = strtol(code + 5, NULL, 10);
-	return st >= 400 && st < 500 && st != 408 && st != 409 && st != 429;
-}
-/* Does a run in the journal already hold batch id? */
-static int
-known_batch(const char *id, void *arg)
-{
-	const struct aas_ledger *l = arg;
-	size_t i;
-
-	for (i = 0; i < l->nruns; i++)
-		if (l->runs[i].batch_id != NULL &&
-		    strcmp(l->runs[i].batch_id, id) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * The batch of run ri if the provider has it: by its aas_run metadata
- * (OpenAI), or for Anthropic, whose batches carry none, the one batch
- * created since the intent with the run's request count that no other
- * run claims.
- */
-static int
-find_batch(struct aas_ledger *l, size_t ri, struct aas_provider *p,
-    json_t **batchp, struct aas_err *e)
-{
-	const struct aas_run *r = &l->runs[ri];
-
-	if (strcmp(aas_provider_kind(p), "anthropic") == 0)
-		return aas_provider_find_unlabelled(p, r->t, r->n,
-		    known_batch, l, batchp, e);
-	return aas_provider_find_run(p, r->run, batchp, e);
-}
-
-
-int
-aas_ledger_create(struct aas_ledger *l, size_t ri, struct aas_provider *p,
-    struct aas_err *e)
-{
-	struct aas_run *r = &l->runs[ri];
-	struct file_ctx ctx = { l, ri };
-	struct aas_err e2;
-	json_t *md, *batch = NULL;
-	char *path;
-	int rc;
-
-	path = aas_xasprintf("%s/runs/%s.jsonl", aas_state_dir(l->st),
-	    r->run);
-	md = json_pack("{s:s}", "aas_run", r->run);
-	rc = aas_provider_submit(p, path, r->endpoint, md, on_file, &ctx,
-	    &batch, e);
-	free(path);
-	json_decref(md);
-	if (rc == 0) {
-		rc = journal_batch(l, ri, batch, e);
-		json_decref(batch);
-		return rc;
-	}
-	memset(&e2, 0, sizeof(e2));
-	/* Surely no batch: the upload never finished (OpenAI creates only
-	 * after it), or the server refused the request outright. */
-	if ((strcmp(r->provider ? r->provider : "openai", "openai") == 0 &&
-	    r->input_file_id == NULL) || refused(e->code)) {
-		if (journal_abandon(l, ri, e->msg, &e2) == -1)
-			aas_msg("%s", e2.msg);
-		return -1;
-	}
-	if (find_batch(l, ri, p, &batch, &e2) == -1) {
-		aas_err_set(e, "submit_unknown", "%s: %s; could not check "
-		    "whether the batch was created (%s): the next aas-submit "
-		    "or aas-fetch settles it", r->run, e->msg, e2.msg);
-		return -1;
-	}
-	if (batch != NULL) {
-		rc = journal_batch(l, ri, batch, e);
-		json_decref(batch);
-		return rc;
-	}
-	if (journal_abandon(l, ri, e->msg, &e2) == -1)
-		aas_msg("%s", e2.msg);
-	return -1;
-}
-
-int
-aas_ledger_reconcile(struct aas_ledger *l,
-    struct aas_provider *(*get)(const char *, void *, struct aas_err *),
-    void *arg, struct aas_err *e)
-{
-	struct aas_provider *p;
-	struct aas_err pe;
-	json_t *batch;
-	size_t i;
-	int bad = 0;
-
-	(void)e;
-	for (i = 0; i < l->nruns; i++) {
-		if (l->runs[i].state != AAS_RUN_INTENT)
-			continue;
-		memset(&pe, 0, sizeof(pe));
-		p = get(l->runs[i].provider ? l->runs[i].provider : "openai",
-		    arg, &pe);
-		if (p == NULL) {
-			aas_msg("%s: %s", l->runs[i].run, pe.msg);
-			bad++;
-			continue;
-		}
-		batch = NULL;
-		if (find_batch(l, i, p, &batch, &pe) == -1) {
-			aas_msg("%s: cannot settle an interrupted submission: "
-			    "%s", l->runs[i].run, pe.msg);
-			bad++;
-			continue;
-		}
-		if (batch != NULL) {
-			if (journal_batch(l, i, batch, &pe) == -1) {
-				aas_msg("%s", pe.msg);
-				bad++;
-			}
-			json_decref(batch);
-			continue;
-		}
-		if (aas_ledger_create(l, i, p, &pe) == -1) {
-			aas_msg("%s", pe.msg);
-			if (strcmp(pe.code, "submit_unknown") == 0)
-				bad++;
-		}
-	}
-	return bad;
-}
-
-struct task_ent {
-	uint64_t h;
-	off_t	 off;
-	uint32_t len;
-	uint32_t mark;
-};
-
-struct aas_tasks {
-	int	 fd;
-	char	*path;
-	struct task_ent *v;
-	size_t	 n;
-	char	*buf;
-	size_t	 cap;
-};
-
-static int
-ent_cmp(const void *a, const void *b)
-{
-	const struct task_ent *x = a, *y = b;
-
-	return x->h < y->h ? -1 : x->h > y->h;
-}
-
-int
-aas_tasks_open(struct aas_tasks **tp, struct aas_ledger *l, size_t ri,
-    struct aas_err *e)
-{
-	char *path;
-	int rc;
-
-	path = aas_xasprintf("%s/runs/%s.tasks", aas_state_dir(l->st),
-	    l->runs[ri].run);
-	rc = aas_tasks_open_path(tp, path, e);
-	free(path);
-	return rc;
-}
-
-int
-aas_tasks_open_path(struct aas_tasks **tp, const char *path,
-    struct aas_err *e)
-{
-	struct aas_tasks *t;
-	char *buf = NULL, *tab;
-	size_t cap = 0, ncap = 0;
-	ssize_t n;
-	off_t off = 0;
-	FILE *f;
-
-	t = aas_xcalloc(1, sizeof(*t));
-	t->path = aas_xstrdup(path);
-	t->fd = open(t->path, O_RDONLY | O_CLOEXEC);
-	if (t->fd == -1 || (f = fdopen(dup(t->fd), "r")) == NULL) {
-		aas_err_set(e, "io", "%s: %s", t->path, strerror(errno));
-		aas_tasks_close(t);
-		return -1;
-	}
-	while ((n = getline(&buf, &cap, f)) > 0) {
-		if (buf[n - 1] == '\n' && (tab = strchr(buf, '\t')) != NULL) {
-			*tab = '\0';
-			if (t->n == ncap) {
-				ncap = ncap ? ncap * 2 : 256;
-				t->v = aas_xreallocarray(t->v, ncap,
-				    sizeof(*t->v));
-			}
-			t->v[t->n].h = hash64(buf);
-			t->v[t->n].off = off;
-			t->v[t->n].len = (uint32_t)(n - 1);
-			t->v[t->n].mark = 0;
-			t->n++;
-		}
-		off += n;
-	}
-	free(buf);
-	fclose(f);
-	qsort(t->v, t->n, sizeof(*t->v), ent_cmp);
-	*tp = t;
-	return 0;
-}
-
-void
-aas_tasks_close(struct aas_tasks *t)
-{
-	if (t == NULL)
-		return;
-	if (t->fd >= 0)
-		close(t->fd);
-	free(t->path);
-	free(t->v);
-	free(t->buf);
-	free(t);
-}
-
-size_t
-aas_tasks_count(const struct aas_tasks *t)
-{
-	return t->n;
-}
-
-static int
-read_slot(struct aas_tasks *t, size_t i, struct aas_err *e)
-{
-	size_t need = (size_t)t->v[i].len + 1, got = 0;
-	ssize_t n;
-
-	if (need > t->cap) {
-		t->cap = need;
-		t->buf = aas_xrealloc(t->buf, t->cap);
-	}
-	while (got < need - 1) {
-		n = pread(t->fd, t->buf + got, need - 1 - got,
-		    t->v[i].off + (off_t)got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return aas_err_set(e, "io", "%s: %s", t->path,
-			    n == 0 ? "short read" : strerror(errno));
-		got += (size_t)n;
-	}
-	t->buf[got] = '\0';
-	return 0;
-}
-
-ssize_t
-aas_tasks_find(struct aas_tasks *t, const char *custom_id)
-{
-	uint64_t h = hash64(custom_id);
-	size_t lo = 0, hi = t->n, mid;
-	size_t cl = strlen(custom_id);
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (t->v[mid].h < h)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < t->n && t->v[lo].h == h; lo++) {
-		if (read_slot(t, lo, NULL) == -1)
-			return -1;
-		if (strncmp(t->buf, custom_id, cl) == 0 && t->buf[cl] == '\t')
-			return (ssize_t)lo;
-	}
-	return -1;
-}
-
-const char *
-aas_tasks_record(struct aas_tasks *t, size_t i, size_t *lenp,
-    const char **cidp, struct aas_err *e)
-{
-	char *tab;
-
-	if (read_slot(t, i, e) == -1)
-		return NULL;
-	tab = strchr(t->buf, '\t');
-	if (tab == NULL) {
-		aas_err_set(e, "io", "%s: damaged line", t->path);
-		return NULL;
-	}
-	*tab = '\0';
-	if (cidp)
-		*cidp = t->buf;
-	if (lenp)
-		*lenp = strlen(tab + 1);
-	return tab + 1;
-}
-
-int
-aas_tasks_marked(const struct aas_tasks *t, size_t i)
-{
-	return t->v[i].mark != 0;
-}
-
-void
-aas_tasks_mark(struct aas_tasks *t, size_t i)
-{
-	t->v[i].mark = 1;
-}
-
 /* The cache behind aas_ledger_task_state. */
 static struct {
 	struct aas_state *st;
@@ -1345,8 +810,90 @@ aas_ledger_task_state(struct aas_state *st, const char *id, const char *sha)
 	return AAS_TASK_NONE;
 }
 
-double
-aas_usd_round(double usd)
+int
+aas_tasks_open(struct aas_tasks **tp, struct aas_ledger *l, size_t ri,
+    struct aas_err *e)
 {
-	return (double)(long long)(usd * 1e8 + (usd >= 0 ? 0.5 : -0.5)) / 1e8;
+	char *path;
+	int rc;
+
+	path = aas_xasprintf("%s/runs/%s.tasks", aas_state_dir(l->st),
+	    l->runs[ri].run);
+	rc = aas_tasks_open_path(tp, path, e);
+	free(path);
+	return rc;
+}
+
+void
+aas_ledger_note_file(struct aas_ledger *l, size_t ri, const char *file_id)
+{
+	struct aas_run *r = &l->runs[ri];
+	struct aas_err e;
+	json_t *o;
+
+	o = json_pack("{s:s, s:s, s:s}", "ev", "file", "run", r->run,
+	    "input_file_id", file_id);
+	if (aas_journal_append(l->st, "batches", o, &e) == -1)
+		aas_msg("%s", e.msg);
+	json_decref(o);
+	setstr(&r->input_file_id, file_id);
+}
+
+int
+aas_ledger_note_batch(struct aas_ledger *l, size_t ri, json_t *batch,
+    struct aas_err *e)
+{
+	struct aas_run *r = &l->runs[ri];
+	const char *id = json_string_value(json_object_get(batch, "id"));
+	const char *fid;
+	json_t *o, *raw;
+	char at[32];
+	long long t;
+	int rc;
+
+	if (id == NULL)
+		return aas_err_set(e, "bad_batch", "%s: batch without an id",
+		    r->run);
+	raw = json_object_get(batch, "raw");
+	fid = json_string_value(json_object_get(raw, "input_file_id"));
+	if (fid == NULL)
+		fid = r->input_file_id;
+	t = json_integer_value(json_object_get(batch, "created_at"));
+	aas_iso8601(t > 0 ? t : (long long)time(NULL), at, sizeof(at));
+	o = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "ev", "batch", "run",
+	    r->run, "id", id, "input_file_id", fid, "submitted_at", at);
+	rc = aas_journal_append(l->st, "batches", o, e);
+	if (rc == 0)
+		journal_cb(o, l);
+	json_decref(o);
+	return rc;
+}
+
+int
+aas_ledger_abandon(struct aas_ledger *l, size_t ri, const char *why,
+    struct aas_err *e)
+{
+	struct aas_run *r = &l->runs[ri];
+	json_t *o;
+	uint64_t h;
+	size_t i;
+	struct hmap *m = l->inflight;
+	int rc;
+
+	if (cost_entry(l, "actual", r->run, 0, e) == -1)
+		return -1;
+	o = json_pack("{s:s, s:s, s:s}", "ev", "abandon", "run", r->run,
+	    "reason", why);
+	rc = aas_journal_append(l->st, "batches", o, e);
+	json_decref(o);
+	if (rc == -1)
+		return -1;
+	l->spent -= r->est_usd;
+	r->state = AAS_RUN_ABANDONED;
+	for (i = 0; i < m->cap; i++) {
+		h = m->k[i];
+		if (h != 0 && m->v[i] == (uint32_t)ri)
+			m->v[i] = (uint32_t)-1;
+	}
+	return 0;
 }

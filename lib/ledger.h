@@ -25,11 +25,12 @@
  * A run is one batch (one input file).  Its run id goes into the batch's
  * metadata as "aas_run", so a crash between the create call and the
  * journal entry is repaired by looking the run up at the provider
- * (aas_ledger_reconcile).  Writers hold the "submit" lock (aas-submit,
+ * (batch.h, aas_batch_reconcile: this module makes no network calls).  Writers hold the "submit" lock (aas-submit,
  * reconcile) or the "fetch" lock (aas-fetch) for their whole run.
  *
- * Task identity is the custom_id (task id + sha, aas_ledger_custom_id);
- * the sets below keep 64-bit hashes of it, so memory is 16 bytes a task.
+ * Task identity is the custom_id (task id + sha, ids.h); the sets below
+ * keep 64-bit hashes of it, so memory is 16 bytes a task.  Prices are
+ * price.h, the per-run task index tasks.h.
  */
 #ifndef AAS_LEDGER_H
 #define AAS_LEDGER_H
@@ -42,34 +43,7 @@
 #include "aas.h"
 
 struct aas_state;
-struct aas_config;
-struct aas_provider;
-
-/*
- * custom_id for a task: id "-" the first 12 hex digits of sha, with every
- * byte outside [A-Za-z0-9_-] made '_' and the whole capped at 64
- * characters.  When the id had to be changed (or cut), 8 hex digits of
- * its SHA-256 are added so two ids never share a custom_id.
- */
-void	aas_ledger_custom_id(const char *id, const char *sha, char out[65]);
-
-/* Prices, USD per million tokens. */
-struct aas_price {
-	double	input;
-	double	output;
-	double	cached;
-};
-/*
- * The price of model: config "prices: {MODEL: {input, output, cached}}"
- * (cached defaults to input), else a built-in default.  0 found, 1
- * unknown model, -1 a config value of the wrong type (e set).
- */
-int	aas_price_lookup(const struct aas_config *cf, const char *model,
-	    struct aas_price *p, struct aas_err *e);
-/* Cost of a call; discount multiplies (0.5 for batches, 1 for sync).
- * cached tokens are part of in. */
-double	aas_price_usd(const struct aas_price *p, long in, long out,
-	    long cached, double discount);
+struct aas_tasks;
 
 /* Per-task state for aas-scan --new and aas-submit. */
 enum aas_task_state {
@@ -112,17 +86,8 @@ struct aas_run {
 	int	 downloaded;	/* results are whole in results/ */
 };
 
-struct aas_ledger {
-	struct aas_state *st;
-	struct aas_run	*runs;
-	size_t		 nruns;
-	/* private */
-	void		*inflight;	/* task hash -> run index */
-	void		*fetched;	/* task hash -> 1 ok, 2 error */
-	double		 spent;		/* from ledger.jsonl */
-	int		 fetched_fd;
-	int		 cost_fd;
-};
+/* The journal in memory: opaque, read through the functions below. */
+struct aas_ledger;
 
 /* Read the journal and ledger.  -1 with e set when a file exists but
  * cannot be read. */
@@ -131,6 +96,12 @@ int	aas_ledger_open(struct aas_ledger **lp, struct aas_state *st,
 void	aas_ledger_close(struct aas_ledger *l);
 /* Run index by run id or by batch id; -1 when not found. */
 ssize_t	aas_ledger_find(const struct aas_ledger *l, const char *run_or_batch);
+/* The number of runs, and run ri (0 <= ri < count; valid until the next
+ * call that adds a run: aas_ledger_run_commit). */
+size_t	aas_ledger_count(const struct aas_ledger *l);
+const struct aas_run *aas_ledger_run(const struct aas_ledger *l, size_t ri);
+/* The batch input file of run ri (runs/RUN.jsonl); caller frees. */
+char	*aas_ledger_input_path(const struct aas_ledger *l, size_t ri);
 
 /* The run custom_id is in flight in (index), or -1. */
 ssize_t	aas_ledger_inflight(const struct aas_ledger *l, const char *custom_id);
@@ -148,7 +119,7 @@ json_t	*aas_ledger_batch_key(const struct aas_run *r);
  * input file (runs/RUN.jsonl, or local_file for --jsonl) and returns a
  * writer; add appends one task; commit fsyncs both files and journals the
  * intent (or the "local" event) and the estimate, after which the run is
- * in l->runs (its index returned).  discard removes the files.
+ * in the ledger (its index returned).  discard removes the files.
  */
 struct aas_run_writer;
 int	aas_ledger_run_begin(struct aas_ledger *l, struct aas_run_writer **wp,
@@ -162,30 +133,19 @@ long	aas_ledger_run_bytes(const struct aas_run_writer *w);
 ssize_t	aas_ledger_run_commit(struct aas_ledger *l, struct aas_run_writer *w,
 	    struct aas_err *e);
 void	aas_ledger_run_discard(struct aas_run_writer *w);
-/* A run id "YYYYmmddTHHMMSS-PID-RANDOM"; caller frees. */
-char	*aas_ledger_new_run_id(void);
 
 /*
- * Create the batch of an intent run with provider p: upload and create
- * (the input file id is journaled as soon as it is known), then journal
- * the batch.  On failure the run is looked up at the provider by its run
- * id: found, it is journaled as created; surely absent, it is journaled
- * abandoned (with its estimate cancelled) and -1 returned with e set; if
- * even the lookup fails the run stays an intent for the next
- * reconcile and -1 is returned with e->code "submit_unknown".
+ * What batch.h journals for a run: the uploaded input file (a journal
+ * error is reported on stderr: the provider's file list still knows it),
+ * the batch created (a normalised batch), or that no batch was created
+ * (the estimate is cancelled, the tasks are no longer in flight).
  */
-int	aas_ledger_create(struct aas_ledger *l, size_t ri,
-	    struct aas_provider *p, struct aas_err *e);
-/*
- * Finish every intent left by a crash: a batch the provider has under
- * the run id is journaled; otherwise the batch is created now.  get
- * returns the provider for a kind (or NULL with e set).  Returns the
- * number of intents that could not be settled (they are reported on
- * stderr), or -1 on a journal error.
- */
-int	aas_ledger_reconcile(struct aas_ledger *l,
-	    struct aas_provider *(*get)(const char *kind, void *arg,
-	    struct aas_err *e), void *arg, struct aas_err *e);
+void	aas_ledger_note_file(struct aas_ledger *l, size_t ri,
+	    const char *file_id);
+int	aas_ledger_note_batch(struct aas_ledger *l, size_t ri, json_t *batch,
+	    struct aas_err *e);
+int	aas_ledger_abandon(struct aas_ledger *l, size_t ri, const char *why,
+	    struct aas_err *e);
 
 /* Journal events for aas-fetch and aas-submit --sync. */
 int	aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
@@ -199,32 +159,8 @@ int	aas_ledger_run_done(struct aas_ledger *l, size_t ri, double usd,
 /* fsync fetched.jsonl and ledger.jsonl (call before exiting). */
 int	aas_ledger_sync(struct aas_ledger *l, struct aas_err *e);
 
-/*
- * The tasks of a run, indexed by custom_id without holding the records:
- * a sorted array of (hash, offset, length) over runs/RUN.tasks.
- */
-struct aas_tasks;
+/* The task index (tasks.h) of run ri's runs/RUN.tasks. */
 int	aas_tasks_open(struct aas_tasks **tp, struct aas_ledger *l, size_t ri,
 	    struct aas_err *e);
-/* The same over any file of "custom_id TAB record" lines. */
-int	aas_tasks_open_path(struct aas_tasks **tp, const char *path,
-	    struct aas_err *e);
-void	aas_tasks_close(struct aas_tasks *t);
-size_t	aas_tasks_count(const struct aas_tasks *t);
-/* Find custom_id: its slot (>= 0) or -1. */
-ssize_t	aas_tasks_find(struct aas_tasks *t, const char *custom_id);
-/* The record text of slot i (NUL-terminated, valid until the next call)
- * and its custom_id. */
-const char *aas_tasks_record(struct aas_tasks *t, size_t i, size_t *lenp,
-	    const char **cidp, struct aas_err *e);
-/* A per-slot mark for the caller (emitted in this pass). */
-int	aas_tasks_marked(const struct aas_tasks *t, size_t i);
-void	aas_tasks_mark(struct aas_tasks *t, size_t i);
-
-/* usd rounded to 1e-8. */
-double	aas_usd_round(double usd);
-
-/* "YYYY-mm-ddTHH:MM:SSZ" for unix seconds t into buf (at least 21). */
-void	aas_iso8601(long long t, char *buf, size_t size);
 
 #endif

@@ -26,8 +26,8 @@ str_or_null(json_t *v)
 	return json_is_string(v) ? json_incref(v) : json_null();
 }
 
-json_t *
-aas_openai_batch_norm(json_t *raw)
+static json_t *
+batch_norm(json_t *raw)
 {
 	json_t *b, *rc, *errs, *ed, *it, *md;
 	const char *st;
@@ -142,8 +142,8 @@ error_body(json_t *body, long status, const char **code, char *cb,
  * A normalised result from an endpoint's response body (chat completion,
  * response object) with its HTTP status.
  */
-json_t *
-aas_openai_body_result(json_t *body, long status, const char *rid)
+static json_t *
+body_result(json_t *body, long status, const char *rid)
 {
 	struct aas_buf b = AAS_BUF_INIT;
 	json_t *r, *ch, *m, *c, *pt;
@@ -229,8 +229,8 @@ aas_openai_body_result(json_t *body, long status, const char *rid)
  * file: {"id", "custom_id", "response": {status_code, request_id, body} |
  * null, "error": null | {code, message} | "text"}.
  */
-int
-aas_openai_parse_line(json_t *o, json_t **resp, struct aas_err *e)
+static int
+parse_line(json_t *o, json_t **resp, struct aas_err *e)
 {
 	json_t *rs, *er, *body, *r, *inner;
 	const char *cid, *rid, *code = NULL, *msg = NULL;
@@ -252,11 +252,11 @@ aas_openai_parse_line(json_t *o, json_t **resp, struct aas_err *e)
 	body = json_object_get(rs, "body");
 	if (json_is_object(rs) && st >= 200 && st < 300 &&
 	    json_is_object(body) && (er == NULL || json_is_null(er))) {
-		r = aas_openai_body_result(body, st, rid);
+		r = body_result(body, st, rid);
 	} else if (json_is_object(rs) && !(st >= 200 && st < 300) &&
 	    json_is_object(body) && json_object_get(body, "error") != NULL) {
 		/* an HTTP-level failure: error is null, the body says why */
-		r = aas_openai_body_result(body, st, rid);
+		r = body_result(body, st, rid);
 	} else if (er != NULL && !json_is_null(er)) {
 		/* response:null, or vLLM's status with a null body */
 		if (json_is_string(er)) {
@@ -303,7 +303,6 @@ aas_openai_parse_line(json_t *o, json_t **resp, struct aas_err *e)
 /* Exactly-once upload and create. */
 
 struct find {
-	const char	*key;
 	const char	*want;
 	json_int_t	 bytes;
 	json_t		*hit;
@@ -323,15 +322,15 @@ find_run_cb(json_t *b, void *arg)
 	return 0;
 }
 
-int
-aas_openai_find_run(struct aas_provider *p, const char *run,
-    json_t **batchp, struct aas_err *e)
+static int
+find_run(struct aas_provider *p, const char *run, json_t **batchp,
+    struct aas_err *e)
 {
 	struct find f = { 0 };
 
 	*batchp = NULL;
 	f.want = run;
-	if (aas_provider_list(p, find_run_cb, &f, e) != 0)
+	if (aas_p_list(p, find_run_cb, &f, e) != 0)
 		return -1;
 	*batchp = f.hit;
 	return 0;
@@ -427,8 +426,8 @@ file_name(json_t *metadata)
 	return s;
 }
 
-int
-aas_openai_submit(struct aas_provider *p, const char *path,
+static int
+submit(struct aas_provider *p, const char *path,
     const char *endpoint, json_t *metadata,
     void (*on_file)(const char *, void *), void *arg, json_t **batchp,
     struct aas_err *e)
@@ -459,7 +458,7 @@ aas_openai_submit(struct aas_provider *p, const char *path,
 		rc = aas_p_call(p, "POST", "/batches", body, 1, &raw, &rs, e);
 		if (rc == 0) {
 			aas_http_resp_free(&rs);
-			*batchp = aas_openai_batch_norm(raw);
+			*batchp = batch_norm(raw);
 			json_decref(raw);
 			json_decref(body);
 			if (*batchp == NULL)
@@ -473,7 +472,7 @@ aas_openai_submit(struct aas_provider *p, const char *path,
 		}
 		aas_http_resp_free(&rs);
 		/* the create may have happened: look for the run first */
-		if (aas_openai_find_run(p, run, &found, e) != 0)
+		if (find_run(p, run, &found, e) != 0)
 			break;
 		if (found != NULL) {
 			*batchp = found;
@@ -501,8 +500,8 @@ file_of(json_t *batch, const char *which)
 	return v;
 }
 
-int
-aas_openai_download(struct aas_provider *p, json_t *batch, const char *which,
+static int
+download(struct aas_provider *p, json_t *batch, const char *which,
     const char *path, int *gotp, struct aas_err *e)
 {
 	struct aas_http_req rq = { 0 };
@@ -544,3 +543,82 @@ aas_openai_download(struct aas_provider *p, json_t *batch, const char *which,
 	*gotp = 1;
 	return 0;
 }
+
+/* The batch of a run: the one whose metadata names it. */
+static int
+find_own(struct aas_provider *p, const char *run, long long since,
+    long count, int (*known)(const char *, void *), void *arg,
+    json_t **batchp, struct aas_err *e)
+{
+	(void)since;
+	(void)count;
+	(void)known;
+	(void)arg;
+	return find_run(p, run, batchp, e);
+}
+
+static void
+auth(char *hdrs[4], const char *key)
+{
+	hdrs[0] = aas_xasprintf("Authorization: Bearer %s", key);
+}
+
+static json_t *
+wire_body(json_t *body)
+{
+	return json_incref(body);
+}
+
+static json_t *
+batch_line(const char *custom_id, const char *endpoint, json_t *body)
+{
+	return json_pack("{s:s, s:s, s:s, s:O}", "custom_id", custom_id,
+	    "method", "POST", "url", endpoint ? endpoint :
+	    "/v1/chat/completions", "body", body);
+}
+
+static void
+ratelimits(struct aas_provider *p, json_t *headers)
+{
+	static const char *const kinds[] = { "requests", "tokens", NULL };
+
+	aas_p_rl_note(p, headers, kinds, "x-ratelimit", 1,
+	    aas_http_duration_ms);
+}
+
+/* The upload comes before the create: no file id, surely no batch. */
+static int
+create_refused(const char *code, int file_known)
+{
+	return !file_known || aas_p_refused(code);
+}
+
+const struct aas_provider_ops aas_openai_ops = {
+	.info = {
+		.name = "openai",
+		.endpoint = "/v1/chat/completions",
+		.max_requests = 50000,
+		.max_bytes = 200000000,
+	},
+	.key_env = "OPENAI_API_KEY",
+	.base_env = "OPENAI_BASE_URL",
+	.default_base = "https://api.openai.com/v1",
+	.chat_path = "/chat/completions",
+	.batches_path = "/batches",
+	.result_key = "response",
+	.reads_foreign = 1,
+	.list_after = "after",
+	.default_max_tokens = 0,
+	.auth = auth,
+	.wire_body = wire_body,
+	.batch_line = batch_line,
+	.batch_norm = batch_norm,
+	.parse_line = parse_line,
+	.chat_result = body_result,
+	.submit = submit,
+	.find_run = find_run,
+	.find_own = find_own,
+	.download = download,
+	.ratelimits = ratelimits,
+	.create_refused = create_refused,
+};

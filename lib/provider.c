@@ -1,6 +1,7 @@
 /*
- * provider.c: the provider-independent half of provider.h: keys, calls,
- * rate limits, the concurrent synchronous driver.
+ * provider.c: the registry of providers and provider.h's functions,
+ * dispatched through each provider's operations (provider-int.h); keys,
+ * the concurrent synchronous driver and its pacing.
  */
 #include <sys/stat.h>
 
@@ -19,75 +20,57 @@
 #include "provider-int.h"
 #include "banned.h"
 
+/* The registry: one line per provider (aliases after their provider). */
+static const struct {
+	const char			*name;
+	const struct aas_provider_ops	*ops;
+	int				 alias;
+} registry[] = {
+	{ "openai",	&aas_openai_ops,	0 },
+	{ "anthropic",	&aas_anthropic_ops,	0 },
+	{ "vllm",	&aas_openai_ops,	1 },
+};
+#define NREGISTRY (sizeof(registry) / sizeof(registry[0]))
+
+static const struct aas_provider_ops *
+lookup(const char *name, int aliases)
+{
+	size_t i;
+
+	for (i = 0; i < NREGISTRY; i++)
+		if (strcmp(registry[i].name, name) == 0 &&
+		    (aliases || !registry[i].alias))
+			return registry[i].ops;
+	return NULL;
+}
+
+const struct aas_provider_info *
+aas_provider_info(const char *name)
+{
+	const struct aas_provider_ops *ops = lookup(name, 0);
+
+	return ops ? &ops->info : NULL;
+}
+
 const char *
-aas_p_str(json_t *o, const char *k)
+aas_provider_names(void)
 {
-	return json_string_value(json_object_get(o, k));
-}
+	static char names[256];
+	size_t i, n = 0, k = 0;
 
-/* A JSON string; text that is not UTF-8 has its bad bytes replaced. */
-json_t *
-aas_p_jstr(const char *s)
-{
-	json_t *v;
-	char *c, *p;
-
-	if ((v = json_string(s)) != NULL)
-		return v;
-	c = aas_xstrdup(s);
-	for (p = c; *p; p++)
-		if ((unsigned char)*p >= 0x80)
-			*p = '?';
-	v = json_string(c);
-	free(c);
-	return v;
-}
-
-json_int_t
-aas_p_int(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (json_is_integer(v))
-		return json_integer_value(v);
-	/* a count sent as a real: whole range only (NaN and 4.2e33 are 0,
-	 * like a missing count, rather than undefined behaviour) */
-	if (json_is_real(v) && json_real_value(v) > -9.2e18 &&
-	    json_real_value(v) < 9.2e18)
-		return (json_int_t)json_real_value(v);
-	return 0;
-}
-
-void
-aas_p_sleep_ms(long ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !aas_stop_flag)
-		;
-}
-
-json_t *
-aas_p_result_err(const char *custom_id, long status, const char *code,
-    const char *message, const char *request_id)
-{
-	json_t *r;
-
-	r = json_object();
-	if (custom_id != NULL)
-		json_object_set_new(r, "custom_id", json_string(custom_id));
-	json_object_set_new(r, "ok", json_false());
-	json_object_set_new(r, "status_code", json_integer(status));
-	if (request_id != NULL && *request_id)
-		json_object_set_new(r, "request_id", json_string(request_id));
-	json_object_set_new(r, "error", json_pack("{s:s, s:s}", "code",
-	    code ? code : "request_failed", "message",
-	    message ? message : "the request failed"));
-	return r;
+	if (names[0] != '\0')
+		return names;
+	for (i = 0; i < NREGISTRY; i++)
+		n += !registry[i].alias;
+	for (i = 0; i < NREGISTRY; i++) {
+		if (registry[i].alias)
+			continue;
+		k++;
+		snprintf(names + strlen(names), sizeof(names) - strlen(names),
+		    "%s%s", k == 1 ? "" : k == n ? " or " : ", ",
+		    registry[i].name);
+	}
+	return names;
 }
 
 /* Read a key file that only its owner may read. */
@@ -121,6 +104,16 @@ key_from_file(const char *path, struct aas_err *e)
 	return data;
 }
 
+/* The http client's on_response hook: keep what the headers say. */
+static void
+ratelimit_note(void *arg, long status, json_t *headers)
+{
+	struct aas_provider *p = arg;
+
+	(void)status;
+	p->ops->ratelimits(p, headers);
+}
+
 static int
 good_key(const char *k)
 {
@@ -136,33 +129,29 @@ aas_provider_open(struct aas_provider **pp, const struct aas_provider_opts *o,
 {
 	struct aas_provider_opts def = { 0 };
 	struct aas_http_opts ho = { 0 };
+	const struct aas_provider_ops *ops;
 	struct aas_provider *p;
-	const char *base, *env, *q;
+	const char *base, *q, *env;
 	char *key = NULL;
 	size_t n;
+	int envlen;
 
 	*pp = NULL;
 	if (o == NULL)
 		o = &def;
-	p = aas_xcalloc(1, sizeof(*p));
-	if (o->kind == NULL || strcmp(o->kind, "openai") == 0 ||
-	    strcmp(o->kind, "vllm") == 0)
-		p->kind = AAS_P_OPENAI;
-	else if (strcmp(o->kind, "anthropic") == 0)
-		p->kind = AAS_P_ANTHROPIC;
-	else {
-		free(p);
+	ops = lookup(o->kind != NULL ? o->kind : AAS_PROVIDER_DEFAULT, 1);
+	if (ops == NULL)
 		return aas_err_set(e, "config", "unknown provider '%s' "
-		    "(openai or anthropic)", o->kind);
-	}
-	env = p->kind == AAS_P_OPENAI ? "OPENAI" : "ANTHROPIC";
+		    "(%s)", o->kind, aas_provider_names());
+	/* "OPENAI" of OPENAI_API_KEY, for the messages */
+	envlen = (int)(strlen(ops->key_env) - strlen("_API_KEY"));
+	p = aas_xcalloc(1, sizeof(*p));
+	p->ops = ops;
 	base = o->base_url;
 	if (base == NULL || *base == '\0')
-		base = getenv(p->kind == AAS_P_OPENAI ? "OPENAI_BASE_URL" :
-		    "ANTHROPIC_BASE_URL");
+		base = getenv(ops->base_env);
 	if (base == NULL || *base == '\0')
-		base = p->kind == AAS_P_OPENAI ? "https://api.openai.com/v1" :
-		    "https://api.anthropic.com";
+		base = ops->default_base;
 	if (strncmp(base, "http://", 7) != 0 &&
 	    strncmp(base, "https://", 8) != 0) {
 		free(p);
@@ -176,13 +165,11 @@ aas_provider_open(struct aas_provider **pp, const struct aas_provider_opts *o,
 	q = strchr(p->base + 8, '/');
 	p->origin = q ? aas_xstrndup(p->base, (size_t)(q - p->base)) :
 	    aas_xstrdup(p->base);
+	env = getenv(ops->key_env);
 	if (o->key != NULL && *o->key)
 		key = aas_xstrdup(o->key);
-	else if (getenv(p->kind == AAS_P_OPENAI ? "OPENAI_API_KEY" :
-	    "ANTHROPIC_API_KEY") != NULL && *getenv(p->kind == AAS_P_OPENAI ?
-	    "OPENAI_API_KEY" : "ANTHROPIC_API_KEY"))
-		key = aas_xstrdup(getenv(p->kind == AAS_P_OPENAI ?
-		    "OPENAI_API_KEY" : "ANTHROPIC_API_KEY"));
+	else if (env != NULL && *env)
+		key = aas_xstrdup(env);
 	else if (o->key_file != NULL) {
 		if ((key = key_from_file(o->key_file, e)) == NULL) {
 			aas_provider_close(p);
@@ -191,22 +178,17 @@ aas_provider_open(struct aas_provider **pp, const struct aas_provider_opts *o,
 	}
 	if (key == NULL) {
 		aas_provider_close(p);
-		return aas_err_set(e, "config", "no API key: set %s_API_KEY "
-		    "or a key file", env);
+		return aas_err_set(e, "config", "no API key: set %s "
+		    "or a key file", ops->key_env);
 	}
 	if (!good_key(key)) {
 		free(key);
 		aas_provider_close(p);
-		return aas_err_set(e, "config", "the %s API key holds "
-		    "spaces or control characters", env);
+		return aas_err_set(e, "config", "the %.*s API key holds "
+		    "spaces or control characters", envlen, ops->key_env);
 	}
 	aas_secret_add(key);
-	if (p->kind == AAS_P_OPENAI) {
-		p->auth[0] = aas_xasprintf("Authorization: Bearer %s", key);
-	} else {
-		p->auth[0] = aas_xasprintf("x-api-key: %s", key);
-		p->auth[1] = aas_xstrdup("anthropic-version: 2023-06-01");
-	}
+	ops->auth(p->auth, key);
 	explicit_bzero(key, strlen(key));
 	free(key);
 	for (n = 0; p->auth[n] != NULL; n++)
@@ -218,7 +200,7 @@ aas_provider_open(struct aas_provider **pp, const struct aas_provider_opts *o,
 	ho.max_tries = p->max_tries;
 	ho.timeout_ms = o->timeout_ms;
 	ho.verbose = o->verbose;
-	ho.on_response = aas_p_ratelimit_note;
+	ho.on_response = ratelimit_note;
 	ho.on_response_arg = p;
 	p->http = aas_http_new(&ho);
 	*pp = p;
@@ -246,154 +228,7 @@ aas_provider_close(struct aas_provider *p)
 const char *
 aas_provider_kind(const struct aas_provider *p)
 {
-	return p->kind == AAS_P_OPENAI ? "openai" : "anthropic";
-}
-
-char *
-aas_p_url(const struct aas_provider *p, const char *path)
-{
-	if (strncmp(path, "http://", 7) == 0 ||
-	    strncmp(path, "https://", 8) == 0)
-		return aas_xstrdup(path);
-	return aas_xasprintf("%s%s", p->base, path);
-}
-
-/*
- * One JSON call.  path is appended to the base URL.  *out (if out is not
- * NULL) gets the parsed 2xx body.  rs, if not NULL, receives the response
- * (the caller frees it).
- */
-int
-aas_p_call(struct aas_provider *p, const char *method, const char *path,
-    json_t *body, int unsafe, json_t **out, struct aas_http_resp *rs,
-    struct aas_err *e)
-{
-	struct aas_http_req rq = { 0 };
-	struct aas_http_resp r;
-	char *url, *b = NULL;
-	int rc;
-
-	if (out != NULL)
-		*out = NULL;
-	url = aas_p_url(p, path);
-	rq.method = method;
-	rq.url = url;
-	rq.json = 1;
-	rq.unsafe = unsafe;
-	if (body != NULL) {
-		b = json_dumps(body, JSON_COMPACT);
-		rq.body = b;
-		rq.body_len = strlen(b);
-		rq.headers = (const char *const *)p->json_hdrs;
-	} else
-		rq.headers = (const char *const *)p->auth;
-	rc = aas_http_do(p->http, &rq, &r, e);
-	free(url);
-	free(b);
-	if (rc == 0 && out != NULL) {
-		*out = r.json;
-		r.json = NULL;
-	}
-	if (rs != NULL)
-		*rs = r;
-	else
-		aas_http_resp_free(&r);
-	return rc;
-}
-
-/* Rate limits. */
-
-static void
-rl_set(json_t *rl, const char *kind, const char *field, json_int_t v)
-{
-	json_t *o = json_object_get(rl, kind);
-
-	if (o == NULL) {
-		o = json_object();
-		json_object_set_new(rl, kind, o);
-	}
-	json_object_set_new(o, field, json_integer(v));
-}
-
-static int
-rl_num(const char *s, json_int_t *v)
-{
-	char *end;
-	long long n;
-
-	if (s == NULL)
-		return 0;
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (end == s || *end != '\0' || errno != 0 || n < 0)
-		return 0;
-	*v = n;
-	return 1;
-}
-
-static int64_t
-unix_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The http client's on_response hook: keep what the headers say. */
-void
-aas_p_ratelimit_note(void *arg, long status, json_t *headers)
-{
-	static const char *okinds[] = { "requests", "tokens", NULL };
-	static const char *akinds[] = { "requests", "tokens", "input-tokens",
-	    "output-tokens", NULL };
-	static const char *fields[] = { "limit", "remaining", "reset" };
-	struct aas_provider *p = arg;
-	const char **kinds = p->kind == AAS_P_OPENAI ? okinds : akinds;
-	char name[80], kind[32], *c;
-	const char *s;
-	json_int_t v;
-	int64_t t;
-	int i, f, any = 0;
-
-	(void)status;
-	for (i = 0; kinds[i] != NULL; i++) {
-		snprintf(kind, sizeof(kind), "%s", kinds[i]);
-		if ((c = strchr(kind, '-')) != NULL)
-			*c = '_';
-		for (f = 0; f < 3; f++) {
-			if (p->kind == AAS_P_OPENAI)
-				snprintf(name, sizeof(name),
-				    "x-ratelimit-%s-%s", fields[f], kinds[i]);
-			else
-				snprintf(name, sizeof(name),
-				    "anthropic-ratelimit-%s-%s", kinds[i],
-				    fields[f]);
-			s = json_string_value(json_object_get(headers, name));
-			if (s == NULL)
-				continue;
-			if (f < 2) {
-				if (!rl_num(s, &v))
-					continue;
-				rl_set(p->rl, kind, fields[f], v);
-			} else {
-				if (p->kind == AAS_P_OPENAI)
-					t = aas_http_duration_ms(s);
-				else if ((t = aas_http_date_ms(s)) >= 0) {
-					t -= unix_now_ms();
-					if (t < 0)
-						t = 0;
-				}
-				if (t < 0)
-					continue;
-				rl_set(p->rl, kind, "reset_ms", t);
-			}
-			any = 1;
-		}
-	}
-	if (any)
-		json_object_set_new(p->rl, "seen_at_ms",
-		    json_integer(aas_now_ms()));
+	return p->ops->info.name;
 }
 
 json_t *
@@ -418,7 +253,7 @@ aas_provider_est_tokens(const struct aas_provider *p, json_t *body)
 	if (json_is_integer(v) && json_integer_value(v) > 0)
 		out = (long)json_integer_value(v);
 	else
-		out = p->kind == AAS_P_ANTHROPIC ? 4096 : 0;
+		out = p->ops->default_max_tokens;
 	return n + out;
 }
 
@@ -428,12 +263,7 @@ json_t *
 aas_provider_batch_line(const struct aas_provider *p, const char *custom_id,
     const char *endpoint, json_t *body)
 {
-	if (p->kind == AAS_P_ANTHROPIC)
-		return json_pack("{s:s, s:o}", "custom_id", custom_id,
-		    "params", aas_anthropic_translate(body));
-	return json_pack("{s:s, s:s, s:s, s:O}", "custom_id", custom_id,
-	    "method", "POST", "url", endpoint ? endpoint :
-	    "/v1/chat/completions", "body", body);
+	return p->ops->batch_line(custom_id, endpoint, body);
 }
 
 json_t *
@@ -441,8 +271,7 @@ aas_provider_batch_norm(const struct aas_provider *p, json_t *raw)
 {
 	if (!json_is_object(raw))
 		return NULL;
-	return p->kind == AAS_P_OPENAI ? aas_openai_batch_norm(raw) :
-	    aas_anthropic_batch_norm(raw);
+	return p->ops->batch_norm(raw);
 }
 
 int
@@ -452,10 +281,8 @@ aas_provider_submit(struct aas_provider *p, const char *path,
     json_t **batchp, struct aas_err *e)
 {
 	*batchp = NULL;
-	if (p->kind == AAS_P_ANTHROPIC)
-		return aas_anthropic_submit(p, path, batchp, e);
-	return aas_openai_submit(p, path, endpoint ? endpoint :
-	    "/v1/chat/completions", metadata, on_file, arg, batchp, e);
+	return p->ops->submit(p, path, endpoint ? endpoint :
+	    p->ops->info.endpoint, metadata, on_file, arg, batchp, e);
 }
 
 int
@@ -463,39 +290,12 @@ aas_provider_find_run(struct aas_provider *p, const char *run,
     json_t **batchp, struct aas_err *e)
 {
 	*batchp = NULL;
-	if (p->kind == AAS_P_ANTHROPIC)
-		return aas_err_set(e, "unsupported", "anthropic batches "
+	if (p->ops->find_run == NULL)
+		return aas_err_set(e, "unsupported", "%s batches "
 		    "carry no metadata: a run cannot be found by its id "
-		    "(the batches journal holds the batch id)");
-	return aas_openai_find_run(p, run, batchp, e);
-}
-
-struct unlabelled {
-	long long since;
-	long	 count;
-	int	(*known)(const char *, void *);
-	void	*arg;
-	json_t	*found;
-	int	 nfound;
-};
-
-static int
-unlabelled_cb(json_t *b, void *arg)
-{
-	struct unlabelled *u = arg;
-	const char *id = json_string_value(json_object_get(b, "id"));
-	json_int_t created = json_integer_value(json_object_get(b,
-	    "created_at"));
-
-	/* newest first: older than the intent (with slack) ends the search */
-	if (created < u->since - 120)
-		return 1;
-	if (id == NULL || aas_p_int(json_object_get(b, "counts"), "total") !=
-	    u->count || (u->known != NULL && u->known(id, u->arg)))
-		return 0;
-	if (u->nfound++ == 0)
-		u->found = json_incref(b);
-	return 0;
+		    "(the batches journal holds the batch id)",
+		    p->ops->info.name);
+	return p->ops->find_run(p, run, batchp, e);
 }
 
 int
@@ -503,21 +303,23 @@ aas_provider_find_unlabelled(struct aas_provider *p, long long since,
     long count, int (*known)(const char *, void *), void *arg,
     json_t **batchp, struct aas_err *e)
 {
-	struct unlabelled u = { since, count, known, arg, NULL, 0 };
+	return aas_p_find_unlabelled(p, since, count, known, arg, batchp, e);
+}
 
+int
+aas_provider_find_own(struct aas_provider *p, const char *run,
+    long long since, long count, int (*known)(const char *, void *),
+    void *arg, json_t **batchp, struct aas_err *e)
+{
 	*batchp = NULL;
-	if (aas_provider_list(p, unlabelled_cb, &u, e) == -1) {
-		json_decref(u.found);
-		return -1;
-	}
-	if (u.nfound > 1) {
-		json_decref(u.found);
-		return aas_err_set(e, "ambiguous_create", "%d batches of %ld "
-		    "requests were created since the submission began: "
-		    "cannot tell which is ours", u.nfound, count);
-	}
-	*batchp = u.found;
-	return 0;
+	return p->ops->find_own(p, run, since, count, known, arg, batchp, e);
+}
+
+int
+aas_provider_create_refused(const struct aas_provider *p, const char *code,
+    int file_known)
+{
+	return p->ops->create_refused(code, file_known);
 }
 
 static int
@@ -532,8 +334,7 @@ batch_call(struct aas_provider *p, const char *method, const char *id,
 	if (id == NULL || *id == '\0' || strpbrk(id, "/?#%") != NULL)
 		return aas_err_set(e, "bad_request", "bad batch id '%s'",
 		    id ? id : "");
-	path = aas_xasprintf("%s/%s%s", p->kind == AAS_P_OPENAI ?
-	    "/batches" : "/v1/messages/batches", id, suffix);
+	path = aas_xasprintf("%s/%s%s", p->ops->batches_path, id, suffix);
 	rc = aas_p_call(p, method, path, NULL, 0, &raw, NULL, e);
 	free(path);
 	if (rc != 0)
@@ -564,51 +365,7 @@ int
 aas_provider_list(struct aas_provider *p, int (*cb)(json_t *, void *),
     void *arg, struct aas_err *e)
 {
-	json_t *page, *data, *raw, *b;
-	char *after = NULL, *path;
-	size_t i;
-	int stop = 0, more;
-
-	do {
-		if (p->kind == AAS_P_OPENAI)
-			path = aas_xasprintf("/batches?limit=100%s%s",
-			    after ? "&after=" : "", after ? after : "");
-		else
-			path = aas_xasprintf("/v1/messages/batches?limit=100"
-			    "%s%s", after ? "&after_id=" : "",
-			    after ? after : "");
-		if (aas_p_call(p, "GET", path, NULL, 0, &page, NULL, e) != 0) {
-			free(path);
-			free(after);
-			return -1;
-		}
-		free(path);
-		data = json_object_get(page, "data");
-		if (!json_is_array(data)) {
-			json_decref(page);
-			free(after);
-			return aas_err_set(e, "bad_response", "batch list "
-			    "without data");
-		}
-		json_array_foreach(data, i, raw) {
-			if ((b = aas_provider_batch_norm(p, raw)) == NULL)
-				continue;
-			stop = cb(b, arg);
-			json_decref(b);
-			if (stop)
-				break;
-		}
-		more = json_is_true(json_object_get(page, "has_more"));
-		free(after);
-		after = NULL;
-		raw = json_array_get(data, json_array_size(data) - 1);
-		if (more && aas_p_str(raw, "id") != NULL &&
-		    strpbrk(aas_p_str(raw, "id"), "&#?/% ") == NULL)
-			after = aas_xstrdup(aas_p_str(raw, "id"));
-		json_decref(page);
-	} while (!stop && after != NULL);
-	free(after);
-	return 0;
+	return aas_p_list(p, cb, arg, e);
 }
 
 int
@@ -619,9 +376,23 @@ aas_provider_download(struct aas_provider *p, json_t *batch,
 	if (strcmp(which, "output") != 0 && strcmp(which, "error") != 0)
 		return aas_err_set(e, "bad_request", "download: '%s' is not "
 		    "output or error", which);
-	if (p->kind == AAS_P_ANTHROPIC)
-		return aas_anthropic_download(p, batch, which, path, gotp, e);
-	return aas_openai_download(p, batch, which, path, gotp, e);
+	return p->ops->download(p, batch, which, path, gotp, e);
+}
+
+/* The parser of a results line: ours, or another provider's shape. */
+static const struct aas_provider_ops *
+line_ops(const struct aas_provider *p, json_t *o)
+{
+	size_t i;
+
+	if (!p->ops->reads_foreign ||
+	    json_object_get(o, p->ops->result_key) != NULL)
+		return p->ops;
+	for (i = 0; i < NREGISTRY; i++)
+		if (!registry[i].alias && registry[i].ops != p->ops &&
+		    json_object_get(o, registry[i].ops->result_key) != NULL)
+			return registry[i].ops;
+	return p->ops;
 }
 
 int
@@ -641,13 +412,7 @@ aas_provider_parse_result(const struct aas_provider *p, const char *line,
 		return aas_err_set(e, "bad_result", "result line is not a "
 		    "JSON object: %s", o ? "wrong type" : jerr.text);
 	}
-	/* an Anthropic line has "result"; OpenAI and vLLM "response" */
-	if (p->kind == AAS_P_ANTHROPIC ||
-	    (json_object_get(o, "result") != NULL &&
-	    json_object_get(o, "response") == NULL))
-		rc = aas_anthropic_parse_line(o, resp, e);
-	else
-		rc = aas_openai_parse_line(o, resp, e);
+	rc = line_ops(p, o)->parse_line(o, resp, e);
 	json_decref(o);
 	return rc;
 }
@@ -658,9 +423,7 @@ static json_t *
 sync_result(struct aas_provider *p, json_t *body, long status,
     const char *rid)
 {
-	if (p->kind == AAS_P_ANTHROPIC)
-		return aas_anthropic_message_result(body, rid);
-	return aas_openai_body_result(body, status, rid);
+	return p->ops->chat_result(body, status, rid);
 }
 
 static int
@@ -680,16 +443,13 @@ result_failed(json_t *r, struct aas_err *e)
 static json_t *
 wire_body(struct aas_provider *p, json_t *body)
 {
-	if (p->kind == AAS_P_ANTHROPIC)
-		return aas_anthropic_translate(body);
-	return json_incref(body);
+	return p->ops->wire_body(body);
 }
 
 static const char *
 chat_path(struct aas_provider *p)
 {
-	return p->kind == AAS_P_ANTHROPIC ? "/v1/messages" :
-	    "/chat/completions";
+	return p->ops->chat_path;
 }
 
 int

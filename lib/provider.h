@@ -48,6 +48,17 @@
  * registered with aas_secret_add and never appears in a record, journal,
  * message or argv.  Every call retries per lib/http.h; non-idempotent
  * POSTs are retried only where the caller asked (see create).
+ *
+ * Adding a provider (say an OpenAI-compatible server with quirks of its
+ * own): write lib/<name>.c holding one
+ * "const struct aas_provider_ops aas_<name>_ops" (provider-int.h says what
+ * each member does; build it on provider-call.c only, and borrow nothing
+ * from openai.c but by copying what fits), declare it in provider-int.h
+ * and add one line to the registry at the top of lib/provider.c.  No
+ * other file knows the provider by name: aas-submit takes its endpoint
+ * and batch limits from aas_provider_info, the journal keeps its name.
+ * "vllm" is another name of openai in that registry (a vLLM server is
+ * reached by its base URL), not a provider of its own.
  */
 #ifndef AAS_PROVIDER_H
 #define AAS_PROVIDER_H
@@ -57,9 +68,28 @@
 #include "aas.h"
 
 struct aas_provider;
+struct aas_config;
+
+/* The provider of a configuration, run or option that names none; its
+ * parser also reads every other provider's results lines. */
+#define AAS_PROVIDER_DEFAULT	"openai"
+
+/* What a provider is, before any connection. */
+struct aas_provider_info {
+	const char *name;	/* "openai", "anthropic" */
+	const char *endpoint;	/* the batch endpoint of a chat request */
+	long	 max_requests;	/* requests in one batch at most */
+	long	 max_bytes;	/* bytes of one batch input file at most */
+};
+/* The provider called name, or NULL (aliases such as "vllm" are not
+ * listed here: they name a provider only to aas_provider_open). */
+const struct aas_provider_info *aas_provider_info(const char *name);
+/* The provider names for a message: "openai or anthropic". */
+const char *aas_provider_names(void);
 
 struct aas_provider_opts {
-	const char *kind;	/* "openai" (default) or "anthropic" */
+	const char *kind;	/* "openai" (default), "anthropic", or an
+				   alias ("vllm": openai) */
 	const char *base_url;	/* NULL: $OPENAI_BASE_URL / $ANTHROPIC_BASE_URL
 				   or the public default */
 	const char *key;	/* NULL: environment, then key_file */
@@ -124,6 +154,25 @@ int	aas_provider_find_run(struct aas_provider *p, const char *run,
 int	aas_provider_find_unlabelled(struct aas_provider *p, long long since,
 	    long count, int (*known)(const char *id, void *arg), void *arg,
 	    json_t **batchp, struct aas_err *e);
+/*
+ * The batch a run (journaled at since, unix seconds, with count requests)
+ * created, whatever the provider can tell: by the run id in its metadata
+ * (aas_provider_find_run) or, where batches carry none, as
+ * aas_provider_find_unlabelled.  0 and *batchp (NULL when there is none),
+ * or -1 with e set.
+ */
+int	aas_provider_find_own(struct aas_provider *p, const char *run,
+	    long long since, long count,
+	    int (*known)(const char *id, void *arg), void *arg,
+	    json_t **batchp, struct aas_err *e);
+/*
+ * After aas_provider_submit failed with code: 1 when surely no batch was
+ * created (the server refused the request outright, or, for a provider
+ * that uploads the input file first, the upload never finished:
+ * file_known 0), so the run may be abandoned; 0 when a batch may exist.
+ */
+int	aas_provider_create_refused(const struct aas_provider *p,
+	    const char *code, int file_known);
 int	aas_provider_get(struct aas_provider *p, const char *batch_id,
 	    json_t **batchp, struct aas_err *e);
 int	aas_provider_cancel(struct aas_provider *p, const char *batch_id,
@@ -216,5 +265,28 @@ json_t	*aas_provider_ratelimits(const struct aas_provider *p);
  * shape above; NULL when raw is not a batch object.  New reference.
  */
 json_t	*aas_provider_batch_norm(const struct aas_provider *p, json_t *raw);
+
+/*
+ * The providers a command uses, each opened on first use from the
+ * configuration: base_url applies to the configured provider only
+ * (config "provider", default openai), key_file to all.  cf is borrowed
+ * and must outlive the pool; verbose as in aas_provider_opts.
+ */
+struct aas_provider_pool;
+struct aas_provider_pool *aas_provider_pool_new(const struct aas_config *cf,
+	    int verbose);
+/*
+ * The provider called kind (NULL: openai; an alias gives its provider),
+ * or NULL with e set.  key, if not NULL, is the key when the provider is
+ * opened now (a command that needs no network passes a placeholder); a
+ * provider already open is returned as it is.
+ */
+struct aas_provider *aas_provider_pool_get(struct aas_provider_pool *pp,
+	    const char *kind, const char *key, struct aas_err *e);
+/* aas_provider_pool_get(arg, kind, NULL, e), in the shape of
+ * aas_batch_reconcile's get. */
+struct aas_provider *aas_provider_pool_cb(const char *kind, void *arg,
+	    struct aas_err *e);
+void	aas_provider_pool_free(struct aas_provider_pool *pp);
 
 #endif

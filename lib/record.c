@@ -732,6 +732,8 @@ put(struct loop *lp, struct job *j)
 		lp->l->cancel = 1;
 		return;
 	}
+	if (j->rc == AAS_LOOP_DROP)
+		return;
 	if (j->rc == 1) {
 		lp->l->nfailed++;
 		lp->status = AAS_EXIT_RECORD;
@@ -757,7 +759,7 @@ static int
 pre(const struct aas_loop *l, const struct aas_rec *rec)
 {
 	if (rec->bad)
-		return 1;
+		return l->see_bad ? -1 : 1;
 	if (json_object_get(rec->obj, "error") != NULL && !l->see_errors)
 		return 0;
 	return -1;

@@ -109,8 +109,8 @@ int	aas_rec_write(FILE *out, const struct aas_rec *rec);
  * is written as its error record; a record that already has "error" is
  * written untouched unless see_errors is set; otherwise step runs and the
  * record is written.  step returns 0 (done), 1 (the record now carries an
- * error) or -1 (fatal: e filled, the record is not written, the loop
- * ends).  Between records the stop flag and the STOP file are checked.
+ * error), AAS_LOOP_DROP (the step keeps it: not written) or -1 (fatal:
+ * e filled, the record is not written, the loop ends).  Between records the stop flag and the STOP file are checked.
  * A record reaches out no later than the loop blocks reading the next one.
  *
  * Three variations, chosen by the fields below:
@@ -132,12 +132,18 @@ int	aas_rec_write(FILE *out, const struct aas_rec *rec);
  * Returns the exit status (AAS_EXIT_*).
  */
 #define AAS_LOOP_ASYNC	2
+/* From step (or batch, in rcs): the step took the record over; it is not
+ * written (what the step emitted is), nor counted as failed. */
+#define AAS_LOOP_DROP	3
 
 struct aas_loop {
 	const char *stage;
 	int	(*step)(struct aas_rec *rec, void *arg, struct aas_err *e);
 	void	*arg;
 	int	 see_errors;	/* 1: step also gets records carrying error */
+	int	 see_bad;	/* 1: step also gets bad lines (rec->bad, to
+				   keep or pass on as they are; not in
+				   batch mode) */
 	struct aas_state *state;	/* for the STOP file; may be NULL */
 	long	 jobs;		/* steps at once; 0 or 1: in this thread */
 	int	 keep_order;	/* with jobs > 1: write in input order */

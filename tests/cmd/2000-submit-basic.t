@@ -10,7 +10,7 @@ check_run "--version" 0 "aas-submit 0.1.0" "" -- aas-submit --version
 run aas-submit --help
 is "$rc $(head -n 1 "$T/out")" "0 usage: aas-submit [-fqv] [--config FILE] [--max-batches N] [--max-bytes N] [--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] [--state DIR] [--template NAME|FILE]" "--help: usage on stdout"
 run aas-submit --bogus
-is "$rc $(head -n 1 "$T/err")" "2 aas-submit: unrecognized option '--bogus'" "bad option: exit 2"
+is "$rc $(head -n 1 "$T/err")" "2 aas-submit: unknown option --bogus" "bad option: exit 2"
 check_run "operand refused" 2 "" "aas-submit: unexpected operand: x
 usage: aas-submit [-fqv] [--config FILE] [--max-batches N] [--max-bytes N] [--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] [--state DIR] [--template NAME|FILE]
        aas-submit --sync [-j N] [--keep-order] [--rpm N] [--tpm N] [options]

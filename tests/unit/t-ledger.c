@@ -8,9 +8,12 @@
 
 #include "aas.h"
 #include "config.h"
+#include "ids.h"
 #include "ledger.h"
+#include "price.h"
 #include "record.h"
 #include "state.h"
+#include "tasks.h"
 #include "tap.h"
 
 int
@@ -65,7 +68,7 @@ main(void)
 
 	ok(aas_state_open(&st, dir, 1, &e) == 0, "state");
 	ok(aas_ledger_open(&l, st, &e) == 0, "open empty");
-	is_int(l->nruns, 0, "no runs");
+	is_int(aas_ledger_count(l), 0, "no runs");
 	ok(aas_ledger_run_begin(l, &w, "openai", "gpt-4.1-mini",
 	    "/v1/chat/completions", "implement", NULL, &e) == 0, "begin");
 	ok(aas_ledger_run_add(w, "A-1-x", "{\"id\":\"A-1\"}", 12,
@@ -76,7 +79,7 @@ main(void)
 	is_int(aas_ledger_run_bytes(w), 44, "bytes");
 	ri = aas_ledger_run_commit(l, w, &e);
 	is_int(ri, 0, "commit: run 0");
-	is_int(l->runs[0].state, AAS_RUN_INTENT, "an intent");
+	is_int(aas_ledger_run(l, 0)->state, AAS_RUN_INTENT, "an intent");
 	is_int(aas_ledger_inflight(l, "A-2-x"), 0, "intent tasks in flight");
 	snprintf(buf, sizeof(buf), "%.2f", aas_ledger_spent(l));
 	is_str(buf, "0.50", "estimate counts as spent");
@@ -93,8 +96,8 @@ main(void)
 	is_int(aas_tasks_find(t, "A-3-x"), -1, "unknown custom_id");
 	aas_tasks_close(t);
 
-	ok(aas_ledger_mark_fetched(l, "A-1-x", l->runs[0].run, 1, &e) == 0,
-	    "mark fetched");
+	ok(aas_ledger_mark_fetched(l, "A-1-x", aas_ledger_run(l, 0)->run, 1,
+	    &e) == 0, "mark fetched");
 	ok(aas_ledger_run_done(l, 0, 0.01, &e) == 0, "done");
 	aas_ledger_sync(l, &e);
 	aas_ledger_close(l);
@@ -111,7 +114,7 @@ main(void)
 	    "money keys printed short");
 	json_decref(key);
 	aas_rec_free(&rec);
-	key = aas_ledger_batch_key(&l->runs[0]);
+	key = aas_ledger_batch_key(aas_ledger_run(l, 0));
 	s = json_dumps(key, JSON_COMPACT);
 	is_str(s, "{\"provider\":\"openai\"}", "batch key of an unsent run");
 	free(s);

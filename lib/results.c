@@ -1,0 +1,185 @@
+/* results.c: provider results into records (results.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "price.h"
+#include "provider.h"
+#include "results.h"
+#include "tasks.h"
+#include "banned.h"
+
+json_t *
+aas_response_key(json_t *res, const struct aas_price *price, double discount,
+    double *usdp)
+{
+	json_t *u = json_object_get(res, "usage");
+	long in, out, cached;
+	double usd = 0;
+
+	in = (long)json_integer_value(json_object_get(u, "input"));
+	out = (long)json_integer_value(json_object_get(u, "output"));
+	cached = (long)json_integer_value(json_object_get(u, "cached"));
+	if (price != NULL)
+		usd = aas_usd_round(aas_price_usd(price, in, out, cached,
+		    discount));
+	*usdp = usd;
+	return json_pack("{s:O?, s:O?, s:O?, s:{s:I, s:I, s:I}, s:o, s:O?}",
+	    "status", json_object_get(res, "status_code"),
+	    "text", json_object_get(res, "text"),
+	    "finish_reason", json_object_get(res, "finish_reason"),
+	    "usage", "input", (json_int_t)in, "output", (json_int_t)out,
+	    "cached", (json_int_t)cached,
+	    "usd", price ? json_real(usd) : json_null(),
+	    "request_id", json_object_get(res, "request_id"));
+}
+
+void
+aas_result_error(json_t *res, int batch_words, char buf[32],
+    const char **codep, const char **msgp)
+{
+	json_t *err = json_object_get(res, "error");
+	const char *code, *msg;
+
+	code = json_string_value(json_object_get(err, "code"));
+	msg = json_string_value(json_object_get(err, "message"));
+	if (code == NULL) {
+		snprintf(buf, 32, "http_%lld", (long long)json_integer_value(
+		    json_object_get(res, "status_code")));
+		code = buf;
+	}
+	if (batch_words && strcmp(code, "batch_expired") == 0)
+		code = "expired";
+	else if (batch_words && strcmp(code, "batch_cancelled") == 0)
+		code = "cancelled";
+	*codep = code;
+	*msgp = msg ? msg : "request failed";
+}
+
+void
+aas_results_missing(json_t *b, const char **code, char *msg, size_t size)
+{
+	const char *status = json_string_value(json_object_get(b, "status"));
+	json_t *errs = json_object_get(b, "errors");
+	const char *m;
+
+	if (status == NULL)
+		status = "";
+	if (strcmp(status, "expired") == 0) {
+		*code = "expired";
+		snprintf(msg, size, "batch expired before this task ran");
+	} else if (strcmp(status, "cancelled") == 0) {
+		*code = "cancelled";
+		snprintf(msg, size, "batch cancelled before this task ran");
+	} else if (strcmp(status, "failed") == 0) {
+		*code = "batch_failed";
+		m = json_string_value(json_object_get(json_array_get(errs, 0),
+		    "message"));
+		snprintf(msg, size, "batch failed%s%s", m ? ": " : "",
+		    m ? m : "");
+	} else {
+		*code = "missing_result";
+		snprintf(msg, size, "no result for this task in batch %s",
+		    json_string_value(json_object_get(b, "id")));
+	}
+}
+
+/* 1 when every line of a results file is a result, else 0. */
+static int
+file_whole(struct aas_provider *p, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	json_t *res;
+	int whole = f != NULL;
+
+	while (whole && (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] != '\n') {
+			whole = 0;
+			break;
+		}
+		line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (aas_provider_parse_result(p, line, (size_t)n, &res,
+		    NULL) == -1)
+			whole = 0;
+		else
+			json_decref(res);
+	}
+	free(line);
+	if (f != NULL)
+		fclose(f);
+	return whole;
+}
+
+int
+aas_results_download(struct aas_provider *p, json_t *b, const char *which,
+    const char *path, int *gotp, struct aas_err *e)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (aas_provider_download(p, b, which, path, gotp, e) == -1)
+			return -1;
+		if (!*gotp || file_whole(p, path))
+			return 0;
+		unlink(path);
+	}
+	return aas_err_set(e, "bad_result", "%s file still unreadable after "
+	    "3 downloads", which);
+}
+
+int
+aas_results_match(struct aas_provider *p, FILE *f, const char *name,
+    struct aas_tasks *const *idx, size_t nidx,
+    int (*cb)(void *, size_t, size_t, json_t *), void *arg)
+{
+	char *line = NULL;
+	size_t cap = 0, j = 0;
+	ssize_t n, slot;
+	struct aas_err e;
+	const char *cid;
+	json_t *res;
+	int rc = 0;
+
+	while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		memset(&e, 0, sizeof(e));
+		if (aas_provider_parse_result(p, line, (size_t)n, &res, &e) ==
+		    -1) {
+			aas_msg("%s: %s", name, e.msg);
+			continue;
+		}
+		cid = json_string_value(json_object_get(res, "custom_id"));
+		slot = -1;
+		for (j = 0; cid != NULL && j < nidx; j++)
+			if ((slot = aas_tasks_find(idx[j], cid)) >= 0)
+				break;
+		if (slot < 0) {
+			if (!aas_quiet)
+				aas_msg("%s: unknown custom_id %s", name,
+				    cid ? cid : "(none)");
+			json_decref(res);
+			continue;
+		}
+		if (aas_tasks_marked(idx[j], (size_t)slot)) {
+			json_decref(res);
+			continue;
+		}
+		aas_tasks_mark(idx[j], (size_t)slot);
+		rc = cb(arg, j, (size_t)slot, res);
+		json_decref(res);
+	}
+	free(line);
+	return rc;
+}

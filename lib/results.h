@@ -1,0 +1,74 @@
+/*
+ * results.h: what aas-fetch and aas-submit --sync make of provider
+ * results (provider.h's normalised result): the record's response key,
+ * the error of a failed task, results files matched against the tasks
+ * that were sent, and downloads checked line by line.
+ */
+#ifndef AAS_RESULTS_H
+#define AAS_RESULTS_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+
+struct aas_price;
+struct aas_provider;
+struct aas_tasks;
+
+/*
+ * The response key of result res (borrowed):
+ *   {"status", "text", "finish_reason",
+ *    "usage": {"input", "output", "cached"}, "usd", "request_id"}
+ * usd is the cost at price times discount (rounded to 1e-8), null with
+ * no price (price NULL); *usdp gets it (0 with no price).  New
+ * reference.
+ */
+json_t	*aas_response_key(json_t *res, const struct aas_price *price,
+	    double discount, double *usdp);
+
+/*
+ * The record error of a failed result: *codep is its error.code, else
+ * "http_<status_code>" (written into buf); with batch_words the
+ * provider's batch_expired and batch_cancelled become "expired" and
+ * "cancelled", the words aas-fetch uses for a whole batch.  *msgp is its
+ * message, else "request failed".  Both point into res or buf.
+ */
+void	aas_result_error(json_t *res, int batch_words, char buf[32],
+	    const char **codep, const char **msgp);
+
+/*
+ * Why a task of a finished batch (normalised, borrowed) has no result
+ * line: code "expired", "cancelled", "batch_failed" (with the batch's
+ * first error) or "missing_result"; the message into msg.
+ */
+void	aas_results_missing(json_t *batch, const char **codep, char *msg,
+	    size_t size);
+
+/*
+ * aas_provider_download, then every line of the file must read as a
+ * result: a file the server garbled (a 200 with the wrong bytes) is
+ * removed and fetched again, three times at most ("bad_result" after
+ * that).  Same return and *gotp as aas_provider_download.
+ */
+int	aas_results_download(struct aas_provider *p, json_t *batch,
+	    const char *which, const char *path, int *gotp,
+	    struct aas_err *e);
+
+/*
+ * Read a results file (f, called name in messages) and match each line
+ * to its task: the first of the nidx indexes holding its custom_id.  A
+ * line that does not parse, or names no task ("unknown custom_id",
+ * unless aas_quiet), is reported on stderr and skipped; a task already
+ * marked (its line came before) is skipped silently.  Every other task
+ * is marked and cb(arg, j, slot, res) called with index j, the task's
+ * slot there and the normalised result (borrowed).  A nonzero return
+ * from cb ends the read and is returned; 0 at the end of the file.
+ */
+int	aas_results_match(struct aas_provider *p, FILE *f, const char *name,
+	    struct aas_tasks *const *idx, size_t nidx,
+	    int (*cb)(void *arg, size_t j, size_t slot, json_t *res),
+	    void *arg);
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * t-results: the response key, the error of a failed result, why a task
+ * has no result, and a results file matched against task indexes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "price.h"
+#include "provider.h"
+#include "results.h"
+#include "tasks.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/t-results.XXXXXX";
+
+static json_t *
+load(const char *s)
+{
+	return json_loads(s, 0, NULL);
+}
+
+static void
+is_json(json_t *j, const char *want, const char *name)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_REAL_PRECISION(10));
+
+	is_str(s, want, name);
+	free(s);
+}
+
+struct seen {
+	char	 got[512];
+	int	 n;
+	int	 stop_at;
+};
+
+static int
+seen_cb(void *arg, size_t j, size_t slot, json_t *res)
+{
+	struct seen *s = arg;
+	size_t len = strlen(s->got);
+
+	(void)slot;
+	snprintf(s->got + len, sizeof(s->got) - len, "%s%zu:%s", len ? " " :
+	    "", j, json_string_value(json_object_get(res, "custom_id")));
+	s->n++;
+	return s->n == s->stop_at ? 7 : 0;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+int
+main(void)
+{
+	struct aas_provider_opts o = { 0 };
+	struct aas_provider *p;
+	struct aas_tasks *idx[2];
+	struct aas_price price = { 2.0, 8.0, 0.5 };
+	struct aas_err e;
+	struct seen sn;
+	json_t *res, *key, *b;
+	const char *code, *msg;
+	char buf[32], path[256], t1[256], t2[256], why[128];
+	double usd;
+	FILE *f;
+
+	aas_setprogname("t-results");
+	plan(19);
+	if (mkdtemp(dir) == NULL)
+		return 1;
+
+	res = load("{\"custom_id\":\"A\",\"ok\":true,\"status_code\":200,"
+	    "\"text\":\"hi\",\"finish_reason\":\"stop\",\"usage\":{\"input\":"
+	    "1000000,\"output\":1000000,\"cached\":500000},\"request_id\":"
+	    "\"req-1\",\"model\":\"m\"}");
+	key = aas_response_key(res, &price, 0.5, &usd);
+	is_json(key, "{\"finish_reason\":\"stop\",\"request_id\":\"req-1\","
+	    "\"status\":200,\"text\":\"hi\",\"usage\":{\"cached\":500000,"
+	    "\"input\":1000000,\"output\":1000000},\"usd\":4.625}",
+	    "response key: usage and cost");
+	ok(usd == 4.625, "response key: *usdp is the cost");
+	json_decref(key);
+	key = aas_response_key(res, NULL, 1, &usd);
+	ok(json_is_null(json_object_get(key, "usd")), "no price: usd null");
+	ok(usd == 0, "no price: *usdp 0");
+	json_decref(key);
+	json_decref(res);
+
+	res = load("{\"ok\":false,\"status_code\":0,\"error\":{\"code\":"
+	    "\"batch_expired\",\"message\":\"late\"}}");
+	aas_result_error(res, 1, buf, &code, &msg);
+	is_str(code, "expired", "batch words: batch_expired is expired");
+	is_str(msg, "late", "the message kept");
+	aas_result_error(res, 0, buf, &code, &msg);
+	is_str(code, "batch_expired", "without batch words: kept");
+	json_decref(res);
+	res = load("{\"ok\":false,\"status_code\":0,\"error\":{\"code\":"
+	    "\"batch_cancelled\"}}");
+	aas_result_error(res, 1, buf, &code, &msg);
+	is_str(code, "cancelled", "batch_cancelled is cancelled");
+	is_str(msg, "request failed", "no message: request failed");
+	json_decref(res);
+	res = load("{\"ok\":false,\"status_code\":503}");
+	aas_result_error(res, 1, buf, &code, &msg);
+	is_str(code, "http_503", "no code: http_<status>");
+	json_decref(res);
+
+	b = load("{\"id\":\"b1\",\"status\":\"failed\",\"errors\":"
+	    "[{\"message\":\"too big\"}]}");
+	aas_results_missing(b, &code, why, sizeof(why));
+	ok(strcmp(code, "batch_failed") == 0 &&
+	    strcmp(why, "batch failed: too big") == 0,
+	    "missing: a failed batch gives its first error");
+	json_decref(b);
+	b = load("{\"id\":\"b2\",\"status\":\"completed\"}");
+	aas_results_missing(b, &code, why, sizeof(why));
+	ok(strcmp(code, "missing_result") == 0 &&
+	    strcmp(why, "no result for this task in batch b2") == 0,
+	    "missing: a completed batch without the line");
+	json_decref(b);
+
+	/* matching: two indexes, an unknown id, a repeat, a bad line */
+	snprintf(t1, sizeof(t1), "%s/1.tasks", dir);
+	snprintf(t2, sizeof(t2), "%s/2.tasks", dir);
+	write_file(t1, "A-1\t{\"id\":\"A\"}\nA-2\t{\"id\":\"A2\"}\n");
+	write_file(t2, "B-1\t{\"id\":\"B\"}\n");
+	ok(aas_tasks_open_path(&idx[0], t1, &e) == 0 &&
+	    aas_tasks_open_path(&idx[1], t2, &e) == 0, "two task indexes");
+	o.key = "sk-t-results-0000";
+	ok(aas_provider_open(&p, &o, &e) == 0, "provider (no network)");
+	snprintf(path, sizeof(path), "%s/out.jsonl", dir);
+	write_file(path,
+	    "{\"custom_id\":\"B-1\",\"response\":null,\"error\":"
+	    "{\"code\":\"batch_expired\",\"message\":\"x\"}}\n"
+	    "\n"
+	    "not json\n"
+	    "{\"custom_id\":\"Z-9\",\"response\":null,\"error\":\"gone\"}\n"
+	    "{\"custom_id\":\"A-2\",\"response\":null,\"error\":\"e\"}\n"
+	    "{\"custom_id\":\"B-1\",\"response\":null,\"error\":\"again\"}\n"
+	    "{\"custom_id\":\"A-1\",\"result\":{\"type\":\"expired\"}}\n");
+	memset(&sn, 0, sizeof(sn));
+	aas_quiet = 1;
+	f = fopen(path, "r");
+	is_int(aas_results_match(p, f, path, idx, 2, seen_cb, &sn), 0,
+	    "match: to the end");
+	fclose(f);
+	is_str(sn.got, "1:B-1 0:A-2 0:A-1", "match: each task once, in "
+	    "file order, foreign (Anthropic) lines read too");
+	ok(aas_tasks_marked(idx[0], (size_t)aas_tasks_find(idx[0], "A-1")) &&
+	    aas_tasks_marked(idx[1], 0), "matched tasks are marked");
+	aas_tasks_close(idx[0]);
+	aas_tasks_open_path(&idx[0], t1, &e);
+	memset(&sn, 0, sizeof(sn));
+	sn.stop_at = 1;
+	f = fopen(path, "r");
+	is_int(aas_results_match(p, f, path, idx, 1, seen_cb, &sn), 7,
+	    "match: the callback's nonzero ends the read");
+	fclose(f);
+	is_str(sn.got, "0:A-2", "match: nothing after the stop");
+
+	aas_tasks_close(idx[0]);
+	aas_tasks_close(idx[1]);
+	aas_provider_close(p);
+	aas_rmtree(dir, &e);
+	return done_testing();
+}
