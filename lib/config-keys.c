@@ -100,6 +100,8 @@ static const struct ckey keys[] = {
 	{ "qa.output_cap", K_INT, F_DOC | F_NULL, 256, GIB, NULL },
 	{ "qa.tail_lines", K_INT, F_DOC | F_NULL, 1, 100000, NULL },
 	{ "qa.kill_grace", K_NUM, F_DOC | F_NULL, 0.1, 3600, NULL },
+	{ "linear", K_SECTION, F_NULL, 0, 0, NULL },
+	{ "linear.team", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))

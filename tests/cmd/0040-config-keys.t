@@ -65,6 +65,7 @@ value() {
 	qa.output_cap) echo 256 ;;
 	qa.tail_lines) echo 100000 ;;
 	qa.kill_grace) echo 0.1 ;;
+	linear.team) echo ENG ;;
 	esac
 }
 
@@ -119,7 +120,7 @@ done
 	for k in $keys; do
 		case $k in *.*) ;; *) printf '%s: %s\n' "$k" "$(value "$k")" ;; esac
 	done | grep -v '^qa.checks'
-	for s in batch plan apply qa; do
+	for s in batch plan apply linear qa; do
 		echo "$s:"
 		for k in $keys; do
 			case $k in
