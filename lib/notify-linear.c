@@ -153,10 +153,18 @@ gql(struct aas_target *t, const char *query, json_t *vars, json_t **datap,
 				if (wait < 1000 * (1 << round) / 4)
 					wait = 1000 * (1 << round) / 4;
 				aas_http_resp_free(&resp);
-				if (round + 1 >= RL_TRIES || wait > RL_WAIT_MAX) {
+				if (wait > RL_WAIT_MAX || round + 1 >= RL_TRIES) {
 					free(body);
+					if (wait > RL_WAIT_MAX)
+						return aas_err_set(e,
+						    "ratelimited", "linear: "
+						    "rate limited (RATELIMITED),"
+						    " the limit resets in more "
+						    "than %d s",
+						    RL_WAIT_MAX / 1000);
 					return aas_err_set(e, "ratelimited",
-					    "linear: rate limited (%d tries)",
+					    "linear: rate limited "
+					    "(RATELIMITED) %d times",
 					    round + 1);
 				}
 				t->hold_until = unix_ms() + wait;
@@ -576,6 +584,21 @@ make_detail(json_t *issue, const char *action, const char *state,
 	return d;
 }
 
+/* "linear: MSG" becomes "linear: WHAT: MSG". */
+static void
+err_at(struct aas_err *e, const char *what)
+{
+	char *rest, code[sizeof(e->code)];
+
+	if (strncmp(e->msg, "linear: ", 8) == 0) {
+		rest = aas_xstrdup(e->msg + 8);
+		memcpy(code, e->code, sizeof(code));
+		aas_err_set(e, code, "linear: %s: %.900s", what, rest);
+		free(rest);
+	} else
+		aas_err_prefix(e, "linear: %s", what);
+}
+
 /* A task that names its issue: a comment, then the state moved. */
 static int
 update_issue(struct aas_target *t, const char *ident, json_t *data,
@@ -590,7 +613,7 @@ update_issue(struct aas_target *t, const char *ident, json_t *data,
 	rc = gql(t, Q_ISSUE, vars, &res, e);
 	json_decref(vars);
 	if (rc == -1) {
-		aas_err_prefix(e, "%s", ident);
+		err_at(e, ident);
 		return -1;
 	}
 	issue = json_incref(json_object_get(res, "issue"));
@@ -622,7 +645,7 @@ update_issue(struct aas_target *t, const char *ident, json_t *data,
 		json_decref(vars);
 	}
 	if (rc == -1 || move_state(t, issue, type, &sname, e) == -1) {
-		aas_err_prefix(e, "%s", ident);
+		err_at(e, ident);
 		json_decref(issue);
 		return -1;
 	}
