@@ -125,6 +125,13 @@ gql(struct aas_target *t, const char *query, json_t *vars, json_t **datap,
 	rq.json = 1;
 	for (round = 0;; round++) {
 		if (t->hold_until > 0 && (wait = t->hold_until - unix_ms()) > 0) {
+			if (wait > RL_WAIT_MAX) {
+				free(body);
+				return aas_err_set(e, "ratelimited", "linear: "
+				    "rate limited: no request left until the "
+				    "limit resets in more than %d s",
+				    RL_WAIT_MAX / 1000);
+			}
 			if (aas_state_sleep(t->st, wait) == -1) {
 				free(body);
 				return aas_err_set(e, "stopped", "stopped while "

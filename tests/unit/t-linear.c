@@ -346,7 +346,7 @@ main(void)
 	size_t ni, nc;
 	int rc;
 
-	plan(52);
+	plan(55);
 	aas_init();
 	if (mkdtemp(dir) == NULL || chdir(dir) == -1)
 		return 1;
@@ -548,6 +548,14 @@ main(void)
 	    "-1 ratelimited: linear: ENG-2: rate limited (RATELIMITED), the limit "
 	    "resets in more than 60 s",
 	    "rate limited past the longest wait: an error at once");
+	free(calls());
+	is_free(deliver(t, outcome("T-9", "Nine", "Done", "ENG-2", 0), "d11"),
+	    "-1 ratelimited: linear: ENG-2: rate limited: no request left "
+	    "until the limit resets in more than 60 s",
+	    "no request left (remaining 0): the next one fails at once");
+	is_free(calls(), "", "no request left: nothing sent");
+	aas_target_linear.close(t);
+	ok(open_target(&t, cf, st, NULL, 0, &e) == 0, "open again");
 	free(ctl("/_emu/script", SCRIPT));
 	log_mark = 0;
 
