@@ -24,6 +24,7 @@ CMDS := $(patsubst cmd/%.c,%,$(wildcard cmd/aas-*.c))
 UNITS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/t-*.c))
 EMU_SRC := $(wildcard tests/emu/*.c)
 FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+REPLAYS := $(patsubst fuzz-%,replay-%,$(FUZZERS))
 MAN1 := $(wildcard man/*.1)
 MAN5 := $(wildcard man/*.5)
 MAN7 := $(wildcard man/*.7)
@@ -41,10 +42,14 @@ $(1)/bin/%: $(1)/cmd/%.o $(1)/lib/libaas.a
 	$$(CC) $$(CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$^ $$(DEP_LIBS)
 $(1)/tests/unit/%: $(1)/tests/unit/%.o $(1)/lib/libaas.a
 	$$(CC) $$(CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$^ $$(DEP_LIBS)
+# replay-NAME: fuzz-NAME's LLVMFuzzerTestOneInput over its corpus (TAP)
+$(1)/tests/fuzz/replay-%: $(1)/tests/fuzz/replay.o $(1)/tests/fuzz/fuzz-%.o $(1)/lib/libaas.a
+	$$(CC) $$(CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$^ $$(DEP_LIBS)
 $(1)/tests/emu/aas-emu: $(patsubst %.c,$(1)/%.o,$(EMU_SRC))
 	$$(CC) $$(CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$^ $$(EMU_LIBS)
 $(1)/all: $(addprefix $(1)/bin/,$(CMDS))
-$(1)/tests: $(addprefix $(1)/tests/unit/,$(UNITS)) $(if $(EMU_SRC),$(1)/tests/emu/aas-emu)
+$(1)/tests: $(addprefix $(1)/tests/unit/,$(UNITS)) $(if $(EMU_SRC),$(1)/tests/emu/aas-emu) \
+    $(addprefix $(1)/tests/fuzz/,$(REPLAYS))
 .PHONY: $(1)/all $(1)/tests
 -include $(shell find $(1) -name '*.d' 2>/dev/null)
 endef
@@ -66,8 +71,11 @@ deps:
 asan: build/asan/all build/asan/tests
 
 # The whole suite: sanitizer build with -Werror, unit and command tests
-# through prove, man pages linted.  TESTS narrows it: make check TESTS='tests/cmd/1*.t'
-TESTS ?= $(addprefix build/asan/tests/unit/,$(UNITS)) $(sort $(wildcard tests/cmd/*.t))
+# and every fuzz corpus replayed through its target (build/asan/tests/fuzz/
+# replay-NAME) through prove, man pages linted.  TESTS narrows it:
+# make check TESTS='tests/cmd/1*.t'
+TESTS ?= $(addprefix build/asan/tests/unit/,$(UNITS)) $(sort $(wildcard tests/cmd/*.t)) \
+    $(addprefix build/asan/tests/fuzz/,$(REPLAYS))
 TEST_ENV = AAS_SRC=$(CURDIR) AAS_BUILD=$(CURDIR)/build/asan \
 	PATH=$(CURDIR)/build/asan/bin:$$PATH \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \

@@ -295,7 +295,13 @@ config_values(struct aas_config *cf, struct opts *o, struct aas_err *e)
 		return -1;
 	if (b == 0)
 		o->lim.allow_binary = v;
-	return aas_path_guard_load(cf, &o->guard, e);
+	if (aas_path_guard_new(aas_config_get(cf, "apply.protected_paths"),
+	    &o->guard, e) == -1) {
+		aas_err_prefix(e, "%s: apply.protected_paths",
+		    aas_config_where(cf, "apply.protected_paths"));
+		return -1;
+	}
+	return 0;
 }
 
 enum { OPT_BASE = 256, OPT_ONTO, OPT_REPO, OPT_UNDO };

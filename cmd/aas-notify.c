@@ -1,4 +1,5 @@
-/* aas-notify: report each record's outcome to its targets (the board). */
+/* aas-notify: report each record's outcome to its targets: the board, and
+ * the kinds of lib/notify.c's registry (webhook, slack, discord, ...). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "aas.h"
 #include "board.h"
 #include "cmd.h"
+#include "notify.h"
 #include "record.h"
 #include "banned.h"
 
@@ -17,7 +19,9 @@ static const char usage[] =
     "--board[=FILE] [-qv] [--status STATUS] [--config FILE] [--state DIR] "
     "[FILE]";
 
-enum { OPT_BOARD = 256, OPT_STATUS };
+enum { OPT_BOARD = 256, OPT_STATUS, OPT_PER_TASK, OPT_DRY_RUN,
+    OPT_TARGET = 0x1000 };
+#define MAX_TARGETS	64
 
 /* One record in a batch and what each target made of it. */
 struct item {
@@ -28,6 +32,9 @@ struct item {
 	enum aas_status now;
 	char	*detail;
 	char	 code[32];
+	/* the registry's targets */
+	json_t	*entries;	/* notify.targets entries, or NULL */
+	int	 tfailed;
 };
 
 struct target {
@@ -39,6 +46,14 @@ struct target {
 static enum aas_status force_status = AAS_ST_UNKNOWN;
 static char *board_path;
 static struct aas_board_opts bopts;
+static int per_task, dry_run;
+/* the targets asked for, in the order given */
+static struct {
+	const struct aas_target_ops *ops;
+	const char *arg;
+} asked[MAX_TARGETS];
+static size_t nasked;
+static struct aas_notify *notifier;
 
 /* ---------------------------------------------------------------- */
 /* what to report */
@@ -114,6 +129,13 @@ board_fn(struct aas_board *b, void *arg, struct aas_err *e)
 			it->now = t->status;
 			it->detail = aas_xasprintf("no status to set (%s)",
 			    old);
+			continue;
+		}
+		if (dry_run && t->status != it->want) {
+			it->ok = 1;
+			it->now = t->status;
+			it->detail = aas_xasprintf("dry run: %s -> %s", old,
+			    aas_status_name(it->want));
 			continue;
 		}
 		if (t->status == it->want) {
@@ -195,11 +217,18 @@ finish_item(struct item *it)
 	for (k = 0; k < NTARGETS; k++)
 		if (targets[k].enabled)
 			json_array_append_new(list, targets[k].result(it));
-	bd = json_pack("{s:s, s:s?, s:b}", "path", board_path, "status", now,
-	    "changed", it->changed);
-	notify = json_pack("{s:o, s:o}", "board", bd, "targets", list);
+	if (it->entries != NULL)
+		json_array_extend(list, it->entries);
+	if (targets[0].enabled) {
+		bd = json_pack("{s:s, s:s?, s:b}", "path", board_path,
+		    "status", now, "changed", it->changed);
+		notify = json_pack("{s:o, s:o}", "board", bd, "targets", list);
+	} else
+		notify = json_pack("{s:o}", "targets", list);
 	aas_rec_set(&it->rec, "notify", notify);
 	json_decref(notify);
+	/* a target that failed fails the run, not the task: no error key */
+	failed = it->tfailed;
 	if (it->failed) {
 		failed = 1;
 		/* an error from an earlier stage stays as it came */
@@ -229,7 +258,18 @@ batch(struct aas_rec **recs, int *rcs, size_t n, void *arg,
 	for (k = 0; k < NTARGETS; k++)
 		if (targets[k].enabled)
 			targets[k].run(items, n);
-	if (aas_progress_enabled()) {
+	for (i = 0; notifier != NULL && i < n; i++) {
+		json_t *o;
+
+		if (items[i].rec.bad)
+			continue;
+		o = aas_notify_outcome(items[i].rec.obj,
+		    aas_status_name(items[i].want));
+		items[i].entries = aas_notify_record(notifier, o,
+		    &items[i].tfailed);
+		json_decref(o);
+	}
+	if (targets[0].enabled && aas_progress_enabled()) {
 		for (i = 0, k = 0; i < n; i++)
 			k += items[i].changed;
 		aas_msg("%s: %zu records, %zu changed", board_path, n, k);
@@ -238,6 +278,7 @@ batch(struct aas_rec **recs, int *rcs, size_t n, void *arg,
 		rcs[i] = finish_item(&items[i]);
 		*recs[i] = items[i].rec;
 		free(items[i].detail);
+		json_decref(items[i].entries);
 		memset(&items[i], 0, sizeof(items[i]));
 	}
 	return 0;
@@ -256,11 +297,28 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 		if (arg != NULL)
 			boardarg = arg;
 		break;
+	case OPT_DRY_RUN:
+		dry_run = 1;
+		break;
+	case OPT_PER_TASK:
+		per_task = 1;
+		break;
 	case OPT_STATUS:
 		force_status = aas_status_parse(arg);
 		if (force_status == AAS_ST_UNKNOWN)
 			return aas_err_set(e, "usage", "--status: unknown "
 			    "status '%s'", arg);
+		break;
+	default:
+		if (ch >= OPT_TARGET && aas_target_at((size_t)(ch -
+		    OPT_TARGET)) != NULL) {
+			if (nasked == MAX_TARGETS)
+				return aas_err_set(e, "usage", "more than %d "
+				    "targets", MAX_TARGETS);
+			asked[nasked].ops = aas_target_at((size_t)(ch -
+			    OPT_TARGET));
+			asked[nasked++].arg = arg;
+		}
 		break;
 	}
 	return 0;
@@ -269,25 +327,54 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 static int
 operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
 {
-	(void)c;
-	if (!want_board)
+	if (!want_board && nasked == 0)
 		return aas_err_set(e, "usage", "no target given: use --board");
+	/* getopt takes an optional value only after "=" */
+	if (argc >= 1 && strstr(argv[0], "://") != NULL)
+		return aas_err_set(e, "usage", "a URL as an operand (not "
+		    "shown: it may be a secret): write it as --KIND=URL");
 	if (argc > 1 || (argc == 1 && boardarg != NULL))
 		return aas_err_set(e, "usage", "one board file at most");
+	if (argc == 1 && !want_board)
+		return aas_err_set(e, "usage", "a board file without --board");
 	if (argc == 1)
 		boardarg = argv[0];
-	targets[0].enabled = 1;
+	targets[0].enabled = want_board;
+	/* one run at a time sends from the journal */
+	if (nasked > 0 && !dry_run) {
+		c->need |= AAS_NEED_MKSTATE | AAS_NEED_LOCK;
+		c->lock = "notify.lock";
+	}
 	return 0;
 }
 
 static int
 setup(struct aas_cmd *c, struct aas_err *e)
 {
+	struct aas_target_env env;
+	size_t i;
+
 	if (aas_board_config(c->cf, c->root, &bopts,
 	    boardarg != NULL ? NULL : &board_path, e) == -1)
 		return -1;
 	if (boardarg != NULL)
 		board_path = aas_xstrdup(boardarg);
+	if (nasked == 0)
+		return 0;
+	if (aas_notify_open(&notifier, c->st, dry_run, e) == -1)
+		return -1;
+	for (i = 0; i < nasked; i++) {
+		memset(&env, 0, sizeof(env));
+		env.cf = c->cf;
+		env.st = c->st;
+		env.repo = c->root;
+		env.arg = asked[i].arg;
+		env.per_task = per_task;
+		env.dry_run = dry_run;
+		env.verbose = aas_verbose;
+		if (aas_notify_add(notifier, asked[i].ops, &env, e) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -305,6 +392,10 @@ run(struct aas_cmd *c)
 	loop.state = c->st;
 	status = aas_loop_run(&loop, stdin, "stdin", stdout);
 	free(loop.arg);
+	/* the once-a-run messages; not after a stop or a fatal error */
+	if (notifier != NULL && (status == AAS_EXIT_OK ||
+	    status == AAS_EXIT_RECORD) && aas_notify_finish(notifier) > 0)
+		status = AAS_EXIT_RECORD;
 	return status;
 }
 
@@ -313,16 +404,27 @@ cleanup(struct aas_cmd *c)
 {
 	(void)c;
 	free(board_path);
+	aas_notify_close(notifier);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static struct option longopts[5 + MAX_TARGETS] = {
 		{ "board", optional_argument, NULL, OPT_BOARD },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "per-task", no_argument, NULL, OPT_PER_TASK },
 		{ "status", required_argument, NULL, OPT_STATUS },
-		{ NULL, 0, NULL, 0 }
 	};
+	const struct aas_target_ops *ops;
+	size_t i;
+
+	for (i = 0; i < MAX_TARGETS && (ops = aas_target_at(i)) != NULL;
+	    i++) {
+		longopts[4 + i].name = ops->name;
+		longopts[4 + i].has_arg = optional_argument;
+		longopts[4 + i].val = OPT_TARGET + (int)i;
+	}
 	struct aas_cmd cmd = {
 		.usage = usage, .longopts = longopts, .takes_operands = 1,
 		.need = AAS_NEED_STATE | AAS_NEED_CONFIG,

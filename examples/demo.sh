@@ -3,15 +3,18 @@
 # pipeline, against the local API emulator (no network, no key needed).
 #
 #   board -> aas-scan --ready -> aas-submit -> aas-fetch --wait -> aas-plan
-#         -> aas-apply -> aas-qa --rollback -> aas-notify --board
+#         -> aas-apply -> aas-qa --rollback -> aas-notify --board --webhook
+# (a signed webhook to a local receiver, tests/emu-chat)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 : "${AAS_BUILD:=$top/build}"
 PATH="$AAS_BUILD/bin:$PATH"
 work=$(mktemp -d "${TMPDIR:-/tmp}/aas-demo.XXXXXX")
 emu_pid=
+hook_pid=
 cleanup() {
 	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null
+	[ -n "$hook_pid" ] && kill "$hook_pid" 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -38,6 +41,19 @@ done
 export OPENAI_BASE_URL="http://127.0.0.1:$(cat "$work/port")/v1"
 export OPENAI_API_KEY=sk-test
 
+# A webhook receiver that checks Standard Webhooks signatures.
+export AAS_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+python3 "$top/tests/emu-chat/emu-chat.py" --port-file "$work/hook.port" \
+    --log "$work/hook.log" --webhook-secret "$AAS_WEBHOOK_SECRET" &
+hook_pid=$!
+i=0
+while [ ! -s "$work/hook.port" ]; do
+	i=$((i + 1))
+	[ $i -gt 250 ] && { echo "demo: receiver did not start" >&2; exit 1; }
+	sleep 0.02
+done
+hook="http://127.0.0.1:$(cat "$work/hook.port")/hook/demo"
+
 echo "== the board" >&2
 cat ACTIVE_TASKS.md >&2
 echo "== ready tasks, submitted as a batch" >&2
@@ -45,9 +61,11 @@ aas-scan --ready | aas-submit >"$work/submitted.jsonl"
 jq -c '{id, batch: .batch.id}' "$work/submitted.jsonl" >&2
 echo "== results fetched, planned, committed, checked, reported" >&2
 aas-fetch --wait --interval 0.1 | aas-plan | aas-apply | aas-qa --rollback |
-    aas-notify --board >"$work/out.jsonl" || true
+    aas-notify --board --webhook="$hook" >"$work/out.jsonl" || true
 jq -c '{id, plan: (.plan.edits | length), branch: .apply.branch,
     qa: .qa.ok, error: .error.code}' "$work/out.jsonl" >&2
+echo "== what the webhook receiver got" >&2
+jq -c '{type: .body.type, id: .body.data.id, signed: .sig}' "$work/hook.log" >&2
 echo "== a goal split into sub-tasks on the board" >&2
 aas-scan --id DEMO-6 | aas-submit --sync --template decompose |
     aas-plan --decompose | jq -c '{id, title, deps}' >&2
@@ -72,4 +90,10 @@ if [ "$got" != "$want" ]; then
 	echo "$got" >&2
 	exit 1
 fi
-echo "demo: ok: DEMO-2 and DEMO-3 committed on aas/DEMO-2 and aas/DEMO-3 and passed QA; DEMO-5 failed its test and was rolled back; DEMO-6 became DEMO-6-1..3" >&2
+hooks=$(jq -r 'select(.sig and .status == 200) | "\(.body.data.id) \(.body.type)"' \
+    "$work/hook.log" | sort | tr '\n' ,)
+if [ "$hooks" != "DEMO-2 task.done,DEMO-3 task.done,DEMO-5 task.failed," ]; then
+	echo "demo: unexpected webhooks: $hooks" >&2
+	exit 1
+fi
+echo "demo: ok: DEMO-2 and DEMO-3 committed on aas/DEMO-2 and aas/DEMO-3 and passed QA; DEMO-5 failed its test and was rolled back; DEMO-6 became DEMO-6-1..3; a signed webhook for each of the three" >&2

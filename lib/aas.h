@@ -119,6 +119,8 @@ int	aas_rmtree(const char *path, struct aas_err *e);
 
 /* SHA-256 of data as 64 lowercase hex digits plus NUL in out. */
 void	aas_sha256_hex(const void *data, size_t len, char out[65]);
+/* The same as 32 raw bytes. */
+void	aas_sha256(const void *data, size_t len, unsigned char out[32]);
 
 /* Milliseconds of CLOCK_MONOTONIC, for timing: not the time of day, only
  * the difference of two calls means anything. */

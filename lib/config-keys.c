@@ -100,6 +100,10 @@ static const struct ckey keys[] = {
 	{ "qa.output_cap", K_INT, F_DOC | F_NULL, 256, GIB, NULL },
 	{ "qa.tail_lines", K_INT, F_DOC | F_NULL, 1, 100000, NULL },
 	{ "qa.kill_grace", K_NUM, F_DOC | F_NULL, 0.1, 3600, NULL },
+	{ "webhook", K_SECTION, F_NULL, 0, 0, NULL },
+	{ "webhook.url", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
+	{ "webhook.secret_file", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0,
+	    NULL },
 	{ "linear", K_SECTION, F_NULL, 0, 0, NULL },
 	{ "linear.team", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
 };

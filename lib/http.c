@@ -768,7 +768,7 @@ x_finish(struct xfer *x, CURLcode cc, int64_t *delay)
 	json_t *j = NULL, *sr;
 	long st = 0;
 	int retry = 0, progressed = 0, safe_retry = 0;
-	int64_t size = 0, want, ra;
+	int64_t size = 0, want, ra, body_ra = -1;
 	char msg[600], hcode[32];
 	const char *code = NULL, *rid;
 
@@ -894,7 +894,15 @@ x_finish(struct xfer *x, CURLcode cc, int64_t *delay)
 			retry = st == 408 || st == 409 || st == 429 ||
 			    st >= 500;
 			safe_retry = st == 429;
-			sr = json_object_get(x->headers, "x-should-retry");
+			if (h->o.only_429)
+				retry = st == 429 || st >= 500;
+			if (st == 429 && h->o.retry_after_body &&
+			    json_is_number(json_object_get(j, "retry_after")))
+				body_ra = (int64_t)(json_number_value(
+				    json_object_get(j, "retry_after")) * 1000 +
+				    0.5);
+			sr = h->o.only_429 ? NULL : json_object_get(x->headers,
+			    "x-should-retry");
 			if (json_is_string(sr) && strcmp(json_string_value(sr),
 			    "true") == 0)
 				retry = 1;
@@ -918,8 +926,8 @@ x_finish(struct xfer *x, CURLcode cc, int64_t *delay)
 		retry = 0;
 	}
 	*delay = -1;
-	if (retry && (ra = aas_http_retry_delay_ms(x->headers, unix_ms())) >=
-	    0) {
+	if (retry && ((ra = body_ra) >= 0 ||
+	    (ra = aas_http_retry_delay_ms(x->headers, unix_ms())) >= 0)) {
 		if (ra > h->o.retry_after_max_ms) {
 			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 			    ": retry after %lld s asked", (long long)(ra /

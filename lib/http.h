@@ -60,6 +60,12 @@ struct aas_http_opts {
 	 * names, last value wins).  For rate-limit bookkeeping. */
 	void	(*on_response)(void *arg, long status, json_t *headers);
 	void	*on_response_arg;
+	/* Webhook rules: of the 4xx only 429 is retried (not 408, 409), and
+	 * x-should-retry is not read. */
+	int	 only_429;
+	/* A 429's JSON body "retry_after" (seconds, with a fraction: Discord)
+	 * comes before its headers. */
+	int	 retry_after_body;
 };
 
 struct aas_http_req {

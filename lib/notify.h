@@ -81,6 +81,12 @@ struct aas_target_ops {
 	int	(*finish)(struct aas_target *t, json_t *outcomes,
 		    const char *delivery_id, json_t **detailp, struct aas_err *e);
 	void	(*close)(struct aas_target *t);
+	/*
+	 * Added: may be NULL.  1 when this target, as opened, reports only
+	 * in finish (a chat target without --per-task): deliver is then not
+	 * called and every outcome goes to finish.
+	 */
+	int	(*per_run)(const struct aas_target *t);
 };
 
 /* The registry: the ops for a kind, or NULL. */
@@ -89,5 +95,85 @@ const struct aas_target_ops *aas_target_find(const char *name);
 /* The outcome of a record (see above); a new reference.  rec_obj is the
  * parsed record; status is the board status name aas-notify derived. */
 json_t	*aas_notify_outcome(json_t *rec_obj, const char *status);
+
+/*
+ * Added by lib/notify.c for aas-notify and the targets.
+ */
+
+/* The i-th kind of the registry (0 up), or NULL past the last: aas-notify
+ * makes one --KIND[=ARG] option of each. */
+const struct aas_target_ops *aas_target_at(size_t i);
+
+/*
+ * The driver.  aas_notify_open reads the journal <state>/notify.jsonl;
+ * aas_notify_add opens one target (several of one kind may be added: each
+ * is its own target, named by its hash) and -1 with e ("config") stops
+ * aas-notify before anything is sent.
+ *
+ * aas_notify_record hands one outcome to every target with a deliver, in
+ * the order they were added, and returns the array of notify.targets
+ * entries {kind, ok, detail, hash} (a new reference).  *failedp is set
+ * when a target failed (ok false): a stderr line names the task, the
+ * target kind and hash, and the reason.  Targets that report once per
+ * run get an entry with ok null ("in the run's message").
+ *
+ * The journal, per delivery (key: kind, target hash, task id, outcome
+ * hash; delivery_id is derived from the key alone, so it is the same in
+ * every run): an "intent" line before the send, a "done" line after the
+ * service accepted it, both fsynced.  A key with a done line is never sent
+ * again.  A kill between the two leaves an intent alone: the next run sends
+ * again with the same delivery_id (a webhook receiver dedupes on
+ * webhook-id; a chat service cannot, so a chat message may then arrive
+ * twice, never zero times).  Dry runs write no journal.
+ *
+ * aas_notify_finish gives each per-run target the outcomes of this run it
+ * has not yet reported (its one message) and returns the number of targets
+ * that failed (each with a stderr line).
+ */
+struct aas_notify;
+
+int	aas_notify_open(struct aas_notify **np, struct aas_state *st,
+	    int dry_run, struct aas_err *e);
+int	aas_notify_add(struct aas_notify *n, const struct aas_target_ops *ops,
+	    const struct aas_target_env *env, struct aas_err *e);
+size_t	aas_notify_count(const struct aas_notify *n);
+json_t	*aas_notify_record(struct aas_notify *n, json_t *outcome,
+	    int *failedp);
+int	aas_notify_finish(struct aas_notify *n);
+void	aas_notify_close(struct aas_notify *n);
+
+/* The short hash of a target: the first 12 hex digits of the SHA-256 of
+ * "KIND\nWHAT" (WHAT: its URL, team, repository). */
+void	aas_notify_hash(const char *kind, const char *what, char hash[13]);
+
+/* A URL as messages may show it: scheme and host; the path and query
+ * become "[redacted]" unless keep_path (then only the query and any
+ * user:password@ are hidden).  The caller frees. */
+char	*aas_notify_url_shown(const char *url, int keep_path);
+/* Whether url is http:// or https:// with a host; 0 or -1 and e
+ * ("config", naming what). */
+int	aas_notify_url_check(const char *what, const char *url,
+	    struct aas_err *e);
+
+/* Rewrite e, an aas_http_do failure, to name the target by shown (its
+ * redacted URL) instead of the request path: "SHOWN: http 503 (after 5
+ * tries)", "SHOWN: http 302: a redirect, not followed" or "SHOWN:
+ * network reason".  resp is struct aas_http_resp. */
+struct aas_http_resp;
+void	aas_notify_http_err(struct aas_err *e, const char *shown,
+	    const struct aas_http_resp *resp);
+
+/* HMAC-SHA256 (RFC 2104) of msg under key. */
+void	aas_hmac_sha256(const void *key, size_t klen, const void *msg,
+	    size_t mlen, unsigned char out[32]);
+/* Base64 (RFC 4648, with padding).  encode: a new string; decode: a new
+ * buffer and *outlen, or NULL when s is not base64. */
+char	*aas_base64_encode(const void *data, size_t len);
+unsigned char *aas_base64_decode(const char *s, size_t *outlen);
+/* Standard Webhooks: the webhook-signature value "v1,<base64>" for
+ * id.timestamp.body under the secret "whsec_<base64>" (the prefix may be
+ * left out).  NULL when the secret is not base64.  The caller frees. */
+char	*aas_webhook_sign(const char *secret, const char *id,
+	    long long timestamp, const char *body, size_t blen);
 
 #endif

@@ -8,7 +8,6 @@
 #include <jansson.h>
 
 #include "aas.h"
-#include "config.h"
 #include "path.h"
 #include "banned.h"
 
@@ -545,21 +544,6 @@ aas_path_guard_new(json_t *list, struct aas_path_guard **gp,
 	for (i = 0; hooks[i] != NULL; i++)
 		add_entry(g, hooks[i], 1);
 	*gp = g;
-	return 0;
-}
-
-int
-aas_path_guard_load(const struct aas_config *cf, struct aas_path_guard **gp,
-    struct aas_err *e)
-{
-	json_t *v = cf != NULL ? aas_config_get(cf, "apply.protected_paths") :
-	    NULL;
-
-	if (aas_path_guard_new(v, gp, e) == -1) {
-		aas_err_prefix(e, "%s: apply.protected_paths",
-		    aas_config_where(cf, "apply.protected_paths"));
-		return -1;
-	}
 	return 0;
 }
 

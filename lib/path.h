@@ -43,7 +43,6 @@
 #define AAS_PATH_COMPONENT_MAX	255
 #define AAS_PATH_MAX		4095
 
-struct aas_config;
 
 /*
  * Check a path from a plan.  0 when it may be written; -1 with e set (the
@@ -83,10 +82,6 @@ extern const char *const aas_path_protected_default[];
  */
 int	aas_path_guard_new(json_t *list, struct aas_path_guard **gp,
 	    struct aas_err *e);
-/* The same from configuration apply.protected_paths (absent: the
- * default); the message names where the value came from. */
-int	aas_path_guard_load(const struct aas_config *cf,
-	    struct aas_path_guard **gp, struct aas_err *e);
 void	aas_path_guard_free(struct aas_path_guard *g);
 
 /*

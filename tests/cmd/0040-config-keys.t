@@ -65,6 +65,8 @@ value() {
 	qa.output_cap) echo 256 ;;
 	qa.tail_lines) echo 100000 ;;
 	qa.kill_grace) echo 0.1 ;;
+	webhook.url) echo http://127.0.0.1:1/hook ;;
+	webhook.secret_file) echo whsec.key ;;
 	linear.team) echo ENG ;;
 	esac
 }
@@ -120,7 +122,7 @@ done
 	for k in $keys; do
 		case $k in *.*) ;; *) printf '%s: %s\n' "$k" "$(value "$k")" ;; esac
 	done | grep -v '^qa.checks'
-	for s in batch plan apply linear qa; do
+	for s in batch plan apply webhook linear qa; do
 		echo "$s:"
 		for k in $keys; do
 			case $k in

@@ -47,7 +47,8 @@ usage(FILE *f)
 	fputs("usage: aas-emu [-v] [--port N] [--port-file FILE] "
 	    "[--log FILE] [--script FILE]\n"
 	    "               [--key KEY] [--anthropic-key KEY] "
-	    "[--state-dir DIR] [--max-requests N]\n", f);
+	    "[--state-dir DIR] [--max-requests N]\n"
+	    "               [--rate-window MS]\n", f);
 }
 
 void
@@ -432,6 +433,7 @@ control(struct req *q, struct reply *r)
 		    json_integer(E.faults_fired));
 		json_object_set_new(st, "rate_limited",
 		    json_integer(E.rate_limited));
+		json_object_set_new(st, "held", json_integer(E.held));
 		v = json_object();
 		for (i = 0; i < E.nbatches; i++) {
 			b = E.batches[i];
@@ -455,6 +457,15 @@ control(struct req *q, struct reply *r)
 		n = E.nbatches;
 		pthread_mutex_unlock(&E.lock);
 		reply_json(r, 200, json_pack("{s:i}", "batches", (int)n));
+		return;
+	}
+	if (ispost && strcmp(p, "/release") == 0) {
+		pthread_mutex_lock(&E.lock);
+		n = (size_t)E.held;
+		E.release_gen++;
+		pthread_cond_broadcast(&E.release);
+		pthread_mutex_unlock(&E.lock);
+		reply_json(r, 200, json_pack("{s:i}", "released", (int)n));
 		return;
 	}
 	if (isget && strcmp(p, "/batches") == 0) {
@@ -504,6 +515,21 @@ control(struct req *q, struct reply *r)
 	    "unknown control endpoint"));
 }
 
+/* A held call waits, without the lock, for the next POST /_emu/release. */
+static void
+hold_call(void)
+{
+	unsigned long gen;
+
+	pthread_mutex_lock(&E.lock);
+	E.held++;
+	gen = E.release_gen;
+	while (gen == E.release_gen && !E.stopping)
+		pthread_cond_wait(&E.release, &E.lock);
+	E.held--;
+	pthread_mutex_unlock(&E.lock);
+}
+
 static enum MHD_Result
 respond(struct req *q)
 {
@@ -546,6 +572,8 @@ respond(struct req *q)
 			openai_route(q, &r);
 	}
 	sleep_ms(r.latency_ms);
+	if (r.hold)
+		hold_call();
 	lg = json_pack("{s:s, s:s, s:i, s:s}", "method", q->method, "path",
 	    q->path, "status", r.status, "request_id", q->request_id);
 	if (kind != NULL)
@@ -559,6 +587,11 @@ respond(struct req *q)
 		json_object_set(lg, "custom_ids", r.custom_ids);
 	if (r.ratelimited)
 		json_object_set_new(lg, "rate_limited", json_true());
+	if (r.latency_ms > 0)
+		json_object_set_new(lg, "latency_ms",
+		    json_integer(r.latency_ms));
+	if (r.hold)
+		json_object_set_new(lg, "held", json_true());
 	emu_log_line(lg);
 	json_decref(lg);
 	if (kind != NULL && strcmp(kind, "commit_then_reset") == 0) {
@@ -738,6 +771,7 @@ main(int argc, char *argv[])
 		{ "max-requests", required_argument, NULL, 'm' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "port-file", required_argument, NULL, 'P' },
+		{ "rate-window", required_argument, NULL, 'w' },
 		{ "script", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -760,6 +794,7 @@ main(int argc, char *argv[])
 	E.ant_key = getenv("EMU_ANTHROPIC_KEY") ?
 	    getenv("EMU_ANTHROPIC_KEY") : "sk-ant-test";
 	E.max_requests = 50000;
+	E.window_ms = 60000;
 	while ((c = getopt_long(argc, argv, "hv", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'A':
@@ -802,6 +837,14 @@ main(int argc, char *argv[])
 		case 'v':
 			E.verbose = 1;
 			break;
+		case 'w':
+			E.window_ms = strtol(optarg, &end, 10);
+			if (*end != '\0' || E.window_ms < 1) {
+				fprintf(stderr, "aas-emu: bad --rate-window: "
+				    "%s\n", optarg);
+				return 2;
+			}
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -812,6 +855,7 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	pthread_mutex_init(&E.lock, NULL);
+	pthread_cond_init(&E.release, NULL);
 	E.t0 = now_ms();
 	if (script_file != NULL) {
 		if ((s = json_load_file(script_file, 0, &jerr)) == NULL) {
@@ -896,6 +940,10 @@ main(int argc, char *argv[])
 		if (sigwait(&set, &sig) == 0)
 			break;
 	}
+	pthread_mutex_lock(&E.lock);
+	E.stopping = 1;
+	pthread_cond_broadcast(&E.release);
+	pthread_mutex_unlock(&E.lock);
 	MHD_stop_daemon(d);
 	cleanup();
 	return 0;

@@ -565,9 +565,11 @@ messages(struct req *q, struct reply *r)
 	ptok = prompt_tokens(o);
 	content = answer_content(a);
 	r->latency_ms = script_int(a, "latency_ms", 0);
+	r->hold = json_is_true(json_object_get(a, "hold"));
 	if (ratelimit_check(r, EMU_ANTHROPIC, ptok +
 	    tokens_of_len(strlen(content)))) {
 		r->latency_ms = 0;
+		r->hold = 0;
 		goto out;
 	}
 	st = script_int(a, "status", 200);

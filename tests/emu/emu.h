@@ -58,7 +58,7 @@ struct hset {
 long		*hset_get(struct hset *, const char *, int);
 void		 hset_free(struct hset *);
 
-/* a sliding one-minute window of requests and tokens */
+/* a sliding window (--rate-window, default one minute) of requests and tokens */
 struct window {
 	int64_t	*t;
 	long	*tok;
@@ -67,7 +67,7 @@ struct window {
 	size_t	 cap;
 };
 
-void		 win_prune(struct window *, int64_t);
+void		 win_prune(struct window *, int64_t, int64_t);
 long		 win_tokens(struct window *);
 void		 win_add(struct window *, int64_t, long);
 void		 win_free(struct window *);
@@ -176,6 +176,11 @@ struct emu {
 	long		 faults_fired;
 	long		 rate_limited;
 	struct window	 win[2];
+	int64_t		 window_ms;	/* the rpm/tpm window, --rate-window */
+	pthread_cond_t	 release;	/* held sync calls wait on it */
+	unsigned long	 release_gen;	/* bumped by POST /_emu/release */
+	long		 held;		/* sync calls held right now */
+	int		 stopping;	/* set at shutdown: nothing is held */
 };
 
 extern struct emu E;
@@ -195,6 +200,7 @@ struct reply {
 	json_t		*custom_ids;	/* log: summary of submitted ids */
 	char		*batch_fault;	/* log: fault armed on a new batch */
 	long		 latency_ms;
+	int		 hold;		/* wait for POST /_emu/release */
 	int		 ratelimited;
 };
 

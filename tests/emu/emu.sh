@@ -110,6 +110,11 @@ emu_advance() {
 	curl -sS -f -X POST "$EMU_URL/_emu/advance" >/dev/null
 }
 
+# emu_release: let every held sync call (an answer with "hold": true) go
+emu_release() {
+	curl -sS -f -X POST "$EMU_URL/_emu/release" >/dev/null
+}
+
 # emu_state ID STATUS [EXTRA-JSON-MEMBERS]: force a batch's state
 emu_state() {
 	curl -sS -f -X POST -d "{\"status\":\"$2\"${3:+,$3}}" \

@@ -1407,8 +1407,10 @@ chat(struct req *q, struct reply *r)
 	ctok = tokens_of_len(strlen(content));
 	free(content);
 	r->latency_ms = script_int(a, "latency_ms", 0);
+	r->hold = json_is_true(json_object_get(a, "hold"));
 	if (ratelimit_check(r, EMU_OPENAI, ptok + ctok)) {
 		r->latency_ms = 0;
+		r->hold = 0;
 		goto out;
 	}
 	st = script_int(a, "status", 200);

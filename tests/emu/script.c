@@ -226,7 +226,8 @@ fault_pick(const char *method, const char *path, int batchlevel)
 
 /*
  * Apply the script's rpm/tpm to a sync call of prov that costs tok tokens
- * over a sliding 60 s window.  Always sets the rate-limit headers.
+ * over a sliding window of E.window_ms (--rate-window, default 60 s).
+ * Always sets the rate-limit headers.
  * Returns 1 (and fills a 429) when over the limit.
  */
 int
@@ -242,19 +243,19 @@ ratelimit_check(struct reply *r, int prov, long tok)
 	pthread_mutex_lock(&E.lock);
 	rpm = script_int(E.script, "rpm", 0);
 	tpm = script_int(E.script, "tpm", 0);
-	win_prune(w, now);
+	win_prune(w, now, E.window_ms);
 	used = win_tokens(w);
 	if (rpm > 0 && (long)w->n + 1 > rpm) {
 		over = 1;
-		wait = w->t[w->head + w->n - rpm] + 60000 - now;
+		wait = w->t[w->head + w->n - rpm] + E.window_ms - now;
 	}
 	if (tpm > 0 && w->n > 0 && used + tok > tpm) {
 		over = 1;
 		need = used + tok - tpm;
 		for (i = 0; i < w->n && need > 0; i++) {
 			need -= w->tok[w->head + i];
-			if (need <= 0 && w->t[w->head + i] + 60000 - now > wait)
-				wait = w->t[w->head + i] + 60000 - now;
+			if (need <= 0 && w->t[w->head + i] + E.window_ms - now > wait)
+				wait = w->t[w->head + i] + E.window_ms - now;
 		}
 	}
 	if (!over) {
@@ -267,7 +268,7 @@ ratelimit_check(struct reply *r, int prov, long tok)
 	remr = lr - (long)w->n;
 	remt = lt - used;
 	if (w->n > 0)
-		rr = rt = w->t[w->head + w->n - 1] + 60000 - now;
+		rr = rt = w->t[w->head + w->n - 1] + E.window_ms - now;
 	pthread_mutex_unlock(&E.lock);
 	if (remr < 0)
 		remr = 0;

@@ -398,9 +398,9 @@ hset_free(struct hset *h)
 }
 
 void
-win_prune(struct window *w, int64_t now)
+win_prune(struct window *w, int64_t now, int64_t len)
 {
-	while (w->n > 0 && w->t[w->head] <= now - 60000) {
+	while (w->n > 0 && w->t[w->head] <= now - len) {
 		w->head++;
 		w->n--;
 	}

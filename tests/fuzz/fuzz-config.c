@@ -14,7 +14,7 @@
 #include "board.h"
 #include "config.h"
 #include "git.h"
-#include "ledger.h"
+#include "price.h"
 #include "qa.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -95,7 +95,6 @@ main(void)
 	char *env_unset[] = { "HOME", NULL };
 	char *argv_env[] = { "/bin/sh", "-c",
 	    "echo \"$AAS_T_X|${HOME-unset}|$PATH\"", NULL };
-	int64_t t0;
 	int fd;
 
 	plan(60);
@@ -129,13 +128,12 @@ main(void)
 	snprintf(marker, sizeof(marker), "99%d", (int)getpid());
 	snprintf(script, sizeof(script), "sleep %s & sleep %s & echo up; "
 	    "wait", marker, marker);
-	t0 = aas_now_ms();
 	run_sh(script, 300, &r);
 	is_int(r.timed_out, 1, "timeout flagged");
 	is_int(r.sig, SIGTERM, "timeout: SIGTERM ended it");
 	is_int(r.exit, -1, "timeout: no exit code");
 	is_str(r.out, "up\n", "timeout: output kept");
-	ok(aas_now_ms() - t0 < 5000, "timeout: returned promptly");
+	ok(r.ms >= 300, "timeout: ended by the timeout, not before it");
 	is_int(count_procs(marker), 0, "timeout: no child left");
 	aas_spawn_res_free(&r);
 
@@ -151,11 +149,10 @@ main(void)
 
 	/* The leader exits, leaving a background job: it is killed. */
 	snprintf(script, sizeof(script), "sleep %s & echo started", marker);
-	t0 = aas_now_ms();
 	run_sh(script, 10000, &r);
 	is_int(r.exit, 0, "background job: leader's exit");
 	is_str(r.out, "started\n", "background job: output");
-	ok(aas_now_ms() - t0 < 2000, "background job: not waited for");
+	ok(!r.timed_out && r.sig == 0, "background job: not waited for");
 	is_int(count_procs(marker), 0, "background job: killed");
 	aas_spawn_res_free(&r);
 
@@ -241,12 +238,11 @@ main(void)
 		sp.argv = argv;
 		sp.cancel = &cancel;
 		sp.grace_ms = 200;
-		t0 = aas_now_ms();
 		aas_spawn_run(&sp, &r, &e);
 	}
 	is_int(r.canceled, 1, "cancel flag stops the child");
 	is_int(r.timed_out, 0, "cancel: not a timeout");
-	ok(aas_now_ms() - t0 < 3000, "cancel: promptly");
+	is_int(r.sig, SIGTERM, "cancel: the child killed, not waited for");
 	aas_spawn_res_free(&r);
 
 	/* Threads: several children at once, each waits for its own. */

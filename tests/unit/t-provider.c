@@ -24,59 +24,13 @@
 #include "http.h"
 #include "provider.h"
 #include "tap.h"
+#include "emu.h"
 
 #define KEY	"sk-test-t-provider-9876543210"
 #define AKEY	"sk-ant-test-t-provider-5555555555"
 
-static pid_t emu_pid;
-static char base[128], dir[] = "/tmp/t-provider.XXXXXX";
+static char dir[] = "/tmp/t-provider.XXXXXX";
 static struct aas_http *ctl_h;
-
-static void
-emu_stop(void)
-{
-	int st;
-
-	if (emu_pid > 0) {
-		kill(emu_pid, SIGTERM);
-		waitpid(emu_pid, &st, 0);
-		emu_pid = 0;
-	}
-}
-
-static int
-emu_start(void)
-{
-	const char *b = getenv("AAS_BUILD");
-	char emu[1024], pf[256], sd[256], u[256];
-	FILE *f;
-	int port = 0, i;
-
-	snprintf(emu, sizeof(emu), "%s/tests/emu/aas-emu",
-	    b ? b : "build/asan");
-	snprintf(pf, sizeof(pf), "%s/port", dir);
-	snprintf(sd, sizeof(sd), "%s/emu", dir);
-	if ((emu_pid = fork()) == 0) {
-		execl(emu, "aas-emu", "--port-file", pf, "--state-dir", sd,
-		    "--key", KEY, "--anthropic-key", AKEY, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 400 && port == 0; i++) {
-		usleep(25000);
-		if ((f = fopen(pf, "r")) != NULL) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
-			fclose(f);
-		}
-	}
-	snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
-	snprintf(u, sizeof(u), "%s/v1", base);
-	setenv("OPENAI_BASE_URL", u, 1);
-	setenv("ANTHROPIC_BASE_URL", base, 1);
-	setenv("OPENAI_API_KEY", KEY, 1);
-	setenv("ANTHROPIC_API_KEY", AKEY, 1);
-	return port;
-}
 
 static json_t *
 ctl(const char *method, const char *path, const char *body)
@@ -87,7 +41,7 @@ ctl(const char *method, const char *path, const char *body)
 	struct aas_http_resp rs;
 	struct aas_err e;
 	json_t *j;
-	char *u = aas_xasprintf("%s%s", base, path);
+	char *u = aas_xasprintf("%s%s", emu_url, path);
 
 	rq.method = method;
 	rq.url = u;
@@ -789,9 +743,9 @@ sync_calls(struct aas_provider *p, const char *name)
 }
 
 /*
- * The emulator's own per-minute limit, learnt from its headers: the fifth
- * request waits for the window's reset (about a minute: the emulator's
- * window is fixed at 60 s).
+ * The emulator's own per-window limit, learnt from its headers: the fifth
+ * request waits for the window's reset (2 s: main starts the emulator with
+ * --rate-window 2000).
  */
 static void
 pacing_from_headers(struct aas_provider *p)
@@ -859,33 +813,40 @@ main(void)
 	struct aas_provider_opts o = { 0 };
 	struct aas_provider *oa, *an;
 	struct aas_err e;
+	char u[128];
 
 	aas_setprogname("t-provider");
 	setenv("AAS_HTTP_BACKOFF_MS", "5", 1);
 	signal(SIGPIPE, SIG_IGN);
 	aas_init();
-	plan(109);
+	plan(110);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	offline();
 	ctl_h = aas_http_new(NULL);
-	if (emu_start() == 0) {
+	/* a 2 s rate window, so the pacing case waits 2 s, not a minute */
+	if (emu_start(dir, "--key", KEY, "--anthropic-key", AKEY,
+	    "--rate-window", "2000", NULL) == 0) {
 		diag("cannot start aas-emu");
-		emu_stop();
 		return 1;
 	}
+	snprintf(u, sizeof(u), "%s/v1", emu_url);
+	setenv("OPENAI_BASE_URL", u, 1);
+	setenv("ANTHROPIC_BASE_URL", emu_url, 1);
+	setenv("OPENAI_API_KEY", KEY, 1);
+	setenv("ANTHROPIC_API_KEY", AKEY, 1);
 	is_int(aas_provider_open(&oa, &o, &e), 0, "openai opened");
 	o.kind = "anthropic";
 	is_int(aas_provider_open(&an, &o, &e), 0, "anthropic opened");
 	submit_openai(oa);
 	submit_anthropic(an);
-	pacing_from_headers(oa);	/* first: the minute's window is empty */
+	pacing_from_headers(oa);	/* first: the window is empty */
 	sync_calls(oa, "openai");
 	sync_calls(an, "anthropic");
 	trace();
 	aas_provider_close(oa);
 	aas_provider_close(an);
-	emu_stop();
+	is_int(emu_stop(), 0, "aas-emu exits cleanly");
 	aas_http_free(ctl_h);
 	aas_rmtree(dir, &e);
 	aas_fini();

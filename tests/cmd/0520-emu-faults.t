@@ -1,5 +1,5 @@
 #!/bin/sh
-# 0500-emu-faults: every fault kind of aas-emu's script
+# 0520-emu-faults: every fault kind of aas-emu's script
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$AAS_SRC/tests/emu/emu.sh"
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 0500-emu-anthropic: aas-emu's Anthropic Message Batches and Messages
+# 0510-emu-anthropic: aas-emu's Anthropic Message Batches and Messages
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$AAS_SRC/tests/emu/emu.sh"
 

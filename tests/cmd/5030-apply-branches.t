@@ -3,7 +3,7 @@
 # no lock left behind, the STOP file.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/apply/helpers.sh"
-plan 16
+plan 17
 
 git_repo "$T/r" "$FIX"/apply/repo/*
 R=$(cd "$T/r" && pwd -P)
@@ -84,10 +84,17 @@ while [ $n -lt 600 ]; do
 	n=$((n + 1))
 	printf '{"id":"K-%d","plan":{"edits":[{"path":"k/%d","op":"write","content":"%d\\n"}]}}\n' $n $n $n
 done >"$T/many"
+# k.out exists before the job starts: the loop below never reads a file
+# the background redirection has not created yet (and so never kills at
+# time zero unnoticed)
+: >"$T/k.out"
 aas-apply --repo "$R" <"$T/many" >"$T/k.out" 2>/dev/null & pk=$!
 while [ "$(wc -l <"$T/k.out")" -lt 50 ] && kill -0 $pk 2>/dev/null; do :; done
 kill -9 $pk 2>/dev/null
-wait $pk 2>/dev/null
+wait $pk 2>/dev/null; st=$?
+kn=$(wc -l <"$T/k.out")
+is "$st:$([ "$kn" -ge 50 ] && [ "$kn" -lt 600 ] && echo mid-run)" "137:mid-run" \
+    "kill -9 landed mid-run ($kn of 600 records out)"
 run aas-apply --repo "$R" --force <"$T/many"
 is "$rc:$(wc -l <"$T/out"):$(git -C "$R" for-each-ref 'refs/heads/aas/K-*' | wc -l)" \
     "0:600:600" "kill -9: re-run completes every task"

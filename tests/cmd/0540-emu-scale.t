@@ -1,5 +1,5 @@
 #!/bin/sh
-# 0500-emu-scale: a 50,000-line (~100 MB) batch and 2,000 sync calls of
+# 0540-emu-scale: a 50,000-line (~100 MB) batch and 2,000 sync calls of
 # 50 ms at 50 in flight
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$AAS_SRC/tests/emu/emu.sh"
