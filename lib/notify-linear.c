@@ -342,7 +342,10 @@ aas_linear_markdown(json_t *data)
 	}
 	if ((err = json_object_get(data, "error")) != NULL &&
 	    json_is_object(err)) {
-		aas_buf_printf(&o, "\n**Failed** at %s (%s): %s\n",
+		/* one blank line before it, whether a list came or not */
+		if (o.len < 2 || o.s[o.len - 2] != '\n')
+			aas_buf_adds(&o, "\n");
+		aas_buf_printf(&o, "**Failed** at %s (%s): %s\n",
 		    (s = jstr(err, "stage")) != NULL ? s : "?",
 		    jstr(err, "code") != NULL ? jstr(err, "code") : "?",
 		    jstr(err, "message") != NULL ? jstr(err, "message") : "");
