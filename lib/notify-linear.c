@@ -729,7 +729,8 @@ create_issue(struct aas_target *t, const char *task, json_t *data,
 		if (issue == NULL)
 			return -1;
 	}
-	if (map_add(t, task, uuid, issue, e) == -1) {
+	if ((known == NULL || jstr(known, "identifier") == NULL) &&
+	    map_add(t, task, uuid, issue, e) == -1) {
 		json_decref(issue);
 		return -1;
 	}
@@ -858,6 +859,16 @@ linear_deliver(struct aas_target *t, json_t *outcome, const char *delivery_id,
 		    ident);
 		json_decref(known);
 		return 0;
+	}
+	if (known != NULL && ident != NULL) {
+		aas_linear_uuid("aas-linear-issue", delivery_id, uuid);
+		if (strcmp(uuid, jstr(known, "uuid")) == 0) {
+			/* this very delivery made it, and was cut short after */
+			rc = create_issue(t, task, data, known, delivery_id,
+			    detailp, e);
+			json_decref(known);
+			return rc;
+		}
 	}
 	if (ident != NULL) {
 		rc = update_issue(t, ident, data, delivery_id, detailp, e);
