@@ -765,29 +765,27 @@ linear_open(struct aas_target **tp, const struct aas_target_env *env,
 
 	*tp = NULL;
 	if (key == NULL || *key == '\0')
-		return aas_err_set(e, "config", "--linear: LINEAR_API_KEY is "
-		    "not set");
+		return aas_err_set(e, "config", "LINEAR_API_KEY is not set");
 	for (i = 0; key[i]; i++)
 		if ((unsigned char)key[i] < 0x21 || key[i] == 0x7f)
-			return aas_err_set(e, "config", "--linear: "
-			    "LINEAR_API_KEY holds a blank or a control "
-			    "character");
+			return aas_err_set(e, "config", "LINEAR_API_KEY "
+			    "holds a blank or a control character");
 	aas_secret_add(key);
-	if (team == NULL && env->cf != NULL && aas_config_str(env->cf, "linear.team", &team,
-	    e) == -1)
+	if (team == NULL && env->cf != NULL && aas_config_str(env->cf,
+	    "linear.team", &team, e) == -1)
 		return -1;
 	if (team == NULL || *team == '\0')
-		return aas_err_set(e, "config", "--linear: no team: give "
+		return aas_err_set(e, "config", "no team: give "
 		    "--linear=TEAM or set linear.team");
 	for (i = 0; team[i]; i++)
 		if (!isalnum((unsigned char)team[i]))
-			return aas_err_set(e, "config", "--linear: '%s' is not "
+			return aas_err_set(e, "config", "'%s' is not "
 			    "a team key (letters and digits, e.g. ENG)", team);
 	url = getenv("LINEAR_API_URL");
 	if (url == NULL || *url == '\0')
 		url = LINEAR_URL;
 	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
-		return aas_err_set(e, "config", "--linear: LINEAR_API_URL: not "
+		return aas_err_set(e, "config", "LINEAR_API_URL: not "
 		    "an http or https URL");
 	t = aas_xcalloc(1, sizeof(*t));
 	t->st = env->st;

@@ -321,17 +321,17 @@ test_open(struct aas_config *cf, struct aas_config *bare,
 	unsetenv("LINEAR_API_KEY");
 	ok(open_target(&t, cf, st, NULL, 0, &e) == -1 &&
 	    strcmp(e.code, "config") == 0, "open: no key is a config error");
-	is_str(e.msg, "--linear: LINEAR_API_KEY is not set", "its message");
+	is_str(e.msg, "LINEAR_API_KEY is not set", "its message");
 	setenv("LINEAR_API_KEY", KEY, 1);
 	ok(open_target(&t, bare, st, NULL, 0, &e) == -1, "open: no team");
-	is_str(e.msg, "--linear: no team: give --linear=TEAM or set "
+	is_str(e.msg, "no team: give --linear=TEAM or set "
 	    "linear.team", "its message");
 	ok(open_target(&t, bare, st, "EN G", 0, &e) == -1 &&
-	    strcmp(e.msg, "--linear: 'EN G' is not a team key (letters and "
+	    strcmp(e.msg, "'EN G' is not a team key (letters and "
 	    "digits, e.g. ENG)") == 0, "open: a bad team key");
 	setenv("LINEAR_API_URL", "ftp://x", 1);
 	ok(open_target(&t, cf, st, NULL, 0, &e) == -1 &&
-	    strcmp(e.msg, "--linear: LINEAR_API_URL: not an http or https "
+	    strcmp(e.msg, "LINEAR_API_URL: not an http or https "
 	    "URL") == 0, "open: a bad URL");
 }
 
