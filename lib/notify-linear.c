@@ -820,8 +820,8 @@ linear_deliver(struct aas_target *t, json_t *outcome, const char *delivery_id,
     json_t **detailp, struct aas_err *e)
 {
 	json_t *data = json_object_get(outcome, "data"), *known = NULL;
-	const char *task = jstr(data, "id"), *ident, *type;
-	char uuid[37];
+	const char *task = jstr(data, "id"), *ident, *type, *slash;
+	char uuid[37], idbuf[64];
 	int rc;
 
 	*detailp = NULL;
@@ -829,6 +829,15 @@ linear_deliver(struct aas_target *t, json_t *outcome, const char *delivery_id,
 		return aas_err_set(e, "unknown_id", "linear: the outcome has "
 		    "no task id");
 	ident = linear_field(json_object_get(data, "fields"));
+	if (ident != NULL && (strncmp(ident, "https://", 8) == 0 ||
+	    strncmp(ident, "http://", 7) == 0) &&
+	    (slash = strstr(ident, "/issue/")) != NULL) {
+		/* an issue's URL: .../issue/ENG-123/slug */
+		slash += 7;
+		snprintf(idbuf, sizeof(idbuf), "%.*s",
+		    (int)strcspn(slash, "/?#"), slash);
+		ident = idbuf;
+	}
 	if (ident == NULL) {
 		known = map_find(t, task, e, &rc);
 		if (rc == -1)

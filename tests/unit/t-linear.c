@@ -346,7 +346,7 @@ main(void)
 	size_t ni, nc;
 	int rc;
 
-	plan(55);
+	plan(57);
 	aas_init();
 	if (mkdtemp(dir) == NULL || chdir(dir) == -1)
 		return 1;
@@ -514,6 +514,13 @@ main(void)
 	is_free(last_vars(0), s, "done: issueUpdate's variables, by the "
 	    "issue's id");
 	free(s);
+	is_free(deliver(t, outcome("T-9", "Nine", "Done",
+	    "https://linear.app/emu/issue/ENG-2/two-things", 0), "d6u"),
+	    "0 {\"action\":\"commented\",\"issue\":\"ENG-2\",\"state\":"
+	    "\"Shipped\",\"url\":\"https://linear.app/emu/issue/eng-2\"}",
+	    "the field as the issue's URL: its identifier used");
+	is_free(calls(), "query:issue mutation:commentCreate",
+	    "the URL: a comment, already completed");
 	is_free(deliver(t, outcome("T-9", "Nine", "Canceled", "ENG-2", 0),
 	    "d7"), "0 {\"action\":\"commented\",\"issue\":\"ENG-2\",\"state\":"
 	    "\"Dropped\",\"url\":\"https://linear.app/emu/issue/eng-2\"}",
@@ -532,7 +539,7 @@ main(void)
 	    "mutation:commentCreate query:comment",
 	    "lost comment answer: one comment, found by its id");
 	counts(&ni, &nc);
-	is_int(nc, 4, "four comments in all, none twice");
+	is_int(nc, 5, "five comments in all, none twice");
 
 	/* rate limits: HTTP 400 RATELIMITED, waited out */
 	fault("{\"match\":\"issue\",\"action\":\"ratelimit\",\"reset_ms\":200}");
