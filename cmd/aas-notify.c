@@ -142,6 +142,10 @@ board_fn(struct aas_board *b, void *arg, struct aas_err *e)
 			it->ok = 1;
 			it->now = t->status;
 			it->detail = aas_xasprintf("already %s", old);
+			/* a stale copy under its heading is set too */
+			if (*t->status_raw != '\0')
+				(void)aas_board_set_status(b, id, it->want,
+				    &te);
 			continue;
 		}
 		{

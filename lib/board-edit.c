@@ -359,31 +359,71 @@ status_text(const struct aas_board *b, const char *raw, enum aas_status st)
 	return aas_buf_detach(&o, NULL);
 }
 
+/* Write st over the status text in [s, en) unless it already says st. */
+static int
+status_at(struct aas_board *b, long i, int col, size_t s, size_t en,
+    enum aas_status st, struct aas_err *e)
+{
+	char *raw = aas_xstrndup(b->text + s, en - s), *text;
+	int rc = 0;
+
+	if (*raw == '\0' || aas_status_parse(raw) != st) {
+		text = status_text(b, raw, st);
+		rc = col >= 0 ? row_set(b, i, col, text, e) :
+		    head_set(b, i, "Status", text, e);
+		free(text);
+	}
+	free(raw);
+	return rc;
+}
+
+/*
+ * The status goes everywhere the task shows one: its row's Status cell
+ * and its heading block's Status line (a heading-only task gets the line
+ * when it has none).  A task written both ways keeps no stale copy.
+ */
 int
 aas_board_set_status(struct aas_board *b, const char *id,
     enum aas_status st, struct aas_err *e)
 {
 	long i;
 	struct tinfo *in;
-	char *text;
-	int rc;
+	char *orig;
+	size_t olen;
+	int col = -1, k, rc = 0;
 
 	if (st <= AAS_ST_UNKNOWN || st > AAS_ST_BLOCKED)
 		return aas_err_set(e, "board", "unknown status");
 	if (writable(b, e) == -1 || (i = need_task(b, id, e)) < 0)
 		return -1;
 	in = &b->info[i];
-	if (b->tasks[i].status == st && *b->tasks[i].status_raw != '\0')
-		return 0;
-	text = status_text(b, b->tasks[i].status_raw, st);
-	if (in->table >= 0 && b->tables[in->table].statuscol >= 0)
-		rc = row_set(b, i, b->tables[in->table].statuscol, text, e);
-	else if (in->has_head)
-		rc = head_set(b, i, "Status", text, e);
-	else
-		rc = aas_err_set(e, "board", "%s:%zu: %s: the table has no "
+	if (in->table >= 0)
+		col = b->tables[in->table].statuscol;
+	if (col < 0 && !in->has_head)
+		return aas_err_set(e, "board", "%s:%zu: %s: the table has no "
 		    "Status column", b->name, b->tasks[i].line, id);
-	free(text);
+	orig = aas_xstrndup(b->text, b->len);
+	olen = b->len;
+	if (col >= 0 && (size_t)col < in->ncells)
+		rc = status_at(b, i, col, in->cells[col].s, in->cells[col].e,
+		    st, e);
+	else if (col >= 0)
+		rc = row_set(b, i, col, aas_status_name(st), e);
+	if (rc == 0 && (i = need_task(b, id, e)) < 0)
+		rc = -1;
+	if (rc == 0 && b->info[i].has_head) {
+		in = &b->info[i];
+		k = field_index(b, in, "Status");
+		if (k >= 0)
+			rc = status_at(b, i, -1, in->flds[k].val.s,
+			    in->flds[k].val.e, st, e);
+		else if (col < 0)
+			rc = status_at(b, i, -1, 0, 0, st, e);
+	}
+	if (rc == -1 && (b->len != olen || memcmp(b->text, orig, olen) != 0))
+		/* the row changed and the heading failed: undo the row */
+		(void)board_splice(b, 0, b->len, orig, olen, NULL);
+	free(orig);
 	return rc;
 }
 

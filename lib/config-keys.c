@@ -116,6 +116,8 @@ static const struct ckey keys[] = {
 	{ "webhook.url", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
 	{ "webhook.secret_file", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0,
 	    NULL },
+	{ "linear", K_SECTION, F_NULL, 0, 0, NULL },
+	{ "linear.team", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))

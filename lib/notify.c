@@ -20,6 +20,7 @@ extern const struct aas_target_ops aas_target_slack;
 extern const struct aas_target_ops aas_target_discord;
 extern const struct aas_target_ops aas_target_github;
 extern const struct aas_target_ops aas_target_gitlab;
+extern const struct aas_target_ops aas_target_linear;
 
 /* Every kind; aas-notify's options come in this order. */
 static const struct aas_target_ops *const registry[] = {
@@ -28,6 +29,7 @@ static const struct aas_target_ops *const registry[] = {
 	&aas_target_discord,
 	&aas_target_github,
 	&aas_target_gitlab,
+	&aas_target_linear,
 };
 #define NREGISTRY (sizeof(registry) / sizeof(registry[0]))
 

@@ -73,6 +73,7 @@ value() {
 	github.labels|gitlab.labels) echo '[aas, bot]' ;;
 	webhook.url) echo http://127.0.0.1:1/hook ;;
 	webhook.secret_file) echo whsec.key ;;
+	linear.team) echo ENG ;;
 	esac
 }
 
@@ -127,7 +128,7 @@ done
 	for k in $keys; do
 		case $k in *.*) ;; *) printf '%s: %s\n' "$k" "$(value "$k")" ;; esac
 	done | grep -v '^qa.checks'
-	for s in batch plan apply github gitlab webhook qa; do
+	for s in batch plan apply github gitlab webhook linear qa; do
 		echo "$s:"
 		for k in $keys; do
 			case $k in
