@@ -22,6 +22,8 @@ board_splice(struct aas_board *b, size_t from, size_t to, const char *repl,
 	char *oldtext = b->text;
 	size_t oldlen = b->len;
 
+	if (b->queue)	/* a status edit in a batch: see board-int.h */
+		return aas_bd_queue(b, from, to, repl, rlen, e);
 	aas_buf_grow(&o, b->len - (to - from) + rlen);
 	aas_buf_add(&o, b->text, from);
 	aas_buf_add(&o, repl, rlen);
@@ -272,7 +274,8 @@ aas_board_set_field(struct aas_board *b, const char *id, const char *key,
 	struct tinfo *in;
 	int col;
 
-	if (writable(b, e) == -1 || (i = need_task(b, id, e)) < 0)
+	if (writable(b, e) == -1 || aas_bd_flush(b, e) == -1 ||
+	    (i = need_task(b, id, e)) < 0)
 		return -1;
 	in = &b->info[i];
 	if (in->table >= 0) {
@@ -366,16 +369,20 @@ aas_board_set_status(struct aas_board *b, const char *id,
 	long i;
 	struct tinfo *in;
 	char *text;
+	size_t npend;
 	int rc;
 
 	if (st <= AAS_ST_UNKNOWN || st > AAS_ST_BLOCKED)
 		return aas_err_set(e, "board", "unknown status");
-	if (writable(b, e) == -1 || (i = need_task(b, id, e)) < 0)
+	if (writable(b, e) == -1 || (i = need_task(b, id, e)) < 0 ||
+	    aas_bd_settle(b, i, e) == -1)
 		return -1;
+	npend = b->npend;
 	in = &b->info[i];
 	if (b->tasks[i].status == st && *b->tasks[i].status_raw != '\0')
 		return 0;
 	text = status_text(b, b->tasks[i].status_raw, st);
+	b->queue = b->batch;
 	if (in->table >= 0 && b->tables[in->table].statuscol >= 0)
 		rc = row_set(b, i, b->tables[in->table].statuscol, text, e);
 	else if (in->has_head)
@@ -383,6 +390,9 @@ aas_board_set_status(struct aas_board *b, const char *id,
 	else
 		rc = aas_err_set(e, "board", "%s:%zu: %s: the table has no "
 		    "Status column", b->name, b->tasks[i].line, id);
+	b->queue = 0;
+	if (rc == 0 && b->npend > npend)
+		aas_bd_queued_status(b, i, text);
 	free(text);
 	return rc;
 }
@@ -743,6 +753,8 @@ int
 aas_board_insert_after(struct aas_board *b, const char *after_id,
     const struct aas_newtask *t, size_t n, struct aas_err *e)
 {
+	if (aas_bd_flush(b, e) == -1)
+		return -1;
 	return insert_checked(b, after_id, t, n, e);
 }
 
@@ -772,7 +784,7 @@ aas_board_append(struct aas_board *b, const char *title, char **idp,
 	char *prefix, *id;
 	int rc;
 
-	if (writable(b, e) == -1)
+	if (writable(b, e) == -1 || aas_bd_flush(b, e) == -1)
 		return -1;
 	if (b->ntasks == 0)
 		prefix = aas_xstrdup("AAS-");

@@ -356,9 +356,19 @@ aas_board_count(const struct aas_board *b)
 	return b->ntasks;
 }
 
+/* The accessors that show text, lines or hashes apply waiting edits
+ * first; the board is const to the caller, not to its own cache. */
+static void
+settled(const struct aas_board *b)
+{
+	if (b->npend > 0)
+		(void)aas_bd_flush((struct aas_board *)b, NULL);
+}
+
 const struct aas_task *
 aas_board_task(const struct aas_board *b, size_t i)
 {
+	settled(b);
 	return i < b->ntasks ? &b->tasks[i] : NULL;
 }
 
@@ -379,6 +389,7 @@ aas_board_name(const struct aas_board *b)
 const char *
 aas_board_text(const struct aas_board *b, size_t *lenp)
 {
+	settled(b);
 	if (lenp != NULL)
 		*lenp = b->len;
 	return b->text;
@@ -391,6 +402,14 @@ aas_task_record(const struct aas_board *b, const struct aas_task *t)
 	const char *st = aas_status_name(t->status);
 	size_t i;
 
+	/* t stays valid: a flush re-parses, so find it again by id */
+	if (b->npend > 0) {
+		char *id = aas_xstrdup(t->id);
+
+		settled(b);
+		t = aas_board_find(b, id);
+		free(id);
+	}
 	for (i = 0; i < t->ndeps; i++)
 		json_array_append_new(deps, json_string(t->deps[i]));
 	r = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s?, s:O, "
@@ -419,6 +438,128 @@ aas_board_ready(const struct aas_board *b, const struct aas_task *t)
 			return 0;
 	}
 	return 1;
+}
+
+/* ---------------------------------------------------------------- */
+/* waiting edits (board-int.h) */
+
+int
+aas_bd_queue(struct aas_board *b, size_t from, size_t to, const char *repl,
+    size_t rlen, struct aas_err *e)
+{
+	struct pend *p;
+	size_t k, line = 1;
+
+	if (!aas_bd_utf8_ok(repl, rlen)) {
+		for (k = 0; k < from && k < b->len; k++)
+			line += b->text[k] == '\n';
+		return aas_err_set(e, "board", "%s:%zu: not valid UTF-8",
+		    b->name, line);
+	}
+	if (b->npend == b->pcap) {
+		b->pcap = b->pcap ? b->pcap * 2 : 16;
+		b->pend = aas_xrealloc(b->pend, b->pcap * sizeof(*b->pend));
+	}
+	p = &b->pend[b->npend];
+	p->from = from;
+	p->to = to;
+	p->seq = b->npend++;
+	p->repl = aas_xstrndup(repl, rlen);
+	p->rlen = rlen;
+	return 0;
+}
+
+void
+aas_bd_queued_status(struct aas_board *b, long i, const char *text)
+{
+	struct aas_task *t = &b->tasks[i];
+	char *raw = aas_xstrdup(text), *q;
+	size_t s = 0, e;
+
+	/* what the parse will read: one line, trimmed */
+	for (q = raw; *q; q++)
+		if (*q == '\n' || *q == '\r')
+			*q = ' ';
+	e = strlen(raw);
+	aas_bd_trim(raw, &s, &e);
+	free(t->status_raw);
+	t->status_raw = aas_xstrndup(raw + s, e - s);
+	free(raw);
+	t->status = aas_bd_status_read(b, t->status_raw);
+	b->info[i].queued = 1;
+}
+
+int
+aas_bd_settle(struct aas_board *b, long i, struct aas_err *e)
+{
+	return b->info[i].queued ? aas_bd_flush(b, e) : 0;
+}
+
+static int
+pend_cmp(const void *x, const void *y)
+{
+	const struct pend *p = x, *q = y;
+
+	if (p->from != q->from)
+		return p->from < q->from ? -1 : 1;
+	return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+/* Apply the waiting edits to b->text in one pass; parse the result when
+ * parse is set, else leave b without tasks (to be written and freed). */
+static int
+pend_apply(struct aas_board *b, int parse, struct aas_err *e)
+{
+	struct aas_buf o = AAS_BUF_INIT;
+	size_t k, at = 0, grow = 0, oldlen = b->len;
+	char *old = b->text;
+	int rc = 0;
+
+	if (b->npend == 0)
+		return 0;
+	qsort(b->pend, b->npend, sizeof(*b->pend), pend_cmp);
+	for (k = 0; k < b->npend; k++) {
+		if (b->pend[k].from < at || b->pend[k].to > b->len ||
+		    b->pend[k].from > b->pend[k].to) {
+			rc = aas_err_set(e, "board", "%s: edits overlap",
+			    b->name);
+			break;
+		}
+		grow += b->pend[k].rlen;
+		at = b->pend[k].to;
+	}
+	if (rc == 0) {
+		aas_buf_grow(&o, b->len + grow);
+		for (k = 0, at = 0; k < b->npend; k++) {
+			aas_buf_add(&o, b->text + at, b->pend[k].from - at);
+			aas_buf_add(&o, b->pend[k].repl, b->pend[k].rlen);
+			at = b->pend[k].to;
+		}
+		aas_buf_add(&o, b->text + at, b->len - at);
+	}
+	while (b->npend > 0)
+		free(b->pend[--b->npend].repl);
+	aas_bd_board_reset(b);
+	if (rc == 0) {
+		b->text = aas_buf_detach(&o, &b->len);
+		if (!parse || (rc = aas_bd_parse_text(b, e)) == 0) {
+			free(old);
+			return 0;
+		}
+		aas_bd_board_reset(b);
+		free(b->text);
+		b->text = old;
+		b->len = oldlen;
+	}
+	/* back to the text as last parsed, which parsed then */
+	(void)aas_bd_parse_text(b, NULL);
+	return -1;
+}
+
+int
+aas_bd_flush(struct aas_board *b, struct aas_err *e)
+{
+	return pend_apply(b, 1, e);
 }
 
 /* ---------------------------------------------------------------- */
@@ -528,7 +669,10 @@ aas_board_update(const char *path, const struct aas_board_opts *o,
 		}
 		if (aas_board_parse(&b, text, len, path, o, e) == -1)
 			break;
-		if (fn(b, arg, e) == -1)
+		/* the repl of each waiting edit is checked UTF-8 text, so the
+		 * result parses: one pass for the text, no parse */
+		b->batch = 1;
+		if (fn(b, arg, e) == -1 || pend_apply(b, 0, e) == -1)
 			break;
 		ntext = aas_board_text(b, &nlen);
 		if (nlen == len && memcmp(ntext, text, len) == 0) {
