@@ -286,7 +286,8 @@ setup(struct aas_cmd *c, struct aas_err *e)
 		return -1;
 	if (boardarg != NULL)
 		board_path = aas_xstrdup(boardarg);
-	return 0;
+	/* a board over board_max_bytes: exit 2 before any record */
+	return aas_board_size_ok(board_path, &bopts, e);
 }
 
 static int

@@ -288,6 +288,82 @@ aas_bd_status_read(const struct aas_board *b, const char *raw)
 }
 
 
+static size_t
+board_max(const struct aas_board_opts *o)
+{
+	return o != NULL && o->max_bytes > 0 ? o->max_bytes : AAS_BOARD_MAX;
+}
+
+static int
+too_big(const char *path, unsigned long long size, size_t max,
+    struct aas_err *e)
+{
+	return aas_err_set(e, "too_big", "%s: the board is %s%llu bytes, over "
+	    "board_max_bytes (%zu)", path, size > max ? "" : "more than ",
+	    size > max ? size : (unsigned long long)max, max);
+}
+
+int
+aas_board_size_ok(const char *path, const struct aas_board_opts *o,
+    struct aas_err *e)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (unsigned long long)st.st_size > board_max(o))
+		return too_big(path, (unsigned long long)st.st_size,
+		    board_max(o), e);
+	return 0;
+}
+
+/* Read a board file, at most the cap: aas_read_file with a limit; name
+ * is the path for messages. */
+static int
+board_read(const char *path, const char *name,
+    const struct aas_board_opts *o, char **textp, size_t *lenp,
+    struct aas_err *e)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	struct stat st;
+	size_t max = board_max(o);
+	char chunk[65536];
+	ssize_t n;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return aas_err_set(e, "board", "%s: %s", name,
+		    strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (unsigned long long)st.st_size > max) {
+		close(fd);
+		return too_big(name, (unsigned long long)st.st_size, max, e);
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			close(fd);
+			aas_buf_free(&b);
+			return aas_err_set(e, "board", "%s: %s", name,
+			    strerror(saved));
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > max) {
+			/* grew while read, or not a regular file */
+			close(fd);
+			aas_buf_free(&b);
+			return too_big(name, 0, max, e);
+		}
+		aas_buf_add(&b, chunk, (size_t)n);
+	}
+	close(fd);
+	*textp = aas_buf_detach(&b, lenp);
+	return 0;
+}
+
 int
 aas_board_load(struct aas_board **bp, const char *path,
     const struct aas_board_opts *o, struct aas_err *e)
@@ -298,11 +374,8 @@ aas_board_load(struct aas_board **bp, const char *path,
 	int rc;
 
 	*bp = NULL;
-	if (aas_read_file(path, &text, &len, e) == -1) {
-		if (e != NULL)
-			snprintf(e->code, sizeof(e->code), "board");
+	if (board_read(path, path, o, &text, &len, e) == -1)
 		return -1;
-	}
 	if ((b = aas_bd_board_new(path, o, e)) == NULL) {
 		free(text);
 		return -1;
@@ -327,10 +400,14 @@ aas_board_config(const struct aas_config *cf, const char *root,
 	char cwd[PATH_MAX];
 	json_t *v;
 
+	long long max = 0;
+
 	memset(o, 0, sizeof(*o));
 	if (aas_config_str(cf, "board", &board, e) == -1 ||
-	    aas_config_str(cf, "id_pattern", &o->id_pattern, e) == -1)
+	    aas_config_str(cf, "id_pattern", &o->id_pattern, e) == -1 ||
+	    aas_config_int(cf, "board_max_bytes", &max, e) == -1)
 		return -1;
+	o->max_bytes = max > 0 ? (size_t)max : 0;
 	v = aas_config_get(cf, "statuses");
 	if (v != NULL && !json_is_object(v))
 		return aas_err_set(e, "config", "%s: statuses: expected a "
@@ -569,13 +646,16 @@ aas_bd_flush(struct aas_board *b, struct aas_err *e)
 static int
 same_bytes(const char *path, int existed, const char *text, size_t len)
 {
+	struct stat st;
 	char *now;
 	size_t n;
 	int same;
 
-	if (access(path, F_OK) == -1 && errno == ENOENT)
+	if (stat(path, &st) == -1 && errno == ENOENT)
 		return !existed;
-	if (!existed || aas_read_file(path, &now, &n, NULL) == -1)
+	/* another size is another text: never read a file grown past it */
+	if (!existed || (S_ISREG(st.st_mode) && (size_t)st.st_size != len) ||
+	    aas_read_file(path, &now, &n, NULL) == -1)
 		return 0;
 	same = n == len && memcmp(now, text, len) == 0;
 	free(now);
@@ -663,10 +743,8 @@ aas_board_update(const char *path, const struct aas_board_opts *o,
 		if (!existed) {
 			text = aas_xstrdup("");
 			len = 0;
-		} else if (aas_read_file(real, &text, &len, e) == -1) {
-			snprintf(e->code, sizeof(e->code), "board");
+		} else if (board_read(real, path, o, &text, &len, e) == -1)
 			break;
-		}
 		if (aas_board_parse(&b, text, len, path, o, e) == -1)
 			break;
 		/* the repl of each waiting edit is checked UTF-8 text, so the
