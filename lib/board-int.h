@@ -131,8 +131,9 @@ int	 aas_bd_queue(struct aas_board *b, size_t from, size_t to,
 void	 aas_bd_queued_status(struct aas_board *b, long i, const char *text);
 /* Flush when task i already has an edit waiting. */
 int	 aas_bd_settle(struct aas_board *b, long i, struct aas_err *e);
-/* Apply every waiting edit in one pass and parse once (e may be NULL).
- * On failure the board is as last parsed, the edits dropped. */
+/* Apply every waiting edit in one pass and parse once (e may be NULL);
+ * the tasks stay at their addresses.  On failure the board is as last
+ * parsed, the edits dropped. */
 int	 aas_bd_flush(struct aas_board *b, struct aas_err *e);
 
 /* board-parse.c */

@@ -588,7 +588,7 @@ static int
 pend_apply(struct aas_board *b, int parse, struct aas_err *e)
 {
 	struct aas_buf o = AAS_BUF_INIT;
-	size_t k, at = 0, grow = 0, oldlen = b->len;
+	size_t k, at = 0, grow = 0;
 	char *old = b->text;
 	int rc = 0;
 
@@ -616,19 +616,49 @@ pend_apply(struct aas_board *b, int parse, struct aas_err *e)
 	}
 	while (b->npend > 0)
 		free(b->pend[--b->npend].repl);
-	aas_bd_board_reset(b);
-	if (rc == 0) {
+	if (rc == 0 && !parse) {
+		aas_bd_board_reset(b);
 		b->text = aas_buf_detach(&o, &b->len);
-		if (!parse || (rc = aas_bd_parse_text(b, e)) == 0) {
+		free(old);
+		return 0;
+	}
+	if (rc == 0) {
+		struct aas_board nb = *b, gone = *b;
+		struct aas_task t;
+
+		nb.tasks = NULL;
+		nb.info = NULL;
+		nb.ntasks = nb.cap = 0;
+		nb.tables = NULL;
+		nb.ntables = 0;
+		nb.hash = NULL;
+		nb.hcap = 0;
+		nb.text = aas_buf_detach(&o, &nb.len);
+		if ((rc = aas_bd_parse_text(&nb, e)) == 0) {
+			/* the same tasks (status edits add none): keep them
+			 * where they were, so pointers the caller holds stay
+			 * good, with what the parse read in them */
+			if (nb.ntasks == b->ntasks) {
+				for (k = 0; k < b->ntasks; k++) {
+					t = b->tasks[k];
+					b->tasks[k] = nb.tasks[k];
+					nb.tasks[k] = t;
+				}
+				gone.tasks = nb.tasks;
+				nb.tasks = b->tasks;
+				nb.cap = b->cap;
+			}
+			aas_bd_board_reset(&gone);
 			free(old);
+			*b = nb;
 			return 0;
 		}
-		aas_bd_board_reset(b);
-		free(b->text);
-		b->text = old;
-		b->len = oldlen;
+		aas_bd_board_reset(&nb);
+		free(nb.text);
 	}
-	/* back to the text as last parsed, which parsed then */
+	/* back to the text as last parsed (which parsed then), the
+	 * statuses set in place undone */
+	aas_bd_board_reset(b);
 	(void)aas_bd_parse_text(b, NULL);
 	return -1;
 }
