@@ -361,6 +361,9 @@ setup(struct aas_cmd *c, struct aas_err *e)
 		return -1;
 	if (boardarg != NULL)
 		board_path = aas_xstrdup(boardarg);
+	/* a board over board_max_bytes: exit 2 before any record */
+	if (aas_board_size_ok(board_path, &bopts, e) == -1)
+		return -1;
 	if (nasked == 0)
 		return 0;
 	if (aas_notify_open(&notifier, c->st, dry_run, e) == -1)

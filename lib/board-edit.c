@@ -22,6 +22,8 @@ board_splice(struct aas_board *b, size_t from, size_t to, const char *repl,
 	char *oldtext = b->text;
 	size_t oldlen = b->len;
 
+	if (b->queue)	/* a status edit in a batch: see board-int.h */
+		return aas_bd_queue(b, from, to, repl, rlen, e);
 	aas_buf_grow(&o, b->len - (to - from) + rlen);
 	aas_buf_add(&o, b->text, from);
 	aas_buf_add(&o, repl, rlen);
@@ -272,7 +274,8 @@ aas_board_set_field(struct aas_board *b, const char *id, const char *key,
 	struct tinfo *in;
 	int col;
 
-	if (writable(b, e) == -1 || (i = need_task(b, id, e)) < 0)
+	if (writable(b, e) == -1 || aas_bd_flush(b, e) == -1 ||
+	    (i = need_task(b, id, e)) < 0)
 		return -1;
 	in = &b->info[i];
 	if (in->table >= 0) {
@@ -359,28 +362,43 @@ status_text(const struct aas_board *b, const char *raw, enum aas_status st)
 	return aas_buf_detach(&o, NULL);
 }
 
-/* Write st over the status text in [s, en) unless it already says st. */
+/* Write st over the status text in [s, en) unless it already says st.
+ * The first text written goes to *wrote (the caller frees it). */
 static int
 status_at(struct aas_board *b, long i, int col, size_t s, size_t en,
-    enum aas_status st, struct aas_err *e)
+    enum aas_status st, char **wrote, struct aas_err *e)
 {
-	char *raw = aas_xstrndup(b->text + s, en - s), *text;
+	char *raw = aas_xstrndup(b->text + s, en - s), *text = NULL;
 	int rc = 0;
 
 	if (*raw == '\0' || aas_status_parse(raw) != st) {
 		text = status_text(b, raw, st);
 		rc = col >= 0 ? row_set(b, i, col, text, e) :
 		    head_set(b, i, "Status", text, e);
-		free(text);
 	}
 	free(raw);
+	if (rc == 0 && text != NULL && *wrote == NULL)
+		*wrote = text;
+	else
+		free(text);
 	return rc;
+}
+
+/* Drop the edits queued since npend (a status edit that failed half way). */
+static void
+unqueue(struct aas_board *b, size_t npend)
+{
+	while (b->npend > npend)
+		free(b->pend[--b->npend].repl);
 }
 
 /*
  * The status goes everywhere the task shows one: its row's Status cell
  * and its heading block's Status line (a heading-only task gets the line
  * when it has none).  A task written both ways keeps no stale copy.
+ * Inside aas_board_update the splices wait in b->pend (see board-int.h);
+ * outside it each one re-parses, so the text is kept to undo a row edit
+ * whose heading edit failed.
  */
 int
 aas_board_set_status(struct aas_board *b, const char *id,
@@ -388,27 +406,33 @@ aas_board_set_status(struct aas_board *b, const char *id,
 {
 	long i;
 	struct tinfo *in;
-	char *orig;
-	size_t olen;
+	char *orig = NULL, *wrote = NULL;
+	size_t olen = 0, npend;
 	int col = -1, k, rc = 0;
 
 	if (st <= AAS_ST_UNKNOWN || st > AAS_ST_BLOCKED)
 		return aas_err_set(e, "board", "unknown status");
-	if (writable(b, e) == -1 || (i = need_task(b, id, e)) < 0)
+	if (writable(b, e) == -1 || (i = need_task(b, id, e)) < 0 ||
+	    aas_bd_settle(b, i, e) == -1)
 		return -1;
+	npend = b->npend;
 	in = &b->info[i];
 	if (in->table >= 0)
 		col = b->tables[in->table].statuscol;
 	if (col < 0 && !in->has_head)
 		return aas_err_set(e, "board", "%s:%zu: %s: the table has no "
 		    "Status column", b->name, b->tasks[i].line, id);
-	orig = aas_xstrndup(b->text, b->len);
-	olen = b->len;
+	b->queue = b->batch;
+	if (!b->queue) {
+		orig = aas_xstrndup(b->text, b->len);
+		olen = b->len;
+	}
 	if (col >= 0 && (size_t)col < in->ncells)
 		rc = status_at(b, i, col, in->cells[col].s, in->cells[col].e,
-		    st, e);
-	else if (col >= 0)
-		rc = row_set(b, i, col, aas_status_name(st), e);
+		    st, &wrote, e);
+	else if (col >= 0 && (rc = row_set(b, i, col, aas_status_name(st),
+	    e)) == 0)
+		wrote = aas_xstrdup(aas_status_name(st));
 	if (rc == 0 && (i = need_task(b, id, e)) < 0)
 		rc = -1;
 	if (rc == 0 && b->info[i].has_head) {
@@ -416,14 +440,21 @@ aas_board_set_status(struct aas_board *b, const char *id,
 		k = field_index(b, in, "Status");
 		if (k >= 0)
 			rc = status_at(b, i, -1, in->flds[k].val.s,
-			    in->flds[k].val.e, st, e);
+			    in->flds[k].val.e, st, &wrote, e);
 		else if (col < 0)
-			rc = status_at(b, i, -1, 0, 0, st, e);
+			rc = status_at(b, i, -1, 0, 0, st, &wrote, e);
 	}
-	if (rc == -1 && (b->len != olen || memcmp(b->text, orig, olen) != 0))
+	b->queue = 0;
+	if (rc == -1 && orig == NULL)
+		unqueue(b, npend);
+	else if (rc == -1 && (b->len != olen || memcmp(b->text, orig,
+	    olen) != 0))
 		/* the row changed and the heading failed: undo the row */
 		(void)board_splice(b, 0, b->len, orig, olen, NULL);
+	else if (rc == 0 && b->npend > npend)
+		aas_bd_queued_status(b, i, wrote);
 	free(orig);
+	free(wrote);
 	return rc;
 }
 
@@ -783,6 +814,8 @@ int
 aas_board_insert_after(struct aas_board *b, const char *after_id,
     const struct aas_newtask *t, size_t n, struct aas_err *e)
 {
+	if (aas_bd_flush(b, e) == -1)
+		return -1;
 	return insert_checked(b, after_id, t, n, e);
 }
 
@@ -812,7 +845,7 @@ aas_board_append(struct aas_board *b, const char *title, char **idp,
 	char *prefix, *id;
 	int rc;
 
-	if (writable(b, e) == -1)
+	if (writable(b, e) == -1 || aas_bd_flush(b, e) == -1)
 		return -1;
 	if (b->ntasks == 0)
 		prefix = aas_xstrdup("AAS-");

@@ -48,6 +48,15 @@ struct tinfo {
 	struct hfield *flds;
 	size_t	 nflds;
 	int	 dup;		/* another task has the same id */
+	int	 queued;	/* a status edit of it waits in b->pend */
+};
+
+/* An edit waiting to be applied: [from, to) of the text as last parsed
+ * becomes repl (see aas_bd_queue). */
+struct pend {
+	size_t	 from, to, seq;
+	char	*repl;
+	size_t	 rlen;
 };
 
 struct aas_board {
@@ -67,6 +76,10 @@ struct aas_board {
 	size_t	 hcap;
 	size_t	 unclosed_fence;	/* line of a fence never closed, or 0 */
 	const char *eol;	/* "\n" or "\r\n": the board's line ending */
+	int	 batch;		/* inside aas_board_update: status edits wait */
+	int	 queue;		/* board_splice hands its edit to aas_bd_queue */
+	struct pend *pend;	/* waiting edits, in the order made */
+	size_t	 npend, pcap;
 };
 
 enum role { R_OTHER, R_ID, R_TITLE, R_STATUS, R_DEPS, R_PARENT };
@@ -99,7 +112,33 @@ enum aas_status
 void	 aas_bd_status_split(const char *s, size_t *ws, size_t *we,
 	    int *box);
 
+/*
+ * Status edits inside aas_board_update wait instead of re-parsing the
+ * whole board each (which made N edits cost N parses): set_status turns
+ * on b->queue around its splice, the splice lands in b->pend, and the
+ * task's status and status_raw are set in place (aas_bd_queued_status).
+ * Offsets stay those of the text as last parsed, so the edits of
+ * different tasks never overlap; a second edit of a task already waiting
+ * applies the waiting ones first (aas_bd_settle).  aas_bd_flush applies
+ * all of them in one pass and parses once; every other edit, and every
+ * accessor that shows text, lines or hashes, flushes first.
+ */
+/* Queue [from, to) -> repl; -1 (code "board") if repl is not UTF-8 text,
+ * which the parse would refuse. */
+int	 aas_bd_queue(struct aas_board *b, size_t from, size_t to,
+	    const char *repl, size_t rlen, struct aas_err *e);
+/* After a status edit of task i that was queued: status text written. */
+void	 aas_bd_queued_status(struct aas_board *b, long i, const char *text);
+/* Flush when task i already has an edit waiting. */
+int	 aas_bd_settle(struct aas_board *b, long i, struct aas_err *e);
+/* Apply every waiting edit in one pass and parse once (e may be NULL);
+ * the tasks stay at their addresses.  On failure the board is as last
+ * parsed, the edits dropped. */
+int	 aas_bd_flush(struct aas_board *b, struct aas_err *e);
+
 /* board-parse.c */
+/* Is [s, s + n) valid UTF-8 without a NUL byte? */
+int	 aas_bd_utf8_ok(const char *s, size_t n);
 struct aas_board *aas_bd_board_new(const char *name,
 	    const struct aas_board_opts *o, struct aas_err *e);
 /* Drop the tasks and tables of b, keeping its text and options. */

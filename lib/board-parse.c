@@ -541,6 +541,14 @@ utf8_check(const char *s, size_t n, size_t *bad)
 	return -1;
 }
 
+int
+aas_bd_utf8_ok(const char *s, size_t n)
+{
+	size_t bad;
+
+	return utf8_check(s, n, &bad) == 0;
+}
+
 static size_t
 line_of(const char *t, size_t off)
 {
@@ -955,6 +963,9 @@ aas_board_free(struct aas_board *b)
 	if (b == NULL)
 		return;
 	aas_bd_board_reset(b);
+	while (b->npend > 0)
+		free(b->pend[--b->npend].repl);
+	free(b->pend);
 	regfree(&b->re);
 	free(b->name);
 	free(b->text);

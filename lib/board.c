@@ -288,6 +288,82 @@ aas_bd_status_read(const struct aas_board *b, const char *raw)
 }
 
 
+static size_t
+board_max(const struct aas_board_opts *o)
+{
+	return o != NULL && o->max_bytes > 0 ? o->max_bytes : AAS_BOARD_MAX;
+}
+
+static int
+too_big(const char *path, unsigned long long size, size_t max,
+    struct aas_err *e)
+{
+	return aas_err_set(e, "too_big", "%s: the board is %s%llu bytes, over "
+	    "board_max_bytes (%zu)", path, size > max ? "" : "more than ",
+	    size > max ? size : (unsigned long long)max, max);
+}
+
+int
+aas_board_size_ok(const char *path, const struct aas_board_opts *o,
+    struct aas_err *e)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (unsigned long long)st.st_size > board_max(o))
+		return too_big(path, (unsigned long long)st.st_size,
+		    board_max(o), e);
+	return 0;
+}
+
+/* Read a board file, at most the cap: aas_read_file with a limit; name
+ * is the path for messages. */
+static int
+board_read(const char *path, const char *name,
+    const struct aas_board_opts *o, char **textp, size_t *lenp,
+    struct aas_err *e)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	struct stat st;
+	size_t max = board_max(o);
+	char chunk[65536];
+	ssize_t n;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return aas_err_set(e, "board", "%s: %s", name,
+		    strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (unsigned long long)st.st_size > max) {
+		close(fd);
+		return too_big(name, (unsigned long long)st.st_size, max, e);
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			close(fd);
+			aas_buf_free(&b);
+			return aas_err_set(e, "board", "%s: %s", name,
+			    strerror(saved));
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > max) {
+			/* grew while read, or not a regular file */
+			close(fd);
+			aas_buf_free(&b);
+			return too_big(name, 0, max, e);
+		}
+		aas_buf_add(&b, chunk, (size_t)n);
+	}
+	close(fd);
+	*textp = aas_buf_detach(&b, lenp);
+	return 0;
+}
+
 int
 aas_board_load(struct aas_board **bp, const char *path,
     const struct aas_board_opts *o, struct aas_err *e)
@@ -298,11 +374,8 @@ aas_board_load(struct aas_board **bp, const char *path,
 	int rc;
 
 	*bp = NULL;
-	if (aas_read_file(path, &text, &len, e) == -1) {
-		if (e != NULL)
-			snprintf(e->code, sizeof(e->code), "board");
+	if (board_read(path, path, o, &text, &len, e) == -1)
 		return -1;
-	}
 	if ((b = aas_bd_board_new(path, o, e)) == NULL) {
 		free(text);
 		return -1;
@@ -327,10 +400,14 @@ aas_board_config(const struct aas_config *cf, const char *root,
 	char cwd[PATH_MAX];
 	json_t *v;
 
+	long long max = 0;
+
 	memset(o, 0, sizeof(*o));
 	if (aas_config_str(cf, "board", &board, e) == -1 ||
-	    aas_config_str(cf, "id_pattern", &o->id_pattern, e) == -1)
+	    aas_config_str(cf, "id_pattern", &o->id_pattern, e) == -1 ||
+	    aas_config_int(cf, "board_max_bytes", &max, e) == -1)
 		return -1;
+	o->max_bytes = max > 0 ? (size_t)max : 0;
 	v = aas_config_get(cf, "statuses");
 	if (v != NULL && !json_is_object(v))
 		return aas_err_set(e, "config", "%s: statuses: expected a "
@@ -356,9 +433,19 @@ aas_board_count(const struct aas_board *b)
 	return b->ntasks;
 }
 
+/* The accessors that show text, lines or hashes apply waiting edits
+ * first; the board is const to the caller, not to its own cache. */
+static void
+settled(const struct aas_board *b)
+{
+	if (b->npend > 0)
+		(void)aas_bd_flush((struct aas_board *)b, NULL);
+}
+
 const struct aas_task *
 aas_board_task(const struct aas_board *b, size_t i)
 {
+	settled(b);
 	return i < b->ntasks ? &b->tasks[i] : NULL;
 }
 
@@ -379,6 +466,7 @@ aas_board_name(const struct aas_board *b)
 const char *
 aas_board_text(const struct aas_board *b, size_t *lenp)
 {
+	settled(b);
 	if (lenp != NULL)
 		*lenp = b->len;
 	return b->text;
@@ -391,6 +479,14 @@ aas_task_record(const struct aas_board *b, const struct aas_task *t)
 	const char *st = aas_status_name(t->status);
 	size_t i;
 
+	/* t stays valid: a flush re-parses, so find it again by id */
+	if (b->npend > 0) {
+		char *id = aas_xstrdup(t->id);
+
+		settled(b);
+		t = aas_board_find(b, id);
+		free(id);
+	}
 	for (i = 0; i < t->ndeps; i++)
 		json_array_append_new(deps, json_string(t->deps[i]));
 	r = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s?, s:O, "
@@ -422,19 +518,174 @@ aas_board_ready(const struct aas_board *b, const struct aas_task *t)
 }
 
 /* ---------------------------------------------------------------- */
+/* waiting edits (board-int.h) */
+
+int
+aas_bd_queue(struct aas_board *b, size_t from, size_t to, const char *repl,
+    size_t rlen, struct aas_err *e)
+{
+	struct pend *p;
+	size_t k, line = 1;
+
+	if (!aas_bd_utf8_ok(repl, rlen)) {
+		for (k = 0; k < from && k < b->len; k++)
+			line += b->text[k] == '\n';
+		return aas_err_set(e, "board", "%s:%zu: not valid UTF-8",
+		    b->name, line);
+	}
+	if (b->npend == b->pcap) {
+		b->pcap = b->pcap ? b->pcap * 2 : 16;
+		b->pend = aas_xrealloc(b->pend, b->pcap * sizeof(*b->pend));
+	}
+	p = &b->pend[b->npend];
+	p->from = from;
+	p->to = to;
+	p->seq = b->npend++;
+	p->repl = aas_xstrndup(repl, rlen);
+	p->rlen = rlen;
+	return 0;
+}
+
+void
+aas_bd_queued_status(struct aas_board *b, long i, const char *text)
+{
+	struct aas_task *t = &b->tasks[i];
+	char *raw = aas_xstrdup(text), *q;
+	size_t s = 0, e;
+
+	/* what the parse will read: one line, trimmed */
+	for (q = raw; *q; q++)
+		if (*q == '\n' || *q == '\r')
+			*q = ' ';
+	e = strlen(raw);
+	aas_bd_trim(raw, &s, &e);
+	free(t->status_raw);
+	t->status_raw = aas_xstrndup(raw + s, e - s);
+	free(raw);
+	t->status = aas_bd_status_read(b, t->status_raw);
+	b->info[i].queued = 1;
+}
+
+int
+aas_bd_settle(struct aas_board *b, long i, struct aas_err *e)
+{
+	return b->info[i].queued ? aas_bd_flush(b, e) : 0;
+}
+
+static int
+pend_cmp(const void *x, const void *y)
+{
+	const struct pend *p = x, *q = y;
+
+	if (p->from != q->from)
+		return p->from < q->from ? -1 : 1;
+	return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+/* Apply the waiting edits to b->text in one pass; parse the result when
+ * parse is set, else leave b without tasks (to be written and freed). */
+static int
+pend_apply(struct aas_board *b, int parse, struct aas_err *e)
+{
+	struct aas_buf o = AAS_BUF_INIT;
+	size_t k, at = 0, grow = 0;
+	char *old = b->text;
+	int rc = 0;
+
+	if (b->npend == 0)
+		return 0;
+	qsort(b->pend, b->npend, sizeof(*b->pend), pend_cmp);
+	for (k = 0; k < b->npend; k++) {
+		if (b->pend[k].from < at || b->pend[k].to > b->len ||
+		    b->pend[k].from > b->pend[k].to) {
+			rc = aas_err_set(e, "board", "%s: edits overlap",
+			    b->name);
+			break;
+		}
+		grow += b->pend[k].rlen;
+		at = b->pend[k].to;
+	}
+	if (rc == 0) {
+		aas_buf_grow(&o, b->len + grow);
+		for (k = 0, at = 0; k < b->npend; k++) {
+			aas_buf_add(&o, b->text + at, b->pend[k].from - at);
+			aas_buf_add(&o, b->pend[k].repl, b->pend[k].rlen);
+			at = b->pend[k].to;
+		}
+		aas_buf_add(&o, b->text + at, b->len - at);
+	}
+	while (b->npend > 0)
+		free(b->pend[--b->npend].repl);
+	if (rc == 0 && !parse) {
+		aas_bd_board_reset(b);
+		b->text = aas_buf_detach(&o, &b->len);
+		free(old);
+		return 0;
+	}
+	if (rc == 0) {
+		struct aas_board nb = *b, gone = *b;
+		struct aas_task t;
+
+		nb.tasks = NULL;
+		nb.info = NULL;
+		nb.ntasks = nb.cap = 0;
+		nb.tables = NULL;
+		nb.ntables = 0;
+		nb.hash = NULL;
+		nb.hcap = 0;
+		nb.text = aas_buf_detach(&o, &nb.len);
+		if ((rc = aas_bd_parse_text(&nb, e)) == 0) {
+			/* the same tasks (status edits add none): keep them
+			 * where they were, so pointers the caller holds stay
+			 * good, with what the parse read in them */
+			if (nb.ntasks == b->ntasks) {
+				for (k = 0; k < b->ntasks; k++) {
+					t = b->tasks[k];
+					b->tasks[k] = nb.tasks[k];
+					nb.tasks[k] = t;
+				}
+				gone.tasks = nb.tasks;
+				nb.tasks = b->tasks;
+				nb.cap = b->cap;
+			}
+			aas_bd_board_reset(&gone);
+			free(old);
+			*b = nb;
+			return 0;
+		}
+		aas_bd_board_reset(&nb);
+		free(nb.text);
+	}
+	/* back to the text as last parsed (which parsed then), the
+	 * statuses set in place undone */
+	aas_bd_board_reset(b);
+	(void)aas_bd_parse_text(b, NULL);
+	return -1;
+}
+
+int
+aas_bd_flush(struct aas_board *b, struct aas_err *e)
+{
+	return pend_apply(b, 1, e);
+}
+
+/* ---------------------------------------------------------------- */
 /* the locked read-edit-write */
 
 /* 1 when path holds exactly text (a missing file holds nothing). */
 static int
 same_bytes(const char *path, int existed, const char *text, size_t len)
 {
+	struct stat st;
 	char *now;
 	size_t n;
 	int same;
 
-	if (access(path, F_OK) == -1 && errno == ENOENT)
+	if (stat(path, &st) == -1 && errno == ENOENT)
 		return !existed;
-	if (!existed || aas_read_file(path, &now, &n, NULL) == -1)
+	/* another size is another text: never read a file grown past it */
+	if (!existed || (S_ISREG(st.st_mode) && (size_t)st.st_size != len) ||
+	    aas_read_file(path, &now, &n, NULL) == -1)
 		return 0;
 	same = n == len && memcmp(now, text, len) == 0;
 	free(now);
@@ -522,13 +773,14 @@ aas_board_update(const char *path, const struct aas_board_opts *o,
 		if (!existed) {
 			text = aas_xstrdup("");
 			len = 0;
-		} else if (aas_read_file(real, &text, &len, e) == -1) {
-			snprintf(e->code, sizeof(e->code), "board");
+		} else if (board_read(real, path, o, &text, &len, e) == -1)
 			break;
-		}
 		if (aas_board_parse(&b, text, len, path, o, e) == -1)
 			break;
-		if (fn(b, arg, e) == -1)
+		/* the repl of each waiting edit is checked UTF-8 text, so the
+		 * result parses: one pass for the text, no parse */
+		b->batch = 1;
+		if (fn(b, arg, e) == -1 || pend_apply(b, 0, e) == -1)
 			break;
 		ntext = aas_board_text(b, &nlen);
 		if (nlen == len && memcmp(ntext, text, len) == 0) {

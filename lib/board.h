@@ -57,7 +57,9 @@ struct aas_task {
 struct aas_board_opts {
 	const char *id_pattern;	/* POSIX ERE; NULL: the default pattern */
 	json_t	*status_names;	/* config "statuses": how to write each */
+	size_t	 max_bytes;	/* the largest board read; 0: AAS_BOARD_MAX */
 };
+#define AAS_BOARD_MAX	268435456	/* 256 MiB: board_max_bytes */
 
 struct aas_board;
 struct aas_config;
@@ -65,7 +67,8 @@ struct aas_config;
 /*
  * Board settings from the configuration: "board" (default
  * ACTIVE_TASKS.md, relative to root unless absolute; kept relative when
- * root is the current folder), "id_pattern" and "statuses".  *pathp is
+ * root is the current folder), "id_pattern", "statuses" and
+ * "board_max_bytes".  *pathp is
  * set (caller frees) unless pathp is NULL; o's pointers borrow from cf.
  * -1 with e set (code "config") on a mistyped value.
  */
@@ -80,6 +83,15 @@ int	aas_board_parse(struct aas_board **bp, const char *text, size_t len,
 	    const char *name, const struct aas_board_opts *o, struct aas_err *e);
 int	aas_board_load(struct aas_board **bp, const char *path,
 	    const struct aas_board_opts *o, struct aas_err *e);
+/*
+ * Loading and aas_board_update refuse a file of more than o->max_bytes
+ * (code "too_big": "NAME: the board is N bytes, over board_max_bytes
+ * (MAX)"), reading no more than that.  aas_board_size_ok checks only the
+ * size, for a command to refuse before it reads its input: 0 when path
+ * is within the cap or missing, -1 with e set.
+ */
+int	aas_board_size_ok(const char *path, const struct aas_board_opts *o,
+	    struct aas_err *e);
 void	aas_board_free(struct aas_board *b);
 
 size_t	aas_board_count(const struct aas_board *b);

@@ -189,7 +189,8 @@ bootstrap(struct aas_cmd *c, char **sdirp, struct aas_err *e)
 			c->root = aas_state_root(c->st);
 	}
 	if ((c->need & AAS_NEED_CONFIG) != 0 &&
-	    aas_config_load(&c->cf, c->root, c->config_file, e) == -1)
+	    (aas_config_load(&c->cf, c->root, c->config_file, e) == -1 ||
+	    aas_record_config(c->cf, e) == -1))
 		return -1;
 	return 0;
 }

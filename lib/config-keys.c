@@ -47,6 +47,8 @@ struct ckey {
 static const struct ckey keys[] = {
 	{ "board", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
 	{ "id_pattern", K_REGEX, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
+	{ "board_max_bytes", K_INT, F_DOC | F_NULL, 16, 4 * GIB, NULL },
+	{ "max_record_bytes", K_INT, F_DOC | F_NULL, 16, 4 * GIB, NULL },
 	{ "statuses", K_SECTION, F_DOC, 0, 0, NULL },
 	{ "statuses.Queued", K_STR, F_NONEMPTY, 0, 0, NULL },
 	{ "statuses.In Progress", K_STR, F_NONEMPTY, 0, 0, NULL },

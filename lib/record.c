@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "aas.h"
+#include "config.h"
 #include "record.h"
 #include "state.h"
 #include "banned.h"
@@ -477,6 +478,33 @@ aas_rec_fail_err(struct aas_rec *rec, const char *stage,
 	free(clean);
 }
 
+/* The longest record line read whole (max_record_bytes). */
+static size_t rec_max = AAS_RECORD_MAX;
+
+void
+aas_record_set_max(size_t n)
+{
+	rec_max = n > 0 ? n : AAS_RECORD_MAX;
+}
+
+size_t
+aas_record_max(void)
+{
+	return rec_max;
+}
+
+int
+aas_record_config(const struct aas_config *cf, struct aas_err *e)
+{
+	long long v;
+	int rc;
+
+	if ((rc = aas_config_int(cf, "max_record_bytes", &v, e)) == -1)
+		return -1;
+	aas_record_set_max(rc == 0 && v > 0 ? (size_t)v : 0);
+	return 0;
+}
+
 void
 aas_reader_init(struct aas_reader *r, FILE *f, const char *name)
 {
@@ -484,6 +512,7 @@ aas_reader_init(struct aas_reader *r, FILE *f, const char *name)
 	r->f = f;
 	r->fd = -1;
 	r->name = name != NULL ? name : "-";
+	r->max = rec_max;
 }
 
 void
@@ -493,24 +522,80 @@ aas_reader_init_fd(struct aas_reader *r, int fd, const char *name)
 	r->fd = fd;
 }
 
+static int
+id_member(const char *key, size_t ks, size_t vs, size_t ve, void *arg)
+{
+	struct { const char *s; json_t *id; } *a = arg;
+	json_t *v;
+
+	(void)ks;
+	if (strcmp(key, "id") != 0)
+		return 0;
+	v = json_loadb(a->s + vs, ve - vs, JSON_DECODE_ANY, NULL);
+	if (json_is_string(v))
+		a->id = v;
+	else
+		json_decref(v);
+	return 1;
+}
+
+/* The id of the record that text (the first n bytes of an over-long
+ * line) begins, if a top-level "id" string is in them; new reference. */
+static json_t *
+prefix_id(const char *text, size_t n)
+{
+	struct { const char *s; json_t *id; } a = { text, NULL };
+
+	(void)aas_json_members(text, n, id_member, &a);
+	return a.id;
+}
+
+/*
+ * Over-long lines (longer than r->max): *longp is set, *np is the whole
+ * length, r->long_id the id found in the first r->max bytes; the rest is
+ * read past in chunks and never held.
+ */
+
 /* fd mode: the next line in *linep, *np, without its newline (1); 0: end
  * of input, or (!wait) no whole line ready; -1: read error or signal. */
 static int
-fd_line(struct aas_reader *r, int wait, char **linep, size_t *np)
+fd_line(struct aas_reader *r, int wait, char **linep, size_t *np,
+    int *longp)
 {
 	struct pollfd pfd;
 	char *nl;
+	size_t k;
 	ssize_t n;
 
 	for (;;) {
 		nl = r->len > r->off ? memchr(r->buf + r->off, '\n',
 		    r->len - r->off) : NULL;
-		if (nl != NULL || (r->eof && r->len > r->off)) {
+		if (r->skip > 0) {
+			/* passing the rest of an over-long line */
+			k = nl != NULL ? (size_t)(nl - (r->buf + r->off)) :
+			    r->len - r->off;
+			r->skip += k;
+			r->off += k + (nl != NULL);
+			if (nl != NULL || r->eof) {
+				*linep = NULL;
+				*np = r->skip;
+				*longp = 1;
+				r->skip = 0;
+				return 1;
+			}
+		} else if (nl != NULL || (r->eof && r->len > r->off)) {
 			*linep = r->buf + r->off;
 			*np = nl != NULL ? (size_t)(nl - *linep) :
 			    r->len - r->off;
 			r->off += *np + (nl != NULL);
+			if ((*longp = *np > r->max))
+				r->long_id = prefix_id(*linep, r->max);
 			return 1;
+		} else if (r->len - r->off > r->max) {
+			/* no end in sight: keep the id, drop what is held */
+			r->long_id = prefix_id(r->buf + r->off, r->max);
+			r->skip = r->len - r->off;
+			r->off = r->len;
 		}
 		if (r->eof)
 			return 0;
@@ -526,7 +611,9 @@ fd_line(struct aas_reader *r, int wait, char **linep, size_t *np)
 			r->off = 0;
 		}
 		if (r->cap - r->len < 65536) {
-			r->cap = r->cap * 2 + 65536;
+			/* a line up to the cap, and one read more */
+			k = r->cap * 2 + 65536;
+			r->cap = k < r->max + 65537 ? k : r->max + 65537;
 			r->buf = aas_xrealloc(r->buf, r->cap);
 		}
 		n = read(r->fd, r->buf + r->len, r->cap - r->len);
@@ -538,35 +625,84 @@ fd_line(struct aas_reader *r, int wait, char **linep, size_t *np)
 	}
 }
 
+/* stdio mode: the same, keeping at most r->max bytes of a line. */
+static int
+file_line(struct aas_reader *r, char **linep, size_t *np, int *longp)
+{
+	size_t n = 0, total = 0, k;
+	int ch, any = 0, err;
+
+	flockfile(r->f);
+	while ((ch = getc_unlocked(r->f)) != EOF) {
+		any = 1;
+		if (ch == '\n')
+			break;
+		if (total++ >= r->max)
+			continue;
+		if (n + 1 >= r->cap) {
+			k = r->cap * 2 + 4096;
+			r->cap = k < r->max + 1 ? k : r->max + 1;
+			r->buf = aas_xrealloc(r->buf, r->cap);
+		}
+		r->buf[n++] = (char)ch;
+	}
+	err = ch == EOF && ferror(r->f);
+	funlockfile(r->f);
+	if (err)
+		return -1;
+	if (!any) {
+		r->eof = 1;
+		return 0;
+	}
+	*linep = r->buf;
+	*np = total;
+	if ((*longp = total > r->max))
+		r->long_id = prefix_id(r->buf, n);
+	return 1;
+}
+
+/* The error record of an over-long line of len bytes. */
+static void
+too_long(struct aas_reader *r, struct aas_rec *rec, size_t len)
+{
+	char *msg = aas_xasprintf("%s:%zu: a record of %zu bytes, over "
+	    "max_record_bytes (%zu): not read", r->name, r->lineno, len,
+	    r->max);
+
+	memset(rec, 0, sizeof(*rec));
+	rec->bad = 1;
+	rec->lineno = r->lineno;
+	rec->obj = json_object();
+	if (r->long_id != NULL)
+		json_object_set_new(rec->obj, "id", r->long_id);
+	r->long_id = NULL;
+	json_object_set_new(rec->obj, "error", json_pack("{s:s, s:s, s:s}",
+	    "stage", "input", "code", "too_long", "message", msg));
+	rec->line = dump(rec->obj, &rec->len);
+	if (!aas_quiet)
+		aas_msg("%s", msg);
+	free(msg);
+}
+
 static int
 reader_get(struct aas_reader *r, int wait, struct aas_rec *rec)
 {
 	struct aas_err e;
-	ssize_t n;
 	size_t len;
 	char *line;
-	int rc;
+	int rc, islong;
 
 	for (;;) {
-		if (r->fd >= 0) {
-			errno = 0;
-			if ((rc = fd_line(r, wait, &line, &len)) != 1)
-				return rc;
-		} else {
-			errno = 0;
-			n = getline(&r->buf, &r->cap, r->f);
-			if (n == -1) {
-				if (ferror(r->f))
-					return -1;
-				r->eof = 1;
-				return 0;
-			}
-			line = r->buf;
-			len = (size_t)n;
-		}
+		errno = 0;
+		rc = r->fd >= 0 ? fd_line(r, wait, &line, &len, &islong) :
+		    file_line(r, &line, &len, &islong);
+		if (rc != 1)
+			return rc;
 		r->lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			len--;
+		if (islong) {
+			too_long(r, rec, len);
+			return 1;
+		}
 		if (len > 0 && line[len - 1] == '\r')
 			len--;
 		if (skip_ws(line, 0, len) == len)
@@ -599,6 +735,8 @@ aas_reader_free(struct aas_reader *r)
 	free(r->buf);
 	r->buf = NULL;
 	r->cap = r->len = r->off = 0;
+	json_decref(r->long_id);
+	r->long_id = NULL;
 }
 
 int

@@ -73,8 +73,16 @@ void	aas_rec_fail(struct aas_rec *rec, const char *stage, const char *code,
 void	aas_rec_fail_err(struct aas_rec *rec, const char *stage,
 	    const struct aas_err *e);
 
-/* Reading: getline-based, any line length, the buffer reused.  Blank lines
- * are skipped; "\r\n" endings are accepted. */
+/* Reading: the buffer reused.  Blank lines are skipped; "\r\n" endings
+ * are accepted.  A line longer than the cap (max_record_bytes, the bytes
+ * before its newline) becomes the error record
+ *   {"id":...,"error":{"stage":"input","code":"too_long","message":
+ *   "NAME:LINE: a record of N bytes, over max_record_bytes (CAP): not read"}}
+ * (rec->bad set; the id when a top-level "id" string is in its first CAP
+ * bytes), the message also on stderr unless aas_quiet; the rest of the
+ * line is read past in chunks, so a reader holds at most CAP bytes of a
+ * line and one read more. */
+#define AAS_RECORD_MAX	67108864	/* 64 MiB */
 struct aas_reader {
 	FILE	*f;
 	const char *name;	/* for messages */
@@ -84,7 +92,17 @@ struct aas_reader {
 	int	 eof;
 	int	 fd;		/* aas_reader_init_fd: read(2), not stdio */
 	size_t	 len, off;	/* fd mode: bytes in buf, bytes used */
+	size_t	 max;		/* the cap, aas_record_max() at init */
+	size_t	 skip;		/* fd mode: bytes of an over-long line passed */
+	json_t	*long_id;	/* the id of that line, if found */
 };
+struct aas_config;
+/* The cap of readers made from now on (0: the default). */
+void	aas_record_set_max(size_t n);
+size_t	aas_record_max(void);
+/* Set the cap from the configuration's max_record_bytes (absent: the
+ * default).  -1 with e set on a mistyped value. */
+int	aas_record_config(const struct aas_config *cf, struct aas_err *e);
 void	aas_reader_init(struct aas_reader *r, FILE *f, const char *name);
 /* The same on a descriptor, which aas_reader_try needs; nothing else may
  * read from fd meanwhile. */

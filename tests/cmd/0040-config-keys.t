@@ -28,6 +28,8 @@ value() {
 	case $1 in
 	board) echo ACTIVE_TASKS.md ;;
 	id_pattern) echo '"[A-Z]+-[0-9]+"' ;;
+	board_max_bytes) echo 1048576 ;;
+	max_record_bytes) echo 1024 ;;
 	statuses) echo '{Queued: Todo, In Progress: Doing, Review: Review, Done: Shipped, Failed: Broken, Blocked: Stuck}' ;;
 	model) echo gpt-4.1-mini ;;
 	provider) echo anthropic ;;

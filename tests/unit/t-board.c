@@ -582,6 +582,116 @@ outside_text(void)
 	aas_board_free(b);
 }
 
+/*
+ * A run of edits: the same bytes whether each is parsed at once (outside
+ * aas_board_update) or they wait and are applied in one pass (inside):
+ * a task set twice, a Status line added then changed, an emoji style
+ * copied from a task changed just before, a field set in between (which
+ * applies what waits), lines and text read in the middle.
+ */
+static const char batch_board[] =
+    "# B\n\n| ID | Title | Status | Owner |\n|----|-------|--------|-------|\n"
+    "| T-1 | one | Queued | ann |\n| T-2 | two | Queued | |\n"
+    "| T-3 | three | Queued | |\n\n"
+    "## H-1: no status line\n- Owner: ann\n\nBody.\n\n"
+    "## H-2: emoji\n- Status: \xe2\x8f\xb3 Queued\n\n"
+    "## H-3: emoji done\n- Status: \xe2\x8f\xb3 Queued\n\n"
+    "## H-4: last\n- Status: Queued\n";
+static char batch_mid[4096];
+static size_t batch_line;
+static int batch_st;
+
+static int
+batch_edits(struct aas_board *b, void *arg, struct aas_err *e)
+{
+	const struct aas_task *t;
+
+	(void)arg;
+	if (aas_board_set_status(b, "T-1", AAS_ST_DONE, e) == -1 ||
+	    aas_board_set_status(b, "H-1", AAS_ST_DONE, e) == -1 ||
+	    aas_board_set_status(b, "H-3", AAS_ST_DONE, e) == -1 ||
+	    aas_board_set_status(b, "H-2", AAS_ST_DONE, e) == -1 ||
+	    aas_board_set_status(b, "T-1", AAS_ST_FAILED, e) == -1 ||
+	    aas_board_set_status(b, "H-1", AAS_ST_REVIEW, e) == -1)
+		return -1;
+	batch_st = aas_board_find(b, "T-1")->status;
+	if (aas_board_set_status(b, "T-2", AAS_ST_IN_PROGRESS, e) == -1 ||
+	    aas_board_set_field(b, "T-3", "Owner", "bob", e) == -1 ||
+	    aas_board_set_status(b, "T-3", AAS_ST_DONE, e) == -1 ||
+	    aas_board_set_status(b, "H-4", AAS_ST_BLOCKED, e) == -1)
+		return -1;
+	t = aas_board_find(b, "H-4");
+	batch_line = aas_board_task(b, (size_t)(t - aas_board_task(b, 0)))->line;
+	snprintf(batch_mid, sizeof(batch_mid), "%s", aas_board_text(b, NULL));
+	return 0;
+}
+
+static void
+batched(const char *dir)
+{
+	struct aas_board *b = parse(batch_board);
+	struct aas_err e;
+	char *p = aas_xasprintf("%s/batch.md", dir), *eager, *s;
+	const char *want = "# B\n\n| ID | Title | Status | Owner |\n"
+	    "|----|-------|--------|-------|\n"
+	    "| T-1 | one | Failed | ann |\n| T-2 | two | In Progress | |\n"
+	    "| T-3 | three | Done   | bob |\n\n"
+	    "## H-1: no status line\n- Owner: ann\n- Status: Review\n\nBody.\n\n"
+	    "## H-2: emoji\n- Status: \xe2\x9c\x85 Done\n\n"
+	    "## H-3: emoji done\n- Status: \xe2\x9c\x85 Done\n\n"
+	    "## H-4: last\n- Status: Blocked\n";
+
+	is_int(batch_edits(b, NULL, &e), 0, "edits one at a time");
+	eager = aas_xstrdup(text_of(b));
+	is_str(eager, want, "their text");
+	aas_board_free(b);
+	write_file(p, batch_board);
+	batch_mid[0] = '\0';
+	is_int(aas_board_update(p, NULL, batch_edits, NULL, &e), 0,
+	    "the same edits in one update");
+	s = read_back(p);
+	is_str(s, eager, "written as one at a time writes them");
+	free(s);
+	is_str(batch_mid, eager, "the text read inside has every edit");
+	is_int(batch_line, 21, "a line read inside counts the added line");
+	is_int(batch_st, AAS_ST_FAILED, "a task set twice reads the second");
+	free(eager);
+	free(p);
+}
+
+/* board_max_bytes: a larger file is refused, one of exactly the cap read */
+static void
+caps(const char *dir)
+{
+	struct aas_board_opts o = { NULL, NULL, 26 };
+	struct aas_board *b;
+	struct aas_err e;
+	char *p = aas_xasprintf("%s/cap.md", dir), *want, *s;
+
+	write_file(p, "## A-1: x\n- Status: Queued\n");	/* 27 bytes */
+	want = aas_xasprintf("%s: the board is 27 bytes, over board_max_bytes "
+	    "(26)", p);
+	is_int(aas_board_load(&b, p, &o, &e), -1, "load: over the cap");
+	is_str(e.code, "too_big", "its code");
+	is_str(e.msg, want, "its message: name and size");
+	is_int(aas_board_update(p, &o, set_done, "A-1", &e), -1,
+	    "update: over the cap");
+	is_str(e.msg, want, "the same message");
+	s = read_back(p);
+	is_str(s, "## A-1: x\n- Status: Queued\n", "not written");
+	free(s);
+	is_int(aas_board_size_ok(p, &o, &e), -1, "size check: over");
+	o.max_bytes = 27;
+	is_int(aas_board_size_ok(p, &o, &e), 0, "size check: at the cap");
+	is_int(aas_board_load(&b, p, &o, &e), 0, "load: at the cap");
+	aas_board_free(b);
+	o.max_bytes = 0;
+	is_int(aas_board_load(&b, p, &o, &e), 0, "0: the default cap");
+	aas_board_free(b);
+	free(want);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -600,6 +710,8 @@ main(void)
 	aligned();
 	utf8_lines();
 	outside_text();
+	batched(dir);
+	caps(dir);
 	aas_rmtree(dir, NULL);
 	return done_testing();
 }

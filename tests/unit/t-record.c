@@ -1,4 +1,6 @@
 /* t-record.c: record parse, splice, delete, error records, the loop. */
+#include <sys/wait.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +131,57 @@ loop_out(struct aas_loop *l, const char *text, int *rcp)
 	return buf;
 }
 
+/*
+ * Every record of text read with the cap max, each line followed by
+ * "\n".  fd mode reads a pipe that a child fills 5 bytes at a time, so an
+ * over-long line is passed across many reads.
+ */
+static char *
+read_capped(const char *text, size_t max, int fdmode)
+{
+	struct aas_reader rd;
+	struct aas_rec r;
+	struct aas_buf o = AAS_BUF_INIT;
+	size_t n = strlen(text), i;
+	FILE *f = NULL;
+	pid_t pid = -1;
+	int p[2], st;
+	ssize_t w;
+
+	aas_record_set_max(max);
+	if (fdmode) {
+		if (pipe(p) == -1)
+			return NULL;
+		if ((pid = fork()) == 0) {
+			close(p[0]);
+			for (i = 0; i < n; i += 5) {
+				w = write(p[1], text + i, n - i < 5 ? n - i : 5);
+				if (w < 0)
+					_exit(1);
+			}
+			_exit(0);
+		}
+		close(p[1]);
+		aas_reader_init_fd(&rd, p[0], "in");
+	} else {
+		f = fmemopen((char *)text, n, "r");
+		aas_reader_init(&rd, f, "in");
+	}
+	while (aas_reader_next(&rd, &r) == 1) {
+		aas_buf_add(&o, r.line, r.len);
+		aas_buf_addc(&o, '\n');
+		aas_rec_free(&r);
+	}
+	aas_reader_free(&rd);
+	if (fdmode) {
+		close(p[0]);
+		waitpid(pid, &st, 0);
+	} else
+		fclose(f);
+	aas_record_set_max(0);
+	return aas_buf_detach(&o, NULL);
+}
+
 int
 main(void)
 {
@@ -142,7 +195,7 @@ main(void)
 
 	aas_setprogname("t-record");
 	aas_quiet = 1;
-	plan(28);
+	plan(32);
 
 	set_check("{\"id\":\"A-1\",\"n\":0.1}", "plan", "{\"a\":[1,2]}",
 	    "{\"id\":\"A-1\",\"n\":0.1,\"plan\":{\"a\":[1,2]}}",
@@ -265,5 +318,36 @@ main(void)
 	is_str(json_string_value(aas_rec_path(&r, "a.b.c")), "d",
 	    "dotted path lookup");
 	aas_rec_free(&r);
+	{
+		const char *in_cap =
+		    "{\"id\":\"A-1\",\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n"
+		    "{\"id\":\"B-1\"}\n"
+		    "{\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"id\":\"C-1\"}\r\n"
+		    "{\"id\":\"D-1\",\"p\":\"yyyyyyyyyyy\"}\n"
+		    "\n"
+		    "{\"id\":\"E-1\",\"q\":\"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\"}";
+		const char *want_cap =
+		    "{\"id\":\"A-1\",\"error\":{\"stage\":\"input\",\"code\":\"too_long\",\"message\":\"in:1: a record of 61 bytes, over max_record_bytes (30): not read\"}}\n"
+		    "{\"id\":\"B-1\"}\n"
+		    "{\"error\":{\"stage\":\"input\",\"code\":\"too_long\",\"message\":\"in:3: a record of 52 bytes, over max_record_bytes (30): not read\"}}\n"
+		    "{\"id\":\"D-1\",\"p\":\"yyyyyyyyyyy\"}\n"
+		    "{\"id\":\"E-1\",\"error\":{\"stage\":\"input\",\"code\":\"too_long\",\"message\":\"in:6: a record of 69 bytes, over max_record_bytes (30): not read\"}}\n";
+
+		buf = read_capped(in_cap, 30, 0);
+		is_str(buf, want_cap, "max_record_bytes, stdio: a longer line "
+		    "is an error record with its line and id, a line at the "
+		    "cap is read, reading goes on");
+		free(buf);
+		buf = read_capped(in_cap, 30, 1);
+		is_str(buf, want_cap, "the same through a pipe, 5 bytes a read");
+		free(buf);
+		buf = read_capped("{\"id\":\"LONG-1\",\"x\":1}\n{}\n", 8, 1);
+		is_str(buf, "{\"error\":{\"stage\":\"input\",\"code\":\"too_long\","
+		    "\"message\":\"in:1: a record of 21 bytes, over "
+		    "max_record_bytes (8): not read\"}}\n{}\n",
+		    "an id cut by the cap is not guessed");
+		free(buf);
+	}
+	is_int((int)aas_record_max(), AAS_RECORD_MAX, "the default cap is back");
 	return done_testing();
 }
