@@ -133,112 +133,6 @@ is_separator(const char *t, const struct span *c, size_t n)
 	return n > 0;
 }
 
-enum role
-aas_bd_name_role(const char *n)
-{
-	static const char *const title[] = { "title", "task", "name",
-	    "summary" };
-	static const char *const deps[] = { "depends", "deps", "depends on",
-	    "dependencies", "blocked by" };
-	size_t i;
-
-	if (aas_bd_ieq(n, "id"))
-		return R_ID;
-	for (i = 0; i < sizeof(title) / sizeof(title[0]); i++)
-		if (aas_bd_ieq(n, title[i]))
-			return R_TITLE;
-	if (aas_bd_ieq(n, "status") || aas_bd_ieq(n, "state"))
-		return R_STATUS;
-	for (i = 0; i < sizeof(deps) / sizeof(deps[0]); i++)
-		if (aas_bd_ieq(n, deps[i]))
-			return R_DEPS;
-	if (aas_bd_ieq(n, "parent"))
-		return R_PARENT;
-	return R_OTHER;
-}
-
-static int
-parse_priority(const char *s)
-{
-	while (*s == ' ')
-		s++;
-	if ((*s == 'P' || *s == 'p') && isdigit((unsigned char)s[1]))
-		return atoi(s + 1);
-	if (isdigit((unsigned char)*s))
-		return atoi(s);
-	if (aas_bd_ieq(s, "critical") || aas_bd_ieq(s, "urgent") ||
-	    aas_bd_ieq(s, "highest"))
-		return 0;
-	if (aas_bd_ieq(s, "high"))
-		return 1;
-	if (aas_bd_ieq(s, "low"))
-		return 3;
-	if (aas_bd_ieq(s, "lowest"))
-		return 4;
-	return 2;
-}
-
-/* Depends: ids separated by commas or blanks; "none" and "-" mean none. */
-void
-aas_bd_parse_deps(struct aas_task *t, const char *s)
-{
-	const char *p = s, *q;
-	char *tok;
-
-	for (;;) {
-		while (*p == ',' || *p == ' ' || *p == '\t' || *p == ';')
-			p++;
-		if (*p == '\0')
-			break;
-		for (q = p; *q && *q != ',' && *q != ' ' && *q != '\t' &&
-		    *q != ';'; q++)
-			;
-		tok = aas_xstrndup(p, (size_t)(q - p));
-		p = q;
-		if (aas_bd_ieq(tok, "none") || strcmp(tok, "-") == 0 ||
-		    strcmp(tok, "\xe2\x80\x94") == 0 ||
-		    aas_bd_ieq(tok, "n/a")) {
-			free(tok);
-			continue;
-		}
-		{
-			char *bare = aas_bd_bare_id(tok);
-
-			free(tok);
-			tok = bare;
-		}
-		if (*tok == '\0') {
-			free(tok);
-			continue;
-		}
-		t->deps = aas_xreallocarray(t->deps, t->ndeps + 1,
-		    sizeof(*t->deps));
-		t->deps[t->ndeps++] = tok;
-	}
-}
-
-struct aas_task *
-aas_bd_new_task(struct aas_board *b, struct tinfo **ip)
-{
-	struct aas_task *t;
-
-	if (b->ntasks == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 16;
-		b->tasks = aas_xreallocarray(b->tasks, b->cap,
-		    sizeof(*b->tasks));
-		b->info = aas_xreallocarray(b->info, b->cap, sizeof(*b->info));
-	}
-	t = &b->tasks[b->ntasks];
-	memset(t, 0, sizeof(*t));
-	memset(&b->info[b->ntasks], 0, sizeof(b->info[0]));
-	b->info[b->ntasks].table = -1;
-	t->fields = json_object();
-	t->priority = 2;
-	*ip = &b->info[b->ntasks];
-	b->ntasks++;
-	return t;
-}
-
 static void
 task_clear(struct aas_task *t, struct tinfo *in)
 {
@@ -255,60 +149,6 @@ task_clear(struct aas_task *t, struct tinfo *in)
 	json_decref(t->fields);
 	free(in->cells);
 	free(in->flds);
-}
-
-/* What a task read from any board has: a title, status text and body
- * (empty when missing), and its status. */
-void
-aas_bd_task_defaults(const struct aas_board *b, struct aas_task *t)
-{
-	if (t->title == NULL)
-		t->title = aas_xstrdup("");
-	if (t->status_raw == NULL)
-		t->status_raw = aas_xstrdup("");
-	if (t->body == NULL)
-		t->body = aas_xstrdup("");
-	t->status = aas_bd_status_read(b, t->status_raw);
-}
-
-/* Take one named value (column or field) into the task. */
-void
-aas_bd_task_value(struct aas_task *t, const char *name, const char *val,
-    int overwrite)
-{
-	switch (aas_bd_name_role(name)) {
-	case R_ID:
-		break;
-	case R_TITLE:
-		if (t->title == NULL || (overwrite && *val)) {
-			free(t->title);
-			t->title = aas_xstrdup(val);
-		}
-		break;
-	case R_STATUS:
-		if (t->status_raw == NULL || overwrite) {
-			free(t->status_raw);
-			t->status_raw = aas_xstrdup(val);
-		}
-		break;
-	case R_DEPS:
-		if (t->ndeps == 0 || overwrite)
-			aas_bd_parse_deps(t, val);
-		break;
-	case R_PARENT:
-		if (t->parent == NULL && *val) {
-			char *p = aas_bd_bare_id(val);
-
-			t->parent = p;
-		}
-		break;
-	case R_OTHER:
-		if (aas_bd_ieq(name, "priority") || aas_bd_ieq(name, "prio"))
-			t->priority = parse_priority(val);
-		if (json_object_get(t->fields, name) == NULL || overwrite)
-			json_object_set_new(t->fields, name, json_string(val));
-		break;
-	}
 }
 
 /* A "- Key: value" line?  Keys are short words. */
@@ -560,30 +400,6 @@ line_of(const char *t, size_t off)
 	return n;
 }
 
-/* Body text of a heading block: blank lines trimmed, "\r\n" -> "\n". */
-char *
-aas_bd_block_body(const char *t, size_t s, size_t e)
-{
-	struct aas_buf o = AAS_BUF_INIT;
-	size_t i, next, le;
-
-	for (i = s; i < e; i = next) {
-		le = aas_bd_line_end(t, e, i, &next);
-		if (!aas_bd_is_blank(t, i, le))
-			break;
-	}
-	s = i;
-	while (e > s && (t[e - 1] == '\n' || t[e - 1] == '\r' ||
-	    t[e - 1] == ' ' || t[e - 1] == '\t'))
-		e--;
-	for (i = s; i < e; i++) {
-		if (t[i] == '\r' && i + 1 < e && t[i + 1] == '\n')
-			continue;
-		aas_buf_addc(&o, t[i]);
-	}
-	return aas_buf_detach(&o, NULL);
-}
-
 /*
  * The hash of a task: its row line, its heading block, or both.  Blank
  * lines at the end of a heading block are what lies between tasks, not
@@ -616,18 +432,6 @@ sha_task(const struct aas_board *b, struct aas_task *t,
 	}
 	aas_sha256_hex(o.s != NULL ? o.s : "", o.len, t->sha);
 	aas_buf_free(&o);
-}
-
-void
-aas_bd_mark_dups(struct aas_board *b)
-{
-	size_t i;
-	long j;
-
-	for (i = 0; i < b->ntasks; i++)
-		if ((j = aas_bd_find_index(b, b->tasks[i].id)) >= 0 &&
-		    (size_t)j != i)
-			b->info[i].dup = b->info[j].dup = 1;
 }
 
 /* Merge heading blocks into table rows of the same id; finish tasks. */
