@@ -103,9 +103,13 @@ emit_task(struct aas_tasks *t, size_t i, const char *run, json_t *batch,
 	return rc;
 }
 
-/* Whether slot i was written by an earlier aas-fetch of this run. */
+/*
+ * Whether slot i was written by an earlier aas-fetch of this run: the
+ * task and the run, so the answer of a task sent again (a new run) is
+ * written once too.
+ */
 static int
-already(struct aas_tasks *t, size_t i)
+already(struct aas_tasks *t, size_t i, const char *run)
 {
 	const char *cid;
 	size_t len;
@@ -114,7 +118,7 @@ already(struct aas_tasks *t, size_t i)
 		return 0;
 	if (aas_tasks_record(t, i, &len, &cid, NULL) == NULL)
 		return 0;
-	return aas_ledger_fetched(ledger, cid) != 0;
+	return aas_ledger_fetched_in(ledger, cid, run) != 0;
 }
 
 /* What results_file's lines need. */
@@ -144,7 +148,7 @@ run_line(void *arg, size_t j, size_t slot, json_t *res)
 		json_decref(aas_response_key(res, c->price, c->discount,
 		    &usd));
 	c->usd += usd;
-	if (already(t, slot)) {
+	if (already(t, slot, c->run)) {
 		json_decref(resp);
 		return 0;
 	}
@@ -238,7 +242,7 @@ process_run(size_t ri, json_t *b)
 		    have_price ? &price : NULL, 0.5, &usd);
 	aas_results_missing(b, &code, msg, sizeof(msg));
 	for (i = 0; rc == 0 && !stopped && i < aas_tasks_count(t); i++) {
-		if (aas_tasks_marked(t, i) || already(t, i))
+		if (aas_tasks_marked(t, i) || already(t, i, r->run))
 			continue;
 		aas_tasks_mark(t, i);
 		rc = emit_task(t, i, r->run, batch, NULL, code, msg);
@@ -479,7 +483,7 @@ file_line(void *arg, size_t j, size_t slot, json_t *res)
 	int hp, rc;
 
 	c->nmatch++;
-	if (!use_stdin && already(c->idx[j], slot))
+	if (!use_stdin && already(c->idx[j], slot, r->run))
 		return 0;
 	model = json_string_value(json_object_get(res, "model"));
 	hp = model != NULL && aas_price_lookup(cf, model, &price, NULL) == 0;
@@ -594,7 +598,8 @@ fetch_file(void)
 			continue;
 		for (i = 0; i < aas_tasks_count(idx[j]); i++) {
 			if (aas_tasks_marked(idx[j], i) ||
-			    (!use_stdin && already(idx[j], i)))
+			    (!use_stdin && already(idx[j], i,
+			    aas_ledger_run(ledger, ris[j])->run)))
 				continue;
 			if (emit_task(idx[j], i, use_stdin ? NULL :
 			    aas_ledger_run(ledger, ris[j])->run, NULL, NULL,
@@ -673,8 +678,10 @@ list_runs(char **names, int nnames)
 				    json_object_get(c, "failed"));
 			} else
 				aas_msg("%s: %s", r->batch_id, e.msg);
-		} else
-			donec = r->n;
+		} else {
+			donec = r->n - r->nfailed;
+			failc = r->nfailed;
+		}
 		age = now - r->t;
 		if (r->state == AAS_RUN_DONE)
 			snprintf(cost, sizeof(cost), "%.4f", r->usd);

@@ -230,11 +230,14 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 		}
 		if (aas_ledger_spent(ledger) + run_est + est > max_cost +
 		    1e-9) {
+			char lim[32];
+
 			json_decref(body);
 			aas_rec_fail(rec, "submit", "budget", "budget reached: "
 			    "%.4f USD spent or committed, this task's %.4f "
-			    "would pass the limit of %.2f", aas_ledger_spent(
-			    ledger) + run_est, est, max_cost);
+			    "would pass the limit of %s", aas_ledger_spent(
+			    ledger) + run_est, est, aas_usd_format(max_cost,
+			    lim, sizeof(lim)));
 			stopped = 1;
 			return 1;
 		}
@@ -592,7 +595,8 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 	aas_rec_set(&pd->rec, "response", resp);
 	json_decref(resp);
 	memset(&le, 0, sizeof(le));
-	if (aas_ledger_sync_cost(ledger, run_base, pd->cid, usd, &le) == -1)
+	if (aas_ledger_sync_cost(ledger, run_base, pd->cid, usd, &le) == -1 ||
+	    aas_ledger_mark_fetched(ledger, pd->cid, run_base, 1, &le) == -1)
 		aas_msg("%s", le.msg);
 	hold_or_write(pd);
 }

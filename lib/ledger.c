@@ -25,7 +25,9 @@ struct aas_ledger {
 	struct aas_run	*runs;
 	size_t		 nruns;
 	void		*inflight;	/* task hash -> run index */
-	void		*fetched;	/* task hash -> 1 ok, 2 error */
+	void		*fetched;	/* task hash -> run index, 1 ok, 2 error
+					 * (the latest run that wrote it) */
+	void		*fetched_run;	/* hash of task and run -> 1 ok, 2 error */
 	double		 spent;		/* from ledger.jsonl */
 	int		 fetched_fd;
 	int		 cost_fd;
@@ -232,6 +234,35 @@ journal_cb(json_t *o, void *arg)
 	return 0;
 }
 
+/* The key of task custom_id written from run: both in one hash. */
+static uint64_t
+task_run_hash(const char *custom_id, const char *run)
+{
+	char *s = aas_xasprintf("%s\t%s", custom_id, run ? run : "");
+	uint64_t h = aas_tasks_hash(s);
+
+	free(s);
+	return h;
+}
+
+/* Note that custom_id came out of run (index ri, or -1) with flag. */
+static void
+note_fetched(struct aas_ledger *l, const char *custom_id, const char *run,
+    ssize_t ri, uint32_t flag)
+{
+	uint64_t h = task_run_hash(custom_id, run);
+	uint32_t old = hmap_get(l->fetched_run, h);
+
+	hmap_put(l->fetched, aas_tasks_hash(custom_id), FETCHED(ri, flag));
+	hmap_put(l->fetched_run, h, flag);
+	if (ri < 0 || old == flag)
+		return;
+	if (flag == 2)
+		l->runs[ri].nfailed++;
+	else if (old == 2)
+		l->runs[ri].nfailed--;
+}
+
 static int
 fetched_cb(json_t *o, void *arg)
 {
@@ -243,7 +274,7 @@ fetched_cb(json_t *o, void *arg)
 	    1 : 2;
 
 	if (c != NULL)
-		hmap_put(l->fetched, aas_tasks_hash(c), FETCHED(ri, flag));
+		note_fetched(l, c, run, ri, flag);
 	return 0;
 }
 
@@ -287,7 +318,6 @@ load_tasks(struct aas_ledger *l, size_t ri, struct aas_err *e)
 	size_t cap = 0;
 	ssize_t n;
 	uint64_t h;
-	uint32_t v;
 	FILE *f;
 
 	path = aas_xasprintf("%s/runs/%s.tasks", aas_state_dir(l->st),
@@ -305,8 +335,8 @@ load_tasks(struct aas_ledger *l, size_t ri, struct aas_err *e)
 			continue;
 		*tab = '\0';
 		h = aas_tasks_hash(buf);
-		v = hmap_get(l->fetched, h);
-		if (v == (uint32_t)-1 || FETCHED_RUN(v) != (uint32_t)ri)
+		if (hmap_get(l->fetched_run, task_run_hash(buf,
+		    l->runs[ri].run)) == (uint32_t)-1)
 			hmap_put(l->inflight, h, (uint32_t)ri);
 	}
 	free(buf);
@@ -330,6 +360,7 @@ aas_ledger_open(struct aas_ledger **lp, struct aas_state *st,
 	l->fetched_fd = l->cost_fd = -1;
 	l->inflight = aas_xcalloc(1, sizeof(struct hmap));
 	l->fetched = aas_xcalloc(1, sizeof(struct hmap));
+	l->fetched_run = aas_xcalloc(1, sizeof(struct hmap));
 	if (aas_journal_read(st, "batches", journal_cb, l, e) != 0 ||
 	    aas_journal_read(st, "fetched", fetched_cb, l, e) != 0)
 		goto bad;
@@ -381,6 +412,7 @@ aas_ledger_close(struct aas_ledger *l)
 	free(l->runs);
 	hmap_free(l->inflight);
 	hmap_free(l->fetched);
+	hmap_free(l->fetched_run);
 	if (l->fetched_fd >= 0)
 		close(l->fetched_fd);
 	if (l->cost_fd >= 0)
@@ -402,6 +434,15 @@ aas_ledger_fetched(const struct aas_ledger *l, const char *custom_id)
 	uint32_t v = hmap_get(l->fetched, aas_tasks_hash(custom_id));
 
 	return v == (uint32_t)-1 ? 0 : (int)FETCHED_FLAG(v);
+}
+
+int
+aas_ledger_fetched_in(const struct aas_ledger *l, const char *custom_id,
+    const char *run)
+{
+	uint32_t v = hmap_get(l->fetched_run, task_run_hash(custom_id, run));
+
+	return v == (uint32_t)-1 ? 0 : (int)v;
 }
 
 double
@@ -465,15 +506,17 @@ aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
 	json_t *o;
 	int rc;
 	uint64_t h = aas_tasks_hash(custom_id);
+	ssize_t ri = aas_ledger_find(l, run);
 
 	o = json_pack("{s:s, s:s, s:i}", "c", custom_id, "r", run, "ok",
 	    ok ? 1 : 0);
 	rc = append_line(l, &l->fetched_fd, "fetched", o, e);
 	json_decref(o);
 	if (rc == 0) {
-		hmap_put(l->fetched, h, FETCHED(aas_ledger_find(l, run),
-		    ok ? 1U : 2U));
-		hmap_del(l->inflight, h);
+		note_fetched(l, custom_id, run, ri, ok ? 1U : 2U);
+		/* in flight elsewhere (sent again) stays in flight */
+		if (ri >= 0 && hmap_get(l->inflight, h) == (uint32_t)ri)
+			hmap_del(l->inflight, h);
 	}
 	return rc;
 }

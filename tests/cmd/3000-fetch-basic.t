@@ -51,7 +51,7 @@ run aas-fetch -q --again "$bid"
 is "$rc $(wc -l <"$T/out")" "1 4" "--again BATCH: written again"
 run aas-fetch --list
 is "$(norm "$T/out" | tr -s ' ')" "BATCH STATUS DONE/TOTAL FAILED AGE USD
-BATCH fetched 4/4 0 0m 0.0001" "--list"
+BATCH fetched 2/4 2 0m 0.0001" "--list: 2 answered, 2 failed"
 
 # stdin: the records name the batches; others pass through
 gen 2 S >s.jsonl
