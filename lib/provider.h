@@ -195,7 +195,10 @@ int	aas_provider_list(struct aas_provider *p,
 int	aas_provider_download(struct aas_provider *p, json_t *batch,
 	    const char *which, const char *path, int *gotp, struct aas_err *e);
 /* Parse one results-file line into a normalised result.  -1 with e set
- * (code "bad_result") on a line that cannot be understood. */
+ * (code "bad_result") on a line that cannot be understood.  Here and in
+ * the synchronous calls below, every registered secret in any string of
+ * the result (text, finish_reason, error code and message...) is
+ * replaced by "[redacted]": an answer that echoes the key is data. */
 int	aas_provider_parse_result(const struct aas_provider *p,
 	    const char *line, size_t len, json_t **resp, struct aas_err *e);
 
