@@ -220,7 +220,7 @@ process_run(size_t ri, json_t *b)
 		    &e) == -1 || aas_results_download(p, b, "error", errf,
 		    &got_err, &e) == -1) {
 			aas_msg("%s: download: %s", r->batch_id, e.msg);
-			rc = 1;
+			rc = aas_provider_run_error(e.code) ? -2 : 1;
 			goto done;
 		}
 		if (!got_out)
@@ -341,6 +341,11 @@ fetch_runs(char **names, int nnames)
 			if (p == NULL || aas_provider_get(p, r->batch_id, &b,
 			    &e) == -1) {
 				aas_msg("%s: %s", r->batch_id, e.msg);
+				if (p != NULL && aas_provider_run_error(e.code)) {
+					free(sel);
+					free(done);
+					return AAS_EXIT_USAGE;
+				}
 				pending++;
 				continue;
 			}
@@ -357,6 +362,11 @@ fetch_runs(char **names, int nnames)
 			}
 			rc = process_run(sel[i], b);
 			json_decref(b);
+			if (rc == -2) {
+				free(sel);
+				free(done);
+				return AAS_EXIT_USAGE;
+			}
 			if (rc == -1) {
 				free(sel);
 				free(done);

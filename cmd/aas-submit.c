@@ -69,6 +69,17 @@ static size_t nchunks;
 static long ntasks, nbatches;
 static long long est_tokens_total;
 static int stopped, failed, halt;
+/* an error of the run (the key, the account, the model): the first one */
+static int run_failed;
+static struct aas_err run_err;
+
+static void
+note_run_error(const struct aas_err *e)
+{
+	if (!run_failed)
+		run_err = *e;
+	run_failed = halt = 1;
+}
 
 /* A number >= min for option name; -1 with e set when it is not. */
 static int
@@ -147,6 +158,8 @@ chunk_end(struct aas_err *fatal)
 	if (aas_batch_create(ledger, (size_t)ri, prov, &c->err) == -1) {
 		if (strcmp(c->err.code, "submit_unknown") != 0)
 			live_batches--;
+		if (aas_provider_run_error(c->err.code))
+			note_run_error(&c->err);
 		failed = 1;
 		return 0;
 	}
@@ -279,6 +292,10 @@ add_to_chunk(struct aas_rec *rec, json_t *body, const char *cid, double est,
 			free(text);
 			return -1;
 		}
+		if (run_failed) {
+			free(text);
+			return 2;
+		}
 	}
 	if (writer == NULL) {
 		memset(&e, 0, sizeof(e));
@@ -348,6 +365,11 @@ emit_spool(void)
 		num = strtol(tab + 1, NULL, 10);
 		aas_rec_parse(&rec, tab2 + 1, (size_t)(r.buf + n - tab2 - 1),
 		    NULL);
+		if (kind == 'B' && chunks[num].ri < 0 &&
+		    aas_provider_run_error(chunks[num].err.code)) {
+			aas_rec_free(&rec);
+			continue;
+		}
 		if (kind == 'S' || (kind == 'B' && chunks[num].ri >= 0)) {
 			size_t ri = kind == 'S' ? (size_t)num :
 			    (size_t)chunks[num].ri;
@@ -387,11 +409,21 @@ batch_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 	if (rec->bad)
 		failed = 1;
 	rc = prepare(rec, &body, cid, &skipri, &est);
+	if (rc == 0 && run_failed) {
+		/* not sent, not written: see run_error_exit */
+		json_decref(body);
+		run_est -= est;
+		return AAS_LOOP_DROP;
+	}
 	if (rc == 0 && mode != MODE_DRY)
 		rc = add_to_chunk(rec, body, cid, est, e);
 	json_decref(body);
 	if (rc == -1)
 		return -1;
+	if (rc == 2) {
+		run_est -= est;
+		return AAS_LOOP_DROP;
+	}
 	if (mode == MODE_BATCH) {
 		if (rc == 0)
 			rc = spool_put('B', (long)nchunks - 1, rec, e);
@@ -494,6 +526,7 @@ struct pending {
 	double	 est;
 	long	 seq;
 	int	 done;
+	int	 drop;		/* a run error: not written */
 	struct pending *next;
 };
 static struct aas_reader sreader;
@@ -507,7 +540,7 @@ hold_or_write(struct pending *pd)
 	struct pending **pp;
 
 	if (!keep_order) {
-		if (!sync_fatal && write_rec(&pd->rec) == -1)
+		if (!sync_fatal && !pd->drop && write_rec(&pd->rec) == -1)
 			sync_fatal = 1;
 		aas_rec_free(&pd->rec);
 		free(pd);
@@ -521,7 +554,7 @@ hold_or_write(struct pending *pd)
 	while (held != NULL && held->seq == emit_seq) {
 		pd = held;
 		held = pd->next;
-		if (!sync_fatal && write_rec(&pd->rec) == -1)
+		if (!sync_fatal && !pd->drop && write_rec(&pd->rec) == -1)
 			sync_fatal = 1;
 		aas_rec_free(&pd->rec);
 		free(pd);
@@ -585,6 +618,12 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 
 	(void)arg;
 	run_est -= pd->est;
+	if (res == NULL && aas_provider_run_error(e->code)) {
+		note_run_error(e);
+		pd->drop = 1;
+		hold_or_write(pd);
+		return;
+	}
 	if (res == NULL) {
 		aas_rec_fail_err(&pd->rec, "submit", e);
 		failed = 1;
@@ -616,7 +655,7 @@ run_sync(void)
 		struct pending *pd = held;
 
 		held = pd->next;
-		if (!sync_fatal && write_rec(&pd->rec) == -1)
+		if (!sync_fatal && !pd->drop && write_rec(&pd->rec) == -1)
 			sync_fatal = 1;
 		aas_rec_free(&pd->rec);
 		free(pd);
@@ -831,6 +870,12 @@ run(struct aas_cmd *c)
 	run_base = aas_ledger_new_run_id();
 	seen = json_object();
 	status = mode == MODE_SYNC ? run_sync() : run_batch();
+	if (run_failed && (status == AAS_EXIT_OK ||
+	    status == AAS_EXIT_RECORD)) {
+		/* every other task would fail the same way: stop, fail none */
+		aas_msg("%s", run_err.msg);
+		return AAS_EXIT_USAGE;
+	}
 	if (status == AAS_EXIT_OK && failed)
 		status = AAS_EXIT_RECORD;
 	if ((status == AAS_EXIT_OK || status == AAS_EXIT_RECORD) && stopped)

@@ -773,7 +773,8 @@ aas_provider_chat_many(struct aas_provider *p, int jobs, double rpm,
 				res = NULL;
 				rc = -1;
 			}
-		}
+		} else
+			aas_p_classify(&rs, &re);
 		aas_http_resp_free(&rs);
 		done(arg, j->tag, rc == 0 ? res : NULL, rc == 0 ? NULL : &re);
 		json_decref(res);

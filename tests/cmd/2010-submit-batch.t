@@ -96,5 +96,5 @@ is "$rc $(norm "$T/out" | jq -c '.batch')" '0 {"provider":"anthropic","id":"BATC
 # a rejected upload: the tasks get the error, the run is abandoned
 rm -rf .aas
 OPENAI_API_KEY=wrong run aas-submit <f.jsonl
-is "$rc $(jq -r .error.code "$T/out") $(jq -r .ev .aas/batches.jsonl | tr '\n' ' ')" "1 http_401 intent abandon " "401: error record, run abandoned"
+is "$rc $(jq -r .error.code "$T/out") $(jq -r .ev .aas/batches.jsonl | tr '\n' ' ')" "2  intent abandon " "401: an error of the run: exit 2, no record, run abandoned"
 done_testing
