@@ -303,7 +303,15 @@ fetch_runs(char **names, int nnames)
 		}
 		sel[nsel++] = (size_t)ri;
 	}
-	if (nnames == 0)
+	if (nnames == 0 && again) {
+		/* the batches the last aas-fetch wrote, to write them again */
+		const size_t *last;
+		size_t nlast = aas_ledger_last_fetch(ledger, &last);
+
+		for (i = 0; i < nlast; i++)
+			if (aas_ledger_run(ledger, last[i])->batch_id != NULL)
+				sel[nsel++] = last[i];
+	} else if (nnames == 0)
 		for (i = 0; i < aas_ledger_count(ledger); i++)
 			if (aas_ledger_run(ledger, i)->state == AAS_RUN_LIVE)
 				sel[nsel++] = i;

@@ -29,6 +29,10 @@ struct aas_ledger {
 					 * (the latest run that wrote it) */
 	void		*fetched_run;	/* hash of task and run -> 1 ok, 2 error */
 	double		 spent;		/* from ledger.jsonl */
+	char		*session;	/* this process's "f" in fetched.jsonl */
+	char		*last_f;	/* the last aas-fetch in fetched.jsonl */
+	size_t		*last_runs;	/* ... the runs it wrote */
+	size_t		 nlast;
 	int		 fetched_fd;
 	int		 cost_fd;
 };
@@ -273,9 +277,35 @@ fetched_cb(json_t *o, void *arg)
 	uint32_t flag = json_integer_value(json_object_get(o, "ok")) == 1 ?
 	    1 : 2;
 
+	const char *f = json_string_value(json_object_get(o, "f"));
+	size_t i;
+
 	if (c != NULL)
 		note_fetched(l, c, run, ri, flag);
+	if (c == NULL || ri < 0)
+		return 0;
+	/* a line with no "f" (older aas-fetch): its run is the session */
+	if (f == NULL)
+		f = run;
+	if (l->last_f == NULL || strcmp(l->last_f, f) != 0) {
+		free(l->last_f);
+		l->last_f = aas_xstrdup(f);
+		l->nlast = 0;
+	}
+	for (i = 0; i < l->nlast; i++)
+		if (l->last_runs[i] == (size_t)ri)
+			return 0;
+	l->last_runs = aas_xreallocarray(l->last_runs, l->nlast + 1,
+	    sizeof(*l->last_runs));
+	l->last_runs[l->nlast++] = (size_t)ri;
 	return 0;
+}
+
+size_t
+aas_ledger_last_fetch(const struct aas_ledger *l, const size_t **risp)
+{
+	*risp = l->last_runs;
+	return l->nlast;
 }
 
 /* Spend: per run the actual if known, else the estimate; plus syncs. */
@@ -410,6 +440,9 @@ aas_ledger_close(struct aas_ledger *l)
 		free(r->file);
 	}
 	free(l->runs);
+	free(l->session);
+	free(l->last_f);
+	free(l->last_runs);
 	hmap_free(l->inflight);
 	hmap_free(l->fetched);
 	hmap_free(l->fetched_run);
@@ -508,8 +541,10 @@ aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
 	uint64_t h = aas_tasks_hash(custom_id);
 	ssize_t ri = aas_ledger_find(l, run);
 
-	o = json_pack("{s:s, s:s, s:i}", "c", custom_id, "r", run, "ok",
-	    ok ? 1 : 0);
+	if (l->session == NULL)
+		l->session = aas_ledger_new_run_id();
+	o = json_pack("{s:s, s:s, s:i, s:s}", "c", custom_id, "r", run, "ok",
+	    ok ? 1 : 0, "f", l->session);
 	rc = append_line(l, &l->fetched_fd, "fetched", o, e);
 	json_decref(o);
 	if (rc == 0) {

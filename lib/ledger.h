@@ -14,8 +14,9 @@
  *   runs/RUN.tasks     one line per task: custom_id TAB the task record
  *                      (with its request key) exactly as submitted
  *   runs/RUN.jsonl     the batch input file sent to the provider
- *   fetched.jsonl      {"c":custom_id,"r":run,"ok":0|1}: aas-fetch wrote
- *                      that task (ok: with a response)
+ *   fetched.jsonl      {"c":custom_id,"r":run,"ok":0|1,"f":session}:
+ *                      aas-fetch wrote that task (ok: with a response);
+ *                      session is one per process that wrote
  *   ledger.jsonl       costs: {"kind":"estimate"|"actual","run","usd"} per
  *                      batch (an actual replaces the run's estimate) and
  *                      {"kind":"sync","run","custom_id","usd"} per
@@ -113,6 +114,11 @@ ssize_t	aas_ledger_inflight(const struct aas_ledger *l, const char *custom_id);
 int	aas_ledger_fetched(const struct aas_ledger *l, const char *custom_id);
 int	aas_ledger_fetched_in(const struct aas_ledger *l,
 	    const char *custom_id, const char *run);
+/* The runs (indexes into *risp, which the ledger owns) whose tasks the
+ * last process that wrote fetched.jsonl wrote, for aas-fetch --again:
+ * what a later stage that failed may not have finished.  Synchronous
+ * answers (runs not in the journal) are left out. */
+size_t	aas_ledger_last_fetch(const struct aas_ledger *l, const size_t **risp);
 /* Spend so far: actuals, estimates of runs with no actual, sync calls. */
 double	aas_ledger_spent(const struct aas_ledger *l);
 

@@ -45,7 +45,7 @@ is "$(ls .aas/results | sed 's/^batch_[A-Za-z0-9]*//' | tr '\n' ' ')" ".error.js
 is "$(jq -r 'select(.kind == "actual") | .usd' .aas/ledger.jsonl)" "9.04e-05" "actual cost in the ledger"
 check_run "once only: a re-run writes nothing" 0 "" "" -- aas-fetch
 run aas-fetch --again
-is "$rc $(wc -l <"$T/out")" "0 0" "--again without a batch: nothing live"
+is "$rc $(wc -l <"$T/out")" "1 4" "--again without a batch: the batch the last aas-fetch wrote, again"
 bid=$(jq -r .batch.id sub.jsonl | head -n 1)
 run aas-fetch -q --again "$bid"
 is "$rc $(wc -l <"$T/out")" "1 4" "--again BATCH: written again"
