@@ -14,8 +14,10 @@
 
 #include "aas.h"
 #include "batch.h"
+#include "board.h"
 #include "cmd.h"
 #include "config.h"
+#include "git.h"
 #include "ids.h"
 #include "ledger.h"
 #include "price.h"
@@ -118,6 +120,43 @@ task_sha(struct aas_rec *rec, char buf[65])
 	return buf;
 }
 
+/*
+ * A task that passed: the board says Done and its branch (aas-apply's
+ * apply.branch_prefix and the id) exists.  The board is set to Done by
+ * aas-notify only after aas-qa passed the branch, so sending it again
+ * would only pay for an answer aas-apply refuses (branch_exists).
+ */
+static const char *branch_prefix = "aas/";
+static struct aas_git *git;
+static int git_tried;
+
+static int
+passed(struct aas_rec *rec, const char *id, char **branchp)
+{
+	const char *status = aas_rec_str(rec, "status");
+	char tip[AAS_GIT_HEX];
+	char *branch;
+	struct aas_err e;
+
+	*branchp = NULL;
+	if (status == NULL || aas_status_parse(status) != AAS_ST_DONE)
+		return 0;
+	if (!git_tried) {
+		git_tried = 1;
+		if (aas_git_open(&git, aas_state_root(st), &e) == -1)
+			git = NULL;
+	}
+	if (git == NULL)
+		return 0;
+	branch = aas_xasprintf("%s%s", branch_prefix, id);
+	if (aas_git_branch_get(git, branch, tip, &e) != 0) {
+		free(branch);
+		return 0;
+	}
+	*branchp = branch;
+	return 1;
+}
+
 /* prov and the providers of older runs (reconciled at the start) */
 static struct aas_provider_pool *pool;
 
@@ -194,7 +233,7 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
     double *estp)
 {
 	const char *id;
-	char shabuf[65];
+	char shabuf[65], *branch;
 	json_t *body, *req;
 	long tok;
 	double est;
@@ -211,6 +250,17 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 		return 1;
 	}
 	aas_ledger_custom_id(id, task_sha(rec, shabuf), cid);
+	if (!force && passed(rec, id, &branch)) {
+		if (!aas_quiet)
+			aas_msg("%s: Done, and branch %s exists: skipped "
+			    "(--force sends it again)", id, branch);
+		req = json_pack("{s:s, s:s, s:s}", "custom_id", cid,
+		    "skipped", "done", "branch", branch);
+		aas_rec_set(rec, "request", req);
+		json_decref(req);
+		free(branch);
+		return 1;
+	}
 	if (json_object_get(seen, cid) != NULL) {
 		aas_rec_fail(rec, "submit", "duplicate", "task %s given "
 		    "twice in this input", cid);
@@ -798,6 +848,7 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	if (aas_config_str(cf, "model", &model, e) == -1 ||
 	    aas_config_str(cf, "provider", &provider_kind, e) == -1 ||
 	    aas_config_str(cf, "template", &tname, e) == -1 ||
+	    aas_config_str(cf, "apply.branch_prefix", &branch_prefix, e) == -1 ||
 	    cfg_num("budget", &budget, e) == -1 ||
 	    cfg_num("batch.discount", &discount, e) == -1 ||
 	    cfg_long("batch.max_requests", &max_requests, e) == -1 ||
@@ -806,6 +857,8 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	    cfg_long("estimate_output_tokens", &est_output, e) == -1 ||
 	    cfg_long("template_file_max", &fm, e) == -1)
 		return -1;
+	if (branch_prefix == NULL)
+		branch_prefix = "aas/";
 	topts.file_max = fm > 0 ? (size_t)fm : 0;
 	if (max_cost < 0 && budget >= 0)
 		max_cost = budget;
@@ -899,6 +952,7 @@ cleanup(struct aas_cmd *c)
 	aas_ledger_close(ledger);
 	aas_provider_pool_free(pool);
 	aas_template_free(tmpl);
+	aas_git_close(git);
 }
 
 int
