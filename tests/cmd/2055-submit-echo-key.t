@@ -5,7 +5,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/submit/lib.sh"
 
-plan 6
+plan 7
 setup_repo
 EMU_KEY=sk-test-ECHO-77c1d0e5a9
 k=$EMU_KEY
@@ -34,4 +34,6 @@ cat "$T/out" "$T/err" | grep -c -- "$k" >"$T/n"
 is "$(cat "$T/n")" 0 "the key is in no record and no message"
 is "$(grep -c -- "$k" .aas/fetched.jsonl .aas/ledger.jsonl .aas/batches.jsonl | tr '\n' ' ')" \
     ".aas/fetched.jsonl:0 .aas/ledger.jsonl:0 .aas/batches.jsonl:0 " "nor in the journals"
+grep -rl -- "$k" .aas >"$T/hits"
+is "$(cat "$T/hits") $(ls .aas/results | wc -l)" " 2" "nor in the downloaded results files"
 done_testing
