@@ -349,7 +349,8 @@ fetch_runs(char **names, int nnames)
 			if (p == NULL || aas_provider_get(p, r->batch_id, &b,
 			    &e) == -1) {
 				aas_msg("%s: %s", r->batch_id, e.msg);
-				if (p != NULL && aas_provider_run_error(e.code)) {
+				if (p != NULL &&
+				    aas_provider_run_error(e.code)) {
 					free(sel);
 					free(done);
 					return AAS_EXIT_USAGE;

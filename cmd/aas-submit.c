@@ -848,7 +848,8 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	if (aas_config_str(cf, "model", &model, e) == -1 ||
 	    aas_config_str(cf, "provider", &provider_kind, e) == -1 ||
 	    aas_config_str(cf, "template", &tname, e) == -1 ||
-	    aas_config_str(cf, "apply.branch_prefix", &branch_prefix, e) == -1 ||
+	    aas_config_str(cf, "apply.branch_prefix", &branch_prefix,
+	    e) == -1 ||
 	    cfg_num("budget", &budget, e) == -1 ||
 	    cfg_num("batch.discount", &discount, e) == -1 ||
 	    cfg_long("batch.max_requests", &max_requests, e) == -1 ||

@@ -25,12 +25,12 @@ struct aas_ledger {
 	struct aas_run	*runs;
 	size_t		 nruns;
 	void		*inflight;	/* task hash -> run index */
-	void		*fetched;	/* task hash -> run index, 1 ok, 2 error
-					 * (the latest run that wrote it) */
-	void		*fetched_run;	/* hash of task and run -> 1 ok, 2 error */
+	void		*fetched;	/* task hash -> run index, 1 ok,
+					 * 2 error (the latest run) */
+	void		*fetched_run;	/* task and run -> 1 ok, 2 error */
 	double		 spent;		/* from ledger.jsonl */
-	char		*session;	/* this process's "f" in fetched.jsonl */
-	char		*last_f;	/* the last aas-fetch in fetched.jsonl */
+	char		*session;	/* this process's "f" */
+	char		*last_f;	/* the last aas-fetch's "f" */
 	size_t		*last_runs;	/* ... the runs it wrote */
 	size_t		 nlast;
 	int		 fetched_fd;

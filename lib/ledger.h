@@ -118,7 +118,8 @@ int	aas_ledger_fetched_in(const struct aas_ledger *l,
  * last process that wrote fetched.jsonl wrote, for aas-fetch --again:
  * what a later stage that failed may not have finished.  Synchronous
  * answers (runs not in the journal) are left out. */
-size_t	aas_ledger_last_fetch(const struct aas_ledger *l, const size_t **risp);
+size_t	aas_ledger_last_fetch(const struct aas_ledger *l,
+	    const size_t **risp);
 /* Spend so far: actuals, estimates of runs with no actual, sync calls. */
 double	aas_ledger_spent(const struct aas_ledger *l);
 
