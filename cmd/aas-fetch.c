@@ -103,9 +103,13 @@ emit_task(struct aas_tasks *t, size_t i, const char *run, json_t *batch,
 	return rc;
 }
 
-/* Whether slot i was written by an earlier aas-fetch of this run. */
+/*
+ * Whether slot i was written by an earlier aas-fetch of this run: the
+ * task and the run, so the answer of a task sent again (a new run) is
+ * written once too.
+ */
 static int
-already(struct aas_tasks *t, size_t i)
+already(struct aas_tasks *t, size_t i, const char *run)
 {
 	const char *cid;
 	size_t len;
@@ -114,7 +118,7 @@ already(struct aas_tasks *t, size_t i)
 		return 0;
 	if (aas_tasks_record(t, i, &len, &cid, NULL) == NULL)
 		return 0;
-	return aas_ledger_fetched(ledger, cid) != 0;
+	return aas_ledger_fetched_in(ledger, cid, run) != 0;
 }
 
 /* What results_file's lines need. */
@@ -144,7 +148,7 @@ run_line(void *arg, size_t j, size_t slot, json_t *res)
 		json_decref(aas_response_key(res, c->price, c->discount,
 		    &usd));
 	c->usd += usd;
-	if (already(t, slot)) {
+	if (already(t, slot, c->run)) {
 		json_decref(resp);
 		return 0;
 	}
@@ -216,7 +220,7 @@ process_run(size_t ri, json_t *b)
 		    &e) == -1 || aas_results_download(p, b, "error", errf,
 		    &got_err, &e) == -1) {
 			aas_msg("%s: download: %s", r->batch_id, e.msg);
-			rc = 1;
+			rc = aas_provider_run_error(e.code) ? -2 : 1;
 			goto done;
 		}
 		if (!got_out)
@@ -238,7 +242,7 @@ process_run(size_t ri, json_t *b)
 		    have_price ? &price : NULL, 0.5, &usd);
 	aas_results_missing(b, &code, msg, sizeof(msg));
 	for (i = 0; rc == 0 && !stopped && i < aas_tasks_count(t); i++) {
-		if (aas_tasks_marked(t, i) || already(t, i))
+		if (aas_tasks_marked(t, i) || already(t, i, r->run))
 			continue;
 		aas_tasks_mark(t, i);
 		rc = emit_task(t, i, r->run, batch, NULL, code, msg);
@@ -299,7 +303,15 @@ fetch_runs(char **names, int nnames)
 		}
 		sel[nsel++] = (size_t)ri;
 	}
-	if (nnames == 0)
+	if (nnames == 0 && again) {
+		/* the batches the last aas-fetch wrote, to write them again */
+		const size_t *last;
+		size_t nlast = aas_ledger_last_fetch(ledger, &last);
+
+		for (i = 0; i < nlast; i++)
+			if (aas_ledger_run(ledger, last[i])->batch_id != NULL)
+				sel[nsel++] = last[i];
+	} else if (nnames == 0)
 		for (i = 0; i < aas_ledger_count(ledger); i++)
 			if (aas_ledger_run(ledger, i)->state == AAS_RUN_LIVE)
 				sel[nsel++] = i;
@@ -337,6 +349,12 @@ fetch_runs(char **names, int nnames)
 			if (p == NULL || aas_provider_get(p, r->batch_id, &b,
 			    &e) == -1) {
 				aas_msg("%s: %s", r->batch_id, e.msg);
+				if (p != NULL &&
+				    aas_provider_run_error(e.code)) {
+					free(sel);
+					free(done);
+					return AAS_EXIT_USAGE;
+				}
 				pending++;
 				continue;
 			}
@@ -353,6 +371,11 @@ fetch_runs(char **names, int nnames)
 			}
 			rc = process_run(sel[i], b);
 			json_decref(b);
+			if (rc == -2) {
+				free(sel);
+				free(done);
+				return AAS_EXIT_USAGE;
+			}
 			if (rc == -1) {
 				free(sel);
 				free(done);
@@ -479,7 +502,7 @@ file_line(void *arg, size_t j, size_t slot, json_t *res)
 	int hp, rc;
 
 	c->nmatch++;
-	if (!use_stdin && already(c->idx[j], slot))
+	if (!use_stdin && already(c->idx[j], slot, r->run))
 		return 0;
 	model = json_string_value(json_object_get(res, "model"));
 	hp = model != NULL && aas_price_lookup(cf, model, &price, NULL) == 0;
@@ -594,7 +617,8 @@ fetch_file(void)
 			continue;
 		for (i = 0; i < aas_tasks_count(idx[j]); i++) {
 			if (aas_tasks_marked(idx[j], i) ||
-			    (!use_stdin && already(idx[j], i)))
+			    (!use_stdin && already(idx[j], i,
+			    aas_ledger_run(ledger, ris[j])->run)))
 				continue;
 			if (emit_task(idx[j], i, use_stdin ? NULL :
 			    aas_ledger_run(ledger, ris[j])->run, NULL, NULL,
@@ -673,8 +697,10 @@ list_runs(char **names, int nnames)
 				    json_object_get(c, "failed"));
 			} else
 				aas_msg("%s: %s", r->batch_id, e.msg);
-		} else
-			donec = r->n;
+		} else {
+			donec = r->n - r->nfailed;
+			failc = r->nfailed;
+		}
 		age = now - r->t;
 		if (r->state == AAS_RUN_DONE)
 			snprintf(cost, sizeof(cost), "%.4f", r->usd);

@@ -14,8 +14,10 @@
 
 #include "aas.h"
 #include "batch.h"
+#include "board.h"
 #include "cmd.h"
 #include "config.h"
+#include "git.h"
 #include "ids.h"
 #include "ledger.h"
 #include "price.h"
@@ -69,6 +71,17 @@ static size_t nchunks;
 static long ntasks, nbatches;
 static long long est_tokens_total;
 static int stopped, failed, halt;
+/* an error of the run (the key, the account, the model): the first one */
+static int run_failed;
+static struct aas_err run_err;
+
+static void
+note_run_error(const struct aas_err *e)
+{
+	if (!run_failed)
+		run_err = *e;
+	run_failed = halt = 1;
+}
 
 /* A number >= min for option name; -1 with e set when it is not. */
 static int
@@ -105,6 +118,43 @@ task_sha(struct aas_rec *rec, char buf[65])
 	aas_sha256_hex(s, strlen(s), buf);
 	free(s);
 	return buf;
+}
+
+/*
+ * A task that passed: the board says Done and its branch (aas-apply's
+ * apply.branch_prefix and the id) exists.  The board is set to Done by
+ * aas-notify only after aas-qa passed the branch, so sending it again
+ * would only pay for an answer aas-apply refuses (branch_exists).
+ */
+static const char *branch_prefix = "aas/";
+static struct aas_git *git;
+static int git_tried;
+
+static int
+passed(struct aas_rec *rec, const char *id, char **branchp)
+{
+	const char *status = aas_rec_str(rec, "status");
+	char tip[AAS_GIT_HEX];
+	char *branch;
+	struct aas_err e;
+
+	*branchp = NULL;
+	if (status == NULL || aas_status_parse(status) != AAS_ST_DONE)
+		return 0;
+	if (!git_tried) {
+		git_tried = 1;
+		if (aas_git_open(&git, aas_state_root(st), &e) == -1)
+			git = NULL;
+	}
+	if (git == NULL)
+		return 0;
+	branch = aas_xasprintf("%s%s", branch_prefix, id);
+	if (aas_git_branch_get(git, branch, tip, &e) != 0) {
+		free(branch);
+		return 0;
+	}
+	*branchp = branch;
+	return 1;
 }
 
 /* prov and the providers of older runs (reconciled at the start) */
@@ -147,6 +197,8 @@ chunk_end(struct aas_err *fatal)
 	if (aas_batch_create(ledger, (size_t)ri, prov, &c->err) == -1) {
 		if (strcmp(c->err.code, "submit_unknown") != 0)
 			live_batches--;
+		if (aas_provider_run_error(c->err.code))
+			note_run_error(&c->err);
 		failed = 1;
 		return 0;
 	}
@@ -181,7 +233,7 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
     double *estp)
 {
 	const char *id;
-	char shabuf[65];
+	char shabuf[65], *branch;
 	json_t *body, *req;
 	long tok;
 	double est;
@@ -198,6 +250,17 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 		return 1;
 	}
 	aas_ledger_custom_id(id, task_sha(rec, shabuf), cid);
+	if (!force && passed(rec, id, &branch)) {
+		if (!aas_quiet)
+			aas_msg("%s: Done, and branch %s exists: skipped "
+			    "(--force sends it again)", id, branch);
+		req = json_pack("{s:s, s:s, s:s}", "custom_id", cid,
+		    "skipped", "done", "branch", branch);
+		aas_rec_set(rec, "request", req);
+		json_decref(req);
+		free(branch);
+		return 1;
+	}
 	if (json_object_get(seen, cid) != NULL) {
 		aas_rec_fail(rec, "submit", "duplicate", "task %s given "
 		    "twice in this input", cid);
@@ -230,11 +293,14 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 		}
 		if (aas_ledger_spent(ledger) + run_est + est > max_cost +
 		    1e-9) {
+			char lim[32];
+
 			json_decref(body);
 			aas_rec_fail(rec, "submit", "budget", "budget reached: "
 			    "%.4f USD spent or committed, this task's %.4f "
-			    "would pass the limit of %.2f", aas_ledger_spent(
-			    ledger) + run_est, est, max_cost);
+			    "would pass the limit of %s", aas_ledger_spent(
+			    ledger) + run_est, est, aas_usd_format(max_cost,
+			    lim, sizeof(lim)));
 			stopped = 1;
 			return 1;
 		}
@@ -275,6 +341,10 @@ add_to_chunk(struct aas_rec *rec, json_t *body, const char *cid, double est,
 		if (chunk_end(fatal) == -1) {
 			free(text);
 			return -1;
+		}
+		if (run_failed) {
+			free(text);
+			return 2;
 		}
 	}
 	if (writer == NULL) {
@@ -345,6 +415,11 @@ emit_spool(void)
 		num = strtol(tab + 1, NULL, 10);
 		aas_rec_parse(&rec, tab2 + 1, (size_t)(r.buf + n - tab2 - 1),
 		    NULL);
+		if (kind == 'B' && chunks[num].ri < 0 &&
+		    aas_provider_run_error(chunks[num].err.code)) {
+			aas_rec_free(&rec);
+			continue;
+		}
 		if (kind == 'S' || (kind == 'B' && chunks[num].ri >= 0)) {
 			size_t ri = kind == 'S' ? (size_t)num :
 			    (size_t)chunks[num].ri;
@@ -384,11 +459,21 @@ batch_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 	if (rec->bad)
 		failed = 1;
 	rc = prepare(rec, &body, cid, &skipri, &est);
+	if (rc == 0 && run_failed) {
+		/* not sent, not written: see run_error_exit */
+		json_decref(body);
+		run_est -= est;
+		return AAS_LOOP_DROP;
+	}
 	if (rc == 0 && mode != MODE_DRY)
 		rc = add_to_chunk(rec, body, cid, est, e);
 	json_decref(body);
 	if (rc == -1)
 		return -1;
+	if (rc == 2) {
+		run_est -= est;
+		return AAS_LOOP_DROP;
+	}
 	if (mode == MODE_BATCH) {
 		if (rc == 0)
 			rc = spool_put('B', (long)nchunks - 1, rec, e);
@@ -491,6 +576,7 @@ struct pending {
 	double	 est;
 	long	 seq;
 	int	 done;
+	int	 drop;		/* a run error: not written */
 	struct pending *next;
 };
 static struct aas_reader sreader;
@@ -504,7 +590,7 @@ hold_or_write(struct pending *pd)
 	struct pending **pp;
 
 	if (!keep_order) {
-		if (!sync_fatal && write_rec(&pd->rec) == -1)
+		if (!sync_fatal && !pd->drop && write_rec(&pd->rec) == -1)
 			sync_fatal = 1;
 		aas_rec_free(&pd->rec);
 		free(pd);
@@ -518,7 +604,7 @@ hold_or_write(struct pending *pd)
 	while (held != NULL && held->seq == emit_seq) {
 		pd = held;
 		held = pd->next;
-		if (!sync_fatal && write_rec(&pd->rec) == -1)
+		if (!sync_fatal && !pd->drop && write_rec(&pd->rec) == -1)
 			sync_fatal = 1;
 		aas_rec_free(&pd->rec);
 		free(pd);
@@ -582,6 +668,12 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 
 	(void)arg;
 	run_est -= pd->est;
+	if (res == NULL && aas_provider_run_error(e->code)) {
+		note_run_error(e);
+		pd->drop = 1;
+		hold_or_write(pd);
+		return;
+	}
 	if (res == NULL) {
 		aas_rec_fail_err(&pd->rec, "submit", e);
 		failed = 1;
@@ -592,7 +684,8 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 	aas_rec_set(&pd->rec, "response", resp);
 	json_decref(resp);
 	memset(&le, 0, sizeof(le));
-	if (aas_ledger_sync_cost(ledger, run_base, pd->cid, usd, &le) == -1)
+	if (aas_ledger_sync_cost(ledger, run_base, pd->cid, usd, &le) == -1 ||
+	    aas_ledger_mark_fetched(ledger, pd->cid, run_base, 1, &le) == -1)
 		aas_msg("%s", le.msg);
 	hold_or_write(pd);
 }
@@ -612,7 +705,7 @@ run_sync(void)
 		struct pending *pd = held;
 
 		held = pd->next;
-		if (!sync_fatal && write_rec(&pd->rec) == -1)
+		if (!sync_fatal && !pd->drop && write_rec(&pd->rec) == -1)
 			sync_fatal = 1;
 		aas_rec_free(&pd->rec);
 		free(pd);
@@ -755,6 +848,8 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	if (aas_config_str(cf, "model", &model, e) == -1 ||
 	    aas_config_str(cf, "provider", &provider_kind, e) == -1 ||
 	    aas_config_str(cf, "template", &tname, e) == -1 ||
+	    aas_config_str(cf, "apply.branch_prefix", &branch_prefix,
+	    e) == -1 ||
 	    cfg_num("budget", &budget, e) == -1 ||
 	    cfg_num("batch.discount", &discount, e) == -1 ||
 	    cfg_long("batch.max_requests", &max_requests, e) == -1 ||
@@ -763,6 +858,8 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	    cfg_long("estimate_output_tokens", &est_output, e) == -1 ||
 	    cfg_long("template_file_max", &fm, e) == -1)
 		return -1;
+	if (branch_prefix == NULL)
+		branch_prefix = "aas/";
 	topts.file_max = fm > 0 ? (size_t)fm : 0;
 	if (max_cost < 0 && budget >= 0)
 		max_cost = budget;
@@ -827,6 +924,12 @@ run(struct aas_cmd *c)
 	run_base = aas_ledger_new_run_id();
 	seen = json_object();
 	status = mode == MODE_SYNC ? run_sync() : run_batch();
+	if (run_failed && (status == AAS_EXIT_OK ||
+	    status == AAS_EXIT_RECORD)) {
+		/* every other task would fail the same way: stop, fail none */
+		aas_msg("%s", run_err.msg);
+		return AAS_EXIT_USAGE;
+	}
 	if (status == AAS_EXIT_OK && failed)
 		status = AAS_EXIT_RECORD;
 	if ((status == AAS_EXIT_OK || status == AAS_EXIT_RECORD) && stopped)
@@ -850,6 +953,7 @@ cleanup(struct aas_cmd *c)
 	aas_ledger_close(ledger);
 	aas_provider_pool_free(pool);
 	aas_template_free(tmpl);
+	aas_git_close(git);
 }
 
 int

@@ -473,7 +473,9 @@ submit(struct aas_provider *p, const char *path, const char *endpoint,
 	rq.unsafe = 1;
 	rc = -1;
 	for (i = 0; i < p->max_tries; i++) {
-		if (aas_http_do(p->http, &rq, &rs, e) == 0) {
+		if (aas_http_do(p->http, &rq, &rs, e) != 0)
+			aas_p_classify(&rs, e);
+		else {
 			*batchp = batch_norm(rs.json);
 			aas_http_resp_free(&rs);
 			rc = *batchp ? 0 : aas_err_set(e, "bad_response",
@@ -556,6 +558,8 @@ download(struct aas_provider *p, json_t *batch, const char *which,
 	rq.out_path = path;
 	rq.out_size = -1;
 	rc = aas_http_do(p->http, &rq, &rs, e);
+	if (rc != 0)
+		aas_p_classify(&rs, e);
 	aas_http_resp_free(&rs);
 	free(url);
 	if (rc != 0)

@@ -25,8 +25,14 @@ struct aas_ledger {
 	struct aas_run	*runs;
 	size_t		 nruns;
 	void		*inflight;	/* task hash -> run index */
-	void		*fetched;	/* task hash -> 1 ok, 2 error */
+	void		*fetched;	/* task hash -> run index, 1 ok,
+					 * 2 error (the latest run) */
+	void		*fetched_run;	/* task and run -> 1 ok, 2 error */
 	double		 spent;		/* from ledger.jsonl */
+	char		*session;	/* this process's "f" */
+	char		*last_f;	/* the last aas-fetch's "f" */
+	size_t		*last_runs;	/* ... the runs it wrote */
+	size_t		 nlast;
 	int		 fetched_fd;
 	int		 cost_fd;
 };
@@ -232,6 +238,35 @@ journal_cb(json_t *o, void *arg)
 	return 0;
 }
 
+/* The key of task custom_id written from run: both in one hash. */
+static uint64_t
+task_run_hash(const char *custom_id, const char *run)
+{
+	char *s = aas_xasprintf("%s\t%s", custom_id, run ? run : "");
+	uint64_t h = aas_tasks_hash(s);
+
+	free(s);
+	return h;
+}
+
+/* Note that custom_id came out of run (index ri, or -1) with flag. */
+static void
+note_fetched(struct aas_ledger *l, const char *custom_id, const char *run,
+    ssize_t ri, uint32_t flag)
+{
+	uint64_t h = task_run_hash(custom_id, run);
+	uint32_t old = hmap_get(l->fetched_run, h);
+
+	hmap_put(l->fetched, aas_tasks_hash(custom_id), FETCHED(ri, flag));
+	hmap_put(l->fetched_run, h, flag);
+	if (ri < 0 || old == flag)
+		return;
+	if (flag == 2)
+		l->runs[ri].nfailed++;
+	else if (old == 2)
+		l->runs[ri].nfailed--;
+}
+
 static int
 fetched_cb(json_t *o, void *arg)
 {
@@ -242,9 +277,35 @@ fetched_cb(json_t *o, void *arg)
 	uint32_t flag = json_integer_value(json_object_get(o, "ok")) == 1 ?
 	    1 : 2;
 
+	const char *f = json_string_value(json_object_get(o, "f"));
+	size_t i;
+
 	if (c != NULL)
-		hmap_put(l->fetched, aas_tasks_hash(c), FETCHED(ri, flag));
+		note_fetched(l, c, run, ri, flag);
+	if (c == NULL || ri < 0)
+		return 0;
+	/* a line with no "f" (older aas-fetch): its run is the session */
+	if (f == NULL)
+		f = run;
+	if (l->last_f == NULL || strcmp(l->last_f, f) != 0) {
+		free(l->last_f);
+		l->last_f = aas_xstrdup(f);
+		l->nlast = 0;
+	}
+	for (i = 0; i < l->nlast; i++)
+		if (l->last_runs[i] == (size_t)ri)
+			return 0;
+	l->last_runs = aas_xreallocarray(l->last_runs, l->nlast + 1,
+	    sizeof(*l->last_runs));
+	l->last_runs[l->nlast++] = (size_t)ri;
 	return 0;
+}
+
+size_t
+aas_ledger_last_fetch(const struct aas_ledger *l, const size_t **risp)
+{
+	*risp = l->last_runs;
+	return l->nlast;
 }
 
 /* Spend: per run the actual if known, else the estimate; plus syncs. */
@@ -287,7 +348,6 @@ load_tasks(struct aas_ledger *l, size_t ri, struct aas_err *e)
 	size_t cap = 0;
 	ssize_t n;
 	uint64_t h;
-	uint32_t v;
 	FILE *f;
 
 	path = aas_xasprintf("%s/runs/%s.tasks", aas_state_dir(l->st),
@@ -305,8 +365,8 @@ load_tasks(struct aas_ledger *l, size_t ri, struct aas_err *e)
 			continue;
 		*tab = '\0';
 		h = aas_tasks_hash(buf);
-		v = hmap_get(l->fetched, h);
-		if (v == (uint32_t)-1 || FETCHED_RUN(v) != (uint32_t)ri)
+		if (hmap_get(l->fetched_run, task_run_hash(buf,
+		    l->runs[ri].run)) == (uint32_t)-1)
 			hmap_put(l->inflight, h, (uint32_t)ri);
 	}
 	free(buf);
@@ -330,6 +390,7 @@ aas_ledger_open(struct aas_ledger **lp, struct aas_state *st,
 	l->fetched_fd = l->cost_fd = -1;
 	l->inflight = aas_xcalloc(1, sizeof(struct hmap));
 	l->fetched = aas_xcalloc(1, sizeof(struct hmap));
+	l->fetched_run = aas_xcalloc(1, sizeof(struct hmap));
 	if (aas_journal_read(st, "batches", journal_cb, l, e) != 0 ||
 	    aas_journal_read(st, "fetched", fetched_cb, l, e) != 0)
 		goto bad;
@@ -379,8 +440,12 @@ aas_ledger_close(struct aas_ledger *l)
 		free(r->file);
 	}
 	free(l->runs);
+	free(l->session);
+	free(l->last_f);
+	free(l->last_runs);
 	hmap_free(l->inflight);
 	hmap_free(l->fetched);
+	hmap_free(l->fetched_run);
 	if (l->fetched_fd >= 0)
 		close(l->fetched_fd);
 	if (l->cost_fd >= 0)
@@ -402,6 +467,15 @@ aas_ledger_fetched(const struct aas_ledger *l, const char *custom_id)
 	uint32_t v = hmap_get(l->fetched, aas_tasks_hash(custom_id));
 
 	return v == (uint32_t)-1 ? 0 : (int)FETCHED_FLAG(v);
+}
+
+int
+aas_ledger_fetched_in(const struct aas_ledger *l, const char *custom_id,
+    const char *run)
+{
+	uint32_t v = hmap_get(l->fetched_run, task_run_hash(custom_id, run));
+
+	return v == (uint32_t)-1 ? 0 : (int)v;
 }
 
 double
@@ -465,15 +539,19 @@ aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
 	json_t *o;
 	int rc;
 	uint64_t h = aas_tasks_hash(custom_id);
+	ssize_t ri = aas_ledger_find(l, run);
 
-	o = json_pack("{s:s, s:s, s:i}", "c", custom_id, "r", run, "ok",
-	    ok ? 1 : 0);
+	if (l->session == NULL)
+		l->session = aas_ledger_new_run_id();
+	o = json_pack("{s:s, s:s, s:i, s:s}", "c", custom_id, "r", run, "ok",
+	    ok ? 1 : 0, "f", l->session);
 	rc = append_line(l, &l->fetched_fd, "fetched", o, e);
 	json_decref(o);
 	if (rc == 0) {
-		hmap_put(l->fetched, h, FETCHED(aas_ledger_find(l, run),
-		    ok ? 1U : 2U));
-		hmap_del(l->inflight, h);
+		note_fetched(l, custom_id, run, ri, ok ? 1U : 2U);
+		/* in flight elsewhere (sent again) stays in flight */
+		if (ri >= 0 && hmap_get(l->inflight, h) == (uint32_t)ri)
+			hmap_del(l->inflight, h);
 	}
 	return rc;
 }

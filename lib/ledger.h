@@ -14,8 +14,9 @@
  *   runs/RUN.tasks     one line per task: custom_id TAB the task record
  *                      (with its request key) exactly as submitted
  *   runs/RUN.jsonl     the batch input file sent to the provider
- *   fetched.jsonl      {"c":custom_id,"r":run,"ok":0|1}: aas-fetch wrote
- *                      that task (ok: with a response)
+ *   fetched.jsonl      {"c":custom_id,"r":run,"ok":0|1,"f":session}:
+ *                      aas-fetch wrote that task (ok: with a response);
+ *                      session is one per process that wrote
  *   ledger.jsonl       costs: {"kind":"estimate"|"actual","run","usd"} per
  *                      batch (an actual replaces the run's estimate) and
  *                      {"kind":"sync","run","custom_id","usd"} per
@@ -84,6 +85,8 @@ struct aas_run {
 	long long t;		/* unix seconds of the intent */
 	int	 state;
 	int	 downloaded;	/* results are whole in results/ */
+	long	 nfailed;	/* tasks aas-fetch wrote with an error (the
+				 * last word on each) */
 };
 
 /* The journal in memory: opaque, read through the functions below. */
@@ -105,8 +108,18 @@ char	*aas_ledger_input_path(const struct aas_ledger *l, size_t ri);
 
 /* The run custom_id is in flight in (index), or -1. */
 ssize_t	aas_ledger_inflight(const struct aas_ledger *l, const char *custom_id);
-/* 0 not fetched, 1 fetched with a response, 2 fetched with an error. */
+/* 0 not fetched, 1 fetched with a response, 2 fetched with an error:
+ * by any run (the latest), or by run (a run id; a task sent again is a
+ * new run, whose answer is its own). */
 int	aas_ledger_fetched(const struct aas_ledger *l, const char *custom_id);
+int	aas_ledger_fetched_in(const struct aas_ledger *l,
+	    const char *custom_id, const char *run);
+/* The runs (indexes into *risp, which the ledger owns) whose tasks the
+ * last process that wrote fetched.jsonl wrote, for aas-fetch --again:
+ * what a later stage that failed may not have finished.  Synchronous
+ * answers (runs not in the journal) are left out. */
+size_t	aas_ledger_last_fetch(const struct aas_ledger *l,
+	    const size_t **risp);
 /* Spend so far: actuals, estimates of runs with no actual, sync calls. */
 double	aas_ledger_spent(const struct aas_ledger *l);
 
@@ -147,7 +160,8 @@ int	aas_ledger_note_batch(struct aas_ledger *l, size_t ri, json_t *batch,
 int	aas_ledger_abandon(struct aas_ledger *l, size_t ri, const char *why,
 	    struct aas_err *e);
 
-/* Journal events for aas-fetch and aas-submit --sync. */
+/* Journal events for aas-fetch and aas-submit --sync (which marks a
+ * synchronous answer fetched under its run id, for aas-scan --new). */
 int	aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
 	    const char *run, int ok, struct aas_err *e);
 int	aas_ledger_sync_cost(struct aas_ledger *l, const char *run,

@@ -388,6 +388,8 @@ upload(struct aas_provider *p, const char *path, const char *name,
 	rq.unsafe = 1;
 	for (i = 0; i < p->max_tries && id == NULL; i++) {
 		rc = aas_http_do(p->http, &rq, &rs, e);
+		if (rc != 0)
+			aas_p_classify(&rs, e);
 		if (rc == 0 && aas_p_str(rs.json, "id") != NULL)
 			id = aas_xstrdup(aas_p_str(rs.json, "id"));
 		else if (rc == 0)
@@ -536,6 +538,8 @@ download(struct aas_provider *p, json_t *batch, const char *which,
 	rq.headers = hdrs;
 	rq.out_path = path;
 	rc = aas_http_do(p->http, &rq, &rs, e);
+	if (rc != 0)
+		aas_p_classify(&rs, e);
 	aas_http_resp_free(&rs);
 	free(url);
 	if (rc != 0)

@@ -1,4 +1,6 @@
 /* price.c: model prices and what a call costs. */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -80,4 +82,30 @@ double
 aas_usd_round(double usd)
 {
 	return (double)(long long)(usd * 1e8 + (usd >= 0 ? 0.5 : -0.5)) / 1e8;
+}
+
+char *
+aas_usd_format(double usd, char *buf, size_t size)
+{
+	double a = usd < 0 ? -usd : usd;
+	int dec = 2, mag;
+	size_t n;
+	char *dot;
+
+	if (a > 0 && a < 1) {
+		mag = (int)floor(log10(a));
+		dec = 3 - mag;
+		if (dec > 12)
+			dec = 12;
+		if (dec < 2)
+			dec = 2;
+	}
+	snprintf(buf, size, "%.*f", dec, usd);
+	dot = strchr(buf, '.');
+	if (dot != NULL) {
+		n = strlen(buf);
+		while (n > (size_t)(dot - buf) + 3 && buf[n - 1] == '0')
+			buf[--n] = '\0';
+	}
+	return buf;
 }

@@ -24,5 +24,12 @@ double	aas_price_usd(const struct aas_price *p, long in, long out,
 	    long cached, double discount);
 /* usd rounded to 1e-8. */
 double	aas_usd_round(double usd);
+/*
+ * usd for a message, into buf: at least two decimals and four
+ * significant digits, trailing zeros past the second decimal dropped,
+ * never in exponent form ("25.00", "0.0058", "0.001", "0.000000001").
+ * Returns buf.
+ */
+char	*aas_usd_format(double usd, char *buf, size_t size);
 
 #endif

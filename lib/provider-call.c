@@ -94,6 +94,63 @@ aas_p_url(const struct aas_provider *p, const char *path)
 	return aas_xasprintf("%s%s", p->base, path);
 }
 
+/*
+ * An error of the whole run rather than of one request: the code it
+ * gets instead of http_NNN, or NULL.  OpenAI says model_not_found and
+ * insufficient_quota in error.code, Anthropic the kind in error.type
+ * (and a missing model is a 404 not_found_error naming the model).
+ */
+static const char *
+run_error_code(long status, const char *body)
+{
+	json_t *j, *er;
+	const char *code, *type, *msg, *rc = NULL;
+
+	j = body != NULL ? json_loads(body, 0, NULL) : NULL;
+	er = json_object_get(j, "error");
+	code = aas_p_str(er, "code");
+	type = aas_p_str(er, "type");
+	msg = aas_p_str(er, "message");
+	if (code == NULL)
+		code = "";
+	if (type == NULL)
+		type = "";
+	if (strcmp(code, "model_not_found") == 0 || (status == 404 &&
+	    strcmp(type, "not_found_error") == 0 && msg != NULL &&
+	    strncmp(msg, "model:", 6) == 0))
+		rc = "model_not_found";
+	else if (strcmp(code, "insufficient_quota") == 0 ||
+	    strcmp(code, "billing_hard_limit_reached") == 0 ||
+	    strcmp(type, "billing_error") == 0)
+		rc = "insufficient_quota";
+	else if (status == 401)
+		rc = "unauthorized";
+	else if (status == 403)
+		rc = "forbidden";
+	json_decref(j);
+	return rc;
+}
+
+void
+aas_p_classify(const struct aas_http_resp *r, struct aas_err *e)
+{
+	const char *rcode;
+
+	if (e == NULL || r->status < 400 || r->status >= 500)
+		return;
+	if ((rcode = run_error_code(r->status, r->body)) != NULL)
+		snprintf(e->code, sizeof(e->code), "%s", rcode);
+}
+
+int
+aas_provider_run_error(const char *code)
+{
+	return strcmp(code, "unauthorized") == 0 ||
+	    strcmp(code, "forbidden") == 0 ||
+	    strcmp(code, "model_not_found") == 0 ||
+	    strcmp(code, "insufficient_quota") == 0;
+}
+
 int
 aas_p_call(struct aas_provider *p, const char *method, const char *path,
     json_t *body, int unsafe, json_t **out, struct aas_http_resp *rs,
@@ -121,6 +178,8 @@ aas_p_call(struct aas_provider *p, const char *method, const char *path,
 	rc = aas_http_do(p->http, &rq, &r, e);
 	free(url);
 	free(b);
+	if (rc != 0)
+		aas_p_classify(&r, e);
 	if (rc == 0 && out != NULL) {
 		*out = r.json;
 		r.json = NULL;
@@ -309,6 +368,8 @@ aas_p_refused(const char *code)
 {
 	long st;
 
+	if (aas_provider_run_error(code))
+		return 1;
 	if (strncmp(code, "http_", 5) != 0)
 		return 0;
 	st = strtol(code + 5, NULL, 10);

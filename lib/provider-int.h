@@ -134,5 +134,8 @@ void	 aas_p_rl_note(struct aas_provider *p, json_t *headers,
 /* An "http_4xx" code that says the server did not act on the request
  * (not 408, 409 or 429). */
 int	 aas_p_refused(const char *code);
+/* After a failed aas_http_do: an error of the run (provider.h,
+ * aas_provider_run_error) gets its code in e instead of http_NNN. */
+void	 aas_p_classify(const struct aas_http_resp *r, struct aas_err *e);
 
 #endif

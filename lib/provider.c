@@ -3,6 +3,8 @@
  * dispatched through each provider's operations (provider-int.h); keys,
  * the concurrent synchronous driver and its pacing.
  */
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -114,6 +116,20 @@ ratelimit_note(void *arg, long status, json_t *headers)
 	p->ops->ratelimits(p, headers);
 }
 
+/*
+ * From here on the process holds a key: no core file (RLIMIT_CORE 0,
+ * for good) and not dumpable (no core through a pipe either, no
+ * ptrace or /proc/PID/mem by other processes of the user).
+ */
+static void
+no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 static int
 good_key(const char *k)
 {
@@ -181,6 +197,7 @@ aas_provider_open(struct aas_provider **pp, const struct aas_provider_opts *o,
 		return aas_err_set(e, "config", "no API key: set %s "
 		    "or a key file", ops->key_env);
 	}
+	no_core_dumps();
 	if (!good_key(key)) {
 		free(key);
 		aas_provider_close(p);
@@ -395,6 +412,62 @@ line_ops(const struct aas_provider *p, json_t *o)
 	return p->ops;
 }
 
+/* A string of the provider's with every registered secret replaced
+ * (NULs included: each piece between them), or NULL when it holds none. */
+static json_t *
+redacted_string(json_t *v)
+{
+	const char *s = json_string_value(v), *q;
+	size_t len = json_string_length(v), n;
+	struct aas_buf b = AAS_BUF_INIT;
+	char *piece, *clean, *out;
+	int changed = 0;
+	json_t *r;
+
+	for (q = s; q <= s + len; q += n + 1) {
+		n = strnlen(q, (size_t)(s + len - q));
+		piece = aas_xstrndup(q, n);
+		clean = aas_redact(piece);
+		changed |= strcmp(clean, piece) != 0;
+		aas_buf_adds(&b, clean);
+		if (q + n < s + len)
+			aas_buf_addc(&b, '\0');
+		free(piece);
+		free(clean);
+	}
+	out = aas_buf_detach(&b, &n);
+	r = changed ? json_stringn(out, n) : NULL;
+	free(out);
+	return r;
+}
+
+/* Every string in v (object values, array items) redacted in place. */
+static void
+redact_tree(json_t *v)
+{
+	const char *k;
+	json_t *x, *r;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, x) {
+			if (json_is_string(x) && (r = redacted_string(x)) !=
+			    NULL)
+				json_object_set_new(v, k, r);
+			else
+				redact_tree(x);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			if (json_is_string(x) && (r = redacted_string(x)) !=
+			    NULL)
+				json_array_set_new(v, i, r);
+			else
+				redact_tree(x);
+		}
+	}
+}
+
 int
 aas_provider_parse_result(const struct aas_provider *p, const char *line,
     size_t len, json_t **resp, struct aas_err *e)
@@ -414,6 +487,7 @@ aas_provider_parse_result(const struct aas_provider *p, const char *line,
 	}
 	rc = line_ops(p, o)->parse_line(o, resp, e);
 	json_decref(o);
+	redact_tree(*resp);
 	return rc;
 }
 
@@ -423,7 +497,10 @@ static json_t *
 sync_result(struct aas_provider *p, json_t *body, long status,
     const char *rid)
 {
-	return p->ops->chat_result(body, status, rid);
+	json_t *r = p->ops->chat_result(body, status, rid);
+
+	redact_tree(r);
+	return r;
 }
 
 static int
@@ -696,7 +773,8 @@ aas_provider_chat_many(struct aas_provider *p, int jobs, double rpm,
 				res = NULL;
 				rc = -1;
 			}
-		}
+		} else
+			aas_p_classify(&rs, &re);
 		aas_http_resp_free(&rs);
 		done(arg, j->tag, rc == 0 ? res : NULL, rc == 0 ? NULL : &re);
 		json_decref(res);

@@ -166,6 +166,18 @@ int	aas_provider_find_own(struct aas_provider *p, const char *run,
 	    int (*known)(const char *id, void *arg), void *arg,
 	    json_t **batchp, struct aas_err *e);
 /*
+ * Errors of the run, not of a task: a call the server refused because
+ * of the key or the account (401 "unauthorized", 403 "forbidden",
+ * "insufficient_quota" for OpenAI's insufficient_quota and
+ * billing_hard_limit_reached and Anthropic's billing_error) or the model
+ * ("model_not_found").  Every call of this module that fails that way
+ * has that code in e instead of http_NNN; this says whether code is one
+ * of them.  Every other request would fail the same way: a command stops
+ * (exit AAS_EXIT_USAGE) rather than fail each task with it.
+ */
+int	aas_provider_run_error(const char *code);
+
+/*
  * After aas_provider_submit failed with code: 1 when surely no batch was
  * created (the server refused the request outright, or, for a provider
  * that uploads the input file first, the upload never finished:
@@ -195,7 +207,10 @@ int	aas_provider_list(struct aas_provider *p,
 int	aas_provider_download(struct aas_provider *p, json_t *batch,
 	    const char *which, const char *path, int *gotp, struct aas_err *e);
 /* Parse one results-file line into a normalised result.  -1 with e set
- * (code "bad_result") on a line that cannot be understood. */
+ * (code "bad_result") on a line that cannot be understood.  Here and in
+ * the synchronous calls below, every registered secret in any string of
+ * the result (text, finish_reason, error code and message...) is
+ * replaced by "[redacted]": an answer that echoes the key is data. */
 int	aas_provider_parse_result(const struct aas_provider *p,
 	    const char *line, size_t len, json_t **resp, struct aas_err *e);
 

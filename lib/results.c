@@ -1,4 +1,5 @@
 /* results.c: provider results into records (results.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,61 @@ file_whole(struct aas_provider *p, const char *path)
 	return whole;
 }
 
+/*
+ * A whole download with a registered secret in it (an answer that
+ * echoed the key) is written again with it redacted, through a
+ * temporary file and rename, so no results file holds it.
+ */
+static int
+redact_file(const char *path, struct aas_err *e)
+{
+	char *line = NULL, *clean, *tmp;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *in, *out;
+	int rc = 0, hit = 0;
+
+	if ((in = fopen(path, "re")) == NULL)
+		return aas_err_set(e, "io", "%s: %s", path, strerror(errno));
+	while (!hit && (n = getline(&line, &cap, in)) > 0) {
+		clean = aas_redact(line);
+		hit = strcmp(clean, line) != 0;
+		free(clean);
+	}
+	if (!hit) {
+		free(line);
+		fclose(in);
+		return 0;
+	}
+	rewind(in);
+	tmp = aas_xasprintf("%s.redact", path);
+	if ((out = fopen(tmp, "we")) == NULL)
+		rc = aas_err_set(e, "io", "%s: %s", tmp, strerror(errno));
+	while (rc == 0 && (n = getline(&line, &cap, in)) > 0) {
+		/* file_whole read every line as JSON: no NUL in them */
+		clean = aas_redact(line);
+		if (fputs(clean, out) == EOF)
+			rc = aas_err_set(e, "io", "%s: %s", tmp,
+			    strerror(errno));
+		free(clean);
+	}
+	free(line);
+	fclose(in);
+	if (out != NULL) {
+		if (rc == 0 && (fflush(out) == EOF || fsync(fileno(out)) == -1))
+			rc = aas_err_set(e, "io", "%s: %s", tmp,
+			    strerror(errno));
+		fclose(out);
+		if (rc == 0 && rename(tmp, path) == -1)
+			rc = aas_err_set(e, "io", "%s: %s", path,
+			    strerror(errno));
+		if (rc != 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
 int
 aas_results_download(struct aas_provider *p, json_t *b, const char *which,
     const char *path, int *gotp, struct aas_err *e)
@@ -128,8 +184,10 @@ aas_results_download(struct aas_provider *p, json_t *b, const char *which,
 	for (i = 0; i < 3; i++) {
 		if (aas_provider_download(p, b, which, path, gotp, e) == -1)
 			return -1;
-		if (!*gotp || file_whole(p, path))
+		if (!*gotp)
 			return 0;
+		if (file_whole(p, path))
+			return redact_file(path, e);
 		unlink(path);
 	}
 	return aas_err_set(e, "bad_result", "%s file still unreadable after "

@@ -50,7 +50,9 @@ void	aas_results_missing(json_t *batch, const char **codep, char *msg,
  * aas_provider_download, then every line of the file must read as a
  * result: a file the server garbled (a 200 with the wrong bytes) is
  * removed and fetched again, three times at most ("bad_result" after
- * that).  Same return and *gotp as aas_provider_download.
+ * that).  A whole file that holds a registered secret (an answer that
+ * echoed the key) is rewritten with it redacted.  Same return and *gotp
+ * as aas_provider_download.
  */
 int	aas_results_download(struct aas_provider *p, json_t *batch,
 	    const char *which, const char *path, int *gotp,

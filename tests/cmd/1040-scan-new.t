@@ -3,7 +3,7 @@
 # id and sha: a task whose text changed is new again.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$AAS_SRC/tests/emu/emu.sh"
-plan 6
+plan 7
 emu_start "$AAS_SRC/examples/demo-answers.json"
 git_repo "$T/repo" "$AAS_SRC/examples/project/."
 cd "$T/repo" || exit 1
@@ -23,6 +23,9 @@ sed 's/^`char \*str_upper/`char *str_upper/; s/and returns `s`\.  Declare/and re
     ACTIVE_TASKS.md >board.new && mv board.new ACTIVE_TASKS.md
 run aas-scan --ready --new
 is "$rc:$(ids)" "0:DEMO-2 DEMO-3 DEMO-5 " "a task whose text changed is new again"
+aas-scan --id DEMO-3 | aas-submit --sync >/dev/null 2>&1
+run aas-scan --ready --new
+is "$rc:$(ids)" "0:DEMO-2 DEMO-5 " "a task answered by --sync stays out too"
 check_run "--new with --check is a usage error" 2 "" \
 "aas-scan: --check and --add take no selection
 usage: aas-scan [-qv] [--all | --ready | --next | --status S] [--id ID] [--new] [FILE ...]

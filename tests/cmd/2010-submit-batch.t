@@ -67,7 +67,7 @@ gen 10 D >d.jsonl
 run aas-submit --max-cost 0.005 <d.jsonl
 is "$rc $(jq -r '.error.code // "ok"' "$T/out" | sort | uniq -c | tr -s ' ' | tr '\n' ' ')" \
     "75  5 budget  5 ok " "--max-cost: the first 5 fit, the rest get budget"
-is "$(sed -n 1p "$T/err")" "aas-submit: D-6: budget reached: 0.0044 USD spent or committed, this task's 0.0009 would pass the limit of 0.01" "budget message"
+is "$(sed -n 1p "$T/err")" "aas-submit: D-6: budget reached: 0.0044 USD spent or committed, this task's 0.0009 would pass the limit of 0.005" "budget message: the limit as given"
 gen 2 E >e.jsonl
 printf 'budget: 0.005\n' >.aas.yml
 run aas-submit -q <e.jsonl
@@ -96,5 +96,5 @@ is "$rc $(norm "$T/out" | jq -c '.batch')" '0 {"provider":"anthropic","id":"BATC
 # a rejected upload: the tasks get the error, the run is abandoned
 rm -rf .aas
 OPENAI_API_KEY=wrong run aas-submit <f.jsonl
-is "$rc $(jq -r .error.code "$T/out") $(jq -r .ev .aas/batches.jsonl | tr '\n' ' ')" "1 http_401 intent abandon " "401: error record, run abandoned"
+is "$rc $(jq -r .error.code "$T/out") $(jq -r .ev .aas/batches.jsonl | tr '\n' ' ')" "2  intent abandon " "401: an error of the run: exit 2, no record, run abandoned"
 done_testing

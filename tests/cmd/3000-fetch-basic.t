@@ -45,13 +45,13 @@ is "$(ls .aas/results | sed 's/^batch_[A-Za-z0-9]*//' | tr '\n' ' ')" ".error.js
 is "$(jq -r 'select(.kind == "actual") | .usd' .aas/ledger.jsonl)" "9.04e-05" "actual cost in the ledger"
 check_run "once only: a re-run writes nothing" 0 "" "" -- aas-fetch
 run aas-fetch --again
-is "$rc $(wc -l <"$T/out")" "0 0" "--again without a batch: nothing live"
+is "$rc $(wc -l <"$T/out")" "1 4" "--again without a batch: the batch the last aas-fetch wrote, again"
 bid=$(jq -r .batch.id sub.jsonl | head -n 1)
 run aas-fetch -q --again "$bid"
 is "$rc $(wc -l <"$T/out")" "1 4" "--again BATCH: written again"
 run aas-fetch --list
 is "$(norm "$T/out" | tr -s ' ')" "BATCH STATUS DONE/TOTAL FAILED AGE USD
-BATCH fetched 4/4 0 0m 0.0001" "--list"
+BATCH fetched 2/4 2 0m 0.0001" "--list: 2 answered, 2 failed"
 
 # stdin: the records name the batches; others pass through
 gen 2 S >s.jsonl

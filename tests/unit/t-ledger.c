@@ -34,7 +34,7 @@ main(void)
 	json_t *key;
 	char *s;
 
-	plan(36);
+	plan(43);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 
@@ -65,6 +65,19 @@ main(void)
 	is_int(aas_price_lookup(NULL, "my-model", &p, &e), 1, "unknown model");
 	snprintf(buf, sizeof(buf), "%.8f", aas_usd_round(0.123456789));
 	is_str(buf, "0.12345679", "round to 1e-8");
+	is_str(aas_usd_format(0.0058, buf, sizeof(buf)), "0.0058",
+	    "money: 0.0058 is not rounded to 0.01");
+	is_str(aas_usd_format(0.001, buf, sizeof(buf)), "0.001",
+	    "money: 0.001 is not 0.00");
+	is_str(aas_usd_format(25, buf, sizeof(buf)), "25.00",
+	    "money: two decimals");
+	is_str(aas_usd_format(0.5, buf, sizeof(buf)), "0.50",
+	    "money: two decimals under 1");
+	is_str(aas_usd_format(0.123456, buf, sizeof(buf)), "0.1235",
+	    "money: four significant digits");
+	is_str(aas_usd_format(0.000000001, buf, sizeof(buf)), "0.000000001",
+	    "money: never an exponent");
+	is_str(aas_usd_format(0, buf, sizeof(buf)), "0.00", "money: zero");
 
 	ok(aas_state_open(&st, dir, 1, &e) == 0, "state");
 	ok(aas_ledger_open(&l, st, &e) == 0, "open empty");

@@ -7,6 +7,8 @@
  * results, sync chat, chat_many pacing, rate-limit headers, and the -v
  * trace without the key.
  */
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -136,15 +138,18 @@ offline(void)
 	struct aas_err e;
 	json_t *body, *l, *r, *b;
 	char kf[256], *red;
+	struct rlimit rl;
 	int fd;
 
 	unsetenv("OPENAI_API_KEY");
 	unsetenv("ANTHROPIC_API_KEY");
 	unsetenv("OPENAI_BASE_URL");
 	unsetenv("ANTHROPIC_BASE_URL");
+	is_int(prctl(PR_GET_DUMPABLE), 1, "dumpable before a key");
 	is_int(aas_provider_open(&oa, &o, &e), -1, "no key: error");
 	is_str(e.msg, "no API key: set OPENAI_API_KEY or a key file",
 	    "no key: message");
+	is_int(prctl(PR_GET_DUMPABLE), 1, "no key: still dumpable");
 	snprintf(kf, sizeof(kf), "%s/key", dir);
 	fd = open(kf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (write(fd, "sk-from-file-1234\n", 18) != 18)
@@ -157,6 +162,9 @@ offline(void)
 	    "key file 0644: message");
 	chmod(kf, 0600);
 	is_int(aas_provider_open(&oa, &o, &e), 0, "key file 0600: opened");
+	is_int(prctl(PR_GET_DUMPABLE), 0, "a key in memory: not dumpable");
+	ok(getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur == 0 &&
+	    rl.rlim_max == 0, "a key in memory: no core file");
 	red = aas_redact("x sk-from-file-1234 y");
 	is_str(red, "x [redacted] y", "key from file registered secret");
 	free(red);
@@ -819,7 +827,7 @@ main(void)
 	setenv("AAS_HTTP_BACKOFF_MS", "5", 1);
 	signal(SIGPIPE, SIG_IGN);
 	aas_init();
-	plan(110);
+	plan(114);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	offline();
