@@ -107,6 +107,9 @@ int	aas_write_atomic(const char *path, const void *data, size_t len,
  * underneath). */
 int	aas_write_atomic_if(const char *path, const void *data, size_t len,
 	    int mode, int (*ok)(void *arg), void *arg, struct aas_err *e);
+/* Write all len bytes of data to fd, again after EINTR and short writes;
+ * 0, or -1 with errno set. */
+int	aas_write_all(int fd, const void *data, size_t len);
 /* mkdir -p; 0 or -1 with e set. */
 int	aas_mkdirs(const char *path, int mode, struct aas_err *e);
 
@@ -117,7 +120,8 @@ int	aas_rmtree(const char *path, struct aas_err *e);
 /* SHA-256 of data as 64 lowercase hex digits plus NUL in out. */
 void	aas_sha256_hex(const void *data, size_t len, char out[65]);
 
-/* Wall-clock milliseconds (CLOCK_MONOTONIC) for timing. */
+/* Milliseconds of CLOCK_MONOTONIC, for timing: not the time of day, only
+ * the difference of two calls means anything. */
 int64_t	aas_now_ms(void);
 
 /*

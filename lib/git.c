@@ -348,12 +348,6 @@ aas_git_tree_remove(struct aas_git_tree *t, const char *path,
 	return 0;
 }
 
-int
-aas_git_tree_dirty(const struct aas_git_tree *t)
-{
-	return t->np > 0;
-}
-
 struct findname {
 	const char *name;
 	char	*first;

@@ -73,8 +73,6 @@ int	aas_git_tree_remove(struct aas_git_tree *t, const char *path,
  */
 int	aas_git_tree_find_name(struct aas_git_tree *t, const char *name,
 	    char **path, struct aas_err *e);
-/* True when edits are pending. */
-int	aas_git_tree_dirty(const struct aas_git_tree *t);
 /* Write the blobs and the new tree; out gets the tree id. */
 int	aas_git_tree_write(struct aas_git_tree *t, char out[AAS_GIT_HEX],
 	    struct aas_err *e);

@@ -442,24 +442,6 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
@@ -483,7 +465,7 @@ on_body(char *p, size_t size, size_t n, void *arg)
 		}
 	}
 	if (x->tofile) {
-		if (write_all(x->fd, p, len) != 0) {
+		if (aas_write_all(x->fd, p, len) != 0) {
 			x->werr = errno;
 			return 0;
 		}

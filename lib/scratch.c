@@ -68,24 +68,6 @@ bad_name(const char *n)
 }
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 write_blob(struct walk *w, const git_tree_entry *te, const char *path)
 {
 	git_blob *blob;
@@ -110,7 +92,7 @@ write_blob(struct walk *w, const git_tree_entry *te, const char *path)
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
-	if (fd == -1 || write_all(fd, data, n) == -1)
+	if (fd == -1 || aas_write_all(fd, data, n) == -1)
 		rc = aas_err_set(w->e, "scratch", "%s: %s", path,
 		    strerror(errno));
 	if (fd != -1 && close(fd) == -1 && rc == 0)

@@ -285,32 +285,32 @@ add_file(struct aas_buf *b, const char *root, const char *path,
 		    (long long)sb.st_size);
 }
 
-/* The task's Files field, under any capitalisation. */
-static const char *
+/* The task's Files field, under any capitalisation: a string, or a list
+ * (a YAML plan's "files: [a, b]"); NULL when there is none. */
+static json_t *
 files_field(json_t *rec)
 {
 	json_t *fields = json_object_get(rec, "fields"), *v;
 	const char *k;
 
 	json_object_foreach(fields, k, v) {
-		if (strcasecmp(k, "files") == 0 && json_is_string(v))
-			return json_string_value(v);
+		if (strcasecmp(k, "files") == 0 &&
+		    (json_is_string(v) || json_is_array(v)))
+			return v;
 	}
 	return NULL;
 }
 
-static void
-add_files(struct aas_buf *b, json_t *rec, const char *root, size_t file_max)
+/* Each path of a list string ("a.c, b.c", "`a.c` b.c"); how many. */
+static int
+add_list(struct aas_buf *b, const char *list, const char *root,
+    size_t file_max)
 {
-	const char *list = files_field(rec), *s;
+	const char *s;
 	char *path;
 	size_t n;
 	int any = 0;
 
-	if (list == NULL) {
-		aas_buf_adds(b, "(none)\n");
-		return;
-	}
 	for (s = list; *s != '\0'; s += n) {
 		s += strspn(s, ", \t`");
 		n = strcspn(s, ", \t`");
@@ -319,8 +319,24 @@ add_files(struct aas_buf *b, json_t *rec, const char *root, size_t file_max)
 		path = aas_xstrndup(s, n);
 		add_file(b, root, path, file_max);
 		free(path);
-		any = 1;
+		any++;
 	}
+	return any;
+}
+
+static void
+add_files(struct aas_buf *b, json_t *rec, const char *root, size_t file_max)
+{
+	json_t *list = files_field(rec), *v;
+	size_t i;
+	int any = 0;
+
+	if (json_is_string(list))
+		any = add_list(b, json_string_value(list), root, file_max);
+	json_array_foreach(list, i, v)
+		if (json_is_string(v))
+			any += add_list(b, json_string_value(v), root,
+			    file_max);
 	if (!any)
 		aas_buf_adds(b, "(none)\n");
 }

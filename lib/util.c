@@ -372,8 +372,8 @@ aas_read_file(const char *path, char **datap, size_t *lenp, struct aas_err *e)
 	return 0;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
+int
+aas_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	ssize_t n;
@@ -430,7 +430,7 @@ aas_write_atomic_if(const char *path, const void *data, size_t len, int mode,
 		return aas_err_set(e, "io", "%s: cannot create temporary file: "
 		    "%s", path, strerror(saved));
 	}
-	if (fchmod(fd, (mode_t)mode) == -1 || write_all(fd, data, len) == -1 ||
+	if (fchmod(fd, (mode_t)mode) == -1 || aas_write_all(fd, data, len) == -1 ||
 	    fsync(fd) == -1) {
 		saved = errno;
 		close(fd);

@@ -1,4 +1,5 @@
-/* fuzz-board.c: aas_board_parse, an edit, lint, and the round trip. */
+/* fuzz-board.c: aas_board_parse, an edit, lint, and the round trip; the
+ * input as the text of a new task (a model's sub-task) on fixed boards. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,44 @@ lint_cb(const char *msg, void *arg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * Text from outside is data: as a body on a heading board and as a title
+ * on a table board, valid UTF-8 is always inserted, and the board then
+ * holds the old tasks and the new one, no more.
+ */
+static void
+outside(const char *s)
+{
+	static const char *const boards[] = {
+	    "## G-1: goal\n- Status: Blocked\n\n## O-1: other\n",
+	    "| ID | Title | Status | Depends |\n|---|---|---|---|\n"
+	    "| G-1 | goal | Blocked | |\n| O-1 | other | Queued | |\n" };
+	struct aas_board *b;
+	struct aas_newtask nt;
+	json_t *j;
+	size_t k;
+
+	if ((j = json_string(s)) == NULL)
+		return;
+	json_decref(j);
+	for (k = 0; k < 2; k++) {
+		if (aas_board_parse(&b, boards[k], strlen(boards[k]), "o.md",
+		    NULL, NULL) == -1)
+			abort();
+		memset(&nt, 0, sizeof(nt));
+		nt.id = "G-1-1";
+		nt.title = k == 0 ? "sub" : s;
+		nt.body = k == 0 ? s : NULL;
+		nt.status = AAS_ST_QUEUED;
+		nt.parent = "G-1";
+		if (aas_board_insert_after(b, "G-1", &nt, 1, NULL) == -1 ||
+		    aas_board_count(b) != 3 ||
+		    aas_board_find(b, "O-1") == NULL)
+			abort();
+		aas_board_free(b);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,6 +64,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len, i;
 	json_t *r;
 
+	sub = aas_xstrndup((const char *)data, size);
+	outside(sub);
+	free(sub);
 	if (aas_board_parse(&b, (const char *)data, size, "fuzz.md", NULL,
 	    NULL) == -1)
 		return 0;

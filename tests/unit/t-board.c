@@ -473,6 +473,98 @@ update(const char *dir)
 	free(p);
 }
 
+/* Where a board that is not UTF-8 text is bad: the line of the first bad
+ * sequence, and NUL told apart from invalid bytes. */
+#define C(s)	(s), sizeof(s) - 1
+static void
+utf8_lines(void)
+{
+	static const struct {
+		const char *text;
+		size_t	 len;
+		const char *msg;
+	} c[] = {
+		{ C("## A-1: x\n\xc3\n"), "t.md:2: not valid UTF-8" },
+		{ C("a\nb\n\xef\xbf\xbd ok\n\xe2\x82\n"),
+		    "t.md:4: not valid UTF-8" },
+		{ C("x\n\xed\xa0\x80\n"), "t.md:2: not valid UTF-8" },
+		{ C("x\ny\n\xc0\xaf\n"), "t.md:3: not valid UTF-8" },
+		{ C("x\ny\n\xf4\x90\x80\x80\n"), "t.md:3: not valid UTF-8" },
+		{ C("a\n\xef\x00"), "t.md:2: not valid UTF-8" },
+		{ C("\xef\xbf\xbd\n\xef\xbf\n"), "t.md:2: not valid UTF-8" },
+		{ C("\xef\xbf\xbd\xef\n"), "t.md:1: not valid UTF-8" },
+		{ C("\n\xef\xbf\x00"), "t.md:2: not valid UTF-8" },
+		{ C("a\nb\x00"), "t.md:2: NUL byte: not a text file" },
+		{ C("\xc3\xa9\n\xe2\x82\xac\n\x00\xc3"),
+		    "t.md:3: NUL byte: not a text file" },
+	};
+	struct aas_board *b;
+	struct aas_err e;
+	size_t i;
+	char name[64];
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		b = NULL;
+		e.msg[0] = '\0';
+		snprintf(name, sizeof(name), "bad text %zu refused", i);
+		is_int(aas_board_parse(&b, c[i].text, c[i].len, "t.md", NULL,
+		    &e), -1, name);
+		snprintf(name, sizeof(name), "bad text %zu: its line", i);
+		is_str(e.msg, c[i].msg, name);
+		aas_board_free(b);
+	}
+	b = NULL;
+	ok(aas_board_parse(&b, C("## A-1: \xc3\xa9 \xef\xbf\xbd\n"), "t.md",
+	    NULL, &e) == 0 && aas_board_count(b) == 1, "valid UTF-8 read");
+	aas_board_free(b);
+}
+#undef C
+
+/* Text from outside reads back as given: cells with backslashes and
+ * pipes, body lines that look like structure (issue 10, items 17-19). */
+static void
+outside_text(void)
+{
+	static const char *const titles[] = { "a \\| b", "a \\\\| b", "a\\",
+	    "|", "\\\\\\|x|", "x | y" };
+	struct aas_board *b;
+	struct aas_err e;
+	struct aas_newtask nt;
+	const struct aas_task *t;
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+		b = parse("| ID | Title | Status |\n|---|---|---|\n"
+		    "| T-1 | one | Queued |\n");
+		memset(&nt, 0, sizeof(nt));
+		nt.id = "T-2";
+		nt.title = titles[i];
+		nt.status = AAS_ST_QUEUED;
+		snprintf(name, sizeof(name), "title %zu inserted", i);
+		is_int(aas_board_insert_after(b, "T-1", &nt, 1, &e), 0, name);
+		t = aas_board_find(b, "T-2");
+		snprintf(name, sizeof(name), "title %zu reads back", i);
+		is_str(t != NULL ? t->title : "(none)", titles[i], name);
+		aas_board_free(b);
+	}
+	b = parse("## H-1: one\n- Status: Queued\n\n## H-2: two\n");
+	memset(&nt, 0, sizeof(nt));
+	nt.id = "H-1-1";
+	nt.title = "kid";
+	nt.status = AAS_ST_QUEUED;
+	nt.body = "   ## H-9: x\n    ## H-8: indented\n~~~\n* Key: v\n"
+	    "|a|b|\n|-|-|\n#hashtag\n- not a field\n";
+	is_int(aas_board_insert_after(b, "H-1", &nt, 1, &e), 0, "body inserted");
+	is_str(text_of(b), "## H-1: one\n- Status: Queued\n\n"
+	    "## H-1-1: kid\n- Status: Queued\n\n"
+	    "   \\## H-9: x\n    ## H-8: indented\n\\~~~\n\\* Key: v\n"
+	    "\\|a\\|b\\|\n\\|-\\|-\\|\n#hashtag\n- not a field\n\n"
+	    "## H-2: two\n", "only lines that would be structure escaped");
+	is_int(aas_board_count(b), 3, "no task, row or fence from the body");
+	aas_board_free(b);
+}
+
 int
 main(void)
 {
@@ -489,6 +581,8 @@ main(void)
 	lint();
 	update(dir);
 	aligned();
+	utf8_lines();
+	outside_text();
 	aas_rmtree(dir, NULL);
 	return done_testing();
 }

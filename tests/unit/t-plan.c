@@ -92,7 +92,7 @@ main(void)
 	const char *globs[] = { "spec/*", "*.t" };
 	struct aas_plan_opts o = { 0 };
 
-	plan(67);
+	plan(68);
 
 	/* paths */
 	is_str(path("a/b.c"), "a/b.c", "plain path");
@@ -180,6 +180,11 @@ main(void)
 	    "four < is not a marker");
 
 	/* fenced */
+	is_str(parse(aas_plan_parse_fenced,
+	    "x.c\n```c\n\xc3\xa9 \xff \xe2\x82;\n```\n"),
+	    "1:[{\"path\":\"x.c\",\"op\":\"write\",\"content\":"
+	    "\"\xc3\xa9 \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd;\\n\"}]",
+	    "invalid bytes become U+FFFD, valid ones stay");
 	is_str(parse(aas_plan_parse_fenced, "```c x.c\nint x;\n"), "0:[]",
 	    "an unclosed fence is never a file");
 	is_str(parse(aas_plan_parse_fenced, "```diff x.c\n-a\n+b\n```\n"),

@@ -30,7 +30,7 @@ main(void)
 	struct aas_err e;
 	json_t *rec, *body, *sch;
 
-	plan(22);
+	plan(24);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	p = aas_xasprintf("%s/lib", dir);
@@ -59,6 +59,19 @@ main(void)
 	    "(refused)\n--- link.c ---\n(refused)\n--- big.txt ---\n"
 	    "0123456789\n(cut at 10 of 16 bytes)\n", "files: read, missing, "
 	    "refused, symlink, cut");
+	free(s);
+	/* a YAML plan's list: each item a path (issue 10, item 8) */
+	json_object_set_new(rec, "fields", json_loads("{\"Files\":[\"lib/x.c\","
+	    "\"nope.c\", 3, \"big.txt\"]}", 0, NULL));
+	s = aas_template_render("{{files}}", rec, dir, 10);
+	is_str(s, "--- lib/x.c ---\nint x;\n--- nope.c ---\n(missing)\n"
+	    "--- big.txt ---\n0123456789\n(cut at 10 of 16 bytes)\n",
+	    "files: a list of paths");
+	free(s);
+	json_object_set_new(rec, "fields", json_loads("{\"files\":[]}", 0,
+	    NULL));
+	s = aas_template_render("{{files}}", rec, dir, 10);
+	is_str(s, "(none)\n", "files: an empty list is none");
 	free(s);
 	json_object_del(rec, "fields");
 	json_object_set_new(rec, "deps", json_array());

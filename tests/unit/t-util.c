@@ -1,5 +1,6 @@
 /* t-util.c: buffers, redaction, atomic writes, sha256, rmtree. */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ main(void)
 	int i;
 
 	aas_setprogname("t-util");
-	plan(15);
+	plan(19);
 	for (i = 0; i < 1000; i++)
 		aas_buf_printf(&b, "%d,", i);
 	is_int(b.len, 3890, "buffer grows");
@@ -68,6 +69,33 @@ main(void)
 	is_str(data, "x", "and nothing written");
 	free(data);
 	free(p);
+	/* aas_write_all: 1 MiB through a pipe (short writes), then EBADF */
+	{
+		char *big = aas_xcalloc(1, 1 << 20);
+		int fds[2];
+		pid_t pid;
+		ssize_t r;
+		size_t got = 0;
+		char chunk[4096];
+
+		memset(big, 'x', 1 << 20);
+		if (pipe(fds) == -1 || (pid = fork()) == -1)
+			return 1;
+		if (pid == 0) {
+			close(fds[0]);
+			_exit(aas_write_all(fds[1], big, 1 << 20) == 0 ? 0 : 1);
+		}
+		close(fds[1]);
+		while ((r = read(fds[0], chunk, sizeof(chunk))) > 0)
+			got += (size_t)r;
+		close(fds[0]);
+		is_int(got, 1 << 20, "write_all: every byte through a pipe");
+		is_int(waitpid(pid, &i, 0) == pid && WIFEXITED(i) ?
+		    WEXITSTATUS(i) : -1, 0, "write_all: 0");
+		is_int(aas_write_all(-1, big, 1), -1, "write_all: bad fd -1");
+		is_int(aas_write_all(-1, big, 0), 0, "write_all: nothing is 0");
+		free(big);
+	}
 	is_int(aas_read_file("/nonexistent/x", &data, &len, &e), -1,
 	    "missing file");
 	is_str(e.msg, "/nonexistent/x: No such file or directory",

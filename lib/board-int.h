@@ -1,0 +1,140 @@
+/*
+ * board-int.h: what the board files (lib/board*.c) share: the board's
+ * own structure and the helpers of parsing.  Not for commands: use
+ * board.h.
+ */
+#ifndef AAS_BOARD_INT_H
+#define AAS_BOARD_INT_H
+
+#include <regex.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "board.h"
+
+#define DEFAULT_ID_PATTERN	"[A-Z][A-Z0-9]*-[0-9]+(-[0-9]+)*"
+
+struct span {
+	size_t	s, e;
+};
+
+/* A "- Key: value" line of a heading block. */
+struct hfield {
+	struct span key, val;
+	size_t	 lstart, lnext;	/* the whole line, ending included */
+};
+
+struct table {
+	char	**cols;		/* header names, unescaped and trimmed */
+	size_t	 ncols;
+	int	 idcol, titlecol, statuscol, depscol, parentcol;
+	int	 lead, trail;	/* rows written with leading/trailing pipes */
+	size_t	 hdr_line;
+};
+
+/* Where a task lives in the text; parallel to b->tasks. */
+struct tinfo {
+	int	 table;		/* index into b->tables, or -1 */
+	size_t	 rstart, rend, rnext;	/* the row line */
+	struct span *cells;
+	size_t	 ncells;
+	int	 has_head;
+	int	 level;
+	size_t	 hstart, hend;	/* heading block [hstart, hend) */
+	size_t	 hline;		/* 1-based line of the heading */
+	size_t	 hlnext;	/* just past the heading line */
+	size_t	 fend;		/* just past the last field line */
+	struct hfield *flds;
+	size_t	 nflds;
+	int	 dup;		/* another task has the same id */
+};
+
+struct aas_board {
+	char	*name;
+	char	*text;
+	size_t	 len;
+	char	*pattern;
+	json_t	*status_names;
+	regex_t	 re;
+	int	 yaml;		/* read from a YAML plan: read-only */
+	struct aas_task *tasks;
+	struct tinfo *info;
+	size_t	 ntasks, cap;
+	struct table *tables;
+	size_t	 ntables;
+	size_t	*hash;		/* id -> index + 1 (first occurrence) */
+	size_t	 hcap;
+	size_t	 unclosed_fence;	/* line of a fence never closed, or 0 */
+	const char *eol;	/* "\n" or "\r\n": the board's line ending */
+};
+
+enum role { R_OTHER, R_ID, R_TITLE, R_STATUS, R_DEPS, R_PARENT };
+
+/* board.c: small helpers and statuses */
+extern const char *const aas_bd_st_names[];	/* by enum aas_status */
+extern const char *const aas_bd_st_emoji[];	/* the emoji of each */
+/* Is [s, e) of t only white space? */
+int	 aas_bd_is_blank(const char *t, size_t s, size_t e);
+/* Narrow [*s, *e) of t to its non-space content. */
+void	 aas_bd_trim(const char *t, size_t *s, size_t *e);
+/* Content end of the line starting at i; *next gets the next line. */
+size_t	 aas_bd_line_end(const char *t, size_t len, size_t i, size_t *next);
+/* Equal ignoring ASCII case. */
+int	 aas_bd_ieq(const char *a, const char *b);
+/* (Re)build the id -> index hash of b's tasks. */
+void	 aas_bd_hash_build(struct aas_board *b);
+/* The index of the first task with id, or -1. */
+long	 aas_bd_find_index(const struct aas_board *b, const char *id);
+/* Does id match the board's id pattern? */
+int	 aas_bd_id_ok(const struct aas_board *b, const char *id);
+/* Copy [s, e) of t undoing pipe escapes (aas_bd_pipe_escape); cells. */
+char	*aas_bd_cell_text(const char *t, size_t s, size_t e);
+/* Strip decoration an id may wear in a cell: `AAS-1`, **AAS-1**. */
+char	*aas_bd_bare_id(const char *s);
+/* A status text read with the board's own status names. */
+enum aas_status
+	 aas_bd_status_read(const struct aas_board *b, const char *raw);
+/* Split a status text into decoration and word (see board.c). */
+void	 aas_bd_status_split(const char *s, size_t *ws, size_t *we,
+	    int *box);
+
+/* board-parse.c */
+struct aas_board *aas_bd_board_new(const char *name,
+	    const struct aas_board_opts *o, struct aas_err *e);
+/* Drop the tasks and tables of b, keeping its text and options. */
+void	 aas_bd_board_reset(struct aas_board *b);
+/* Parse b->text (Markdown) into b's tasks. */
+int	 aas_bd_parse_text(struct aas_board *b, struct aas_err *e);
+/* The body of a block [s, e) of t as a string. */
+char	*aas_bd_block_body(const char *t, size_t s, size_t e);
+/* Mark the tasks whose id another task has too. */
+void	 aas_bd_mark_dups(struct aas_board *b);
+/* A new zeroed task at the end of b; *ip gets its tinfo. */
+struct aas_task *aas_bd_new_task(struct aas_board *b, struct tinfo **ip);
+void	 aas_bd_parse_deps(struct aas_task *t, const char *s);
+/* Set the field name of t to val (only when unset unless overwrite). */
+void	 aas_bd_task_value(struct aas_task *t, const char *name,
+	    const char *val, int overwrite);
+/* Empty title, status text and body where missing; the status read. */
+void	 aas_bd_task_defaults(const struct aas_board *b, struct aas_task *t);
+/* The role of a table column or field named n. */
+enum role aas_bd_name_role(const char *n);
+
+/* Write a line [s, s + n) of text from outside (a model's description)
+ * so that the board reads it as text: never a heading, a field line, a
+ * table row or a fence.  Pipes are escaped (aas_bd_pipe_escape), and a
+ * backslash goes before a line that would open a heading, a field or a
+ * fence (after up to three spaces); Markdown shows the same text. */
+void	 aas_bd_text_line(struct aas_buf *o, const char *s, size_t n);
+/* Append [s, s + n) with every "|" escaped, a run of k backslashes
+ * before one written as 2k + 1 (aas_bd_cell_text undoes it). */
+void	 aas_bd_pipe_escape(struct aas_buf *o, const char *s, size_t n);
+
+/* board-yaml.c */
+/* Does path name a YAML plan (.yml, .yaml)? */
+int	 aas_bd_is_yaml_name(const char *path);
+/* Parse b->text as a YAML plan into b's tasks. */
+int	 aas_bd_parse_yaml(struct aas_board *b, struct aas_err *e);
+
+#endif

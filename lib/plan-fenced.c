@@ -1,0 +1,79 @@
+/*
+ * plan-fenced.c: fenced whole files.  See plan.h.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "plan.h"
+#include "plan-int.h"
+#include "banned.h"
+
+static int
+info_is(const struct fence *f, const char *lang)
+{
+	size_t k = strlen(lang);
+
+	return f->infolen >= k && strncasecmp(f->info, lang, k) == 0 &&
+	    (f->infolen == k || isspace((unsigned char)f->info[k]));
+}
+
+int
+aas_plan_parse_fenced(const char *text, size_t len, json_t *edits,
+    struct aas_err *e)
+{
+	struct lines L;
+	struct fence f, g;
+	const char *ps;
+	size_t pn, i, j, c;
+	int n = 0, have;
+	json_t *ed;
+
+	(void)e;
+	aas_pl_lines_split(&L, text, len);
+	for (i = 0; i < L.n && json_array_size(edits) <= AAS_PLAN_MAX_EDITS;
+	    i++) {
+		if (!aas_pl_is_fence(&L.v[i], &f))
+			continue;
+		for (c = i + 1; c < L.n && !aas_pl_closes(&L.v[c], &f); c++)
+			;
+		if (c == L.n)
+			break;	/* unclosed: cut short? never a file */
+		have = f.infolen > 0 && aas_pl_info_path(&f, &ps, &pn);
+		if (!have && i > 0) {
+			j = i - 1;
+			if (aas_pl_is_blank(&L.v[j]) && j > 0)
+				j--;
+			have = !aas_pl_is_fence(&L.v[j], &g) &&
+			    aas_pl_path_line(&L.v[j], &ps, &pn);
+		}
+		if (have && !info_is(&f, "diff") && !info_is(&f, "patch")) {
+			size_t k;
+
+			/* the same file again: the later text wins */
+			for (k = json_array_size(edits); k > 0; k--) {
+				json_t *old = json_array_get(edits, k - 1);
+				const char *op = json_string_value(
+				    json_object_get(old, "path"));
+
+				if (op != NULL && strlen(op) == pn &&
+				    memcmp(op, ps, pn) == 0) {
+					json_array_remove(edits, k - 1);
+					n--;
+				}
+			}
+			ed = aas_pl_edit_new(ps, pn, "write");
+			json_object_set_new(ed, "content",
+			    aas_pl_join(&L, i + 1, c));
+			json_array_append_new(edits, ed);
+			n++;
+		}
+		i = c;
+	}
+	aas_pl_lines_free(&L);
+	return n;
+}
