@@ -16,6 +16,7 @@
 
 #include "aas.h"
 #include "git.h"
+#include "path.h"
 #include "banned.h"
 
 struct aas_git {
@@ -37,6 +38,10 @@ struct aas_git_tree {
 	git_tree *base;
 	struct pending *p;
 	size_t	 np;
+	struct aas_path_guard *own;	/* the default guard */
+	const struct aas_path_guard *guard;
+	json_t	*files;		/* the task's Files field, or NULL */
+	char	*undone;	/* a path written, then deleted */
 };
 
 static int
@@ -111,31 +116,7 @@ aas_git_resolve(struct aas_git *g, const char *rev, char out[AAS_GIT_HEX],
 int
 aas_git_path_check(const char *path, struct aas_err *e)
 {
-	const char *p, *c;
-	size_t n;
-
-	if (path == NULL || *path == '\0')
-		return aas_err_set(e, "path_escape", "empty path");
-	if (*path == '/')
-		return aas_err_set(e, "path_escape", "refusing path '%s': "
-		    "absolute", path);
-	if (strchr(path, '\\') != NULL)
-		return aas_err_set(e, "path_escape", "refusing path '%s': "
-		    "backslash", path);
-	for (p = path; ; p = c + 1) {
-		c = strchr(p, '/');
-		n = c != NULL ? (size_t)(c - p) : strlen(p);
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return aas_err_set(e, "path_escape", "refusing path "
-			    "'%s': outside the repository", path);
-		if (n == 4 && strncasecmp(p, ".git", 4) == 0)
-			return aas_err_set(e, "path_git", "refusing path '%s': "
-			    "inside .git", path);
-		if (c == NULL)
-			break;
-	}
-	return 0;
+	return aas_path_check(path, e);
 }
 
 int
@@ -157,8 +138,23 @@ aas_git_tree_open(struct aas_git *g, const char *base,
 		return gerr(e, "git", "reading the base tree");
 	}
 	git_commit_free(c);
+	if (aas_path_guard_new(NULL, &t->own, e) == -1) {
+		git_tree_free(t->base);
+		free(t);
+		return -1;
+	}
+	t->guard = t->own;
 	*tp = t;
 	return 0;
+}
+
+void
+aas_git_tree_guard(struct aas_git_tree *t, const struct aas_path_guard *guard,
+    json_t *fields)
+{
+	t->guard = guard != NULL ? guard : t->own;
+	json_decref(t->files);
+	t->files = json_incref(aas_path_files_field(fields));
 }
 
 void
@@ -174,6 +170,9 @@ aas_git_tree_free(struct aas_git_tree *t)
 	}
 	free(t->p);
 	git_tree_free(t->base);
+	aas_path_guard_free(t->own);
+	json_decref(t->files);
+	free(t->undone);
 	free(t);
 }
 
@@ -276,6 +275,44 @@ aas_git_tree_read(struct aas_git_tree *t, const char *path, char **data,
 	return 0;
 }
 
+/*
+ * Would a file at path clash with one written earlier in this tree (a
+ * file where a folder must go, or the other way round)?  libgit2 only
+ * finds out when the tree is written, as a "D/F conflict" naming no path.
+ */
+static int
+pending_conflict(struct aas_git_tree *t, const char *path, struct aas_err *e)
+{
+	size_t i, n = strlen(path), m;
+	const char *q;
+	char *qp, *qq;
+	int rc = 0;
+
+	for (i = 0; i < t->np && rc == 0; i++) {
+		q = t->p[i].path;
+		m = strlen(q);
+		if (t->p[i].del || m == n)
+			continue;
+		if (m < n && strncmp(path, q, m) == 0 && path[m] == '/')
+			rc = 1;
+		else if (n < m && strncmp(q, path, n) == 0 && q[n] == '/')
+			rc = 2;
+	}
+	if (rc == 0)
+		return 0;
+	qp = aas_path_quote(path);
+	qq = aas_path_quote(t->p[i - 1].path);
+	if (rc == 1)
+		aas_err_set(e, "path_conflict", "refusing path '%s': a file is "
+		    "in the way ('%s', written earlier in the plan)", qp, qq);
+	else
+		aas_err_set(e, "path_conflict", "refusing path '%s': a folder "
+		    "now ('%s' was written earlier in the plan)", qp, qq);
+	free(qp);
+	free(qq);
+	return -1;
+}
+
 static struct pending *
 add_pending(struct aas_git_tree *t, const char *path)
 {
@@ -303,6 +340,11 @@ aas_git_tree_put(struct aas_git_tree *t, const char *path, const char *data,
 
 	if (walk(t, path, &te, e) == -1)
 		return -1;
+	if (aas_path_guard_check(t->guard, t->files, path, e) == -1 ||
+	    pending_conflict(t, path, e) == -1) {
+		git_tree_entry_free(te);
+		return -1;
+	}
 	if ((p = find_pending(t, path)) != NULL && !p->del)
 		m = p->mode;
 	else if (te != NULL && git_tree_entry_filemode(te) ==
@@ -330,6 +372,10 @@ aas_git_tree_remove(struct aas_git_tree *t, const char *path,
 
 	if (walk(t, path, &te, e) == -1)
 		return -1;
+	if (aas_path_guard_check(t->guard, t->files, path, e) == -1) {
+		git_tree_entry_free(te);
+		return -1;
+	}
 	p = find_pending(t, path);
 	if ((p != NULL && p->del) || (p == NULL && te == NULL)) {
 		git_tree_entry_free(te);
@@ -337,6 +383,8 @@ aas_git_tree_remove(struct aas_git_tree *t, const char *path,
 	}
 	if (te == NULL) {
 		/* written earlier in this task only: forget it */
+		if (t->undone == NULL)
+			t->undone = aas_xstrdup(path);
 		free(p->path);
 		free(p->data);
 		*p = t->p[--t->np];
@@ -414,6 +462,19 @@ aas_git_tree_write(struct aas_git_tree *t, char out[AAS_GIT_HEX],
 	}
 	if (git_tree_create_updated(&tid, t->g->repo, t->base, t->np, u) != 0) {
 		gerr(e, "git", "writing the tree");
+		goto out;
+	}
+	if (git_oid_equal(&tid, git_tree_id(t->base))) {
+		char *q = t->undone != NULL ? aas_path_quote(t->undone) : NULL;
+
+		if (q != NULL)
+			aas_err_set(e, "empty_change", "no change to commit: "
+			    "'%s' is written and then deleted, and no other "
+			    "file changes", q);
+		else
+			aas_err_set(e, "empty_change", "no change to commit: "
+			    "every file is as it is in the base");
+		free(q);
 		goto out;
 	}
 	git_oid_tostr(out, AAS_GIT_HEX, &tid);
@@ -614,14 +675,43 @@ refname(const char *name)
 	return aas_xasprintf("refs/heads/%s", name);
 }
 
+/* May name be a branch?  libgit2's refusal names only the reference. */
+static int
+branch_name_check(const char *name, struct aas_err *e)
+{
+	char *rn = refname(name);
+	const char *p, *c, *why = "git refuses it as a reference name";
+	size_t n;
+	int valid = 0;
+
+	if (git_reference_name_is_valid(&valid, rn) != 0)
+		valid = 0;
+	free(rn);
+	if (valid)
+		return 0;
+	for (p = name; ; p = c + 1) {
+		c = strchr(p, '/');
+		n = c != NULL ? (size_t)(c - p) : strlen(p);
+		if (n >= 5 && strncmp(p + n - 5, ".lock", 5) == 0)
+			why = "a component ends in .lock";
+		if (c == NULL)
+			break;
+	}
+	return aas_err_set(e, "bad_branch", "branch name '%s' is not valid: "
+	    "%s", name, why);
+}
+
 int
 aas_git_branch_get(struct aas_git *g, const char *name,
     char out[AAS_GIT_HEX], struct aas_err *e)
 {
-	char *rn = refname(name);
+	char *rn;
 	git_oid id;
 	int rc;
 
+	if (branch_name_check(name, e) == -1)
+		return -1;
+	rn = refname(name);
 	rc = git_reference_name_to_id(&id, g->repo, rn);
 	free(rn);
 	if (rc == GIT_ENOTFOUND)
@@ -720,9 +810,12 @@ aas_git_branch_set(struct aas_git *g, const char *name, const char *id,
 {
 	git_reference *ref;
 	git_oid nid, oid;
-	char *rn = refname(name);
+	char *rn;
 	int rc = GIT_ELOCKED, attempt, fd;
 
+	if (branch_name_check(name, e) == -1)
+		return -1;
+	rn = refname(name);
 	if (git_oid_fromstr(&nid, id) != 0 || (expected != NULL &&
 	    git_oid_fromstr(&oid, expected) != 0)) {
 		free(rn);
@@ -758,9 +851,12 @@ aas_git_branch_delete(struct aas_git *g, const char *name,
 {
 	git_reference *ref;
 	git_oid oid;
-	char *rn = refname(name);
+	char *rn;
 	int rc, attempt, fd;
 
+	if (branch_name_check(name, e) == -1)
+		return -1;
+	rn = refname(name);
 	if (git_oid_fromstr(&oid, expected) != 0) {
 		free(rn);
 		return aas_err_set(e, "git", "bad object id");

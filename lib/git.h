@@ -7,9 +7,9 @@
  * Object ids cross this interface as 40 hex digits plus NUL (char[41]).
  * Every function returning int gives 0 on success and -1 with e set on
  * failure unless it says otherwise.  Error codes: "git" (libgit2 failed;
- * its message is in e->msg), "no_repo", "bad_rev", "path_escape",
- * "path_git", "path_symlink", "path_conflict", "branch_exists",
- * "branch_moved", "branch_checked_out", "locked".
+ * its message is in e->msg), "no_repo", "bad_rev", the path codes of
+ * path.h, "path_symlink", "path_conflict", "empty_change", "bad_branch",
+ * "branch_exists", "branch_moved", "branch_checked_out", "locked".
  *
  * A struct aas_git is not safe to share between threads.  aas_init() must
  * have run (it calls git_libgit2_init).
@@ -19,12 +19,15 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "aas.h"
 
 #define AAS_GIT_HEX	41
 
 struct aas_git;
 struct aas_git_tree;
+struct aas_path_guard;
 
 /* Open the repository containing dir (the current folder when NULL). */
 int	aas_git_open(struct aas_git **gp, const char *dir, struct aas_err *e);
@@ -38,9 +41,10 @@ int	aas_git_resolve(struct aas_git *g, const char *rev, char out[AAS_GIT_HEX],
 	    struct aas_err *e);
 
 /*
- * Check a path from a plan: relative, no "." or ".." or empty component,
- * no component named .git in any case, no backslash, no NUL.  Codes
- * path_escape and path_git.  Pure; needs no repository.
+ * Check a path from a plan: aas_path_check (path.h): relative, no ".",
+ * ".." or empty component, nothing HFS+ or NTFS reads as .git, no
+ * control, bidirectional or invisible characters, components of at most
+ * 255 bytes.  Pure; needs no repository.
  */
 int	aas_git_path_check(const char *path, struct aas_err *e);
 
@@ -48,11 +52,23 @@ int	aas_git_path_check(const char *path, struct aas_err *e);
  * A base tree (of commit base) plus pending edits, in memory.  Reading
  * sees the pending edits.  Paths are checked with aas_git_path_check and
  * against the base tree: a component that is a symbolic link
- * (path_symlink), a file or submodule in the middle (path_conflict).
+ * (path_symlink), a file or submodule in the middle (path_conflict); and
+ * against the edits before them: a file where an earlier edit put a
+ * folder, or the other way round (path_conflict).  Writing and removing
+ * are checked against protected paths (path_protected): the built-in
+ * default list of path.h until aas_git_tree_guard says otherwise.
  */
 int	aas_git_tree_open(struct aas_git *g, const char *base,
 	    struct aas_git_tree **tp, struct aas_err *e);
 void	aas_git_tree_free(struct aas_git_tree *t);
+/*
+ * The protected paths for this tree's edits: guard (borrowed; it must
+ * outlive the tree; NULL for the built-in default), and the task's
+ * fields (a record's "fields" object, or NULL), whose Files entry names
+ * the protected paths this task may change (aas_path_guard_check).
+ */
+void	aas_git_tree_guard(struct aas_git_tree *t,
+	    const struct aas_path_guard *guard, json_t *fields);
 /*
  * Read the file at path: 0 with *data (NUL-terminated, caller frees),
  * *len and *mode (0100644 or 0100755); 1 when there is no such file
@@ -73,7 +89,8 @@ int	aas_git_tree_remove(struct aas_git_tree *t, const char *path,
  */
 int	aas_git_tree_find_name(struct aas_git_tree *t, const char *name,
 	    char **path, struct aas_err *e);
-/* Write the blobs and the new tree; out gets the tree id. */
+/* Write the blobs and the new tree; out gets the tree id.  A tree equal
+ * to the base is an error (empty_change): there is nothing to commit. */
 int	aas_git_tree_write(struct aas_git_tree *t, char out[AAS_GIT_HEX],
 	    struct aas_err *e);
 
@@ -91,8 +108,9 @@ int	aas_git_commit(struct aas_git *g, const char *tree, const char *parent,
 int	aas_git_ident_check(const char *ident, struct aas_err *e);
 
 /*
- * Branches, by short name ("aas/AAS-1").  aas_git_branch_get: 0 with out
- * set, 1 when there is no such branch.
+ * Branches, by short name ("aas/AAS-1"); a name git cannot take as a
+ * reference ("aas/x.lock") is an error (bad_branch) in each of these.
+ * aas_git_branch_get: 0 with out set, 1 when there is no such branch.
  */
 int	aas_git_branch_get(struct aas_git *g, const char *name,
 	    char out[AAS_GIT_HEX], struct aas_err *e);

@@ -11,6 +11,19 @@
 #define NOPOS	((size_t)-1)
 #define MAXFUZZ	3
 
+/*
+ * The work one edit may cost, in line comparisons.  Finding a hunk is
+ * file lines times hunk lines at worst (a file of one repeated line), so
+ * without a bound a hostile answer could keep aas-apply busy for minutes;
+ * this much takes about a second.
+ */
+#define WORK_MAX	AAS_PATCH_WORK_MAX
+
+struct work {
+	unsigned long long used, max;
+	int	 over;
+};
+
 /* One line of a file: text without its ending, and the ending. */
 struct ln {
 	const char *s;
@@ -25,6 +38,7 @@ struct doc {
 	int	 eol;		/* ending for new lines */
 	char	**bufs;
 	size_t	 nbufs;
+	struct work *w;		/* the budget searches in it count against */
 };
 
 static const char *match_names[] = {
@@ -163,7 +177,7 @@ doc_text(const struct doc *d, size_t *lenp)
 	size_t i;
 	int eol;
 
-	aas_buf_grow(&b, 1);
+	aas_buf_add(&b, "", 0);
 	for (i = 0; i < d->n; i++) {
 		aas_buf_add(&b, d->v[i].s, d->v[i].len);
 		eol = d->v[i].eol;
@@ -185,7 +199,7 @@ doc_norm(const struct doc *d, size_t **offsp, size_t *lenp)
 	struct aas_buf b = AAS_BUF_INIT;
 	size_t *offs = aas_xcalloc(d->n + 1, sizeof(*offs)), i;
 
-	aas_buf_grow(&b, 1);
+	aas_buf_add(&b, "", 0);
 	for (i = 0; i < d->n; i++) {
 		offs[i] = b.len;
 		aas_buf_add(&b, d->v[i].s, d->v[i].len);
@@ -300,20 +314,21 @@ match_at(const struct doc *d, size_t pos, const struct ln *p, size_t np,
 {
 	size_t k, j = pos;
 	long sh = 0, s1;
-	int first = 1;
+	int first = 1, rc = 0;
 
 	if (level == 0) {
 		if (np == 0 || pos + np > d->n)
 			return 0;
 		for (k = 0; k < np; k++) {
 			if (!ln_eq(&d->v[pos + k], &p[k], 0, NULL))
-				return 0;
+				goto out;
 			if (align != NULL)
 				align[k] = pos + k;
 		}
 		*end = pos + np;
 		*shift = 0;
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	for (k = 0; k < np; k++) {
 		if (ln_blank(&p[k])) {
@@ -325,23 +340,40 @@ match_at(const struct doc *d, size_t pos, const struct ln *p, size_t np,
 			while (j < d->n && ln_blank(&d->v[j]))
 				j++;
 		if (j >= d->n)
-			return 0;
+			goto out;
 		s1 = 0;
 		if (!ln_eq(&d->v[j], &p[k], level, &s1))
-			return 0;
+			goto out;
 		if (first)
 			sh = s1;
 		else if (level == 2 && s1 != sh)
-			return 0;
+			goto out;
 		if (align != NULL)
 			align[k] = j;
 		first = 0;
 		j++;
 	}
 	if (first)
-		return 0;	/* nothing but blank lines */
+		goto out;	/* nothing but blank lines */
 	*end = j;
 	*shift = sh;
+	rc = 1;
+out:
+	/* every pattern line looked at and every file line passed */
+	if (d->w != NULL)
+		d->w->used += (k < np ? k + 1 : np) + (j - pos);
+	return rc;
+}
+
+/* Has the search run out of budget?  Then e is set. */
+static int
+over_budget(const struct doc *d, struct aas_err *e)
+{
+	if (d->w == NULL || !d->w->over)
+		return 0;
+	aas_err_set(e, "match_too_costly", "matching gave up after %llu "
+	    "line comparisons (the limit for one edit is %llu)",
+	    d->w->used, d->w->max);
 	return 1;
 }
 
@@ -354,6 +386,12 @@ find_all(const struct doc *d, size_t from, const struct ln *p, size_t np,
 	long sh;
 
 	for (i = from; i < d->n; i++) {
+		if (d->w != NULL && d->w->used > d->w->max) {
+			/* what was found so far is not the answer */
+			d->w->over = 1;
+			n = 0;
+			break;
+		}
 		if (level > 0 && ln_blank(&d->v[i]))
 			continue;
 		if (match_at(d, i, p, np, level, &end, NULL, &sh)) {
@@ -436,18 +474,28 @@ line_of(const size_t *offs, size_t n, size_t off)
 
 /*
  * Exact search: positions in norm where s occurs; when whole is set only
- * those that start a line and end at a line end.
+ * those that start a line and end at a line end.  Counts to 2 (all the
+ * callers need to know); each occurrence costs w the lines of s.
  */
 static size_t
 exact_find(const char *norm, size_t nlen, const char *s, size_t slen,
-    int whole, size_t out[2])
+    int whole, size_t out[2], struct work *w)
 {
 	const char *p = norm, *hit;
-	size_t n = 0, at;
+	size_t n = 0, at, lines = 1, i;
 
 	if (slen == 0)
 		return 0;
-	while ((hit = memmem(p, nlen - (size_t)(p - norm), s, slen)) != NULL) {
+	for (i = 0; i < slen; i++)
+		if (s[i] == '\n')
+			lines++;
+	while (n < 2 && (hit = memmem(p, nlen - (size_t)(p - norm), s,
+	    slen)) != NULL) {
+		if (w->used > w->max) {
+			w->over = 1;
+			return 0;
+		}
+		w->used += lines;
 		at = (size_t)(hit - norm);
 		p = hit + 1;
 		if (whole) {
@@ -604,6 +652,14 @@ try_elision(struct doc *d, const struct doc *sp, const struct doc *rp,
 		}
 		for (level = 0; level <= 2; level++) {
 			n = find_all(d, from, sp->v + a, b - a, level, &v);
+			if (over_budget(d, e)) {
+				aas_err_prefix(e, "search block %d", block);
+				free(v);
+				free(st);
+				free(en);
+				free(sh);
+				return -1;
+			}
 			if (n > 1 && from == 0) {
 				aas_err_set(e, "ambiguous", "search block %d "
 				    "matches at lines %zu and %zu", block,
@@ -649,9 +705,10 @@ aas_patch_replace(const char *text, size_t len, const char *search,
     struct aas_err *e)
 {
 	struct doc d, sp, rp;
+	struct work w = { 0, WORK_MAX, 0 };
 	size_t *offs, nlen, slen, at[2], n, *v, end;
 	char *norm, *s, *r;
-	int level, rc = -1, whole;
+	int level, rc = -1, whole, already;
 	long shift;
 
 	memset(res, 0, sizeof(*res));
@@ -668,9 +725,14 @@ aas_patch_replace(const char *text, size_t len, const char *search,
 		r = r2;
 	}
 	doc_load(&d, text, len);
+	d.w = &w;
 	norm = doc_norm(&d, &offs, &nlen);
 	whole = memchr(s, '\n', slen) != NULL;
-	n = exact_find(norm, nlen, s, slen, whole, at);
+	n = exact_find(norm, nlen, s, slen, whole, at, &w);
+	if (over_budget(&d, e)) {
+		aas_err_prefix(e, "search block %d", block);
+		goto out_norm;
+	}
 	if (n > 1) {
 		aas_err_set(e, "ambiguous", "search block %d matches at lines "
 		    "%zu and %zu", block, line_of(offs, d.n, at[0]) + 1,
@@ -687,6 +749,11 @@ aas_patch_replace(const char *text, size_t len, const char *search,
 	pattern(&rp, aas_xstrdup(r));
 	for (level = 1; level <= 2; level++) {
 		n = find_all(&d, 0, sp.v, sp.n, level, &v);
+		if (over_budget(&d, e)) {
+			aas_err_prefix(e, "search block %d", block);
+			free(v);
+			goto out;
+		}
 		if (n > 1) {
 			aas_err_set(e, "ambiguous", "search block %d matches at "
 			    "lines %zu and %zu", block, v[0] + 1, v[1] + 1);
@@ -716,8 +783,13 @@ aas_patch_replace(const char *text, size_t len, const char *search,
 			goto out;
 		}
 	}
-	if (!blank_text(r) && (exact_find(norm, nlen, r, strlen(r),
-	    strchr(r, '\n') != NULL, at) > 0 || present(&d, rp.v, rp.n))) {
+	already = !blank_text(r) && (exact_find(norm, nlen, r, strlen(r),
+	    strchr(r, '\n') != NULL, at, &w) > 0 || present(&d, rp.v, rp.n));
+	if (over_budget(&d, e)) {
+		aas_err_prefix(e, "search block %d", block);
+		goto out;
+	}
+	if (already) {
 		finish(&d, res, AAS_MATCH_ALREADY, aas_xasprintf("search "
 		    "block %d already applied", block));
 		rc = 0;
@@ -1045,6 +1117,11 @@ locate(const struct doc *d, const struct aas_hunk *h, const struct ln *old,
 
 	for (level = 0; level <= 2; level++) {
 		n = find_all(d, 0, old, nold, level, &v);
+		if (over_budget(d, e)) {
+			aas_err_prefix(e, "hunk %d (%s)", hno, h->header);
+			free(v);
+			return -1;
+		}
 		if (n == 0) {
 			free(v);
 			continue;
@@ -1172,6 +1249,7 @@ aas_patch_apply_diff(const char *text, size_t len, const struct aas_diff *df,
     struct aas_patch_res *res, struct aas_err *e)
 {
 	struct aas_buf notes = AAS_BUF_INIT;
+	struct work w = { 0, WORK_MAX, 0 };
 	struct doc d;
 	struct ln *old, *new;
 	struct place pl;
@@ -1183,6 +1261,7 @@ aas_patch_apply_diff(const char *text, size_t len, const struct aas_diff *df,
 
 	memset(res, 0, sizeof(*res));
 	doc_load(&d, text, len);
+	d.w = &w;
 	for (k = 0; k < df->nhunks; k++) {
 		h = &df->hunks[k];
 		old = aas_xcalloc(h->n + 1, sizeof(*old));
@@ -1196,6 +1275,10 @@ aas_patch_apply_diff(const char *text, size_t len, const struct aas_diff *df,
 			 * of an empty file */
 			if (plus_present(&d, h, new, nnew, delta)) {
 				found = 2;
+			} else if (over_budget(&d, e)) {
+				aas_err_prefix(e, "hunk %zu (%s)", k + 1,
+				    h->header);
+				goto fail;
 			} else if (d.n == 0 || h->numbered) {
 				pos = h->numbered ? h->old_start + delta : 0;
 				if (h->numbered && h->old_count != 0)
@@ -1286,6 +1369,11 @@ aas_patch_apply_diff(const char *text, size_t len, const struct aas_diff *df,
 			}
 			if (!found && present(&d, new, nnew))
 				found = 2;
+			if (over_budget(&d, e)) {
+				aas_err_prefix(e, "hunk %zu (%s)", k + 1,
+				    h->header);
+				goto fail;
+			}
 		}
 		if (found == 0) {
 			aas_err_set(e, "no_match", "hunk %zu (%s) does not fit",

@@ -40,6 +40,14 @@ enum aas_match {
 	AAS_MATCH_ALREADY
 };
 
+/*
+ * The most work one edit may cost the matcher, in line comparisons.  An
+ * edit that needs more fails with "match_too_costly" rather than keep
+ * aas-apply busy for minutes: a file of one repeated line against a long
+ * hunk costs file lines times hunk lines.  This is about a second.
+ */
+#define AAS_PATCH_WORK_MAX	200000000ULL
+
 /* "exact", "offset", ... as listed above. */
 const char *aas_match_name(enum aas_match m);
 /* The more lenient of two steps (already counts only when both are). */

@@ -3,7 +3,7 @@
 # ambiguity, misses, already-applied edits, renamed paths, CRLF files.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/apply/helpers.sh"
-plan 33
+plan 35
 
 git_repo "$T/r" "$FIX"/apply/repo/*
 R=$(cd "$T/r" && pwd -P)
@@ -57,10 +57,14 @@ applied "plus lines only" M-8 '[{"path":"main.c","op":"patch","match":"exact"}]'
 is "$(show M-8 main.c | sed -n 1,2p)" "int
 /* added */" "plus lines only: after line 1"
 
-# already applied: a replace and a diff
-mkin M-9 '[{"path":"main.c","op":"replace","search":"\tint a = 99;\n","replace":"\tint a = 1;\n"},{"path":"run.sh","op":"patch","diff":"@@ -1,2 +1,2 @@\n-#!/bin/bash\n+#!/bin/sh\n echo hello\n"}]'
-applied "already applied" M-9 '[{"path":"main.c","op":"replace","match":"already","detail":"search block 1 already applied"},{"path":"run.sh","op":"patch","match":"already","detail":"hunk 1 already applied"}]' ""
-is "$(git -C "$R" diff --stat HEAD aas/M-9)" "" "already applied: no change"
+# already applied: a replace and a diff (beside an edit that changes a file)
+mkin M-9 '[{"path":"main.c","op":"replace","search":"\tint a = 99;\n","replace":"\tint a = 1;\n"},{"path":"run.sh","op":"patch","diff":"@@ -1,2 +1,2 @@\n-#!/bin/bash\n+#!/bin/sh\n echo hello\n"},{"path":"new.txt","op":"write","content":"n\n"}]'
+applied "already applied" M-9 '[{"path":"main.c","op":"replace","match":"already","detail":"search block 1 already applied"},{"path":"run.sh","op":"patch","match":"already","detail":"hunk 1 already applied"},{"path":"new.txt","op":"write","match":"exact"}]' ""
+is "$(git -C "$R" diff --name-only HEAD aas/M-9)" "new.txt" "already applied: no change"
+# every edit already applied: nothing to commit
+mkin M-9b '[{"path":"main.c","op":"replace","search":"\tint a = 99;\n","replace":"\tint a = 1;\n"},{"path":"run.sh","op":"patch","diff":"@@ -1,2 +1,2 @@\n-#!/bin/bash\n+#!/bin/sh\n echo hello\n"}]'
+refused "all already applied: no empty commit" empty_change \
+    "no change to commit: every file is as it is in the base"
 
 # a path the model got wrong, matched by its name
 mkin M-10 '[{"path":"util.py","op":"replace","search":"import os\n","replace":"import os\nimport sys\n"}]'

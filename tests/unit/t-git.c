@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <git2.h>
+#include <jansson.h>
 
 #include "aas.h"
 #include "git.h"
@@ -137,6 +138,71 @@ main(void)
 	ok(aas_git_tree_write(t, tree, &e) == 0, "tree write");
 	aas_git_tree_free(t);
 
+	/* paths HFS+ and NTFS read as .git, and hostile characters */
+	ok(aas_git_tree_open(g, head, &t, &e) == 0, "tree open again");
+	is_str(code_of(aas_git_tree_put(t, ".g\xe2\x80\x8cit/config", "x", 1,
+	    0, &e), &e), "path_git", "HFS+ .git refused");
+	is_str(code_of(aas_git_tree_put(t, "GIT~1/config", "x", 1, 0, &e),
+	    &e), "path_git", "NTFS short name of .git refused");
+	is_str(e.msg, "refusing path 'GIT~1/config': NTFS reads it as .git "
+	    "(its short name GIT~1)", "GIT~1: a path code and the path, not "
+	    "libgit2's message");
+	is_str(code_of(aas_git_tree_remove(t, "x\xe2\x80\xae.c", &e), &e),
+	    "path_bidi", "bidi override refused on delete too");
+
+	/* a file where an earlier edit put a folder, and the other way */
+	ok(aas_git_tree_put(t, "df", "x", 1, 0, &e) == 0, "write df");
+	is_str(code_of(aas_git_tree_put(t, "df/b", "x", 1, 0, &e), &e),
+	    "path_conflict", "then df/b: refused");
+	is_str(e.msg, "refusing path 'df/b': a file is in the way ('df', "
+	    "written earlier in the plan)", "D/F conflict names both paths");
+	ok(aas_git_tree_put(t, "fd/b", "x", 1, 0, &e) == 0, "write fd/b");
+	is_str(code_of(aas_git_tree_put(t, "fd", "x", 1, 0, &e), &e),
+	    "path_conflict", "then fd: refused");
+	is_str(e.msg, "refusing path 'fd': a folder now ('fd/b' was written "
+	    "earlier in the plan)", "F/D conflict names both paths");
+	is_int(aas_git_tree_remove(t, "df", &e), 0, "remove df again");
+	ok(aas_git_tree_put(t, "df/b", "x", 1, 0, &e) == 0,
+	    "df/b once df is gone");
+	aas_git_tree_free(t);
+
+	/* protected paths: the default list, then a task that names one */
+	ok(aas_git_tree_open(g, head, &t, &e) == 0, "tree open: guard");
+	is_str(code_of(aas_git_tree_put(t, ".github/workflows/ci.yml", "x", 1,
+	    0, &e), &e), "path_protected", "a workflow refused by default");
+	is_str(code_of(aas_git_tree_remove(t, ".gitmodules", &e), &e),
+	    "path_protected", "deleting .gitmodules refused");
+	{
+		json_t *fields = json_pack("{s:s}", "Files",
+		    ".github/workflows/ci.yml, src/x.c");
+
+		aas_git_tree_guard(t, NULL, fields);
+		json_decref(fields);
+	}
+	ok(aas_git_tree_put(t, ".github/workflows/ci.yml", "x", 1, 0,
+	    &e) == 0, "a workflow the task's Files names");
+	is_str(code_of(aas_git_tree_put(t, ".github/workflows/other.yml", "x",
+	    1, 0, &e), &e), "path_protected", "one it does not name");
+	aas_git_tree_free(t);
+
+	/* nothing to commit: a write then a delete of one path */
+	ok(aas_git_tree_open(g, head, &t, &e) == 0, "tree open: empty");
+	ok(aas_git_tree_put(t, "tmp.txt", "x", 1, 0, &e) == 0, "write tmp");
+	is_int(aas_git_tree_remove(t, "tmp.txt", &e), 0, "delete tmp");
+	is_str(code_of(aas_git_tree_write(t, tree, &e), &e), "empty_change",
+	    "write then delete: empty_change");
+	is_str(e.msg, "no change to commit: 'tmp.txt' is written and then "
+	    "deleted, and no other file changes", "empty_change message");
+	aas_git_tree_free(t);
+	ok(aas_git_tree_open(g, head, &t, &e) == 0, "tree open: same");
+	ok(aas_git_tree_put(t, "a.txt", "one\ntwo\n", 8, 0, &e) == 0,
+	    "a.txt written as it is");
+	is_str(code_of(aas_git_tree_write(t, tree, &e), &e), "empty_change",
+	    "the same content: empty_change");
+	is_str(e.msg, "no change to commit: every file is as it is in the "
+	    "base", "empty_change message, nothing undone");
+	aas_git_tree_free(t);
+
 	setenv("GIT_AUTHOR_DATE", "@1767225600 +0100", 1);
 	setenv("GIT_COMMITTER_DATE", "2026-01-01T01:00:00+01:00", 1);
 	ok(aas_git_commit(g, tree, head, "T-1: x\n", "A U <a@x>", NULL, c1,
@@ -180,6 +246,16 @@ main(void)
 	is_int(aas_git_branch_delete(g, "aas/T-1", c2, &e), 0, "delete");
 	is_int(aas_git_branch_delete(g, "aas/T-1", c2, &e), 1,
 	    "delete again: none");
+	is_str(code_of(aas_git_branch_get(g, "aas/T-1.lock", got, &e), &e),
+	    "bad_branch", "a branch name ending in .lock");
+	is_str(e.msg, "branch name 'aas/T-1.lock' is not valid: a component "
+	    "ends in .lock", "bad_branch message");
+	is_str(code_of(aas_git_branch_set(g, "aas/x..y", c1, NULL, "aas", &e),
+	    &e), "bad_branch", "set: a bad name");
+	is_str(e.msg, "branch name 'aas/x..y' is not valid: git refuses it as "
+	    "a reference name", "bad_branch message, other reasons");
+	is_str(code_of(aas_git_branch_delete(g, "aas/T-1.lock", c1, &e), &e),
+	    "bad_branch", "delete: a bad name");
 
 	/* a writer killed mid-update left its lock and its note: recovered */
 	snprintf(buf, sizeof(buf), "%s/.git/refs/heads/aas", dir);

@@ -58,6 +58,63 @@ parse(const char *s, struct aas_diff *d, struct aas_err *e)
 	return aas_diff_parse(s, strlen(s), d, e);
 }
 
+/* n copies of s, as one owned string. */
+static char *
+repeat(const char *s, size_t n)
+{
+	size_t k = strlen(s), i;
+	char *out = malloc(k * n + 1);
+
+	for (i = 0; i < n; i++)
+		memcpy(out + i * k, s, k);
+	out[k * n] = '\0';
+	return out;
+}
+
+/* The work budget: 2,001 lines against 100,000 copies of one line. */
+static void
+budget(void)
+{
+	char *file = repeat("x\n", 100000), *ctx = repeat(" x\n", 2001);
+	char *search = repeat("x\n", 2001), *diff, *big, *hunk, *want;
+	struct aas_buf b = AAS_BUF_INIT;
+	size_t i;
+
+	diff = aas_xasprintf("@@ -1,2002 +1,2002 @@\n%s-q\n+y\n", ctx);
+	dif("a hunk too costly to place", file, diff,
+	    "match_too_costly: hunk 1 (@@ -1,2002 +1,2002 @@): matching gave "
+	    "up after 200000851 line comparisons (the limit for one edit is "
+	    "200000000)", NULL);
+	free(diff);
+	diff = aas_xasprintf("%sq\n", search);
+	rep("a search too costly to place", file, diff, "y\n",
+	    "match_too_costly: search block 1: matching gave up after "
+	    "200001889 line comparisons (the limit for one edit is "
+	    "200000000)", NULL);
+	free(diff);
+	rep("many exact matches: ambiguous, found at once", file, search,
+	    "y\n", "ambiguous: search block 1 matches at lines 1 and 2", NULL);
+
+	/* a long hunk in a long file of distinct lines is cheap */
+	for (i = 0; i < 100000; i++)
+		aas_buf_printf(&b, "line %zu\n", i);
+	big = aas_buf_detach(&b, NULL);
+	for (i = 97000; i < 100000; i++)
+		aas_buf_printf(&b, " line %zu\n", i);
+	hunk = aas_buf_detach(&b, NULL);
+	diff = aas_xasprintf("@@ -97001,3000 +97001,3001 @@\n%s+end\n", hunk);
+	want = aas_xasprintf("%send\n", big);
+	dif("3,000-line hunk at the end of 100,000 lines", big, diff, want,
+	    "exact");
+	free(want);
+	free(diff);
+	free(hunk);
+	free(big);
+	free(search);
+	free(ctx);
+	free(file);
+}
+
 static const char *C =
     "int\n"
     "main(void)\n"
@@ -224,6 +281,7 @@ main(void)
 	is_str(d.hunks[0].anchor, "int f()", "anchor");
 	is_int(d.hunks[0].nold, 2, "old lines");
 	aas_diff_free(&d);
+	budget();
 	ok(aas_patch_is_elision("  # ...  ", 9), "elision marker");
 	ok(!aas_patch_is_elision("x = ...", 7), "not an elision");
 	return done_testing();
