@@ -37,7 +37,7 @@ aas_plan_parse_fenced(const char *text, size_t len, json_t *edits,
 	aas_pl_lines_split(&L, text, len);
 	for (i = 0; i < L.n && json_array_size(edits) <= AAS_PLAN_MAX_EDITS;
 	    i++) {
-		if (!aas_pl_is_fence(&L.v[i], &f))
+		if (!aas_pl_is_fence(&L.v[i], &f) || f.tag == 2)
 			continue;
 		for (c = i + 1; c < L.n && !aas_pl_closes(&L.v[c], &f); c++)
 			;

@@ -122,10 +122,56 @@ aas_pl_is_marker(const struct ln *l, char c, const char *word)
 }
 
 int
+aas_pl_is_start(const struct ln *l)
+{
+	return aas_pl_is_marker(l, '<', "SEARCH") ||
+	    aas_pl_is_marker(l, '<', "ORIGINAL") ||
+	    aas_pl_is_marker(l, '<', "HEAD");
+}
+
+int
+aas_pl_is_end(const struct ln *l)
+{
+	return aas_pl_is_marker(l, '>', "REPLACE") ||
+	    aas_pl_is_marker(l, '>', "UPDATED");
+}
+
+/* "<source>python", "<source>", "</source>" (blanks around). */
+static int
+source_tag(const struct ln *l, struct fence *f)
+{
+	const char *s = l->s;
+	size_t n = l->n;
+
+	aas_pl_trim(&s, &n);
+	if (n == 9 && memcmp(s, "</source>", 9) == 0) {
+		f->ch = '<';
+		f->tag = 2;
+		f->count = 0;
+		f->info = s + n;
+		f->infolen = 0;
+		return 1;
+	}
+	if (n < 8 || memcmp(s, "<source>", 8) != 0)
+		return 0;
+	f->ch = '<';
+	f->tag = 1;
+	f->count = 1;
+	f->info = s + 8;
+	f->infolen = n - 8;
+	aas_pl_trim(&f->info, &f->infolen);
+	return 1;
+}
+
+int
 aas_pl_is_fence(const struct ln *l, struct fence *f)
 {
 	size_t i = 0, k;
 
+	f->tag = 0;
+	if (l->n > 0 && (l->s[0] == '<' || l->s[0] == ' ') &&
+	    source_tag(l, f))
+		return 1;
 	while (i < l->n && i < 3 && l->s[i] == ' ')
 		i++;
 	if (i >= l->n || (l->s[i] != '`' && l->s[i] != '~'))
@@ -150,8 +196,12 @@ aas_pl_closes(const struct ln *l, const struct fence *open)
 {
 	struct fence f;
 
-	return aas_pl_is_fence(l, &f) && f.ch == open->ch &&
-	    f.count >= open->count && f.infolen == 0;
+	if (!aas_pl_is_fence(l, &f))
+		return 0;
+	if (open->tag != 0)
+		return f.tag == 2;
+	return f.tag == 0 && f.ch == open->ch && f.count >= open->count &&
+	    f.infolen == 0;
 }
 
 static int

@@ -92,7 +92,7 @@ main(void)
 	const char *globs[] = { "spec/*", "*.t" };
 	struct aas_plan_opts o = { 0 };
 
-	plan(68);
+	plan(73);
 
 	/* paths */
 	is_str(path("a/b.c"), "a/b.c", "plain path");
@@ -317,5 +317,30 @@ main(void)
 	    "{\"title\":\"b\",\"description\":\"\",\"depends_on\":[1]},"
 	    "{\"title\":\"c\",\"description\":\"\",\"depends_on\":[1,2]}]",
 	    "a diamond is no cycle");
+
+	/* the older conflict-marker blocks and <source> wrappers */
+	is_str(parse(aas_plan_parse_search_replace, "x.py\n```python\n"
+	    "<<<<<<< ORIGINAL\na = 1\n=======\na = 2\n>>>>>>> UPDATED\n```\n"),
+	    "1:[{\"path\":\"x.py\",\"op\":\"replace\",\"search\":\"a = 1\\n\","
+	    "\"replace\":\"a = 2\\n\"}]", "ORIGINAL/UPDATED block");
+	is_str(parse(aas_plan_parse_search_replace, "x.py\n```\n"
+	    "<<<<<<< HEAD\na = 1\n=======\na = 2\n>>>>>>> updated\n```\n"),
+	    "1:[{\"path\":\"x.py\",\"op\":\"replace\",\"search\":\"a = 1\\n\","
+	    "\"replace\":\"a = 2\\n\"}]", "HEAD/updated block");
+	is_str(parse(aas_plan_parse_search_replace, "Change:\n\nsrc/x.py\n"
+	    "<source>python\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n"
+	    "</source>\n\nsrc/y.md\n<source>\n<<<<<<< SEARCH\nc\n=======\nd\n"
+	    ">>>>>>> REPLACE\n</source>\n"),
+	    "2:[{\"path\":\"src/x.py\",\"op\":\"replace\",\"search\":\"a\\n\","
+	    "\"replace\":\"b\\n\"},{\"path\":\"src/y.md\",\"op\":\"replace\","
+	    "\"search\":\"c\\n\",\"replace\":\"d\\n\"}]",
+	    "<source> blocks, the path on the line before");
+	is_str(parse(aas_plan_parse_search_replace, "<<<<<<< HEAD\nours\n"
+	    "=======\ntheirs\n>>>>>>> feature\n"), "-1:bad_block: line 1: "
+	    "search block without a file path",
+	    "a git conflict shown in prose is no block");
+	is_str(parse(aas_plan_parse_fenced, "x.txt\n<source>\nwhole\n"
+	    "</source>\n"), "1:[{\"path\":\"x.txt\",\"op\":\"write\","
+	    "\"content\":\"whole\\n\"}]", "a whole file in <source>");
 	return done_testing();
 }
