@@ -8,6 +8,7 @@
 #include "edit.h"
 #include "git.h"
 #include "patch.h"
+#include "record.h"
 #include "banned.h"
 
 static const char *
@@ -99,11 +100,115 @@ block_no(json_t *edits, size_t upto, const char *path, const char *op)
 	return n;
 }
 
+/* The rules' context for replace edit idx (see aas_patch_ctx). */
+static void
+rule_ctx(json_t *edits, size_t idx, json_t *ends, struct aas_patch_ctx *c)
+{
+	json_t *ed = json_array_get(edits, idx), *o;
+	const char *path = jstr(ed, "path"), *s = jstr(ed, "search");
+	const char *r = jstr(ed, "replace");
+	size_t i;
+
+	c->after = (size_t)json_integer_value(json_object_get(ends, path));
+	c->alike = 0;
+	for (i = idx; i < json_array_size(edits); i++) {
+		o = json_array_get(edits, i);
+		if (jstr(o, "path") == NULL || jstr(o, "op") == NULL ||
+		    strcmp(jstr(o, "path"), path) != 0 ||
+		    strcmp(jstr(o, "op"), "replace") != 0 ||
+		    jstr(o, "search") == NULL || jstr(o, "replace") == NULL)
+			continue;
+		if (strcmp(jstr(o, "search"), s) == 0 &&
+		    strcmp(jstr(o, "replace"), r) == 0)
+			c->alike++;
+	}
+}
+
+/* Bytes as a JSON string, bytes that are not UTF-8 replaced. */
+static json_t *
+text_json(const char *s, size_t n)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	json_t *j;
+
+	if ((j = json_stringn(s, n)) != NULL)
+		return j;
+	aas_utf8_lossy(&b, s, n, 0);
+	j = json_stringn(b.s != NULL ? b.s : "", b.len);
+	aas_buf_free(&b);
+	return j;
+}
+
+/* Lines from..to (from 1) of text, capped, as a JSON string. */
+static json_t *
+line_text(const char *text, size_t len, size_t from, size_t to)
+{
+	size_t i = 0, ln = 1, a = 0, b;
+
+	for (i = 0; i < len && ln < from; i++)
+		if (text[i] == '\n')
+			ln++;
+	a = i;
+	for (; i < len && ln < to; i++)
+		if (text[i] == '\n')
+			ln++;
+	for (b = i; b < len && text[b] != '\n'; b++)
+		;
+	if (b > a && text[b - 1] == '\r')
+		b--;
+	if (b - a > AAS_PATCH_NEAR_MAX)
+		b = a + AAS_PATCH_NEAR_MAX;
+	while (b > a && b < len && ((unsigned char)text[b] & 0xc0) == 0x80)
+		b--;
+	return text_json(text + a, b - a);
+}
+
+/* What a refused edit tells the model (aas_edit_apply_why). */
+static json_t *
+refusal(const struct aas_err *e, size_t idx, const char *path,
+    const char *data, size_t len, const struct aas_patch_res *res)
+{
+	json_t *why = json_pack("{s:I, s:s}", "edit", (json_int_t)idx + 1,
+	    "path", path), *m, *c;
+	size_t i;
+
+	if (strcmp(e->code, "ambiguous") == 0 && res->nwhere > 0) {
+		m = json_array();
+		for (i = 0; i < res->nwhere; i++)
+			json_array_append_new(m, json_pack("{s:I, s:o}",
+			    "line", (json_int_t)res->where[i], "text",
+			    line_text(data, len, res->where[i],
+			    res->where[i])));
+		json_object_set_new(why, "matches", m);
+		json_object_set_new(why, "count", json_integer(
+		    (json_int_t)res->nmatch));
+	}
+	if (strcmp(e->code, "no_match") == 0 && res->near_last > 0) {
+		c = json_pack("{s:I, s:I, s:o, s:I, s:I}",
+		    "start", (json_int_t)res->near_first,
+		    "end", (json_int_t)res->near_last - 1,
+		    "text", line_text(data, len, res->near_first,
+		    res->near_last - 1),
+		    "alike", (json_int_t)res->near_same,
+		    "lines", (json_int_t)res->near_of);
+		json_object_set_new(c, "diff", text_json(res->near_diff != NULL ?
+		    res->near_diff : "", res->near_diff != NULL ?
+		    strlen(res->near_diff) : 0));
+		json_object_set_new(why, "closest", c);
+	}
+	if (json_object_size(why) == 2) {
+		/* nothing to add to the message */
+		json_decref(why);
+		return NULL;
+	}
+	return why;
+}
+
 /* One edit into the tree; the files entry appended.  0 or -1 (e set). */
 static int
 do_edit(const struct aas_edit_limits *o, struct aas_git_tree *t,
     json_t *edits, size_t idx, json_t *files, const char *id,
-    struct aas_err *e)
+    json_t *ends, json_t **whyp, struct aas_err *e)
 {
 	json_t *ed = json_array_get(edits, idx);
 	const char *path = jstr(ed, "path"), *op = jstr(ed, "op");
@@ -223,11 +328,20 @@ do_edit(const struct aas_edit_limits *o, struct aas_git_tree *t,
 		goto out;
 	if (strcmp(op, "patch") == 0)
 		r = aas_patch_apply_diff(data, len, &diff, &res, e);
-	else
-		r = aas_patch_replace(data, len, jstr(ed, "search"),
-		    jstr(ed, "replace"), block_no(edits, idx, path, op), &res,
-		    e);
+	else {
+		struct aas_patch_ctx c;
+
+		rule_ctx(edits, idx, ends, &c);
+		r = aas_patch_replace_ctx(data, len, jstr(ed, "search"),
+		    jstr(ed, "replace"), block_no(edits, idx, path, op), &c,
+		    &res, e);
+		if (r == 0 && res.match != AAS_MATCH_ALREADY)
+			json_object_set_new(ends, path,
+			    json_integer((json_int_t)res.last + 1));
+	}
 	if (r == -1) {
+		if (whyp != NULL)
+			*whyp = refusal(e, idx, wpath, data, len, &res);
 		aas_err_prefix(e, "%s", wpath);
 		goto out;
 	}
@@ -264,16 +378,29 @@ aas_edit_apply(struct aas_git_tree *t, json_t *edits,
     const struct aas_edit_limits *lim, const char *id, json_t **filesp,
     struct aas_err *e)
 {
-	json_t *files = json_array();
+	return aas_edit_apply_why(t, edits, lim, id, filesp, NULL, e);
+}
+
+int
+aas_edit_apply_why(struct aas_git_tree *t, json_t *edits,
+    const struct aas_edit_limits *lim, const char *id, json_t **filesp,
+    json_t **whyp, struct aas_err *e)
+{
+	json_t *files = json_array(), *ends = json_object();
 	size_t i;
 
 	*filesp = NULL;
+	if (whyp != NULL)
+		*whyp = NULL;
 	for (i = 0; i < json_array_size(edits); i++) {
-		if (do_edit(lim, t, edits, i, files, id, e) == -1) {
+		if (do_edit(lim, t, edits, i, files, id, ends, whyp,
+		    e) == -1) {
 			json_decref(files);
+			json_decref(ends);
 			return -1;
 		}
 	}
+	json_decref(ends);
 	*filesp = files;
 	return 0;
 }

@@ -16,7 +16,6 @@ export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=T GIT_COMMITTER_NAME=T \
 
 # case outcome why (why: only where the outcome is not exact)
 cat >"$T/table" <<'TABLE'
-cac627ae5 refused:ambiguous five blocks, three of them alike, for a line that is in the file three times
 097a9ebf2 refused:no_match multi-turn: the search text is the file as an earlier turn left it (blank-line-runs)
 44afdeff2 refused:path_protected the answer edits .github/workflows/release.yml, which aas refuses unless the task's Files field names it
 743179a4b refused:no_match multi-turn: the search text quotes lines an earlier turn added
