@@ -82,6 +82,82 @@ read_target(struct aas_git_tree *t, const char *path, char **real,
 	return 0;
 }
 
+static size_t
+count_lines(const char *s, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '\n')
+			k++;
+	return k + (n > 0 && s[n - 1] != '\n');
+}
+
+/* A line that stands for text left out: "...", "# ... rest of code",
+ * "// ...", a C comment of "..." and the like. */
+static int
+elision_line(const char *s, size_t n)
+{
+	static const char *const lead[] = { "#", "//", "/*", "--", ";",
+	    "<!--", "*", NULL };
+	size_t i, k;
+
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	if (aas_patch_is_elision(s, n))
+		return 1;
+	for (i = 0; lead[i] != NULL; i++) {
+		k = strlen(lead[i]);
+		if (n > k && memcmp(s, lead[i], k) == 0)
+			break;
+	}
+	if (lead[i] == NULL)
+		return 0;
+	s += k;
+	n -= k;
+	while (n > 0 && *s == ' ')
+		s++, n--;
+	return (n >= 3 && memcmp(s, "...", 3) == 0) ||
+	    (n >= 3 && memcmp(s, "\xe2\x80\xa6", 3) == 0);
+}
+
+/*
+ * A whole-file write over old that is not a whole file: 0 fine, or -1
+ * with e set: elided (a line stands for text left out, and old has no
+ * such line), partial_file (the path came from prose only, and the text
+ * holds under half of old's lines).
+ */
+static int
+check_whole(json_t *ed, const char *path, const char *old, size_t olen,
+    const char *text, size_t len, struct aas_err *e)
+{
+	const char *from = jstr(ed, "from"), *l = text, *nl;
+	size_t n, on = count_lines(old, olen), tn = count_lines(text, len);
+	size_t lno = 1;
+
+	for (; l < text + len; l = nl + 1, lno++) {
+		nl = memchr(l, '\n', text + len - l);
+		if (nl == NULL)
+			nl = text + len;
+		n = (size_t)(nl - l);
+		if (n > 0 && l[n - 1] == '\r')
+			n--;
+		if (elision_line(l, n) && (n == 0 ||
+		    memmem(old, olen, l, n) == NULL))
+			return aas_err_set(e, "elided", "%s: line %zu of the "
+			    "new text ('%.*s') stands for text left out: a "
+			    "whole file must be given whole, or as search/"
+			    "replace blocks", path, lno, (int)(n > 60 ? 60 :
+			    n), l);
+	}
+	if (from != NULL && strcmp(from, "prose") == 0 && tn * 2 < on)
+		return aas_err_set(e, "partial_file", "%s: the answer names "
+		    "the file only in prose and gives %zu of its %zu lines: "
+		    "a whole file must be given whole, or as search/replace "
+		    "blocks", path, tn, on);
+	return 0;
+}
+
 /* Count earlier edits of kind op on path, for "search block N". */
 static int
 block_no(json_t *edits, size_t upto, const char *path, const char *op)
@@ -237,6 +313,11 @@ do_edit(const struct aas_edit_limits *o, struct aas_git_tree *t,
 		r = aas_git_tree_read(t, path, &data, &olen, &mode, e);
 		if (r == -1)
 			return -1;
+		if (r == 0 && check_whole(ed, path, data, olen, content, len,
+		    e) == -1) {
+			free(data);
+			return -1;
+		}
 		if (r == 0) {
 			out = aas_patch_like_eol(data, olen, content, len,
 			    &len);

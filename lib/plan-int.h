@@ -65,6 +65,16 @@ int	 aas_pl_is_fence(const struct ln *l, struct fence *f);
 int	 aas_pl_closes(const struct ln *l, const struct fence *open);
 /* A line that names a file ("path", "### path", "**path**", "File: x"). */
 int	 aas_pl_path_line(const struct ln *l, const char **ps, size_t *pn);
+/* A path with a "/" or a "." in it (looks_like_path and more). */
+int	 aas_pl_pathish(const char *s, size_t n);
+/*
+ * Prose that names one file before a fence: "Here is the updated
+ * `src/util.py`:", "In src/x.py:", "### Changes to src/x.py".  The line
+ * must end in ":" or be a heading; the candidates are the spans in
+ * backticks, the words with a "/", and the last word before the ":";
+ * exactly one distinct path among them, or none is taken.
+ */
+int	 aas_pl_prose_path(const struct ln *l, const char **ps, size_t *pn);
 /* A path in a fence's info string ("python x.py", "path=x.py"). */
 int	 aas_pl_info_path(const struct fence *f, const char **ps, size_t *pn);
 /* Lines [a, b) joined, "\n" after each, as a JSON string. */

@@ -238,6 +238,92 @@ looks_like_path(const char *s, size_t n)
 	return 0;
 }
 
+int
+aas_pl_pathish(const char *s, size_t n)
+{
+	const char *dot;
+	size_t i;
+
+	if (!looks_like_path(s, n))
+		return 0;
+	if (memchr(s, '/', n) != NULL)
+		return 1;
+	/* "name.ext": letters or digits after the last dot, and a name */
+	dot = s + n;
+	while (dot > s && dot[-1] != '.')
+		dot--;
+	if (dot == s || dot - 1 == s || dot == s + n || s + n - dot > 10)
+		return 0;
+	for (i = 0; dot + i < s + n; i++)
+		if (!isalnum((unsigned char)dot[i]))
+			return 0;
+	return isalpha((unsigned char)dot[0]) || isalpha(
+	    (unsigned char)s[n - 1]);
+}
+
+/* One candidate for aas_pl_prose_path: 0 not a path, 1 taken, -1 a
+ * second, different path. */
+static int
+prose_cand(const char *s, size_t n, const char **ps, size_t *pn)
+{
+	while (n > 0 && strchr("*_\"'(", *s) != NULL)
+		s++, n--;
+	while (n > 0 && strchr("*_\"'):,.;!?", s[n - 1]) != NULL)
+		n--;
+	if (n == 0 || !aas_pl_pathish(s, n))
+		return 0;
+	if (*ps != NULL && (*pn != n || memcmp(*ps, s, n) != 0))
+		return -1;
+	*ps = s;
+	*pn = n;
+	return 1;
+}
+
+int
+aas_pl_prose_path(const struct ln *l, const char **ps, size_t *pn)
+{
+	const char *s = l->s, *p = NULL, *w, *end, *q;
+	size_t n = l->n, pl = 0;
+	int heading;
+
+	aas_pl_trim(&s, &n);
+	heading = n > 0 && s[0] == '#';
+	while (n > 0 && (s[n - 1] == '*' || s[n - 1] == '_'))
+		n--;
+	if (!heading && (n == 0 || s[n - 1] != ':'))
+		return 0;
+	end = s + n;
+	/* the spans in backticks */
+	for (w = s; w < end; w = q + 1) {
+		if ((w = memchr(w, '`', end - w)) == NULL)
+			break;
+		if ((q = memchr(w + 1, '`', end - w - 1)) == NULL)
+			break;
+		if (prose_cand(w + 1, q - w - 1, &p, &pl) == -1)
+			return 0;
+	}
+	/* the words outside them: with a "/", or the last one */
+	for (w = s; w < end; ) {
+		while (w < end && isspace((unsigned char)*w))
+			w++;
+		if (w == end)
+			break;
+		for (q = w; q < end && !isspace((unsigned char)*q); q++)
+			;
+		if (*w != '`' && (memchr(w, '/', q - w) != NULL ||
+		    (q == end && !heading)) &&
+		    memchr(w, '`', q - w) == NULL &&
+		    prose_cand(w, q - w, &p, &pl) == -1)
+			return 0;
+		w = q;
+	}
+	if (p == NULL)
+		return 0;
+	*ps = p;
+	*pn = pl;
+	return 1;
+}
+
 static int
 strip_prefix_ci(const char **s, size_t *n, const char *p)
 {

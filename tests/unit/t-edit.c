@@ -171,7 +171,7 @@ main(void)
 		fprintf(stderr, "%s\n", e.msg);
 		return 1;
 	}
-	plan(44);
+	plan(47);
 
 	/* ambiguity rules and what a refusal tells (aas-apply(1)) */
 	check_why("rule: the only place after the previous block",
@@ -240,6 +240,22 @@ main(void)
 	    "\"end\":7,\"text\":\"int\\nf(void)\\n{\\n\\treturn 1;\\n}\","
 	    "\"alike\":4,\"lines\":5,"
 	    "\"diff\":\"-    return 2;\\n+\\treturn 1;\\n\"}}");
+	check_why("write: an elision line over an existing file refused",
+	    "[{\"path\":\"a.txt\",\"op\":\"write\",\"content\":"
+	    "\"one\\n# ... rest unchanged ...\\n\"}]",
+	    "error elided: a.txt: line 2 of the new text ('# ... rest "
+	    "unchanged ...') stands for text left out: a whole file must be "
+	    "given whole, or as search/replace blocks (no why)");
+	check_why("write: a file named in prose only, under half of it",
+	    "[{\"path\":\"a.txt\",\"op\":\"write\",\"content\":"
+	    "\"two\\n\",\"from\":\"prose\"}]",
+	    "error partial_file: a.txt: the answer names the file only in "
+	    "prose and gives 1 of its 3 lines: a whole file must be given "
+	    "whole, or as search/replace blocks (no why)");
+	check_why("write: a file named in prose, whole",
+	    "[{\"path\":\"a.txt\",\"op\":\"write\",\"content\":"
+	    "\"one\\n2\\nthree\\n\",\"from\":\"prose\"}]",
+	    "[{\"path\":\"a.txt\",\"op\":\"write\",\"match\":\"exact\"}]");
 	check_why("no_match: nothing alike, nothing added",
 	    "[{\"path\":\"a.txt\",\"op\":\"replace\",\"search\":"
 	    "\"zzz\\n\",\"replace\":\"y\\n\"}]",

@@ -92,7 +92,7 @@ main(void)
 	const char *globs[] = { "spec/*", "*.t" };
 	struct aas_plan_opts o = { 0 };
 
-	plan(73);
+	plan(83);
 
 	/* paths */
 	is_str(path("a/b.c"), "a/b.c", "plain path");
@@ -189,9 +189,14 @@ main(void)
 	    "an unclosed fence is never a file");
 	is_str(parse(aas_plan_parse_fenced, "```diff x.c\n-a\n+b\n```\n"),
 	    "0:[]", "a diff fence is not a file");
+	/* issue 11: prose naming one file names the fence's file; the edit
+	 * says so, and aas-apply refuses it when it would drop most of an
+	 * existing file (t-edit) */
 	is_str(parse(aas_plan_parse_fenced,
-	    "The file `x.c` follows:\n```c\nint x;\n```\n"), "0:[]",
-	    "a prose line is not a path line");
+	    "The file `x.c` follows:\n```c\nint x;\n```\n"),
+	    "1:[{\"path\":\"x.c\",\"op\":\"write\",\"content\":"
+	    "\"int x;\\n\",\"from\":\"prose\"}]",
+	    "a prose line naming one file");
 	is_str(parse(aas_plan_parse_fenced,
 	    "~~~ text path=\"a b/c.txt\"\nx\n~~~\n"), "0:[]",
 	    "a path with a space is refused as a path");
@@ -342,5 +347,37 @@ main(void)
 	is_str(parse(aas_plan_parse_fenced, "x.txt\n<source>\nwhole\n"
 	    "</source>\n"), "1:[{\"path\":\"x.txt\",\"op\":\"write\","
 	    "\"content\":\"whole\\n\"}]", "a whole file in <source>");
+
+	/* whole files named only in the prose before the fence */
+	is_str(parse(aas_plan_parse_fenced, "Here is the updated "
+	    "`src/util.py`:\n\n```python\nx = 1\n```\n"),
+	    "1:[{\"path\":\"src/util.py\",\"op\":\"write\","
+	    "\"content\":\"x = 1\\n\",\"from\":\"prose\"}]",
+	    "prose: the updated `path`:");
+	is_str(parse(aas_plan_parse_fenced, "In src/x.py:\n```\ny\n```\n"),
+	    "1:[{\"path\":\"src/x.py\",\"op\":\"write\","
+	    "\"content\":\"y\\n\",\"from\":\"prose\"}]", "prose: In path:");
+	is_str(parse(aas_plan_parse_fenced, "### Changes to src/x.py\n"
+	    "```\ny\n```\n"), "1:[{\"path\":\"src/x.py\",\"op\":\"write\","
+	    "\"content\":\"y\\n\",\"from\":\"prose\"}]",
+	    "prose: a heading naming the file");
+	is_str(parse(aas_plan_parse_fenced, "Move `a.py` into `b.py`:\n"
+	    "```\ny\n```\n"), "0:[]", "prose naming two files: no path");
+	is_str(parse(aas_plan_parse_fenced, "Here is an example:\n"
+	    "```\ny\n```\n"), "0:[]", "prose naming no file: no path");
+	is_str(parse(aas_plan_parse_fenced, "We use e.g. this:\n"
+	    "```\ny\n```\n"), "0:[]", "'e.g.' is not a file");
+	is_str(parse(aas_plan_parse_fenced, "```python\n# src/x.py\nimport os\n"
+	    "```\n"), "1:[{\"path\":\"src/x.py\",\"op\":\"write\","
+	    "\"content\":\"import os\\n\"}]", "a # path comment first");
+	is_str(parse(aas_plan_parse_fenced, "```js\n// lib/a.js\nf();\n"
+	    "```\n"), "1:[{\"path\":\"lib/a.js\",\"op\":\"write\","
+	    "\"content\":\"f();\\n\"}]", "a // path comment first");
+	is_str(parse(aas_plan_parse_fenced, "```python\n# set up the logger\n"
+	    "import os\n```\n"), "0:[]", "a comment that is no path");
+	is_str(parse(aas_plan_parse_fenced, "src/a.py\n```\n# src/b.py\nz\n"
+	    "```\n"), "1:[{\"path\":\"src/a.py\",\"op\":\"write\","
+	    "\"content\":\"# src/b.py\\nz\\n\"}]",
+	    "the path line before wins over the comment");
 	return done_testing();
 }
