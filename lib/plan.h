@@ -71,6 +71,18 @@ int	aas_plan_from_response(json_t *response, const struct aas_plan_opts *o,
 	    json_t **planp, struct aas_err *e);
 
 /*
+ * For an answer refused as empty_plan: what was looked for and what the
+ * answer holds that came close, for the model to fix it.  A new object
+ *   {"looked_for": ["json", "apply_patch", "search_replace", "diff",
+ *                   "fenced"],
+ *    "found": {"fences": N, "fences_without_path": N,
+ *              "block_markers": N, "dividers": N, "hunk_headers": N}}
+ * (block_markers: lines that open or close a search block; dividers:
+ * "=======" lines; hunk_headers: "@@" lines).
+ */
+json_t	*aas_plan_explain(const char *answer, size_t len);
+
+/*
  * The per-format parsers, exposed for tests and fuzz targets.  Each reads
  * an answer and appends the edits it finds, unchecked, to the array edits
  * (paths as written, minus the format's own decoration).  They return the

@@ -92,7 +92,7 @@ main(void)
 	const char *globs[] = { "spec/*", "*.t" };
 	struct aas_plan_opts o = { 0 };
 
-	plan(83);
+	plan(84);
 
 	/* paths */
 	is_str(path("a/b.c"), "a/b.c", "plain path");
@@ -379,5 +379,19 @@ main(void)
 	    "```\n"), "1:[{\"path\":\"src/a.py\",\"op\":\"write\","
 	    "\"content\":\"# src/b.py\\nz\\n\"}]",
 	    "the path line before wins over the comment");
+
+	{
+		const char *a = "x.py\n```\n=======\n```\n```c\nint x;\n```\n";
+		json_t *x = aas_plan_explain(a, strlen(a));
+		char *d = json_dumps(x, JSON_COMPACT);
+
+		is_str(d, "{\"looked_for\":[\"json\",\"apply_patch\","
+		    "\"search_replace\",\"diff\",\"fenced\"],\"found\":"
+		    "{\"fences\":2,\"fences_without_path\":1,"
+		    "\"block_markers\":0,\"dividers\":1,\"hunk_headers\":0}}",
+		    "explain: what was looked for and what came close");
+		free(d);
+		json_decref(x);
+	}
 	return done_testing();
 }
