@@ -26,7 +26,8 @@ MARK_R = re.compile(r"^>{5,9} ?(REPLACE|UPDATED|updated)\s*$")
 def baseline(answer, files):
     """The plain applier: a block is a file-name line, a start marker,
     the text to find, a divider, the replacement, an end marker; the path
-    is the nearest non-blank, non-fence line above the start marker.  The
+    is the nearest line above the start marker that is not blank, a
+    fence or a <source> tag.  The
     search text must occur exactly once, byte for byte; an empty search
     makes a new file.  Returns (files after or None, refusal code)."""
     lines = answer.split("\n")
@@ -39,7 +40,8 @@ def baseline(answer, files):
             continue
         j = i - 1
         while j >= 0 and (lines[j].strip() == "" or
-                          lines[j].lstrip().startswith("```")):
+                          lines[j].lstrip().startswith("```") or
+                          lines[j].strip().startswith("<source>")):
             j -= 1
         if j < 0:
             return None, "no_path"
@@ -142,12 +144,14 @@ def run_tool(case, tmp, tool):
     d = os.path.join(tmp, tool)
     os.makedirs(d)
     write_tree(d, case["files"])
-    diff = udiff_text(case["answer"]).encode()
+    text = udiff_text(case["answer"])
+    diff = text.encode()
+    strip = "-p1" if re.search(r"^--- a/", text, re.M) else "-p0"
     if tool == "git":
         subprocess.run(["git", "init", "-q", d], check=True)
-        cmd = ["git", "apply", "--recount", "-p1"]
+        cmd = ["git", "apply", "--recount", strip]
     else:
-        cmd = ["patch", "-p1", "-s", "-f", "--no-backup-if-mismatch"]
+        cmd = ["patch", strip, "-s", "-f", "--no-backup-if-mismatch"]
     rc = subprocess.run(cmd, cwd=d, input=diff, capture_output=True)
     if rc.returncode != 0:
         return "refused:" + ("no_match" if diff.strip() else "empty_plan")
@@ -161,10 +165,14 @@ def main():
         "answers.jsonl")
     show = "--cases" in sys.argv
     table = {}
+    rules = []
     for line in open(corpus, encoding="utf-8"):
         case = json.loads(line)
         with tempfile.TemporaryDirectory() as tmp:
-            aas, _ = run_aas(case, tmp)
+            aas, rec = run_aas(case, tmp)
+            for f in rec.get("apply", {}).get("files", []):
+                if "took line" in f.get("detail", ""):
+                    rules.append((case["case"], aas, f["detail"]))
             if case["style"] == "udiff":
                 git = run_tool(case, tmp, "git")
                 pat = run_tool(case, tmp, "patch")
@@ -187,6 +195,8 @@ def main():
                             "flags"):
                     t = table.setdefault((key, sub, who), {})
                     t[res] = t.get(res, 0) + 1
+    for r in rules:
+        print("# ambiguity rule decided: %s (%s): %s" % r)
     print("| format | cases | tool | exact | refused (by reason) "
           "| different |")
     print("| --- | --- | --- | --- | --- | --- |")

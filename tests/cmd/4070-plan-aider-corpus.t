@@ -16,15 +16,15 @@ export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=T GIT_COMMITTER_NAME=T \
 
 # case outcome why (why: only where the outcome is not exact)
 cat >"$T/table" <<'TABLE'
-097a9ebf2 refused:no_match multi-turn: the search text is the file as an earlier turn left it (blank-line-runs)
+097a9ebf2 refused:no_match multi-turn: the search text is the file as an earlier turn of the chat left it, not as the case's files have it
 44afdeff2 refused:path_protected the answer edits .github/workflows/release.yml, which aas refuses unless the task's Files field names it
 743179a4b refused:no_match multi-turn: the search text quotes lines an earlier turn added
 99be34fb6 refused:ambiguous the hunk is one context line that is in the file 20 times; aider's commit added the two lines before every one of them
 4825808f8 refused:no_match the search text is a stray fence line (```) that is not in the file; aider took it for an empty search and appended
-198110593 different trailing-whitespace: aider's commit kept the file's trailing blanks on lines the answer rewrote
-4bbeb9de6 different lint-before: the commit holds aider's lint fixes made before the answer
-25e44f584 different lint-before: the commit holds aider's lint fixes made before the answer
-71ddb2799 different multi-turn: the commit holds a later turn's edits too
+198110593 different trailing-whitespace: the commit keeps a trailing blank (line 882) that the answer's replacement line does not have
+4bbeb9de6 different lint-before: the commit has a blank line after the first import (aider's linter) that the answer does not write
+25e44f584 different blank-line-runs, lint-before: the commit has two blank lines before def wrap_fence where the answer has one
+71ddb2799 different trailing-whitespace: the commit keeps trailing blanks on lines the answer rewrote without them
 TABLE
 n=$(wc -l <"$C")
 plan $((n + 2))
