@@ -136,14 +136,20 @@ aas_pl_is_end(const struct ln *l)
 	    aas_pl_is_marker(l, '>', "UPDATED");
 }
 
-/* "<source>python", "<source>", "</source>" (blanks around). */
+/*
+ * "<source>", "<source>python" (one word of letters, digits and "+-#._"
+ * after the tag) or "</source>", from the first column, trailing blanks
+ * allowed: as aider's models wrote them.  Never a line of XML that
+ * happens to use the tag, nor an indented diff context line.
+ */
 static int
 source_tag(const struct ln *l, struct fence *f)
 {
 	const char *s = l->s;
-	size_t n = l->n;
+	size_t n = l->n, i;
 
-	aas_pl_trim(&s, &n);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
 	if (n == 9 && memcmp(s, "</source>", 9) == 0) {
 		f->ch = '<';
 		f->tag = 2;
@@ -154,12 +160,15 @@ source_tag(const struct ln *l, struct fence *f)
 	}
 	if (n < 8 || memcmp(s, "<source>", 8) != 0)
 		return 0;
+	for (i = 8; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("+-#._", s[i]) ==
+		    NULL)
+			return 0;
 	f->ch = '<';
 	f->tag = 1;
 	f->count = 1;
 	f->info = s + 8;
 	f->infolen = n - 8;
-	aas_pl_trim(&f->info, &f->infolen);
 	return 1;
 }
 
@@ -169,8 +178,7 @@ aas_pl_is_fence(const struct ln *l, struct fence *f)
 	size_t i = 0, k;
 
 	f->tag = 0;
-	if (l->n > 0 && (l->s[0] == '<' || l->s[0] == ' ') &&
-	    source_tag(l, f))
+	if (l->n > 0 && l->s[0] == '<' && source_tag(l, f))
 		return 1;
 	while (i < l->n && i < 3 && l->s[i] == ' ')
 		i++;

@@ -6,7 +6,7 @@
  *
  *   {"summary": "...", "format": "json" | "apply_patch" | "search_replace"
  *                                | "diff" | "fenced",
- *    "edits": [{"path": P, "op": "write", "content": TEXT}
+ *    "edits": [{"path": P, "op": "write", "content": TEXT, "from"?}
  *              {"path": P, "op": "replace", "search": S, "replace": R}
  *              {"path": P, "op": "patch", "diff": HUNKS}
  *              {"path": P, "op": "delete"}],
@@ -19,7 +19,9 @@
  * first "@@" line on, exactly as the model wrote them (counts may be
  * wrong: the applier matches leniently; hunks from an apply_patch Update
  * have "@@ anchor" lines and no numbers).  "search" may hold "..." elision
- * lines, kept as written.
+ * lines, kept as written.  A "write" whose path the fenced parser found
+ * only in the prose before the block has "from": "prose" (aas-apply
+ * refuses it when it would drop most of an existing file).
  *
  * Nothing here allocates through anything but aas_xmalloc and jansson, and
  * nothing exits or prints.  Errors fill a struct aas_err whose code is one

@@ -92,7 +92,7 @@ main(void)
 	const char *globs[] = { "spec/*", "*.t" };
 	struct aas_plan_opts o = { 0 };
 
-	plan(84);
+	plan(85);
 
 	/* paths */
 	is_str(path("a/b.c"), "a/b.c", "plain path");
@@ -348,6 +348,12 @@ main(void)
 	    "</source>\n"), "1:[{\"path\":\"x.txt\",\"op\":\"write\","
 	    "\"content\":\"whole\\n\"}]", "a whole file in <source>");
 
+	is_str(parse(aas_plan_parse_diff, "--- a/pom.xml\n+++ b/pom.xml\n"
+	    "@@ -1,3 +1,3 @@\n <x>\n-  <source>1.7</source>\n"
+	    "+  <source>1.8</source>\n <source>\n"),
+	    "1:[{\"path\":\"pom.xml\",\"op\":\"patch\",\"diff\":\"@@ -1,3 +1,3 @@"
+	    "\\n <x>\\n-  <source>1.7</source>\\n+  <source>1.8</source>\\n"
+	    " <source>\\n\"}]", "XML <source> lines in a diff are not tags");
 	/* whole files named only in the prose before the fence */
 	is_str(parse(aas_plan_parse_fenced, "Here is the updated "
 	    "`src/util.py`:\n\n```python\nx = 1\n```\n"),
