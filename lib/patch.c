@@ -939,21 +939,21 @@ aas_patch_replace_ctx(const char *text, size_t len, const char *search,
 		goto out_norm;
 	}
 	if (n > 0) {
+		size_t *lines = aas_xreallocarray(NULL, n, sizeof(*lines));
+
 		for (i = 0; i < n; i++)
-			v[i] = line_of(offs, d.n, v[i]);
-		if ((k = pick(v, n, ctx, &why)) == -1) {
-			refuse_ambiguous(res, v, n, block, e);
+			lines[i] = line_of(offs, d.n, v[i]);
+		if ((k = pick(lines, n, ctx, &why)) == -1) {
+			refuse_ambiguous(res, lines, n, block, e);
+			free(lines);
 			free(v);
 			goto out_norm;
 		}
 		if (why != NULL)
-			note = picked_note(block, n, v[k] + 1, why);
-		/* back to the offset: the k-th place again */
-		i = (size_t)k;
-		free(v);
-		n = exact_all(norm, nlen, s, slen, whole, &v, &w);
+			note = picked_note(block, n, lines[k] + 1, why);
+		free(lines);
 		nbefore = d.n;
-		splice_chars(&d, offs, v[i], v[i] + slen, r, &a, &b);
+		splice_chars(&d, offs, v[k], v[k] + slen, r, &a, &b);
 		free(v);
 		res->first = a;
 		res->last = d.n - (nbefore - b);
