@@ -629,10 +629,14 @@ all_blank(const struct ln *v, size_t n)
 	return 1;
 }
 
+static int	refuse_ambiguous(struct aas_patch_res *, const size_t *, size_t,
+		    int, struct aas_err *);
+
 /* Search/replace with "..." elisions: 1 done, 0 no match, -1 error. */
 static int
 try_elision(struct doc *d, const struct doc *sp, const struct doc *rp,
-    int block, size_t *first, size_t *past, struct aas_err *e)
+    int block, size_t *first, size_t *past, struct aas_patch_res *res,
+    struct aas_err *e)
 {
 	int nseg = elision_count(sp) + 1, k, level;
 	size_t *st, *en, *v, n, a, b, ra, rb, from = 0, end;
@@ -666,9 +670,7 @@ try_elision(struct doc *d, const struct doc *sp, const struct doc *rp,
 				return -1;
 			}
 			if (n > 1 && from == 0) {
-				aas_err_set(e, "ambiguous", "search block %d "
-				    "matches at lines %zu and %zu", block,
-				    v[0] + 1, v[1] + 1);
+				refuse_ambiguous(res, v, n, block, e);
 				free(v);
 				free(st);
 				free(en);
@@ -997,7 +999,7 @@ aas_patch_replace_ctx(const char *text, size_t len, const char *search,
 		int el;
 
 		nbefore = d.n;
-		el = try_elision(&d, &sp, &rp, block, &a, &b, e);
+		el = try_elision(&d, &sp, &rp, block, &a, &b, res, e);
 		if (el == -1)
 			goto out;
 		if (el == 1) {
