@@ -106,6 +106,7 @@ apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 {
 	struct opts *o = arg;
 	json_t *plan = aas_rec_get(rec, "plan"), *edits, *files, *ap;
+	json_t *why = NULL;
 	const char *id = aas_rec_str(rec, "id");
 	char parent[AAS_GIT_HEX], old[AAS_GIT_HEX], tree[AAS_GIT_HEX];
 	char commit[AAS_GIT_HEX], *branch = NULL, *where = NULL, *msg = NULL;
@@ -160,7 +161,8 @@ apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 	if (aas_git_tree_open(o->g, parent, &t, &e) == -1)
 		goto fail;
 	aas_git_tree_guard(t, o->guard, aas_rec_get(rec, "fields"));
-	if (aas_edit_apply(t, edits, &o->lim, id, &files, &e) == -1)
+	if (aas_edit_apply_why(t, edits, &o->lim, id, &files, &why,
+	    &e) == -1)
 		goto fail;
 	ap = json_pack("{s:s, s:s, s:s}", "repo", aas_git_root(o->g), "base",
 	    parent, "branch", branch);
@@ -201,6 +203,14 @@ done:
 	goto out;
 fail:
 	aas_rec_fail_err(rec, "apply", &e);
+	if (why != NULL) {
+		/* what the model needs to fix its answer (aas-apply(1)) */
+		ap = json_deep_copy(aas_rec_get(rec, "error"));
+		json_object_update_missing(ap, why);
+		aas_rec_set(rec, "error", ap);
+		json_decref(ap);
+		json_decref(why);
+	}
 out:
 	aas_git_tree_free(t);
 	free(msg);

@@ -125,6 +125,19 @@ plan_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 	memset(&err, 0, sizeof(err));
 	if (aas_plan_from_response(resp, &popts, &plan, &err) == -1) {
 		aas_rec_fail_err(rec, "plan", &err);
+		if (strcmp(err.code, "empty_plan") == 0 &&
+		    json_string_length(json_object_get(resp, "text")) > 0) {
+			/* what was looked for (aas-plan(1)) */
+			json_t *er = json_deep_copy(aas_rec_get(rec, "error"));
+			json_t *t = json_object_get(resp, "text");
+			json_t *why = aas_plan_explain(json_string_value(t),
+			    json_string_length(t));
+
+			json_object_update_missing(er, why);
+			aas_rec_set(rec, "error", er);
+			json_decref(why);
+			json_decref(er);
+		}
 		return 1;
 	}
 	if (aas_progress_enabled())

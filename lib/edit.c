@@ -8,6 +8,7 @@
 #include "edit.h"
 #include "git.h"
 #include "patch.h"
+#include "record.h"
 #include "banned.h"
 
 static const char *
@@ -81,6 +82,82 @@ read_target(struct aas_git_tree *t, const char *path, char **real,
 	return 0;
 }
 
+static size_t
+count_lines(const char *s, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '\n')
+			k++;
+	return k + (n > 0 && s[n - 1] != '\n');
+}
+
+/* A line that stands for text left out: "...", "# ... rest of code",
+ * "// ...", a C comment of "..." and the like. */
+static int
+elision_line(const char *s, size_t n)
+{
+	static const char *const lead[] = { "#", "//", "/*", "--", ";",
+	    "<!--", "*", NULL };
+	size_t i, k;
+
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	if (aas_patch_is_elision(s, n))
+		return 1;
+	for (i = 0; lead[i] != NULL; i++) {
+		k = strlen(lead[i]);
+		if (n > k && memcmp(s, lead[i], k) == 0)
+			break;
+	}
+	if (lead[i] == NULL)
+		return 0;
+	s += k;
+	n -= k;
+	while (n > 0 && *s == ' ')
+		s++, n--;
+	return (n >= 3 && memcmp(s, "...", 3) == 0) ||
+	    (n >= 3 && memcmp(s, "\xe2\x80\xa6", 3) == 0);
+}
+
+/*
+ * A whole-file write over old that is not a whole file: 0 fine, or -1
+ * with e set: elided (a line stands for text left out, and old has no
+ * such line), partial_file (the path came from prose only, and the text
+ * holds under half of old's lines).
+ */
+static int
+check_whole(json_t *ed, const char *path, const char *old, size_t olen,
+    const char *text, size_t len, struct aas_err *e)
+{
+	const char *from = jstr(ed, "from"), *l = text, *nl;
+	size_t n, on = count_lines(old, olen), tn = count_lines(text, len);
+	size_t lno = 1;
+
+	for (; l < text + len; l = nl + 1, lno++) {
+		nl = memchr(l, '\n', text + len - l);
+		if (nl == NULL)
+			nl = text + len;
+		n = (size_t)(nl - l);
+		if (n > 0 && l[n - 1] == '\r')
+			n--;
+		if (elision_line(l, n) && (n == 0 ||
+		    memmem(old, olen, l, n) == NULL))
+			return aas_err_set(e, "elided", "%s: line %zu of the "
+			    "new text ('%.*s') stands for text left out: a "
+			    "whole file must be given whole, or as search/"
+			    "replace blocks", path, lno, (int)(n > 60 ? 60 :
+			    n), l);
+	}
+	if (from != NULL && strcmp(from, "prose") == 0 && tn * 2 < on)
+		return aas_err_set(e, "partial_file", "%s: the answer names "
+		    "the file only in prose and gives %zu of its %zu lines: "
+		    "a whole file must be given whole, or as search/replace "
+		    "blocks", path, tn, on);
+	return 0;
+}
+
 /* Count earlier edits of kind op on path, for "search block N". */
 static int
 block_no(json_t *edits, size_t upto, const char *path, const char *op)
@@ -99,11 +176,115 @@ block_no(json_t *edits, size_t upto, const char *path, const char *op)
 	return n;
 }
 
+/* The rules' context for replace edit idx (see aas_patch_ctx). */
+static void
+rule_ctx(json_t *edits, size_t idx, json_t *ends, struct aas_patch_ctx *c)
+{
+	json_t *ed = json_array_get(edits, idx), *o;
+	const char *path = jstr(ed, "path"), *s = jstr(ed, "search");
+	const char *r = jstr(ed, "replace");
+	size_t i;
+
+	c->after = (size_t)json_integer_value(json_object_get(ends, path));
+	c->alike = 0;
+	for (i = idx; i < json_array_size(edits); i++) {
+		o = json_array_get(edits, i);
+		if (jstr(o, "path") == NULL || jstr(o, "op") == NULL ||
+		    strcmp(jstr(o, "path"), path) != 0 ||
+		    strcmp(jstr(o, "op"), "replace") != 0 ||
+		    jstr(o, "search") == NULL || jstr(o, "replace") == NULL)
+			continue;
+		if (strcmp(jstr(o, "search"), s) == 0 &&
+		    strcmp(jstr(o, "replace"), r) == 0)
+			c->alike++;
+	}
+}
+
+/* Bytes as a JSON string, bytes that are not UTF-8 replaced. */
+static json_t *
+text_json(const char *s, size_t n)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	json_t *j;
+
+	if ((j = json_stringn(s, n)) != NULL)
+		return j;
+	aas_utf8_lossy(&b, s, n, 0);
+	j = json_stringn(b.s != NULL ? b.s : "", b.len);
+	aas_buf_free(&b);
+	return j;
+}
+
+/* Lines from..to (from 1) of text, capped, as a JSON string. */
+static json_t *
+line_text(const char *text, size_t len, size_t from, size_t to)
+{
+	size_t i = 0, ln = 1, a = 0, b;
+
+	for (i = 0; i < len && ln < from; i++)
+		if (text[i] == '\n')
+			ln++;
+	a = i;
+	for (; i < len && ln < to; i++)
+		if (text[i] == '\n')
+			ln++;
+	for (b = i; b < len && text[b] != '\n'; b++)
+		;
+	if (b > a && text[b - 1] == '\r')
+		b--;
+	if (b - a > AAS_PATCH_NEAR_MAX)
+		b = a + AAS_PATCH_NEAR_MAX;
+	while (b > a && b < len && ((unsigned char)text[b] & 0xc0) == 0x80)
+		b--;
+	return text_json(text + a, b - a);
+}
+
+/* What a refused edit tells the model (aas_edit_apply_why). */
+static json_t *
+refusal(const struct aas_err *e, size_t idx, const char *path,
+    const char *data, size_t len, const struct aas_patch_res *res)
+{
+	json_t *why = json_pack("{s:I, s:s}", "edit", (json_int_t)idx + 1,
+	    "path", path), *m, *c;
+	size_t i;
+
+	if (strcmp(e->code, "ambiguous") == 0 && res->nwhere > 0) {
+		m = json_array();
+		for (i = 0; i < res->nwhere; i++)
+			json_array_append_new(m, json_pack("{s:I, s:o}",
+			    "line", (json_int_t)res->where[i], "text",
+			    line_text(data, len, res->where[i],
+			    res->where[i])));
+		json_object_set_new(why, "matches", m);
+		json_object_set_new(why, "count", json_integer(
+		    (json_int_t)res->nmatch));
+	}
+	if (strcmp(e->code, "no_match") == 0 && res->near_last > 0) {
+		c = json_pack("{s:I, s:I, s:o, s:I, s:I}",
+		    "start", (json_int_t)res->near_first,
+		    "end", (json_int_t)res->near_last - 1,
+		    "text", line_text(data, len, res->near_first,
+		    res->near_last - 1),
+		    "alike", (json_int_t)res->near_same,
+		    "lines", (json_int_t)res->near_of);
+		json_object_set_new(c, "diff", text_json(res->near_diff != NULL ?
+		    res->near_diff : "", res->near_diff != NULL ?
+		    strlen(res->near_diff) : 0));
+		json_object_set_new(why, "closest", c);
+	}
+	if (json_object_size(why) == 2) {
+		/* nothing to add to the message */
+		json_decref(why);
+		return NULL;
+	}
+	return why;
+}
+
 /* One edit into the tree; the files entry appended.  0 or -1 (e set). */
 static int
 do_edit(const struct aas_edit_limits *o, struct aas_git_tree *t,
     json_t *edits, size_t idx, json_t *files, const char *id,
-    struct aas_err *e)
+    json_t *ends, json_t **whyp, struct aas_err *e)
 {
 	json_t *ed = json_array_get(edits, idx);
 	const char *path = jstr(ed, "path"), *op = jstr(ed, "op");
@@ -132,6 +313,11 @@ do_edit(const struct aas_edit_limits *o, struct aas_git_tree *t,
 		r = aas_git_tree_read(t, path, &data, &olen, &mode, e);
 		if (r == -1)
 			return -1;
+		if (r == 0 && check_whole(ed, path, data, olen, content, len,
+		    e) == -1) {
+			free(data);
+			return -1;
+		}
 		if (r == 0) {
 			out = aas_patch_like_eol(data, olen, content, len,
 			    &len);
@@ -223,11 +409,20 @@ do_edit(const struct aas_edit_limits *o, struct aas_git_tree *t,
 		goto out;
 	if (strcmp(op, "patch") == 0)
 		r = aas_patch_apply_diff(data, len, &diff, &res, e);
-	else
-		r = aas_patch_replace(data, len, jstr(ed, "search"),
-		    jstr(ed, "replace"), block_no(edits, idx, path, op), &res,
-		    e);
+	else {
+		struct aas_patch_ctx c;
+
+		rule_ctx(edits, idx, ends, &c);
+		r = aas_patch_replace_ctx(data, len, jstr(ed, "search"),
+		    jstr(ed, "replace"), block_no(edits, idx, path, op), &c,
+		    &res, e);
+		if (r == 0 && res.match != AAS_MATCH_ALREADY)
+			json_object_set_new(ends, path,
+			    json_integer((json_int_t)res.last + 1));
+	}
 	if (r == -1) {
+		if (whyp != NULL)
+			*whyp = refusal(e, idx, wpath, data, len, &res);
 		aas_err_prefix(e, "%s", wpath);
 		goto out;
 	}
@@ -264,16 +459,29 @@ aas_edit_apply(struct aas_git_tree *t, json_t *edits,
     const struct aas_edit_limits *lim, const char *id, json_t **filesp,
     struct aas_err *e)
 {
-	json_t *files = json_array();
+	return aas_edit_apply_why(t, edits, lim, id, filesp, NULL, e);
+}
+
+int
+aas_edit_apply_why(struct aas_git_tree *t, json_t *edits,
+    const struct aas_edit_limits *lim, const char *id, json_t **filesp,
+    json_t **whyp, struct aas_err *e)
+{
+	json_t *files = json_array(), *ends = json_object();
 	size_t i;
 
 	*filesp = NULL;
+	if (whyp != NULL)
+		*whyp = NULL;
 	for (i = 0; i < json_array_size(edits); i++) {
-		if (do_edit(lim, t, edits, i, files, id, e) == -1) {
+		if (do_edit(lim, t, edits, i, files, id, ends, whyp,
+		    e) == -1) {
 			json_decref(files);
+			json_decref(ends);
 			return -1;
 		}
 	}
+	json_decref(ends);
 	*filesp = files;
 	return 0;
 }

@@ -31,7 +31,13 @@ struct aas_edit_limits {
 };
 
 /*
- * Apply edits (a JSON array) to t.  On success *filesp is a new array,
+ * Apply edits (a JSON array) to t.  A search/replace block whose text
+ * matches in several places is placed by the rules of struct
+ * aas_patch_ctx (patch.h): "after" is where the previous replace edit of
+ * the same path ended, "alike" the count of this and the later replace
+ * edits of that path with the same search and replacement.
+ *
+ * On success *filesp is a new array,
  * one entry per edit: {"path", "op", "match", "detail"?} where match is
  * "exact", "already" (nothing to do), "renamed" (applied to another path,
  * which the entry names) or the patch module's match name.  A renamed
@@ -44,5 +50,23 @@ struct aas_edit_limits {
 int	aas_edit_apply(struct aas_git_tree *t, json_t *edits,
 	    const struct aas_edit_limits *lim, const char *id, json_t **filesp,
 	    struct aas_err *e);
+
+/*
+ * The same, and on failure *whyp (when whyp is not NULL) a new object of
+ * what a model needs to fix its answer, or NULL: "edit" (the failing
+ * edit's number, from 1) and "path", and by code
+ *   ambiguous  "matches": [{"line": N, "text": the file's line N}, ...]
+ *              (every place, at most AAS_PATCH_WHERE_MAX), "count";
+ *   no_match   "closest": {"start", "end" (lines, from 1, inclusive),
+ *              "text" (those lines of the file), "alike" (search lines
+ *              equal there but for white space), "lines" (the search
+ *              text's non-blank lines), "diff" ("-" search line, "+" the
+ *              file's line, for each line that differs)}, absent when no
+ *              line of the search text is in the file.
+ * Texts are capped at AAS_PATCH_NEAR_MAX bytes.
+ */
+int	aas_edit_apply_why(struct aas_git_tree *t, json_t *edits,
+	    const struct aas_edit_limits *lim, const char *id, json_t **filesp,
+	    json_t **whyp, struct aas_err *e);
 
 #endif

@@ -71,6 +71,8 @@ aas_patch_res_free(struct aas_patch_res *r)
 		return;
 	free(r->text);
 	free(r->detail);
+	free(r->where);
+	free(r->near_diff);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -514,10 +516,11 @@ exact_find(const char *norm, size_t nlen, const char *s, size_t slen,
 	return n;
 }
 
-/* Splice text into d at the normalised offsets [from, to). */
+/* Splice text into d at the normalised offsets [from, to); *li, *lj
+ * the first and past the last line replaced. */
 static void
 splice_chars(struct doc *d, const size_t *offs, size_t from, size_t to,
-    const char *with)
+    const char *with, size_t *first, size_t *past)
 {
 	struct aas_buf b = AAS_BUF_INIT;
 	struct doc tmp;
@@ -542,6 +545,8 @@ splice_chars(struct doc *d, const size_t *offs, size_t from, size_t to,
 	for (i = 0; i < tmp.n; i++)
 		if (tmp.v[i].eol != 0)
 			tmp.v[i].eol = d->eol;
+	*first = li;
+	*past = lj + 1;
 	doc_splice(d, li, lj - li + 1, tmp.v, tmp.n);
 	free(tmp.v);
 }
@@ -624,10 +629,14 @@ all_blank(const struct ln *v, size_t n)
 	return 1;
 }
 
+static int	refuse_ambiguous(struct aas_patch_res *, const size_t *, size_t,
+		    int, struct aas_err *);
+
 /* Search/replace with "..." elisions: 1 done, 0 no match, -1 error. */
 static int
 try_elision(struct doc *d, const struct doc *sp, const struct doc *rp,
-    int block, struct aas_err *e)
+    int block, size_t *first, size_t *past, struct aas_patch_res *res,
+    struct aas_err *e)
 {
 	int nseg = elision_count(sp) + 1, k, level;
 	size_t *st, *en, *v, n, a, b, ra, rb, from = 0, end;
@@ -661,9 +670,7 @@ try_elision(struct doc *d, const struct doc *sp, const struct doc *rp,
 				return -1;
 			}
 			if (n > 1 && from == 0) {
-				aas_err_set(e, "ambiguous", "search block %d "
-				    "matches at lines %zu and %zu", block,
-				    v[0] + 1, v[1] + 1);
+				refuse_ambiguous(res, v, n, block, e);
 				free(v);
 				free(st);
 				free(en);
@@ -685,6 +692,17 @@ try_elision(struct doc *d, const struct doc *sp, const struct doc *rp,
 			ok = 0;
 	}
 	if (ok) {
+		*first = NOPOS;
+		*past = 0;
+		for (k = 0; k < nseg; k++) {
+			if (st[k] == NOPOS)
+				continue;
+			if (*first == NOPOS)
+				*first = st[k];
+			*past = en[k];
+		}
+		if (*first == NOPOS)
+			*first = 0;
 		for (k = nseg - 1; k >= 0; k--) {
 			if (st[k] == NOPOS)
 				continue;
@@ -699,17 +717,206 @@ try_elision(struct doc *d, const struct doc *sp, const struct doc *rp,
 	return ok;
 }
 
+/*
+ * Exact search of every place: positions in norm where s occurs, as in
+ * exact_find, all of them (the budget permitting) in *outp (caller
+ * frees).
+ */
+static size_t
+exact_all(const char *norm, size_t nlen, const char *s, size_t slen,
+    int whole, size_t **outp, struct work *w)
+{
+	const char *p = norm, *hit;
+	size_t n = 0, at, lines = 1, i, *v = NULL;
+
+	*outp = NULL;
+	if (slen == 0)
+		return 0;
+	for (i = 0; i < slen; i++)
+		if (s[i] == '\n')
+			lines++;
+	while ((size_t)(p - norm) < nlen && (hit = memmem(p,
+	    nlen - (size_t)(p - norm), s, slen)) != NULL) {
+		if (w->used > w->max) {
+			w->over = 1;
+			free(v);
+			return 0;
+		}
+		w->used += lines;
+		at = (size_t)(hit - norm);
+		p = hit + 1;
+		if (whole) {
+			if (at > 0 && norm[at - 1] != '\n')
+				continue;
+			if (s[slen - 1] != '\n' && at + slen < nlen &&
+			    norm[at + slen] != '\n')
+				continue;
+		}
+		v = aas_xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = at;
+	}
+	*outp = v;
+	return n;
+}
+
+/*
+ * Of n places (first lines, from 0, ascending) where a block matches,
+ * the one the rules of struct aas_patch_ctx take: its index, or -1.
+ * *why names the rule (static text).
+ */
+static long
+pick(const size_t *lines, size_t n, const struct aas_patch_ctx *c,
+    const char **why)
+{
+	size_t i, k = 0, at = 0;
+
+	*why = NULL;
+	if (n == 1)
+		return 0;
+	if (n == 0 || c == NULL)
+		return -1;
+	if (c->after > 0) {
+		for (i = 0; i < n; i++)
+			if (lines[i] + 1 >= c->after) {
+				if (k++ == 0)
+					at = i;
+			}
+		if (k == 1) {
+			*why = "the only one after the file's previous block";
+			return (long)at;
+		}
+	}
+	if (c->alike > 1 && c->alike == n) {
+		*why = "as many alike blocks as places";
+		return 0;
+	}
+	return -1;
+}
+
+/* The ambiguous refusal: every place in res, e set. */
+static int
+refuse_ambiguous(struct aas_patch_res *res, const size_t *lines, size_t n,
+    int block, struct aas_err *e)
+{
+	size_t i;
+
+	res->nmatch = n;
+	res->nwhere = n < AAS_PATCH_WHERE_MAX ? n : AAS_PATCH_WHERE_MAX;
+	res->where = aas_xcalloc(res->nwhere + 1, sizeof(*res->where));
+	for (i = 0; i < res->nwhere; i++)
+		res->where[i] = lines[i] + 1;
+	return aas_err_set(e, "ambiguous", "search block %d matches at lines "
+	    "%zu and %zu", block, lines[0] + 1, lines[1] + 1);
+}
+
+/* Trimmed line equality, for the closest region. */
+static int
+ln_like(const struct ln *a, const struct ln *b)
+{
+	size_t al = rstrip_len(a->s, a->len), bl = rstrip_len(b->s, b->len);
+	size_t aa = lead_len(a->s, al), ba = lead_len(b->s, bl);
+
+	return al - aa == bl - ba && memcmp(a->s + aa, b->s + ba, al - aa) == 0;
+}
+
+/*
+ * The no_match refusal: the region of d most like pattern p (the window
+ * where most of p's non-blank lines equal the file's but for white
+ * space), and its differing lines, into res.  Bounded by the budget.
+ */
+static void
+closest(const struct doc *d, const struct doc *p, struct aas_patch_res *res)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	size_t i, k, score, best = 0, at = 0, nb = 0, end;
+
+	for (k = 0; k < p->n; k++)
+		if (!ln_blank(&p->v[k]))
+			nb++;
+	res->near_of = nb;
+	if (nb == 0 || d->n == 0)
+		return;
+	for (i = 0; i < d->n; i++) {
+		if (d->w != NULL && d->w->used > d->w->max)
+			break;
+		score = 0;
+		for (k = 0; k < p->n && i + k < d->n; k++)
+			if (!ln_blank(&p->v[k]) && ln_like(&d->v[i + k],
+			    &p->v[k]))
+				score++;
+		if (d->w != NULL)
+			d->w->used += k;
+		if (score > best) {
+			best = score;
+			at = i;
+		}
+	}
+	if (best == 0)
+		return;
+	end = at + p->n < d->n ? at + p->n : d->n;
+	res->near_first = at + 1;
+	res->near_last = end + 1;
+	res->near_same = best;
+	aas_buf_add(&b, "", 0);
+	for (k = 0; k < p->n && b.len < AAS_PATCH_NEAR_MAX; k++) {
+		const struct ln *f = at + k < d->n ? &d->v[at + k] : NULL;
+
+		if (f != NULL && f->len == p->v[k].len &&
+		    memcmp(f->s, p->v[k].s, f->len) == 0)
+			continue;
+		aas_buf_addc(&b, '-');
+		aas_buf_add(&b, p->v[k].s, p->v[k].len);
+		aas_buf_addc(&b, '\n');
+		if (f != NULL) {
+			aas_buf_addc(&b, '+');
+			aas_buf_add(&b, f->s, f->len);
+			aas_buf_addc(&b, '\n');
+		}
+	}
+	if (b.len > AAS_PATCH_NEAR_MAX) {
+		size_t cut = AAS_PATCH_NEAR_MAX;
+
+		while (cut > 0 && ((unsigned char)b.s[cut] & 0xc0) == 0x80)
+			cut--;
+		b.len = cut;
+		b.s[cut] = '\0';
+	}
+	res->near_diff = aas_buf_detach(&b, NULL);
+}
+
+/* A decided place's note for res->detail. */
+static char *
+picked_note(int block, size_t n, size_t line, const char *why)
+{
+	return aas_xasprintf("search block %d matches at %zu places: took "
+	    "line %zu, %s", block, n, line, why);
+}
+
 int
 aas_patch_replace(const char *text, size_t len, const char *search,
     const char *replace, int block, struct aas_patch_res *res,
     struct aas_err *e)
 {
+	int rc = aas_patch_replace_ctx(text, len, search, replace, block,
+	    NULL, res, e);
+
+	if (rc == -1)
+		aas_patch_res_free(res);
+	return rc;
+}
+
+int
+aas_patch_replace_ctx(const char *text, size_t len, const char *search,
+    const char *replace, int block, const struct aas_patch_ctx *ctx,
+    struct aas_patch_res *res, struct aas_err *e)
+{
 	struct doc d, sp, rp;
 	struct work w = { 0, WORK_MAX, 0 };
-	size_t *offs, nlen, slen, at[2], n, *v, end;
-	char *norm, *s, *r;
+	size_t *offs, nlen, slen, at[2], n, *v, end, i, nbefore, a, b;
+	char *norm, *s, *r, *note = NULL;
+	const char *why;
 	int level, rc = -1, whole, already;
-	long shift;
+	long shift, k;
 
 	memset(res, 0, sizeof(*res));
 	if (search == NULL || blank_text(search))
@@ -728,23 +935,35 @@ aas_patch_replace(const char *text, size_t len, const char *search,
 	d.w = &w;
 	norm = doc_norm(&d, &offs, &nlen);
 	whole = memchr(s, '\n', slen) != NULL;
-	n = exact_find(norm, nlen, s, slen, whole, at, &w);
+	n = exact_all(norm, nlen, s, slen, whole, &v, &w);
 	if (over_budget(&d, e)) {
 		aas_err_prefix(e, "search block %d", block);
 		goto out_norm;
 	}
-	if (n > 1) {
-		aas_err_set(e, "ambiguous", "search block %d matches at lines "
-		    "%zu and %zu", block, line_of(offs, d.n, at[0]) + 1,
-		    line_of(offs, d.n, at[1]) + 1);
-		goto out_norm;
-	}
-	if (n == 1) {
-		splice_chars(&d, offs, at[0], at[0] + slen, r);
-		finish(&d, res, AAS_MATCH_EXACT, NULL);
+	if (n > 0) {
+		size_t *lines = aas_xreallocarray(NULL, n, sizeof(*lines));
+
+		for (i = 0; i < n; i++)
+			lines[i] = line_of(offs, d.n, v[i]);
+		if ((k = pick(lines, n, ctx, &why)) == -1) {
+			refuse_ambiguous(res, lines, n, block, e);
+			free(lines);
+			free(v);
+			goto out_norm;
+		}
+		if (why != NULL)
+			note = picked_note(block, n, lines[k] + 1, why);
+		free(lines);
+		nbefore = d.n;
+		splice_chars(&d, offs, v[k], v[k] + slen, r, &a, &b);
+		free(v);
+		res->first = a;
+		res->last = d.n - (nbefore - b);
+		finish(&d, res, AAS_MATCH_EXACT, note);
 		rc = 0;
 		goto out_norm;
 	}
+	free(v);
 	pattern(&sp, aas_xstrdup(s));
 	pattern(&rp, aas_xstrdup(r));
 	for (level = 1; level <= 2; level++) {
@@ -754,30 +973,38 @@ aas_patch_replace(const char *text, size_t len, const char *search,
 			free(v);
 			goto out;
 		}
-		if (n > 1) {
-			aas_err_set(e, "ambiguous", "search block %d matches at "
-			    "lines %zu and %zu", block, v[0] + 1, v[1] + 1);
+		if (n > 0 && (k = pick(v, n, ctx, &why)) == -1) {
+			refuse_ambiguous(res, v, n, block, e);
 			free(v);
 			goto out;
 		}
-		if (n == 1) {
-			match_at(&d, v[0], sp.v, sp.n, level, &end, NULL,
+		if (n > 0) {
+			if (why != NULL)
+				note = picked_note(block, n, v[k] + 1, why);
+			match_at(&d, v[k], sp.v, sp.n, level, &end, NULL,
 			    &shift);
-			replace_lines(&d, v[0], end, rp.v, rp.n, shift);
+			nbefore = d.n;
+			res->first = v[k];
+			replace_lines(&d, v[k], end, rp.v, rp.n, shift);
+			res->last = d.n - (nbefore - end);
 			free(v);
 			finish(&d, res, level == 1 ? AAS_MATCH_WHITESPACE :
-			    AAS_MATCH_INDENT, NULL);
+			    AAS_MATCH_INDENT, note);
 			rc = 0;
 			goto out;
 		}
 		free(v);
 	}
 	if (elision_count(&sp) > 0) {
-		int k = try_elision(&d, &sp, &rp, block, e);
+		int el;
 
-		if (k == -1)
+		nbefore = d.n;
+		el = try_elision(&d, &sp, &rp, block, &a, &b, res, e);
+		if (el == -1)
 			goto out;
-		if (k == 1) {
+		if (el == 1) {
+			res->first = a;
+			res->last = d.n - (nbefore - b);
 			finish(&d, res, AAS_MATCH_ELISION, NULL);
 			rc = 0;
 			goto out;
@@ -795,6 +1022,7 @@ aas_patch_replace(const char *text, size_t len, const char *search,
 		rc = 0;
 		goto out;
 	}
+	closest(&d, &sp, res);
 	aas_err_set(e, "no_match", "search block %d does not match", block);
 out:
 	doc_free(&sp);

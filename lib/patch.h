@@ -53,26 +53,69 @@ const char *aas_match_name(enum aas_match m);
 /* The more lenient of two steps (already counts only when both are). */
 enum aas_match aas_match_worse(enum aas_match a, enum aas_match b);
 
-/* The result of one edit: the new text (owned, NUL-terminated), the step
- * that matched, and an optional note (owned, may be NULL). */
+/*
+ * The result of one edit: the new text (owned, NUL-terminated), the step
+ * that matched, and an optional note (owned, may be NULL); [first, last)
+ * the lines (from 0) of text that the replacement now holds.
+ *
+ * When the edit fails the rest says why, for the model to fix it:
+ * "ambiguous": where[0..nwhere) every line (from 1) where the search
+ * text matches (the first AAS_PATCH_WHERE_MAX of nmatch); "no_match": the region of
+ * the file most like the search text, lines [near_first, near_last) from
+ * 1 (near_last 0: nothing alike), near_same of the search text's
+ * near_of lines equal there but for white space, and near_diff (owned,
+ * may be NULL) the lines that differ, "-" the search text's and "+" the
+ * file's, at most AAS_PATCH_NEAR_MAX bytes.
+ */
+#define AAS_PATCH_WHERE_MAX	50
+#define AAS_PATCH_NEAR_MAX	2000
 struct aas_patch_res {
 	char	*text;
 	size_t	 len;
 	enum aas_match match;
 	char	*detail;
+	size_t	 first, last;
+	size_t	*where;
+	size_t	 nwhere, nmatch;
+	size_t	 near_first, near_last, near_same, near_of;
+	char	*near_diff;
 };
 void	aas_patch_res_free(struct aas_patch_res *r);
 
 /*
  * Replace search by replace in text (len bytes).  block numbers the edit
  * in messages ("search block 2 ...").  Returns 0 and fills res, or -1 with
- * e set: "ambiguous" (the message names the first two lines where it
- * matches), "no_match", "bad_edit" (empty search, elision counts differ).
- * The caller prefixes messages with the path.
+ * e set: "ambiguous" (the message names the
+ * first two lines where it matches), "no_match", "bad_edit" (empty
+ * search, elision counts differ).  The caller prefixes messages with the
+ * path.  res holds nothing after a failure (aas_patch_replace_ctx keeps
+ * the refusal fields: release res with aas_patch_res_free either way).
  */
 int	aas_patch_replace(const char *text, size_t len, const char *search,
 	    const char *replace, int block, struct aas_patch_res *res,
 	    struct aas_err *e);
+
+/*
+ * What the rest of the answer says about a block whose search text
+ * matches in more than one place (aas-apply(1), AMBIGUITY):
+ *   after  the earlier block of the same file ended before this line
+ *          (from 1; 0: no earlier block): when exactly one of the places
+ *          starts at or after it, that one is taken;
+ *   alike  this block and the blocks of the same file after it that have
+ *          the same search and the same replacement text (1 or more;
+ *          0 as 1): when the file holds the search text exactly that many
+ *          times, the first place is taken (the others follow, and the
+ *          result is the same whichever block takes which place).
+ * Otherwise, and at the elision step, the block is refused as before.
+ * The rule that decided is named in res->detail.
+ */
+struct aas_patch_ctx {
+	size_t	 after;
+	size_t	 alike;
+};
+int	aas_patch_replace_ctx(const char *text, size_t len, const char *search,
+	    const char *replace, int block, const struct aas_patch_ctx *ctx,
+	    struct aas_patch_res *res, struct aas_err *e);
 
 /* One parsed hunk.  Lines point into the diff's own copy of the text. */
 struct aas_hunk_line {

@@ -22,6 +22,64 @@ info_is(const struct fence *f, const char *lang)
 	    (f->infolen == k || isspace((unsigned char)f->info[k]));
 }
 
+/* "file: x", "filename: x" in a comment */
+static void
+strip_label(const char **s, size_t *n)
+{
+	static const char *const pre[] = { "filename:", "file:", "path:",
+	    NULL };
+	size_t i, k;
+
+	for (i = 0; pre[i] != NULL; i++) {
+		k = strlen(pre[i]);
+		if (*n > k && strncasecmp(*s, pre[i], k) == 0) {
+			*s += k;
+			*n -= k;
+			aas_pl_trim(s, n);
+			return;
+		}
+	}
+}
+
+/*
+ * A path on a fence's first line, as a comment: "# src/x.py",
+ * "// src/x.js", "-- x.sql", "; x.ini", a C comment, "<!-- x.html -->".
+ * Only a path with a "/" or a "." counts.
+ */
+static int
+comment_path(const struct ln *l, const char **ps, size_t *pn)
+{
+	static const char *const lead[] = { "#", "//", "--", ";", "/*",
+	    "<!--", NULL };
+	static const char *const tail[] = { "*/", "-->", NULL };
+	const char *s = l->s;
+	size_t n = l->n, i, k;
+
+	aas_pl_trim(&s, &n);
+	for (i = 0; lead[i] != NULL; i++) {
+		k = strlen(lead[i]);
+		if (n > k && memcmp(s, lead[i], k) == 0)
+			break;
+	}
+	if (lead[i] == NULL)
+		return 0;
+	s += strlen(lead[i]);
+	n -= strlen(lead[i]);
+	for (i = 0; tail[i] != NULL; i++) {
+		k = strlen(tail[i]);
+		if (n >= k && memcmp(s + n - k, tail[i], k) == 0) {
+			n -= k;
+			break;
+		}
+	}
+	aas_pl_trim(&s, &n);
+	if (strip_label(&s, &n), n == 0 || !aas_pl_pathish(s, n))
+		return 0;
+	*ps = s;
+	*pn = n;
+	return 1;
+}
+
 int
 aas_plan_parse_fenced(const char *text, size_t len, json_t *edits,
     struct aas_err *e)
@@ -29,21 +87,22 @@ aas_plan_parse_fenced(const char *text, size_t len, json_t *edits,
 	struct lines L;
 	struct fence f, g;
 	const char *ps;
-	size_t pn, i, j, c;
-	int n = 0, have;
+	size_t pn, i, j, c, first;
+	int n = 0, have, prose;
 	json_t *ed;
 
 	(void)e;
 	aas_pl_lines_split(&L, text, len);
 	for (i = 0; i < L.n && json_array_size(edits) <= AAS_PLAN_MAX_EDITS;
 	    i++) {
-		if (!aas_pl_is_fence(&L.v[i], &f))
+		if (!aas_pl_is_fence(&L.v[i], &f) || f.tag == 2)
 			continue;
 		for (c = i + 1; c < L.n && !aas_pl_closes(&L.v[c], &f); c++)
 			;
 		if (c == L.n)
 			break;	/* unclosed: cut short? never a file */
 		have = f.infolen > 0 && aas_pl_info_path(&f, &ps, &pn);
+		j = i;
 		if (!have && i > 0) {
 			j = i - 1;
 			if (aas_pl_is_blank(&L.v[j]) && j > 0)
@@ -51,6 +110,16 @@ aas_plan_parse_fenced(const char *text, size_t len, json_t *edits,
 			have = !aas_pl_is_fence(&L.v[j], &g) &&
 			    aas_pl_path_line(&L.v[j], &ps, &pn);
 		}
+		first = i + 1;
+		if (!have && i + 1 < c &&
+		    comment_path(&L.v[i + 1], &ps, &pn)) {
+			/* the comment names the file; it is not in it */
+			have = 1;
+			first = i + 2;
+		}
+		prose = 0;
+		if (!have && j < i && !aas_pl_is_fence(&L.v[j], &g))
+			have = prose = aas_pl_prose_path(&L.v[j], &ps, &pn);
 		if (have && !info_is(&f, "diff") && !info_is(&f, "patch")) {
 			size_t k;
 
@@ -68,7 +137,10 @@ aas_plan_parse_fenced(const char *text, size_t len, json_t *edits,
 			}
 			ed = aas_pl_edit_new(ps, pn, "write");
 			json_object_set_new(ed, "content",
-			    aas_pl_join(&L, i + 1, c));
+			    aas_pl_join(&L, first, c));
+			if (prose)
+				json_object_set_new(ed, "from",
+				    json_string("prose"));
 			json_array_append_new(edits, ed);
 			n++;
 		}

@@ -23,17 +23,24 @@ struct lines {
 /*
  * A fence line (CommonMark): up to three spaces, then three or more
  * backticks or tildes; a backtick fence's info string has no backtick.
+ * Also the <source> tags older models wrote instead: "<source>python"
+ * opens (ch '<', tag 1, the info string what follows the tag) and
+ * "</source>" closes (tag 2, never an opening).
  */
 struct fence {
 	char	 ch;
+	int	 tag;
 	size_t	 count;
 	const char *info;
 	size_t	 infolen;
 };
 
-#define IS_SEARCH(l)	aas_pl_is_marker((l), '<', "SEARCH")
+/* The markers of a block: "<<<<<<< SEARCH", "<<<<<<< ORIGINAL" or
+ * "<<<<<<< HEAD" opens, "=======" divides, "<<<<<<< REPLACE" or
+ * ">>>>>>> UPDATED" (any case) closes. */
+#define IS_SEARCH(l)	aas_pl_is_start(l)
 #define IS_DIVIDER(l)	aas_pl_is_marker((l), '=', NULL)
-#define IS_REPLACE(l)	aas_pl_is_marker((l), '>', "REPLACE")
+#define IS_REPLACE(l)	aas_pl_is_end(l)
 enum { K_FENCE = 1, K_SEARCH, K_REPLACE };
 
 /* plan-lines.c */
@@ -50,12 +57,24 @@ void	 aas_pl_trim(const char **s, size_t *n);
 /* A marker line: 5 to 9 copies of c, optionally a space and word, then
  * only white space. */
 int	 aas_pl_is_marker(const struct ln *l, char c, const char *word);
+int	 aas_pl_is_start(const struct ln *l);
+int	 aas_pl_is_end(const struct ln *l);
 /* Is l a fence line?  Fills *f. */
 int	 aas_pl_is_fence(const struct ln *l, struct fence *f);
 /* Does l close a fence opened by open? */
 int	 aas_pl_closes(const struct ln *l, const struct fence *open);
 /* A line that names a file ("path", "### path", "**path**", "File: x"). */
 int	 aas_pl_path_line(const struct ln *l, const char **ps, size_t *pn);
+/* A path with a "/" or a "." in it (looks_like_path and more). */
+int	 aas_pl_pathish(const char *s, size_t n);
+/*
+ * Prose that names one file before a fence: "Here is the updated
+ * `src/util.py`:", "In src/x.py:", "### Changes to src/x.py".  The line
+ * must end in ":" or be a heading; the candidates are the spans in
+ * backticks, the words with a "/", and the last word before the ":";
+ * exactly one distinct path among them, or none is taken.
+ */
+int	 aas_pl_prose_path(const struct ln *l, const char **ps, size_t *pn);
 /* A path in a fence's info string ("python x.py", "path=x.py"). */
 int	 aas_pl_info_path(const struct fence *f, const char **ps, size_t *pn);
 /* Lines [a, b) joined, "\n" after each, as a JSON string. */

@@ -122,10 +122,64 @@ aas_pl_is_marker(const struct ln *l, char c, const char *word)
 }
 
 int
+aas_pl_is_start(const struct ln *l)
+{
+	return aas_pl_is_marker(l, '<', "SEARCH") ||
+	    aas_pl_is_marker(l, '<', "ORIGINAL") ||
+	    aas_pl_is_marker(l, '<', "HEAD");
+}
+
+int
+aas_pl_is_end(const struct ln *l)
+{
+	return aas_pl_is_marker(l, '>', "REPLACE") ||
+	    aas_pl_is_marker(l, '>', "UPDATED");
+}
+
+/*
+ * "<source>", "<source>python" (one word of letters, digits and "+-#._"
+ * after the tag) or "</source>", from the first column, trailing blanks
+ * allowed: as aider's models wrote them.  Never a line of XML that
+ * happens to use the tag, nor an indented diff context line.
+ */
+static int
+source_tag(const struct ln *l, struct fence *f)
+{
+	const char *s = l->s;
+	size_t n = l->n, i;
+
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n == 9 && memcmp(s, "</source>", 9) == 0) {
+		f->ch = '<';
+		f->tag = 2;
+		f->count = 0;
+		f->info = s + n;
+		f->infolen = 0;
+		return 1;
+	}
+	if (n < 8 || memcmp(s, "<source>", 8) != 0)
+		return 0;
+	for (i = 8; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("+-#._", s[i]) ==
+		    NULL)
+			return 0;
+	f->ch = '<';
+	f->tag = 1;
+	f->count = 1;
+	f->info = s + 8;
+	f->infolen = n - 8;
+	return 1;
+}
+
+int
 aas_pl_is_fence(const struct ln *l, struct fence *f)
 {
 	size_t i = 0, k;
 
+	f->tag = 0;
+	if (l->n > 0 && l->s[0] == '<' && source_tag(l, f))
+		return 1;
 	while (i < l->n && i < 3 && l->s[i] == ' ')
 		i++;
 	if (i >= l->n || (l->s[i] != '`' && l->s[i] != '~'))
@@ -150,8 +204,12 @@ aas_pl_closes(const struct ln *l, const struct fence *open)
 {
 	struct fence f;
 
-	return aas_pl_is_fence(l, &f) && f.ch == open->ch &&
-	    f.count >= open->count && f.infolen == 0;
+	if (!aas_pl_is_fence(l, &f))
+		return 0;
+	if (open->tag != 0)
+		return f.tag == 2;
+	return f.tag == 0 && f.ch == open->ch && f.count >= open->count &&
+	    f.infolen == 0;
 }
 
 static int
@@ -186,6 +244,92 @@ looks_like_path(const char *s, size_t n)
 		if (strlen(bare[i]) == n && memcmp(bare[i], s, n) == 0)
 			return 1;
 	return 0;
+}
+
+int
+aas_pl_pathish(const char *s, size_t n)
+{
+	const char *dot;
+	size_t i;
+
+	if (!looks_like_path(s, n))
+		return 0;
+	if (memchr(s, '/', n) != NULL)
+		return 1;
+	/* "name.ext": letters or digits after the last dot, and a name */
+	dot = s + n;
+	while (dot > s && dot[-1] != '.')
+		dot--;
+	if (dot == s || dot - 1 == s || dot == s + n || s + n - dot > 10)
+		return 0;
+	for (i = 0; dot + i < s + n; i++)
+		if (!isalnum((unsigned char)dot[i]))
+			return 0;
+	return isalpha((unsigned char)dot[0]) || isalpha(
+	    (unsigned char)s[n - 1]);
+}
+
+/* One candidate for aas_pl_prose_path: 0 not a path, 1 taken, -1 a
+ * second, different path. */
+static int
+prose_cand(const char *s, size_t n, const char **ps, size_t *pn)
+{
+	while (n > 0 && strchr("*_\"'(", *s) != NULL)
+		s++, n--;
+	while (n > 0 && strchr("*_\"'):,.;!?", s[n - 1]) != NULL)
+		n--;
+	if (n == 0 || !aas_pl_pathish(s, n))
+		return 0;
+	if (*ps != NULL && (*pn != n || memcmp(*ps, s, n) != 0))
+		return -1;
+	*ps = s;
+	*pn = n;
+	return 1;
+}
+
+int
+aas_pl_prose_path(const struct ln *l, const char **ps, size_t *pn)
+{
+	const char *s = l->s, *p = NULL, *w, *end, *q;
+	size_t n = l->n, pl = 0;
+	int heading;
+
+	aas_pl_trim(&s, &n);
+	heading = n > 0 && s[0] == '#';
+	while (n > 0 && (s[n - 1] == '*' || s[n - 1] == '_'))
+		n--;
+	if (!heading && (n == 0 || s[n - 1] != ':'))
+		return 0;
+	end = s + n;
+	/* the spans in backticks */
+	for (w = s; w < end; w = q + 1) {
+		if ((w = memchr(w, '`', end - w)) == NULL)
+			break;
+		if ((q = memchr(w + 1, '`', end - w - 1)) == NULL)
+			break;
+		if (prose_cand(w + 1, q - w - 1, &p, &pl) == -1)
+			return 0;
+	}
+	/* the words outside them: with a "/", or the last one */
+	for (w = s; w < end; ) {
+		while (w < end && isspace((unsigned char)*w))
+			w++;
+		if (w == end)
+			break;
+		for (q = w; q < end && !isspace((unsigned char)*q); q++)
+			;
+		if (*w != '`' && (memchr(w, '/', q - w) != NULL ||
+		    (q == end && !heading)) &&
+		    memchr(w, '`', q - w) == NULL &&
+		    prose_cand(w, q - w, &p, &pl) == -1)
+			return 0;
+		w = q;
+	}
+	if (p == NULL)
+		return 0;
+	*ps = p;
+	*pn = pl;
+	return 1;
 }
 
 static int

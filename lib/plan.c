@@ -122,6 +122,47 @@ fail:
 	return -1;
 }
 
+json_t *
+aas_plan_explain(const char *answer, size_t len)
+{
+	struct lines L;
+	struct fence f, g;
+	const char *ps;
+	size_t i, c, pn, fences = 0, bare = 0, marks = 0, divs = 0, hunks = 0;
+	int named;
+
+	aas_pl_lines_split(&L, answer, len);
+	for (i = 0; i < L.n; i++) {
+		if (IS_SEARCH(&L.v[i]) || IS_REPLACE(&L.v[i]))
+			marks++;
+		else if (IS_DIVIDER(&L.v[i]))
+			divs++;
+		else if (aas_pl_starts(&L.v[i], "@@"))
+			hunks++;
+	}
+	for (i = 0; i < L.n; i++) {
+		if (!aas_pl_is_fence(&L.v[i], &f) || f.tag == 2)
+			continue;
+		for (c = i + 1; c < L.n && !aas_pl_closes(&L.v[c], &f); c++)
+			;
+		fences++;
+		named = f.infolen > 0 && aas_pl_info_path(&f, &ps, &pn);
+		if (!named && i > 0 && !aas_pl_is_fence(&L.v[i - 1], &g))
+			named = aas_pl_path_line(&L.v[i - 1], &ps, &pn) ||
+			    aas_pl_prose_path(&L.v[i - 1], &ps, &pn);
+		if (!named)
+			bare++;
+		i = c < L.n ? c : L.n;
+	}
+	aas_pl_lines_free(&L);
+	return json_pack("{s:[s,s,s,s,s], s:{s:I, s:I, s:I, s:I, s:I}}",
+	    "looked_for", "json", "apply_patch", "search_replace", "diff",
+	    "fenced", "found", "fences", (json_int_t)fences,
+	    "fences_without_path", (json_int_t)bare,
+	    "block_markers", (json_int_t)marks, "dividers", (json_int_t)divs,
+	    "hunk_headers", (json_int_t)hunks);
+}
+
 int
 aas_plan_from_response(json_t *response, const struct aas_plan_opts *o,
     json_t **planp, struct aas_err *e)

@@ -6,7 +6,7 @@
  *
  *   {"summary": "...", "format": "json" | "apply_patch" | "search_replace"
  *                                | "diff" | "fenced",
- *    "edits": [{"path": P, "op": "write", "content": TEXT}
+ *    "edits": [{"path": P, "op": "write", "content": TEXT, "from"?}
  *              {"path": P, "op": "replace", "search": S, "replace": R}
  *              {"path": P, "op": "patch", "diff": HUNKS}
  *              {"path": P, "op": "delete"}],
@@ -19,7 +19,9 @@
  * first "@@" line on, exactly as the model wrote them (counts may be
  * wrong: the applier matches leniently; hunks from an apply_patch Update
  * have "@@ anchor" lines and no numbers).  "search" may hold "..." elision
- * lines, kept as written.
+ * lines, kept as written.  A "write" whose path the fenced parser found
+ * only in the prose before the block has "from": "prose" (aas-apply
+ * refuses it when it would drop most of an existing file).
  *
  * Nothing here allocates through anything but aas_xmalloc and jansson, and
  * nothing exits or prints.  Errors fill a struct aas_err whose code is one
@@ -69,6 +71,18 @@ int	aas_plan_parse(const char *answer, size_t len,
  */
 int	aas_plan_from_response(json_t *response, const struct aas_plan_opts *o,
 	    json_t **planp, struct aas_err *e);
+
+/*
+ * For an answer refused as empty_plan: what was looked for and what the
+ * answer holds that came close, for the model to fix it.  A new object
+ *   {"looked_for": ["json", "apply_patch", "search_replace", "diff",
+ *                   "fenced"],
+ *    "found": {"fences": N, "fences_without_path": N,
+ *              "block_markers": N, "dividers": N, "hunk_headers": N}}
+ * (block_markers: lines that open or close a search block; dividers:
+ * "=======" lines; hunk_headers: "@@" lines).
+ */
+json_t	*aas_plan_explain(const char *answer, size_t len);
 
 /*
  * The per-format parsers, exposed for tests and fuzz targets.  Each reads

@@ -85,6 +85,7 @@ cmp_file "$T/crlf2" "$T/crlf2.want" "crlf write: file's endings"
 
 # failures name the file and the block or hunk; nothing is committed
 mkin M-13 '[{"path":"dup.c","op":"replace","search":"x = 1;\nreturn x;\n","replace":"x = 2;\nreturn x;\n"}]'
+WHY='"edit":1,"path":"dup.c","matches":[{"line":1,"text":"x = 1;"},{"line":4,"text":"x = 1;"}],"count":2' \
 refused "ambiguous" ambiguous "dup.c: search block 1 matches at lines 1 and 4"
 mkin M-14 '[{"path":"main.c","op":"replace","search":"\treturn a;\n","replace":"\treturn 0;\n"},{"path":"main.c","op":"replace","search":"\tint b = 1;\n","replace":"\tint b = 2;\n"}]'
 refused "no match: second block, first not kept" no_match "main.c: search block 2 does not match"

@@ -97,6 +97,46 @@ apply(const char *json, const struct aas_edit_limits *l, const char *path,
 	return out;
 }
 
+/* The edits, then "files-json" or "error CODE: MESSAGE why-json". */
+static char *
+apply_why(const char *json)
+{
+	struct aas_git_tree *t;
+	struct aas_err e;
+	json_t *edits, *files, *why;
+	char *out, *w;
+
+	memset(&e, 0, sizeof(e));
+	edits = json_loads(json, 0, NULL);
+	if (edits == NULL || aas_git_tree_open(g, base, &t, &e) == -1) {
+		fprintf(stderr, "bad test: %s\n", json);
+		exit(1);
+	}
+	if (aas_edit_apply_why(t, edits, &lim, "T-1", &files, &why,
+	    &e) == -1) {
+		w = why != NULL ? json_dumps(why, JSON_COMPACT) : NULL;
+		out = aas_xasprintf("error %s: %s %s", e.code, e.msg,
+		    w != NULL ? w : "(no why)");
+		free(w);
+		json_decref(why);
+	} else {
+		out = json_dumps(files, JSON_COMPACT);
+		json_decref(files);
+	}
+	json_decref(edits);
+	aas_git_tree_free(t);
+	return out;
+}
+
+static void
+check_why(const char *name, const char *json, const char *want)
+{
+	char *got = apply_why(json);
+
+	is_str(got, want, name);
+	free(got);
+}
+
 static void
 check(const char *name, const char *json, const char *want, const char *path,
     const char *want_content)
@@ -131,7 +171,95 @@ main(void)
 		fprintf(stderr, "%s\n", e.msg);
 		return 1;
 	}
-	plan(37);
+	plan(47);
+
+	/* ambiguity rules and what a refusal tells (aas-apply(1)) */
+	check_why("rule: the only place after the previous block",
+	    "[{\"path\":\"f\",\"op\":\"write\",\"content\":"
+	    "\"a\\nret\\nb\\nret\\n\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"search\":\"b\\n\","
+	    "\"replace\":\"B\\n\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"search\":\"ret\\n\","
+	    "\"replace\":\"RET\\n\"}]",
+	    "[{\"path\":\"f\",\"op\":\"write\",\"match\":\"exact\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"match\":\"exact\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"match\":\"exact\","
+	    "\"detail\":\"search block 2 matches at 2 places: took line 4, "
+	    "the only one after the file's previous block\"}]");
+	check_why("rule: two places after the previous block: refused",
+	    "[{\"path\":\"f\",\"op\":\"write\",\"content\":"
+	    "\"a\\nret\\nret\\n\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"search\":\"a\\n\","
+	    "\"replace\":\"A\\n\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"search\":\"ret\\n\","
+	    "\"replace\":\"R\\n\"}]",
+	    "error ambiguous: f: search block 2 matches at lines 2 and 3 "
+	    "{\"edit\":3,\"path\":\"f\",\"matches\":[{\"line\":2,"
+	    "\"text\":\"ret\"},{\"line\":3,\"text\":\"ret\"}],"
+	    "\"count\":2}");
+	check_why("rule: the first block of a file is not placed by order",
+	    "[{\"path\":\"f\",\"op\":\"write\",\"content\":"
+	    "\"ret\\nret\\n\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"search\":\"ret\\n\","
+	    "\"replace\":\"R\\n\"}]",
+	    "error ambiguous: f: search block 1 matches at lines 1 and 2 "
+	    "{\"edit\":2,\"path\":\"f\",\"matches\":[{\"line\":1,"
+	    "\"text\":\"ret\"},{\"line\":2,\"text\":\"ret\"}],"
+	    "\"count\":2}");
+	check_why("rule: as many alike blocks as places",
+	    "[{\"path\":\"f\",\"op\":\"write\",\"content\":"
+	    "\"x\\nq\\nx\\n\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"search\":\"x\\n\","
+	    "\"replace\":\"y\\n\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"search\":\"x\\n\","
+	    "\"replace\":\"y\\n\"}]",
+	    "[{\"path\":\"f\",\"op\":\"write\",\"match\":\"exact\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"match\":\"exact\","
+	    "\"detail\":\"search block 1 matches at 2 places: took line 1, "
+	    "as many alike blocks as places\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"match\":\"exact\"}]");
+	check_why("rule: alike blocks with other replacements: refused",
+	    "[{\"path\":\"f\",\"op\":\"write\",\"content\":"
+	    "\"x\\nq\\nx\\n\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"search\":\"x\\n\","
+	    "\"replace\":\"y\\n\"},"
+	    "{\"path\":\"f\",\"op\":\"replace\",\"search\":\"x\\n\","
+	    "\"replace\":\"z\\n\"}]",
+	    "error ambiguous: f: search block 1 matches at lines 1 and 3 "
+	    "{\"edit\":2,\"path\":\"f\",\"matches\":[{\"line\":1,"
+	    "\"text\":\"x\"},{\"line\":3,\"text\":\"x\"}],"
+	    "\"count\":2}");
+	check_why("no_match: the closest region and how it differs",
+	    "[{\"path\":\"f.c\",\"op\":\"write\",\"content\":"
+	    "\"#include <x.h>\\n\\nint\\nf(void)\\n{\\n\\treturn 1;\\n}\\n\"},"
+	    "{\"path\":\"f.c\",\"op\":\"replace\",\"search\":"
+	    "\"int\\nf(void)\\n{\\n    return 2;\\n}\\n\","
+	    "\"replace\":\"int\\nf(void)\\n{\\n\\treturn 3;\\n}\\n\"}]",
+	    "error no_match: f.c: search block 1 does not match "
+	    "{\"edit\":2,\"path\":\"f.c\",\"closest\":{\"start\":3,"
+	    "\"end\":7,\"text\":\"int\\nf(void)\\n{\\n\\treturn 1;\\n}\","
+	    "\"alike\":4,\"lines\":5,"
+	    "\"diff\":\"-    return 2;\\n+\\treturn 1;\\n\"}}");
+	check_why("write: an elision line over an existing file refused",
+	    "[{\"path\":\"a.txt\",\"op\":\"write\",\"content\":"
+	    "\"one\\n# ... rest unchanged ...\\n\"}]",
+	    "error elided: a.txt: line 2 of the new text ('# ... rest "
+	    "unchanged ...') stands for text left out: a whole file must be "
+	    "given whole, or as search/replace blocks (no why)");
+	check_why("write: a file named in prose only, under half of it",
+	    "[{\"path\":\"a.txt\",\"op\":\"write\",\"content\":"
+	    "\"two\\n\",\"from\":\"prose\"}]",
+	    "error partial_file: a.txt: the answer names the file only in "
+	    "prose and gives 1 of its 3 lines: a whole file must be given "
+	    "whole, or as search/replace blocks (no why)");
+	check_why("write: a file named in prose, whole",
+	    "[{\"path\":\"a.txt\",\"op\":\"write\",\"content\":"
+	    "\"one\\n2\\nthree\\n\",\"from\":\"prose\"}]",
+	    "[{\"path\":\"a.txt\",\"op\":\"write\",\"match\":\"exact\"}]");
+	check_why("no_match: nothing alike, nothing added",
+	    "[{\"path\":\"a.txt\",\"op\":\"replace\",\"search\":"
+	    "\"zzz\\n\",\"replace\":\"y\\n\"}]",
+	    "error no_match: a.txt: search block 1 does not match (no why)");
 
 	/* write */
 	check("write: a new file",

@@ -282,6 +282,32 @@ main(void)
 	is_int(d.hunks[0].nold, 2, "old lines");
 	aas_diff_free(&d);
 	budget();
+	{
+		/* found by fuzz-patch-rules: an elided search text whose first
+		 * segment is in two places says where, as other refusals do */
+		struct aas_patch_ctx c = { 0, 0 };
+		struct aas_patch_res r;
+		struct aas_err er;
+		int rc = aas_patch_replace_ctx("  a\n  a", 7, "  a\n...",
+		    "...\n\n(", 1, &c, &r, &er);
+
+		ok(rc == -1 && strcmp(er.code, "ambiguous") == 0 &&
+		    r.nwhere == 2 && r.nmatch == 2 && r.where[0] == 1 &&
+		    r.where[1] == 2, "elision: ambiguous, every place named");
+		aas_patch_res_free(&r);
+	}
+	{
+		struct aas_patch_ctx c = { 3, 1 };
+		struct aas_patch_res r;
+		struct aas_err er;
+		int rc = aas_patch_replace_ctx("x\ny\nx\ny\n", 8, "x\n", "z\n",
+		    2, &c, &r, &er);
+
+		ok(rc == 0 && strcmp(r.text, "x\ny\nz\ny\n") == 0 &&
+		    r.first == 2 && r.last == 3, "after: the place from line 3 "
+		    "on, and the lines written");
+		aas_patch_res_free(&r);
+	}
 	ok(aas_patch_is_elision("  # ...  ", 9), "elision marker");
 	ok(!aas_patch_is_elision("x = ...", 7), "not an elision");
 	return done_testing();

@@ -92,7 +92,7 @@ main(void)
 	const char *globs[] = { "spec/*", "*.t" };
 	struct aas_plan_opts o = { 0 };
 
-	plan(68);
+	plan(85);
 
 	/* paths */
 	is_str(path("a/b.c"), "a/b.c", "plain path");
@@ -189,9 +189,14 @@ main(void)
 	    "an unclosed fence is never a file");
 	is_str(parse(aas_plan_parse_fenced, "```diff x.c\n-a\n+b\n```\n"),
 	    "0:[]", "a diff fence is not a file");
+	/* issue 11: prose naming one file names the fence's file; the edit
+	 * says so, and aas-apply refuses it when it would drop most of an
+	 * existing file (t-edit) */
 	is_str(parse(aas_plan_parse_fenced,
-	    "The file `x.c` follows:\n```c\nint x;\n```\n"), "0:[]",
-	    "a prose line is not a path line");
+	    "The file `x.c` follows:\n```c\nint x;\n```\n"),
+	    "1:[{\"path\":\"x.c\",\"op\":\"write\",\"content\":"
+	    "\"int x;\\n\",\"from\":\"prose\"}]",
+	    "a prose line naming one file");
 	is_str(parse(aas_plan_parse_fenced,
 	    "~~~ text path=\"a b/c.txt\"\nx\n~~~\n"), "0:[]",
 	    "a path with a space is refused as a path");
@@ -317,5 +322,82 @@ main(void)
 	    "{\"title\":\"b\",\"description\":\"\",\"depends_on\":[1]},"
 	    "{\"title\":\"c\",\"description\":\"\",\"depends_on\":[1,2]}]",
 	    "a diamond is no cycle");
+
+	/* the older conflict-marker blocks and <source> wrappers */
+	is_str(parse(aas_plan_parse_search_replace, "x.py\n```python\n"
+	    "<<<<<<< ORIGINAL\na = 1\n=======\na = 2\n>>>>>>> UPDATED\n```\n"),
+	    "1:[{\"path\":\"x.py\",\"op\":\"replace\",\"search\":\"a = 1\\n\","
+	    "\"replace\":\"a = 2\\n\"}]", "ORIGINAL/UPDATED block");
+	is_str(parse(aas_plan_parse_search_replace, "x.py\n```\n"
+	    "<<<<<<< HEAD\na = 1\n=======\na = 2\n>>>>>>> updated\n```\n"),
+	    "1:[{\"path\":\"x.py\",\"op\":\"replace\",\"search\":\"a = 1\\n\","
+	    "\"replace\":\"a = 2\\n\"}]", "HEAD/updated block");
+	is_str(parse(aas_plan_parse_search_replace, "Change:\n\nsrc/x.py\n"
+	    "<source>python\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n"
+	    "</source>\n\nsrc/y.md\n<source>\n<<<<<<< SEARCH\nc\n=======\nd\n"
+	    ">>>>>>> REPLACE\n</source>\n"),
+	    "2:[{\"path\":\"src/x.py\",\"op\":\"replace\",\"search\":\"a\\n\","
+	    "\"replace\":\"b\\n\"},{\"path\":\"src/y.md\",\"op\":\"replace\","
+	    "\"search\":\"c\\n\",\"replace\":\"d\\n\"}]",
+	    "<source> blocks, the path on the line before");
+	is_str(parse(aas_plan_parse_search_replace, "<<<<<<< HEAD\nours\n"
+	    "=======\ntheirs\n>>>>>>> feature\n"), "-1:bad_block: line 1: "
+	    "search block without a file path",
+	    "a git conflict shown in prose is no block");
+	is_str(parse(aas_plan_parse_fenced, "x.txt\n<source>\nwhole\n"
+	    "</source>\n"), "1:[{\"path\":\"x.txt\",\"op\":\"write\","
+	    "\"content\":\"whole\\n\"}]", "a whole file in <source>");
+
+	is_str(parse(aas_plan_parse_diff, "--- a/pom.xml\n+++ b/pom.xml\n"
+	    "@@ -1,3 +1,3 @@\n <x>\n-  <source>1.7</source>\n"
+	    "+  <source>1.8</source>\n <source>\n"),
+	    "1:[{\"path\":\"pom.xml\",\"op\":\"patch\",\"diff\":\"@@ -1,3 +1,3 @@"
+	    "\\n <x>\\n-  <source>1.7</source>\\n+  <source>1.8</source>\\n"
+	    " <source>\\n\"}]", "XML <source> lines in a diff are not tags");
+	/* whole files named only in the prose before the fence */
+	is_str(parse(aas_plan_parse_fenced, "Here is the updated "
+	    "`src/util.py`:\n\n```python\nx = 1\n```\n"),
+	    "1:[{\"path\":\"src/util.py\",\"op\":\"write\","
+	    "\"content\":\"x = 1\\n\",\"from\":\"prose\"}]",
+	    "prose: the updated `path`:");
+	is_str(parse(aas_plan_parse_fenced, "In src/x.py:\n```\ny\n```\n"),
+	    "1:[{\"path\":\"src/x.py\",\"op\":\"write\","
+	    "\"content\":\"y\\n\",\"from\":\"prose\"}]", "prose: In path:");
+	is_str(parse(aas_plan_parse_fenced, "### Changes to src/x.py\n"
+	    "```\ny\n```\n"), "1:[{\"path\":\"src/x.py\",\"op\":\"write\","
+	    "\"content\":\"y\\n\",\"from\":\"prose\"}]",
+	    "prose: a heading naming the file");
+	is_str(parse(aas_plan_parse_fenced, "Move `a.py` into `b.py`:\n"
+	    "```\ny\n```\n"), "0:[]", "prose naming two files: no path");
+	is_str(parse(aas_plan_parse_fenced, "Here is an example:\n"
+	    "```\ny\n```\n"), "0:[]", "prose naming no file: no path");
+	is_str(parse(aas_plan_parse_fenced, "We use e.g. this:\n"
+	    "```\ny\n```\n"), "0:[]", "'e.g.' is not a file");
+	is_str(parse(aas_plan_parse_fenced, "```python\n# src/x.py\nimport os\n"
+	    "```\n"), "1:[{\"path\":\"src/x.py\",\"op\":\"write\","
+	    "\"content\":\"import os\\n\"}]", "a # path comment first");
+	is_str(parse(aas_plan_parse_fenced, "```js\n// lib/a.js\nf();\n"
+	    "```\n"), "1:[{\"path\":\"lib/a.js\",\"op\":\"write\","
+	    "\"content\":\"f();\\n\"}]", "a // path comment first");
+	is_str(parse(aas_plan_parse_fenced, "```python\n# set up the logger\n"
+	    "import os\n```\n"), "0:[]", "a comment that is no path");
+	is_str(parse(aas_plan_parse_fenced, "src/a.py\n```\n# src/b.py\nz\n"
+	    "```\n"), "1:[{\"path\":\"src/a.py\",\"op\":\"write\","
+	    "\"content\":\"# src/b.py\\nz\\n\"}]",
+	    "the path line before wins over the comment");
+
+	{
+		const char *a = "x.py\n```\n=======\n```\n```c\nint x;\n```\n";
+		json_t *x = aas_plan_explain(a, strlen(a));
+		char *d = json_dumps(x, JSON_COMPACT);
+
+		is_str(d, "{\"looked_for\":[\"json\",\"apply_patch\","
+		    "\"search_replace\",\"diff\",\"fenced\"],\"found\":"
+		    "{\"fences\":2,\"fences_without_path\":1,"
+		    "\"block_markers\":0,\"dividers\":1,\"hunk_headers\":0}}",
+		    "explain: what was looked for and what came close");
+		free(d);
+		json_decref(x);
+	}
 	return done_testing();
 }
