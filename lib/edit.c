@@ -125,7 +125,8 @@ elision_line(const char *s, size_t n)
  * A whole-file write over old that is not a whole file: 0 fine, or -1
  * with e set: elided (a line stands for text left out, and old has no
  * such line), partial_file (the path came from prose only, and the text
- * holds under half of old's lines).
+ * holds under half of old's lines), empty_search (an empty SEARCH block,
+ * which makes a new file, over a file that exists and says otherwise).
  */
 static int
 check_whole(json_t *ed, const char *path, const char *old, size_t olen,
@@ -135,6 +136,12 @@ check_whole(json_t *ed, const char *path, const char *old, size_t olen,
 	size_t n, on = count_lines(old, olen), tn = count_lines(text, len);
 	size_t lno = 1;
 
+	if (from != NULL && strcmp(from, "empty_search") == 0 && olen > 0 &&
+	    (len != olen || memcmp(text, old, len) != 0))
+		return aas_err_set(e, "empty_search", "%s: a SEARCH block with "
+		    "nothing to find makes a new file, but %s exists (%zu "
+		    "lines): search for the text the new lines go after",
+		    path, path, on);
 	for (; l < text + len; l = nl + 1, lno++) {
 		nl = memchr(l, '\n', text + len - l);
 		if (nl == NULL)

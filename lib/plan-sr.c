@@ -138,8 +138,11 @@ aas_plan_parse_search_replace(const char *text, size_t len, json_t *edits,
 			goto fail;
 		}
 		if (d == s0) {
-			/* nothing to find: the block makes a new file */
+			/* nothing to find: the block makes a new file (aas-apply
+			 * refuses it over a file that exists) */
 			ed = aas_pl_edit_new(path, pathn, "write");
+			json_object_set_new(ed, "from",
+			    json_string("empty_search"));
 			json_object_set_new(ed, "content",
 			    aas_pl_join(&L, d + 1, r0));
 		} else {
