@@ -1,4 +1,4 @@
-/* spawn.c: run a child in its own process group, time-limited, output kept. */
+/* child.c: run a child in its own process group, time-limited, output kept. */
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -209,6 +210,10 @@ start_fork(const struct aas_spawn *sp, int wfd, pid_t *pidp,
 		    dup2(wfd, 2) == -1 ||
 		    (sp->pass_fd > 2 && dup2(sp->pass_fd, 3) == -1))
 			goto fail;
+		/* dup2 onto itself keeps close-on-exec: clear it by hand, as
+		 * posix_spawn's adddup2 does */
+		if (sp->pass_fd == 3 && fcntl(3, F_SETFD, 0) == -1)
+			goto fail;
 		fd = sp->pass_fd > 2 ? 4 : 3;
 		close_above(fd, errfd - 1);
 		close_above(errfd + 1, INT32_MAX);
@@ -291,11 +296,22 @@ start(const struct aas_spawn *sp, int wfd, pid_t *pidp, struct aas_err *e)
 	return 0;
 }
 
+/* Set once pidfd_open(2) is known to be missing (kernels before 5.3,
+ * valgrind), so it is not asked again; without it the loop polls. */
+static atomic_int no_pidfd;
+
 static int
 open_pidfd(pid_t pid)
 {
 #ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd;
+
+	if (atomic_load(&no_pidfd))
+		return -1;
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 &&
+	    (errno == ENOSYS || errno == EPERM))
+		atomic_store(&no_pidfd, 1);
+	return fd;
 #else
 	(void)pid;
 	return -1;
