@@ -258,12 +258,23 @@ start(const struct aas_spawn *sp, int wfd, pid_t *pidp, struct aas_err *e)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, def;
-	char **env;
+	const char *prog = sp->argv[0];
+	char **env, *path = NULL;
 	size_t i;
 	int rc;
 
 	if (sp->mem_limit > 0)
 		return start_fork(sp, wfd, pidp, e);
+	/* A program not on PATH is told here, not left to the child: where
+	 * posix_spawn cannot report a failed exec (valgrind and other
+	 * emulators run its vfork as a fork) the child would only exit 127. */
+	if (strchr(prog, '/') == NULL) {
+		if ((path = aas_spawn_which(prog)) == NULL)
+			return aas_err_set(e, "spawn", "cannot run %s: %s",
+			    prog, strerror(ENOENT));
+		if (*path == '/')	/* a relative PATH entry: the child's */
+			prog = path;
+	}
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -286,8 +297,9 @@ start(const struct aas_spawn *sp, int wfd, pid_t *pidp, struct aas_err *e)
 		sigaddset(&def, reset_sigs[i]);
 	posix_spawnattr_setsigdefault(&at, &def);
 	env = make_env(sp);
-	rc = posix_spawnp(pidp, sp->argv[0], &fa, &at, sp->argv, env);
+	rc = posix_spawnp(pidp, prog, &fa, &at, sp->argv, env);
 	free(env);
+	free(path);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0)
