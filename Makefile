@@ -97,6 +97,7 @@ lint-man:
 # Tools by absolute path: some tests run the commands with a PATH of their own.
 VG = $(shell command -v valgrind) --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite
 valgrind: build/all build/tests
+	@command -v valgrind >/dev/null || { echo "aas: valgrind is not installed" >&2; exit 1; }
 	rm -rf build/valgrind && mkdir -p build/valgrind/bin build/valgrind/log
 	ln -s ../tests build/valgrind/tests
 	for c in $(CMDS); do \
