@@ -1,4 +1,4 @@
-/* spawn.c: run a child in its own process group, time-limited, output kept. */
+/* child.c: run a child in its own process group, time-limited, output kept. */
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -209,6 +210,10 @@ start_fork(const struct aas_spawn *sp, int wfd, pid_t *pidp,
 		    dup2(wfd, 2) == -1 ||
 		    (sp->pass_fd > 2 && dup2(sp->pass_fd, 3) == -1))
 			goto fail;
+		/* dup2 onto itself keeps close-on-exec: clear it by hand, as
+		 * posix_spawn's adddup2 does */
+		if (sp->pass_fd == 3 && fcntl(3, F_SETFD, 0) == -1)
+			goto fail;
 		fd = sp->pass_fd > 2 ? 4 : 3;
 		close_above(fd, errfd - 1);
 		close_above(errfd + 1, INT32_MAX);
@@ -253,12 +258,23 @@ start(const struct aas_spawn *sp, int wfd, pid_t *pidp, struct aas_err *e)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, def;
-	char **env;
+	const char *prog = sp->argv[0];
+	char **env, *path = NULL;
 	size_t i;
 	int rc;
 
 	if (sp->mem_limit > 0)
 		return start_fork(sp, wfd, pidp, e);
+	/* A program not on PATH is told here, not left to the child: where
+	 * posix_spawn cannot report a failed exec (valgrind and other
+	 * emulators run its vfork as a fork) the child would only exit 127. */
+	if (strchr(prog, '/') == NULL) {
+		if ((path = aas_spawn_which(prog)) == NULL)
+			return aas_err_set(e, "spawn", "cannot run %s: %s",
+			    prog, strerror(ENOENT));
+		if (*path == '/')	/* a relative PATH entry: the child's */
+			prog = path;
+	}
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -281,8 +297,9 @@ start(const struct aas_spawn *sp, int wfd, pid_t *pidp, struct aas_err *e)
 		sigaddset(&def, reset_sigs[i]);
 	posix_spawnattr_setsigdefault(&at, &def);
 	env = make_env(sp);
-	rc = posix_spawnp(pidp, sp->argv[0], &fa, &at, sp->argv, env);
+	rc = posix_spawnp(pidp, prog, &fa, &at, sp->argv, env);
 	free(env);
+	free(path);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0)
@@ -291,11 +308,22 @@ start(const struct aas_spawn *sp, int wfd, pid_t *pidp, struct aas_err *e)
 	return 0;
 }
 
+/* Set once pidfd_open(2) is known to be missing (kernels before 5.3,
+ * valgrind), so it is not asked again; without it the loop polls. */
+static atomic_int no_pidfd;
+
 static int
 open_pidfd(pid_t pid)
 {
 #ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd;
+
+	if (atomic_load(&no_pidfd))
+		return -1;
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 &&
+	    (errno == ENOSYS || errno == EPERM))
+		atomic_store(&no_pidfd, 1);
+	return fd;
 #else
 	(void)pid;
 	return -1;

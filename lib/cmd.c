@@ -169,14 +169,16 @@ parse(struct aas_cmd *c, int argc, char *argv[])
 static int
 bootstrap(struct aas_cmd *c, char **sdirp, struct aas_err *e)
 {
-	const char *sdir = c->state_dir;
+	const char *sdir = c->state_dir, *env = getenv("AAS_STATE");
 
 	if ((c->need & AAS_NEED_GIT) != 0) {
 		if (aas_git_open(&c->git, c->repo, e) == -1)
 			return -1;
 		c->root = aas_git_root(c->git);
-		/* the state of the repository worked on, not of here */
-		if (sdir == NULL && c->repo != NULL)
+		/* the state of the repository worked on, not of here (but
+		 * --state and $AAS_STATE, as state.h orders them) */
+		if (sdir == NULL && c->repo != NULL && (env == NULL ||
+		    *env == '\0'))
 			sdir = *sdirp = aas_xasprintf("%s/.aas", c->root);
 	}
 	/* the configuration needs the root the state folder finds */

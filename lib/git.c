@@ -901,7 +901,7 @@ static int
 head_is(const char *path, const char *rn)
 {
 	char buf[4096];
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
 	size_t n;
 	int hit = 0;
 

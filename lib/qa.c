@@ -817,8 +817,20 @@ read_changed(const struct aas_qa_task *t, const char *path, size_t *lenp,
 			close(fd);
 		return NULL;
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+	/* a read error is not an end of file: half a file is no syntax
+	 * verdict */
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || b.len + (size_t)n > SYNTAX_FILE_MAX) {
+			snprintf(why, whylen, "%s", n == -1 ? strerror(errno) :
+			    "not a regular file of at most 16 MiB");
+			close(fd);
+			aas_buf_free(&b);
+			return NULL;
+		}
 		aas_buf_add(&b, chunk, (size_t)n);
+	}
 	close(fd);
 	if (b.s == NULL)
 		aas_buf_adds(&b, "");

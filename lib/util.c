@@ -423,8 +423,9 @@ aas_write_atomic_if(const char *path, const void *data, size_t len, int mode,
 	if (mode < 0)
 		mode = stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : 0644;
 	tmp = aas_xasprintf("%s.tmp.XXXXXX", path);
-	/* mkstemp names the file in the target's folder, so rename is atomic. */
-	if ((fd = mkstemp(tmp)) == -1) {
+	/* The temporary file is in the target's folder, so rename is atomic;
+	 * close-on-exec, so a child started meanwhile cannot hold it. */
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
 		saved = errno;
 		free(tmp);
 		return aas_err_set(e, "io", "%s: cannot create temporary file: "

@@ -3,7 +3,7 @@
 # no lock left behind, the STOP file.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/apply/helpers.sh"
-plan 17
+plan 18
 
 git_repo "$T/r" "$FIX"/apply/repo/*
 R=$(cd "$T/r" && pwd -P)
@@ -108,6 +108,12 @@ mkdir -p "$R/.aas" && touch "$R/.aas/STOP"
 check_run "STOP file" 75 "" "" -- aas-apply --repo "$R" <"$T/many"
 rm -f "$R/.aas/STOP"
 rmdir "$R/.aas"
+# with --repo, $AAS_STATE still comes before the repository's .aas
+mkdir -p "$T/st" && touch "$T/st/STOP"
+wd=$(pwd) && cd / && export AAS_STATE="$T/st"
+check_run "STOP file in \$AAS_STATE, with --repo" 75 "" "" -- \
+    aas-apply --repo "$R" <"$T/many"
+unset AAS_STATE && cd "$wd" && rm -r "$T/st"
 
 snap "$R" >"$T/snap.after"
 cmp_file "$T/snap.after" "$T/snap.before" \

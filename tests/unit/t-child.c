@@ -1,4 +1,4 @@
-/* t-spawn.c: unit tests for lib/spawn.c with real children. */
+/* t-child.c: unit tests for lib/child.c with real children. */
 #include <sys/types.h>
 
 #include <dirent.h>
@@ -97,7 +97,7 @@ main(void)
 	    "echo \"$AAS_T_X|${HOME-unset}|$PATH\"", NULL };
 	int fd;
 
-	plan(60);
+	plan(62);
 
 	ok(run_sh("echo hello; echo err >&2", 0, &r) == 0, "echo runs");
 	is_int(r.exit, 0, "exit 0");
@@ -355,6 +355,38 @@ main(void)
 			is_str(r.out, "via 3\n", k == 0 ? "pass_fd: posix_spawn" :
 			    "pass_fd: fork path");
 			aas_spawn_res_free(&r);
+		}
+	}
+
+	/* A close-on-exec pass_fd that already is descriptor 3 (as a pipe2
+	 * made in a process with only 0-2 open) reaches the child too. */
+	{
+		char *argv[] = { "/bin/sh", "-c", "cat <&3", NULL };
+		int p[2], k, keep;
+
+		keep = fcntl(3, F_DUPFD_CLOEXEC, 10);
+		for (k = 0; k < 2; k++) {
+			if (pipe2(p, O_CLOEXEC) == -1 ||
+			    write(p[1], "via 3\n", 6) != 6 ||
+			    (p[0] != 3 && dup3(p[0], 3, O_CLOEXEC) != 3))
+				break;
+			if (p[0] != 3)
+				close(p[0]);
+			close(p[1]);
+			memset(&sp, 0, sizeof(sp));
+			sp.argv = argv;
+			sp.pass_fd = 3;
+			sp.mem_limit = k == 0 ? 0 : 256 << 20;
+			aas_spawn_run(&sp, &r, &e);
+			close(3);
+			is_str(r.out, "via 3\n", k == 0 ?
+			    "pass_fd 3, close-on-exec: posix_spawn" :
+			    "pass_fd 3, close-on-exec: fork path");
+			aas_spawn_res_free(&r);
+		}
+		if (keep != -1) {
+			dup2(keep, 3);
+			close(keep);
 		}
 	}
 
