@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,7 +364,8 @@ spool_body(const char *path, size_t *np, struct aas_err *e)
 		return NULL;
 	}
 	tmp = aas_xasprintf("%s/aas-batch.XXXXXX", td && *td ? td : "/tmp");
-	if ((fd = mkstemp(tmp)) < 0 || (out = fdopen(fd, "w")) == NULL) {
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 ||
+	    (out = fdopen(fd, "w")) == NULL) {
 		aas_err_set(e, "io", "%s: %s", tmp, strerror(errno));
 		if (fd >= 0) {
 			close(fd);

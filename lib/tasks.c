@@ -68,12 +68,16 @@ aas_tasks_open_path(struct aas_tasks **tp, const char *path,
 	ssize_t n;
 	off_t off = 0;
 	FILE *f;
+	int dfd = -1;
 
 	t = aas_xcalloc(1, sizeof(*t));
 	t->path = aas_xstrdup(path);
 	t->fd = open(t->path, O_RDONLY | O_CLOEXEC);
-	if (t->fd == -1 || (f = fdopen(dup(t->fd), "r")) == NULL) {
+	if (t->fd == -1 || (dfd = fcntl(t->fd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (f = fdopen(dfd, "r")) == NULL) {
 		aas_err_set(e, "io", "%s: %s", t->path, strerror(errno));
+		if (dfd != -1)
+			close(dfd);
 		aas_tasks_close(t);
 		return -1;
 	}
