@@ -569,80 +569,28 @@ run_batch(void)
 	return status;
 }
 
-/* --sync: calls through aas_provider_chat_many. */
+/* --sync: calls through aas_provider_chat_many, records through the
+ * loop's pull mode. */
 struct pending {
-	struct aas_rec rec;
+	struct aas_rec *rec;	/* the loop's */
 	char	 cid[65];
 	double	 est;
-	long	 seq;
-	int	 done;
-	int	 drop;		/* a run error: not written */
-	struct pending *next;
 };
-static struct aas_reader sreader;
-static int sync_eof, sync_fatal;
-static long next_seq, emit_seq;
-static struct pending *held;	/* finished, waiting for their turn */
-
-static void
-hold_or_write(struct pending *pd)
-{
-	struct pending **pp;
-
-	if (!keep_order) {
-		if (!sync_fatal && !pd->drop && write_rec(&pd->rec) == -1)
-			sync_fatal = 1;
-		aas_rec_free(&pd->rec);
-		free(pd);
-		return;
-	}
-	pd->done = 1;
-	for (pp = &held; *pp != NULL && (*pp)->seq < pd->seq; pp = &(*pp)->next)
-		;
-	pd->next = *pp;
-	*pp = pd;
-	while (held != NULL && held->seq == emit_seq) {
-		pd = held;
-		held = pd->next;
-		if (!sync_fatal && !pd->drop && write_rec(&pd->rec) == -1)
-			sync_fatal = 1;
-		aas_rec_free(&pd->rec);
-		free(pd);
-		emit_seq++;
-	}
-}
+static struct aas_loop sloop;
 
 static int
 sync_next(void *arg, json_t **bodyp, void **tagp)
 {
 	struct pending *pd;
+	struct aas_rec *rec;
 	ssize_t skipri;
 	int rc;
 
 	(void)arg;
-	for (;;) {
-		if (sync_eof || sync_fatal || halt)
-			return 0;
-		if (aas_state_stop_poll(st)) {
-			stopped = halt = 1;
-			return 0;
-		}
-		pd = aas_xcalloc(1, sizeof(*pd));
-		rc = aas_reader_next(&sreader, &pd->rec);
-		if (rc <= 0) {
-			free(pd);
-			if (rc == -1 && !(errno == EINTR && aas_stop_flag)) {
-				aas_warn("stdin: read error");
-				sync_fatal = 1;
-			} else if (rc == -1)
-				stopped = halt = 1;
-			sync_eof = 1;
-			return 0;
-		}
-		pd->seq = next_seq++;
-		if (pd->rec.bad)
-			failed = 1;
-		rc = prepare(&pd->rec, bodyp, pd->cid, &skipri, &pd->est);
+	pd = aas_xcalloc(1, sizeof(*pd));
+	while (!halt && aas_loop_next(&sloop, &rec) == 1) {
+		pd->rec = rec;
+		rc = prepare(rec, bodyp, pd->cid, &skipri, &pd->est);
 		if (rc == 0) {
 			*tagp = pd;
 			return 1;
@@ -651,17 +599,20 @@ sync_next(void *arg, json_t **bodyp, void **tagp)
 			json_t *key = aas_ledger_batch_key(
 			    aas_ledger_run(ledger, (size_t)skipri));
 
-			aas_rec_set(&pd->rec, "batch", key);
+			aas_rec_set(rec, "batch", key);
 			json_decref(key);
 		}
-		hold_or_write(pd);
+		aas_loop_done(&sloop, rec, 0, NULL);
 	}
+	free(pd);
+	return 0;
 }
 
 static void
 sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 {
 	struct pending *pd = tag;
+	struct aas_rec *rec = pd->rec;
 	json_t *resp;
 	double usd = 0;
 	struct aas_err le;
@@ -670,53 +621,55 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 	run_est -= pd->est;
 	if (res == NULL && aas_provider_run_error(e->code)) {
 		note_run_error(e);
-		pd->drop = 1;
-		hold_or_write(pd);
-		return;
-	}
-	if (res == NULL) {
-		aas_rec_fail_err(&pd->rec, "submit", e);
+		aas_loop_done(&sloop, rec, AAS_LOOP_DROP, NULL);
+	} else if (res == NULL) {
+		aas_rec_fail_err(rec, "submit", e);
 		failed = 1;
-		hold_or_write(pd);
-		return;
+		aas_loop_done(&sloop, rec, 1, NULL);
+	} else {
+		resp = aas_response_key(res, have_price ? &price : NULL, 1,
+		    &usd);
+		aas_rec_set(rec, "response", resp);
+		json_decref(resp);
+		memset(&le, 0, sizeof(le));
+		if (aas_ledger_sync_cost(ledger, run_base, pd->cid, usd,
+		    &le) == -1 || aas_ledger_mark_fetched(ledger, pd->cid,
+		    run_base, 1, &le) == -1)
+			aas_msg("%s", le.msg);
+		aas_loop_done(&sloop, rec, 0, NULL);
 	}
-	resp = aas_response_key(res, have_price ? &price : NULL, 1, &usd);
-	aas_rec_set(&pd->rec, "response", resp);
-	json_decref(resp);
-	memset(&le, 0, sizeof(le));
-	if (aas_ledger_sync_cost(ledger, run_base, pd->cid, usd, &le) == -1 ||
-	    aas_ledger_mark_fetched(ledger, pd->cid, run_base, 1, &le) == -1)
-		aas_msg("%s", le.msg);
-	hold_or_write(pd);
+	free(pd);
 }
 
 static int
 run_sync(void)
 {
 	struct aas_err e;
-	int rc;
+	int rc, status;
 
 	memset(&e, 0, sizeof(e));
-	aas_reader_init(&sreader, stdin, "stdin");
+	sloop.stage = "submit";
+	sloop.state = st;
+	sloop.keep_order = keep_order;
+	aas_loop_begin(&sloop, stdin, "stdin", stdout);
 	rc = aas_provider_chat_many(prov, jobs, rpm, tpm, sync_next, sync_done,
 	    NULL, &e);
-	aas_reader_free(&sreader);
-	while (held != NULL) {
-		struct pending *pd = held;
-
-		held = pd->next;
-		if (!sync_fatal && !pd->drop && write_rec(&pd->rec) == -1)
-			sync_fatal = 1;
-		aas_rec_free(&pd->rec);
-		free(pd);
-	}
+	status = aas_loop_end(&sloop);
+	if (status == AAS_EXIT_STOPPED) {
+		stopped = 1;
+		status = AAS_EXIT_OK;
+	} else if (status == AAS_EXIT_RECORD) {
+		failed = 1;
+		status = AAS_EXIT_OK;
+	} else if (status != AAS_EXIT_OK)
+		status = AAS_EXIT_FATAL;
 	if (aas_ledger_sync(ledger, &e) == -1)
 		aas_msg("%s", e.msg);
 	if (rc == -1) {
 		aas_msg("%s", e.msg);
 		return AAS_EXIT_FATAL;
 	}
-	return sync_fatal ? AAS_EXIT_FATAL : AAS_EXIT_OK;
+	return status;
 }
 
 static void

@@ -801,6 +801,9 @@ struct loop {
 	struct job	*head, *tail;
 	pthread_t	*ended;		/* finished threads, to be joined */
 	size_t		 nended;
+	struct aas_reader r;		/* pull mode: the input */
+	int		 pull_status;	/* pull mode: how reading ended (-1:
+					   it goes on) */
 };
 
 /* The job whose step runs in this thread (NULL outside a step). */
@@ -1214,6 +1217,117 @@ aas_loop_run(struct aas_loop *l, FILE *in, const char *inname, FILE *out)
 		pthread_cond_destroy(&lp.cv);
 	}
 	aas_reader_free(&r);
+	l->priv = NULL;
+	return status;
+}
+
+/* Pull mode: the same pieces as run_jobs, with the stage as the worker. */
+void
+aas_loop_begin(struct aas_loop *l, FILE *in, const char *inname, FILE *out)
+{
+	struct loop *lp = aas_xcalloc(1, sizeof(*lp));
+
+	lp->l = l;
+	lp->out = out;
+	lp->status = AAS_EXIT_OK;
+	lp->pull_status = -1;
+	aas_reader_init(&lp->r, in, inname);
+	l->priv = lp;
+}
+
+/* Queue j (with keep_order, in input order) and, unless it is out with
+ * the stage, finish it. */
+static void
+pull_queue(struct loop *lp, struct job *j)
+{
+	if (lp->l->keep_order) {
+		if (lp->tail != NULL)
+			lp->tail->next = j;
+		else
+			lp->head = j;
+		lp->tail = j;
+		lp->pending++;
+	}
+	if (j->rc != AAS_LOOP_ASYNC)
+		job_done(lp, j);
+}
+
+int
+aas_loop_next(struct aas_loop *l, struct aas_rec **recp)
+{
+	struct loop *lp = l->priv;
+	struct job *j;
+	int rc;
+
+	*recp = NULL;
+	while (!lp->fatal && lp->pull_status == -1) {
+		if (aas_state_stop_requested(l->state)) {
+			lp->pull_status = AAS_EXIT_STOPPED;
+			break;
+		}
+		j = aas_xcalloc(1, sizeof(*j));
+		j->lp = lp;
+		rc = aas_reader_next(&lp->r, &j->rec);
+		if (rc <= 0) {
+			free(j);
+			lp->pull_status = rc == -1 ? read_failed(lp, &lp->r) :
+			    AAS_EXIT_OK;
+			break;
+		}
+		l->nin++;
+		j->rc = pre(l, &j->rec);
+		if (j->rc == -1)
+			j->rc = AAS_LOOP_ASYNC;
+		rc = j->rc;
+		pull_queue(lp, j);	/* j may be gone */
+		if (rc == AAS_LOOP_ASYNC) {
+			*recp = &j->rec;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void
+aas_loop_done(struct aas_loop *l, struct aas_rec *rec, int rc,
+    const struct aas_err *e)
+{
+	struct loop *lp = l->priv;
+	struct job *j = (struct job *)rec;	/* rec is a job's first member */
+
+	j->rc = rc;
+	if (rc == -1 && e != NULL)
+		j->e = *e;
+	else if (rc == -1)
+		aas_err_set(&j->e, "internal", "failed");
+	job_done(lp, j);
+}
+
+int
+aas_loop_end(struct aas_loop *l)
+{
+	struct loop *lp = l->priv;
+	struct job *j;
+	int status;
+
+	/* what is done is written in order; what never came back is not */
+	while ((j = lp->head) != NULL) {
+		lp->head = j->next;
+		if (j->done && !lp->fatal)
+			put(lp, j);
+		job_free(j);
+	}
+	lp->tail = NULL;
+	aas_reader_free(&lp->r);
+	if (lp->fatal)
+		status = AAS_EXIT_FATAL;
+	else if (lp->pull_status != -1 && lp->pull_status != AAS_EXIT_OK)
+		status = lp->pull_status;
+	else if (aas_stop_flag)
+		status = AAS_EXIT_STOPPED;
+	else
+		status = lp->status;
+	free(lp);
 	l->priv = NULL;
 	return status;
 }

@@ -176,6 +176,32 @@ struct aas_loop {
 int	aas_loop_run(struct aas_loop *l, FILE *in, const char *inname,
 	    FILE *out);
 /*
+ * The loop in pull mode, for a stage whose own machinery runs the work
+ * (aas-submit --sync: one curl multi handle pulling records as it has
+ * room).  Set the fields as for aas_loop_run (step, jobs, dispatch and
+ * batch are not used) and call aas_loop_begin.  aas_loop_next returns 1
+ * with *recp set to the next record that needs the stage's work, 0 when
+ * there is no more (end of input, a read error, the stop flag or the STOP
+ * file, a fatal error).  On the way it does what aas_loop_run does with
+ * bad lines and records that carry "error" (see_bad, see_errors), and
+ * counts nin.  Every record it returns must come back, once, through
+ * aas_loop_done with rc as a step returns it (0, 1, AAS_LOOP_DROP, or -1
+ * with e filled; e is not used otherwise and may be NULL); the loop
+ * writes it at once, or with keep_order in input order (records from
+ * aas_loop_next that are still out hold back the ones after them).
+ * aas_loop_end writes what is held and can be written (with keep_order,
+ * records that never came back are dropped, not written), and returns the
+ * exit status as aas_loop_run does.
+ * All in one thread; aas_loop_emit is not available.
+ */
+void	aas_loop_begin(struct aas_loop *l, FILE *in, const char *inname,
+	    FILE *out);
+int	aas_loop_next(struct aas_loop *l, struct aas_rec **recp);
+void	aas_loop_done(struct aas_loop *l, struct aas_rec *rec, int rc,
+	    const struct aas_err *e);
+int	aas_loop_end(struct aas_loop *l);
+
+/*
  * From inside step (or batch): write rec ahead of the record in hand.
  * rec is borrowed.  0, or -1 with e set (a write error: return -1 from
  * the step).

@@ -9,6 +9,7 @@
 
 #include "aas.h"
 #include "record.h"
+#include "state.h"
 #include "tap.h"
 
 static struct aas_loop emit_loop;
@@ -131,6 +132,27 @@ loop_out(struct aas_loop *l, const char *text, int *rcp)
 	return buf;
 }
 
+/* text as a stream to read from. */
+static FILE *
+text_in(const char *text)
+{
+	FILE *in = tmpfile();
+
+	if (in == NULL || fputs(text, in) == EOF || fseek(in, 0, SEEK_SET))
+		exit(1);
+	return in;
+}
+
+/* Pull mode: hand rec back with "done" set to a mark of the order. */
+static void
+pull_done(struct aas_loop *l, struct aas_rec *rec, int rc)
+{
+	json_t *v = json_true();
+
+	aas_rec_set(rec, "done", v);
+	aas_loop_done(l, rec, rc, NULL);
+}
+
 /*
  * Every record of text read with the cap max, each line followed by
  * "\n".  fd mode reads a pipe that a child fills 5 bytes at a time, so an
@@ -195,7 +217,7 @@ main(void)
 
 	aas_setprogname("t-record");
 	aas_quiet = 1;
-	plan(32);
+	plan(50);
 
 	set_check("{\"id\":\"A-1\",\"n\":0.1}", "plan", "{\"a\":[1,2]}",
 	    "{\"id\":\"A-1\",\"n\":0.1,\"plan\":{\"a\":[1,2]}}",
@@ -313,6 +335,113 @@ main(void)
 	    "{\"id\":\"B\",\"n\":2}\n{\"id\":\"C\",\"n\":1}\n"
 	    , "batch: every record written in input order");
 	free(buf);
+
+	/* pull mode, keep_order: handed back out of order, written in
+	 * input order; bad lines and error records in their places */
+	{
+		struct aas_rec *ra, *rb, *rc_, *rd, *rx;
+		memset(&l, 0, sizeof(l));
+		l.stage = "test";
+		l.keep_order = 1;
+		in = text_in("{\"id\":\"A\"}\nnope\n{\"id\":\"B\"}\n"
+		    "{\"id\":\"E\",\"error\":{}}\n\n{\"id\":\"C\"}\n"
+		    "{\"id\":\"D\"}\n");
+		out = open_memstream(&buf, &len);
+		aas_loop_begin(&l, in, "in", out);
+		ok(aas_loop_next(&l, &ra) == 1 && aas_loop_next(&l, &rb) == 1 &&
+		    aas_loop_next(&l, &rc_) == 1 && aas_loop_next(&l, &rd) == 1,
+		    "pull: four records need work");
+		is_str(aas_rec_where(ra), "A", "pull: the first is A");
+		is_str(aas_rec_where(rd), "D", "pull: the last is D");
+		is_int(aas_loop_next(&l, &rx), 0, "pull: then the end");
+		ok(rx == NULL, "pull: no record at the end");
+		pull_done(&l, rd, 0);
+		pull_done(&l, rc_, AAS_LOOP_DROP);
+		pull_done(&l, rb, 1);
+		fflush(out);
+		is_int((int)len, 0, "pull: nothing written while A is out");
+		pull_done(&l, ra, 0);
+		rc = aas_loop_end(&l);
+		fclose(out);
+		fclose(in);
+		is_int(rc, AAS_EXIT_RECORD, "pull: status 1 (a bad line, B)");
+		is_str(buf, "{\"id\":\"A\",\"done\":true}\n"
+		    "{\"error\":{\"stage\":\"input\",\"code\":\"bad_json\","
+		    "\"message\":\"'[' or '{' expected near 'nope' at "
+		    "column 4\"},\"raw\":\"nope\"}\n"
+		    "{\"id\":\"B\",\"done\":true}\n"
+		    "{\"id\":\"E\",\"error\":{}}\n"
+		    "{\"id\":\"D\",\"done\":true}\n",
+		    "pull, keep_order: input order, error passed, C dropped");
+		ok(l.nin == 6 && l.nout == 5 && l.nfailed == 2,
+		    "pull: counted 6 in, 5 out, 2 failed");
+		free(buf);
+	}
+	/* pull mode without keep_order: written as handed back */
+	{
+		struct aas_rec *ra, *rb;
+		memset(&l, 0, sizeof(l));
+		l.stage = "test";
+		in = text_in("{\"id\":\"A\"}\n{\"id\":\"E\",\"error\":1}\n"
+		    "{\"id\":\"B\"}\n");
+		out = open_memstream(&buf, &len);
+		aas_loop_begin(&l, in, "in", out);
+		ok(aas_loop_next(&l, &ra) == 1 && aas_loop_next(&l, &rb) == 1,
+		    "pull: two records need work");
+		pull_done(&l, rb, 0);
+		pull_done(&l, ra, 0);
+		is_int(aas_loop_next(&l, &ra), 0, "pull: then the end");
+		rc = aas_loop_end(&l);
+		fclose(out);
+		fclose(in);
+		is_int(rc, AAS_EXIT_OK, "pull: status 0");
+		is_str(buf, "{\"id\":\"E\",\"error\":1}\n"
+		    "{\"id\":\"B\",\"done\":true}\n"
+		    "{\"id\":\"A\",\"done\":true}\n",
+		    "pull: written at once, in the order handed back");
+		free(buf);
+	}
+	/* pull mode: the STOP file ends the reading */
+	{
+		char dir[] = "/tmp/t-record-st.XXXXXX", *stop;
+		struct aas_state *st = NULL;
+		struct aas_rec *ra, *rb;
+		FILE *f;
+
+		memset(&e, 0, sizeof(e));
+		if (mkdtemp(dir) == NULL || aas_state_open(&st, dir, 1,
+		    &e) == -1)
+			exit(1);
+		memset(&l, 0, sizeof(l));
+		l.stage = "test";
+		l.keep_order = 1;
+		l.state = st;
+		in = text_in("{\"id\":\"A\"}\n{\"id\":\"B\"}\n");
+		out = open_memstream(&buf, &len);
+		aas_loop_begin(&l, in, "in", out);
+		ok(aas_loop_next(&l, &ra) == 1, "pull: A before STOP");
+		stop = aas_state_path(st, "STOP");
+		if ((f = fopen(stop, "w")) == NULL)
+			exit(1);
+		fclose(f);
+		is_int(aas_loop_next(&l, &rb), 0, "pull: STOP: no more records");
+		pull_done(&l, ra, 0);
+		rc = aas_loop_end(&l);
+		fclose(out);
+		fclose(in);
+		is_int(rc, AAS_EXIT_STOPPED, "pull: STOP: status stopped");
+		is_str(buf, "{\"id\":\"A\",\"done\":true}\n",
+		    "pull: STOP: the record out is still written, B not read");
+		is_int((int)l.nin, 1, "pull: STOP: one record read");
+		free(buf);
+		unlink(stop);
+		free(stop);
+		aas_state_close(st);
+		stop = aas_xasprintf("%s/.gitignore", dir);
+		unlink(stop);
+		free(stop);
+		rmdir(dir);
+	}
 
 	aas_rec_parse(&r, "{\"a\":{\"b\":{\"c\":\"d\"}}}", 21, NULL);
 	is_str(json_string_value(aas_rec_path(&r, "a.b.c")), "d",
