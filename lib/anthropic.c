@@ -18,6 +18,7 @@
 #include "http.h"
 #include "provider.h"
 #include "provider-int.h"
+#include "record.h"
 #include "banned.h"
 
 #define DEFAULT_MAX_TOKENS 4096
@@ -102,7 +103,7 @@ translate(json_t *body)
 		    "user", "content", v ? json_incref(v) : json_string("")));
 	}
 	if (sys.len > 0)
-		json_object_set_new(out, "system", aas_p_jstr(sys.s));
+		json_object_set_new(out, "system", aas_json_lossy(sys.s, sys.len));
 	aas_buf_free(&sys);
 	json_object_set_new(out, "messages", msgs);
 	if ((v = json_object_get(body, "temperature")) != NULL &&
@@ -242,7 +243,7 @@ message_result(json_t *msg, const char *rid)
 	r = json_object();
 	json_object_set_new(r, "ok", json_true());
 	json_object_set_new(r, "status_code", json_integer(200));
-	json_object_set_new(r, "text", aas_p_jstr(b.s ? b.s : ""));
+	json_object_set_new(r, "text", aas_json_lossy(b.s ? b.s : "", b.len));
 	json_object_set_new(r, "finish_reason", fr ? json_string(fr) :
 	    json_null());
 	if (fr != NULL && strcmp(fr, "refusal") == 0) {

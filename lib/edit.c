@@ -207,21 +207,6 @@ rule_ctx(json_t *edits, size_t idx, json_t *ends, struct aas_patch_ctx *c)
 	}
 }
 
-/* Bytes as a JSON string, bytes that are not UTF-8 replaced. */
-static json_t *
-text_json(const char *s, size_t n)
-{
-	struct aas_buf b = AAS_BUF_INIT;
-	json_t *j;
-
-	if ((j = json_stringn(s, n)) != NULL)
-		return j;
-	aas_utf8_lossy(&b, s, n, 0);
-	j = json_stringn(b.s != NULL ? b.s : "", b.len);
-	aas_buf_free(&b);
-	return j;
-}
-
 /* Lines from..to (from 1) of text, capped, as a JSON string. */
 static json_t *
 line_text(const char *text, size_t len, size_t from, size_t to)
@@ -243,7 +228,7 @@ line_text(const char *text, size_t len, size_t from, size_t to)
 		b = a + AAS_PATCH_NEAR_MAX;
 	while (b > a && b < len && ((unsigned char)text[b] & 0xc0) == 0x80)
 		b--;
-	return text_json(text + a, b - a);
+	return aas_json_lossy(text + a, b - a);
 }
 
 /* What a refused edit tells the model (aas_edit_apply_why). */
@@ -274,7 +259,7 @@ refusal(const struct aas_err *e, size_t idx, const char *path,
 		    res->near_last - 1),
 		    "alike", (json_int_t)res->near_same,
 		    "lines", (json_int_t)res->near_of);
-		json_object_set_new(c, "diff", text_json(res->near_diff != NULL ?
+		json_object_set_new(c, "diff", aas_json_lossy(res->near_diff != NULL ?
 		    res->near_diff : "", res->near_diff != NULL ?
 		    strlen(res->near_diff) : 0));
 		json_object_set_new(why, "closest", c);

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "provider.h"
 #include "provider-int.h"
+#include "record.h"
 #include "banned.h"
 
 static const char *terminal[] = { "completed", "failed", "expired",
@@ -210,7 +211,7 @@ body_result(json_t *body, long status, const char *rid)
 		    "refusal", "message", refusal));
 		fr = "refusal";
 	}
-	json_object_set_new(r, "text", aas_p_jstr(b.s ? b.s : ""));
+	json_object_set_new(r, "text", aas_json_lossy(b.s ? b.s : "", b.len));
 	if (fr != NULL)
 		json_object_set_new(r, "finish_reason", json_string(fr));
 	else

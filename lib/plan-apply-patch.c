@@ -11,6 +11,7 @@
 #include "aas.h"
 #include "plan.h"
 #include "plan-int.h"
+#include "record.h"
 #include "banned.h"
 
 static int
@@ -72,7 +73,7 @@ aas_plan_parse_apply_patch(const char *text, size_t len, json_t *edits,
 			}
 			ed = aas_pl_edit_new(ps, pn, "write");
 			json_object_set_new(ed, "content",
-			    aas_pl_jstr(sb.s, sb.len));
+			    aas_json_lossy(sb.s, sb.len));
 			json_array_append_new(edits, ed);
 			n++;
 			i = k - 1;
@@ -134,7 +135,7 @@ aas_plan_parse_apply_patch(const char *text, size_t len, json_t *edits,
 			}
 			ed = aas_pl_edit_new(ps, pn, "patch");
 			json_object_set_new(ed, "diff",
-			    aas_pl_jstr(sb.s, sb.len));
+			    aas_json_lossy(sb.s, sb.len));
 			json_array_append_new(edits, ed);
 			n++;
 			i = k - 1;

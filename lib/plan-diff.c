@@ -11,6 +11,7 @@
 #include "aas.h"
 #include "plan.h"
 #include "plan-int.h"
+#include "record.h"
 #include "banned.h"
 
 /* Decode a ---/+++ path: drop a tab and what follows, quotes; NULL
@@ -133,7 +134,7 @@ aas_plan_parse_diff(const char *text, size_t len, json_t *edits,
 			}
 			ed = aas_pl_edit_new(dst, dn, "write");
 			json_object_set_new(ed, "content",
-			    aas_pl_jstr(b.s, b.len));
+			    aas_json_lossy(b.s, b.len));
 			aas_buf_free(&b);
 		} else {
 			ed = aas_pl_edit_new(dst, dn, "patch");

@@ -48,7 +48,6 @@ enum { K_FENCE = 1, K_SEARCH, K_REPLACE };
 void	 aas_pl_lines_split(struct lines *L, const char *text, size_t len);
 void	 aas_pl_lines_free(struct lines *L);
 /* A JSON string from bytes that should be UTF-8, invalid bytes replaced. */
-json_t	*aas_pl_jstr(const char *s, size_t n);
 int	 aas_pl_is_blank(const struct ln *l);
 /* Does l start with p? */
 int	 aas_pl_starts(const struct ln *l, const char *p);

@@ -11,6 +11,7 @@
 #include "aas.h"
 #include "plan.h"
 #include "plan-int.h"
+#include "record.h"
 #include "banned.h"
 
 /* The end (one past '}') of the object starting at text[p], strings and
@@ -125,7 +126,7 @@ copy_str(json_t *ed, const char *key)
 {
 	json_t *v = json_object_get(ed, key);
 
-	return aas_pl_jstr(json_string_value(v), json_string_length(v));
+	return aas_json_lossy(json_string_value(v), json_string_length(v));
 }
 
 int
@@ -198,7 +199,7 @@ fail_out:
 				    "a string", i);
 				goto fail;
 			}
-			json_array_append_new(tests, aas_pl_jstr(
+			json_array_append_new(tests, aas_json_lossy(
 			    json_string_value(ed), json_string_length(ed)));
 		}
 	}

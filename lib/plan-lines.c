@@ -48,23 +48,6 @@ aas_pl_lines_free(struct lines *L)
 	L->n = 0;
 }
 
-/* A JSON string from bytes that should be UTF-8; an invalid byte becomes
- * U+FFFD rather than losing the edit (only fuzz input has them: answers
- * come out of JSON records). */
-json_t *
-aas_pl_jstr(const char *s, size_t n)
-{
-	struct aas_buf b = AAS_BUF_INIT;
-	json_t *j;
-
-	if ((j = json_stringn(s, n)) != NULL)
-		return j;
-	aas_utf8_lossy(&b, s, n, 0);
-	j = json_stringn(b.s != NULL ? b.s : "", b.len);
-	aas_buf_free(&b);
-	return j;
-}
-
 int
 aas_pl_is_blank(const struct ln *l)
 {
@@ -501,7 +484,7 @@ aas_pl_join(const struct lines *L, size_t a, size_t b)
 		aas_buf_add(&buf, L->v[i].s, L->v[i].n);
 		aas_buf_addc(&buf, '\n');
 	}
-	j = aas_pl_jstr(buf.s, buf.len);
+	j = aas_json_lossy(buf.s, buf.len);
 	aas_buf_free(&buf);
 	return j;
 }
@@ -511,7 +494,7 @@ aas_pl_edit_new(const char *path, size_t pn, const char *op)
 {
 	json_t *ed = json_object();
 
-	json_object_set_new(ed, "path", aas_pl_jstr(path, pn));
+	json_object_set_new(ed, "path", aas_json_lossy(path, pn));
 	json_object_set_new(ed, "op", json_string(op));
 	return ed;
 }

@@ -11,6 +11,7 @@
 #include "aas.h"
 #include "plan.h"
 #include "plan-int.h"
+#include "record.h"
 #include "banned.h"
 
 static int
@@ -109,7 +110,7 @@ aas_plan_parse_subtasks(const char *text, size_t len, size_t max,
 			}
 		}
 		o = json_object();
-		json_object_set_new(o, "title", aas_pl_jstr(title, tn));
+		json_object_set_new(o, "title", aas_json_lossy(title, tn));
 		v = json_object_get(t, "description");
 		if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
 			json_decref(o);
@@ -118,7 +119,7 @@ aas_plan_parse_subtasks(const char *text, size_t len, size_t max,
 			goto bad;
 		}
 		json_object_set_new(o, "description", json_is_string(v) ?
-		    aas_pl_jstr(json_string_value(v), json_string_length(v)) :
+		    aas_json_lossy(json_string_value(v), json_string_length(v)) :
 		    json_string(""));
 		deps = json_array();
 		json_object_set_new(o, "depends_on", deps);

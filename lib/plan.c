@@ -19,6 +19,7 @@
 #include "aas.h"
 #include "plan.h"
 #include "plan-int.h"
+#include "record.h"
 #include "banned.h"
 
 #define SUMMARY_MAX	400
@@ -100,7 +101,7 @@ aas_plan_parse(const char *answer, size_t len, const struct aas_plan_opts *o,
 		summary = strcmp(fmt, "json") == 0 ? aas_xstrdup("") :
 		    prose_summary(answer, len);
 	if ((sj = json_string(summary)) == NULL)
-		sj = aas_pl_jstr(summary, strlen(summary));
+		sj = aas_json_lossy(summary, strlen(summary));
 	plan = json_object();
 	json_object_set_new(plan, "summary", sj);
 	json_object_set_new(plan, "format", json_string(fmt));

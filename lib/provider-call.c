@@ -24,20 +24,6 @@ aas_p_str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-json_t *
-aas_p_jstr(const char *s)
-{
-	struct aas_buf b = AAS_BUF_INIT;
-	json_t *v;
-
-	if ((v = json_string(s)) != NULL)
-		return v;
-	aas_utf8_lossy(&b, s, strlen(s), 0);
-	v = json_string(b.s ? b.s : "");
-	aas_buf_free(&b);
-	return v;
-}
-
 json_int_t
 aas_p_int(json_t *o, const char *k)
 {

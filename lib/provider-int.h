@@ -109,7 +109,6 @@ int	 aas_p_call(struct aas_provider *p, const char *method,
 char	*aas_p_url(const struct aas_provider *p, const char *path);
 const char *aas_p_str(json_t *o, const char *k);
 /* A JSON string; text that is not UTF-8 is made so (aas_utf8_lossy). */
-json_t	*aas_p_jstr(const char *s);
 json_int_t aas_p_int(json_t *o, const char *k);
 void	 aas_p_sleep_ms(long ms);
 json_t	*aas_p_result_err(const char *custom_id, long status,

@@ -177,9 +177,8 @@ aas_utf8_lossy(struct aas_buf *b, const char *s, size_t n, int nul)
 	}
 }
 
-/* Any raw line as a JSON string, invalid UTF-8 as U+FFFD. */
-static json_t *
-lossy_string(const char *s, size_t n)
+json_t *
+aas_json_lossy(const char *s, size_t n)
 {
 	struct aas_buf b = AAS_BUF_INIT;
 	json_t *j;
@@ -253,7 +252,7 @@ aas_rec_parse(struct aas_rec *rec, const char *text, size_t len,
 	err = json_pack("{s:s, s:s, s:s?}", "stage", "input", "code",
 	    "bad_json", "message", e->msg);
 	json_object_set_new(rec->obj, "error", err);
-	json_object_set_new(rec->obj, "raw", lossy_string(text, len));
+	json_object_set_new(rec->obj, "raw", aas_json_lossy(text, len));
 	s = dump(rec->obj, &n);
 	rec->line = s;
 	rec->len = n;
@@ -470,7 +469,7 @@ aas_rec_fail_err(struct aas_rec *rec, const char *stage,
 	    "message", clean);
 	if (err == NULL)	/* message not UTF-8 */
 		err = json_pack("{s:s, s:s, s:o}", "stage", stage, "code",
-		    e->code, "message", lossy_string(clean, strlen(clean)));
+		    e->code, "message", aas_json_lossy(clean, strlen(clean)));
 	aas_rec_set(rec, "error", err);
 	json_decref(err);
 	if (!aas_quiet)

@@ -41,6 +41,9 @@ int	aas_rec_parse(struct aas_rec *rec, const char *text, size_t len,
 /* Append s to b as valid UTF-8: each byte of an invalid sequence becomes
  * U+FFFD; a NUL byte becomes nul unless nul is 0. */
 void	aas_utf8_lossy(struct aas_buf *b, const char *s, size_t n, int nul);
+/* n bytes as a JSON string (a new reference): as they are when they are
+ * UTF-8 without NUL, else with each bad byte as U+FFFD (aas_utf8_lossy). */
+json_t	*aas_json_lossy(const char *s, size_t n);
 /* Make a record from an object (serialised compactly); obj is borrowed. */
 void	aas_rec_from_json(struct aas_rec *rec, json_t *obj);
 void	aas_rec_free(struct aas_rec *rec);
