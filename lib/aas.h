@@ -125,6 +125,9 @@ void	aas_sha256(const void *data, size_t len, unsigned char out[32]);
 /* Milliseconds of CLOCK_MONOTONIC, for timing: not the time of day, only
  * the difference of two calls means anything. */
 int64_t	aas_now_ms(void);
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME): the time of day, to
+ * compare with times a server sends (Retry-After dates, rate-limit resets). */
+int64_t	aas_unix_ms(void);
 
 /*
  * Library-wide setup: curl_global_init, git_libgit2_init.  Call once at

@@ -603,15 +603,6 @@ chat_result(json_t *body, long status, const char *rid)
 	return message_result(body, rid);
 }
 
-static int64_t
-unix_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* An RFC 3339 reset time as milliseconds from now. */
 static int64_t
 reset_ms(const char *s)
@@ -620,7 +611,7 @@ reset_ms(const char *s)
 
 	if ((t = aas_http_date_ms(s)) < 0)
 		return -1;
-	t -= unix_now_ms();
+	t -= aas_unix_ms();
 	return t < 0 ? 0 : t;
 }
 

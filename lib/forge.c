@@ -1,5 +1,4 @@
 /* forge.c: what the GitHub and GitLab targets share. */
-#include <sys/time.h>
 
 #include <ctype.h>
 #include <stdio.h>
@@ -20,15 +19,6 @@
 #define FILES_MAX	100
 #define CHECKS_MAX	50
 #define CELL_MAX	200
-
-static int64_t
-unix_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static const char *
 hdr(json_t *headers, const char *name)
@@ -206,8 +196,8 @@ aas_forge_call(struct aas_forge *f, const char *method, const char *path,
 		text = json_dumps(body, JSON_COMPACT);
 	memset(resp, 0, sizeof(*resp));
 	for (round = 0;; round++) {
-		if (f->remaining == 0 && f->reset_ms > unix_ms()) {
-			d = f->reset_ms - unix_ms() + 1000;
+		if (f->remaining == 0 && f->reset_ms > aas_unix_ms()) {
+			d = f->reset_ms - aas_unix_ms() + 1000;
 			f->remaining = -1;
 			if (wait_ms(f, d, path, e) == -1) {
 				rc = -1;
@@ -228,7 +218,7 @@ aas_forge_call(struct aas_forge *f, const char *method, const char *path,
 		if (rc == 0 || round >= 4)
 			break;
 		d = aas_forge_rate_delay(resp->status, resp->headers,
-		    resp->json, unix_ms());
+		    resp->json, aas_unix_ms());
 		if (d < 0)
 			break;
 		if (wait_ms(f, d, path, e) == -1)

@@ -395,15 +395,6 @@ aas_http_retry_delay_ms(json_t *headers, int64_t now_unix_ms)
 	return t > now_unix_ms ? t - now_unix_ms : 0;
 }
 
-static int64_t
-unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Callbacks. */
 
 static size_t
@@ -927,7 +918,7 @@ x_finish(struct xfer *x, CURLcode cc, int64_t *delay)
 	}
 	*delay = -1;
 	if (retry && ((ra = body_ra) >= 0 ||
-	    (ra = aas_http_retry_delay_ms(x->headers, unix_ms())) >= 0)) {
+	    (ra = aas_http_retry_delay_ms(x->headers, aas_unix_ms())) >= 0)) {
 		if (ra > h->o.retry_after_max_ms) {
 			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 			    ": retry after %lld s asked", (long long)(ra /

@@ -70,15 +70,6 @@ static const char M_UPDATE[] =
     "{ issueUpdate(id: $id, input: $input) "
     "{ success issue { id state { id name type } } } }";
 
-static int64_t
-unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A header's value as a number, or -1. */
 static int64_t
 hnum(json_t *headers, const char *name)
@@ -124,7 +115,7 @@ gql(struct aas_target *t, const char *query, json_t *vars, json_t **datap,
 	rq.body_len = strlen(body);
 	rq.json = 1;
 	for (round = 0;; round++) {
-		if (t->hold_until > 0 && (wait = t->hold_until - unix_ms()) > 0) {
+		if (t->hold_until > 0 && (wait = t->hold_until - aas_unix_ms()) > 0) {
 			if (wait > RL_WAIT_MAX) {
 				free(body);
 				return aas_err_set(e, "ratelimited", "linear: "
@@ -156,7 +147,7 @@ gql(struct aas_target *t, const char *query, json_t *vars, json_t **datap,
 			    "userPresentableMessage"));
 			if ((code != NULL && strcmp(code, "RATELIMITED") == 0) ||
 			    (type != NULL && strcmp(type, "ratelimited") == 0)) {
-				wait = reset > 0 ? reset - unix_ms() : 0;
+				wait = reset > 0 ? reset - aas_unix_ms() : 0;
 				if (wait < 1000 * (1 << round) / 4)
 					wait = 1000 * (1 << round) / 4;
 				aas_http_resp_free(&resp);
@@ -174,7 +165,7 @@ gql(struct aas_target *t, const char *query, json_t *vars, json_t **datap,
 					    "(RATELIMITED) %d times",
 					    round + 1);
 				}
-				t->hold_until = unix_ms() + wait;
+				t->hold_until = aas_unix_ms() + wait;
 				continue;
 			}
 			if ((code != NULL && strcmp(code,
