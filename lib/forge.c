@@ -12,6 +12,7 @@
 #include "forge.h"
 #include "http.h"
 #include "notify.h"
+#include "push.h"
 #include "state.h"
 #include "banned.h"
 
@@ -538,4 +539,117 @@ aas_forge_token_check(const char *kind, const char *tok, struct aas_err *e)
 			return aas_err_set(e, "config", "the %s token has a space "
 			    "or a control character in it", kind);
 	return 0;
+}
+
+/* The config key KIND.NAME (n->kind's section). */
+static int
+section_cfg(const struct aas_forge_names *n, const struct aas_config *cf,
+    const char *name, const char **out, struct aas_err *e)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s.%s", n->kind, name);
+	return aas_forge_cfg(cf, key, out, e);
+}
+
+int
+aas_forge_conf_load(const struct aas_forge_names *n,
+    const struct aas_target_env *env, struct aas_forge_conf *c,
+    struct aas_err *e)
+{
+	const char *tok, *api, *where, *remote, *base;
+	char key[64];
+
+	memset(c, 0, sizeof(*c));
+	tok = aas_forge_getenv(n->token_env, n->token_env2);
+	if (tok == NULL)
+		return aas_err_set(e, "config", "no token: set %s%s%s",
+		    n->token_env, n->token_env2 != NULL ? " or " : "",
+		    n->token_env2 != NULL ? n->token_env2 : "");
+	aas_secret_add(tok);
+	if (aas_forge_token_check(n->service, tok, e) == -1)
+		return -1;
+	if (section_cfg(n, env->cf, "api_url", &api, e) == -1 ||
+	    section_cfg(n, env->cf, n->where_key, &where, e) == -1 ||
+	    section_cfg(n, env->cf, "remote", &remote, e) == -1 ||
+	    section_cfg(n, env->cf, "base", &base, e) == -1)
+		return -1;
+	if (aas_forge_getenv(n->api_env, NULL) != NULL)
+		api = aas_forge_getenv(n->api_env, NULL);
+	if (api == NULL)
+		api = n->default_api;
+	if (strncmp(api, "https://", 8) != 0 && strncmp(api, "http://", 7) != 0)
+		return aas_err_set(e, "config", "API URL '%s' is not "
+		    "an http(s) URL", api);
+	if (aas_forge_getenv(n->where_env, NULL) != NULL)
+		where = aas_forge_getenv(n->where_env, NULL);
+	c->api = api;
+	c->token = aas_xstrdup(tok);
+	c->repo = aas_xstrdup(env->repo != NULL ? env->repo : ".");
+	c->dry_run = env->dry_run;
+	c->base = base != NULL ? aas_xstrdup(base) : NULL;
+	snprintf(key, sizeof(key), "%s.labels", n->kind);
+	c->labels = aas_forge_labels(env->cf, key);
+	if (aas_push_url(c->repo, remote != NULL ? remote : "origin",
+	    &c->push_url, e) == -1) {
+		if (strcmp(e->code, "no_repo") == 0)
+			snprintf(e->code, sizeof(e->code), "config");
+		aas_forge_conf_free(c);
+		return -1;
+	}
+	c->where = where != NULL ? aas_xstrdup(where) :
+	    aas_forge_slug(c->push_url);
+	return 0;
+}
+
+void
+aas_forge_conf_free(struct aas_forge_conf *c)
+{
+	free(c->token);
+	free(c->repo);
+	free(c->push_url);
+	free(c->where);
+	free(c->base);
+	json_decref(c->labels);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+aas_forge_get_first(struct aas_forge *f, const char *path, const char *what,
+    json_t **firstp, struct aas_err *e)
+{
+	struct aas_http_resp r;
+	int rc;
+
+	*firstp = NULL;
+	rc = aas_forge_call(f, "GET", path, NULL, 0, &r, e);
+	if (rc == 0 && !json_is_array(r.json))
+		rc = aas_err_set(e, "bad_response", "%s: the %s list is not a "
+		    "list", f->kind, what);
+	if (rc == 0 && json_array_size(r.json) > 0)
+		*firstp = json_incref(json_array_get(r.json, 0));
+	aas_http_resp_free(&r);
+	return rc;
+}
+
+int
+aas_forge_default_base(struct aas_forge *f, struct aas_forge_conf *c,
+    const char *path, const char *what, struct aas_err *e)
+{
+	struct aas_http_resp r;
+	const char *b;
+	int rc;
+
+	if (c->base != NULL)
+		return 0;
+	rc = aas_forge_call(f, "GET", path, NULL, 0, &r, e);
+	b = rc == 0 ? json_string_value(json_object_get(r.json,
+	    "default_branch")) : NULL;
+	if (rc == 0 && (b == NULL || *b == '\0'))
+		rc = aas_err_set(e, "bad_response", "%s: %s has no default "
+		    "branch (set %s.base)", f->kind, what, f->kind);
+	if (rc == 0)
+		c->base = aas_xstrdup(b);
+	aas_http_resp_free(&r);
+	return rc;
 }

@@ -114,4 +114,52 @@ int	aas_forge_token_check(const char *kind, const char *tok,
  * and not empty, or NULL. */
 const char *aas_forge_getenv(const char *a, const char *b);
 
+/* The names one service gives what both targets read at open. */
+struct aas_forge_names {
+	const char *kind;	/* "github": the config section and hash */
+	const char *service;	/* "GitHub": in messages */
+	const char *token_env, *token_env2;	/* the second may be NULL */
+	const char *api_env;	/* GITHUB_API_URL, CI_API_V4_URL */
+	const char *where_env;	/* GITHUB_REPOSITORY, CI_PROJECT_ID */
+	const char *where_key;	/* "repository", "project" (in the section) */
+	const char *default_api;
+};
+
+/* What both targets read the same way; strings owned, see conf_free. */
+struct aas_forge_conf {
+	char	*token;
+	char	*repo;		/* repository folder */
+	char	*push_url;
+	char	*where;		/* repository or project: where_env, the
+				   config key, else the push URL's path; NULL
+				   when none of them gives one */
+	char	*base;		/* the requests' base branch, or NULL */
+	json_t	*labels;	/* array of strings, may be empty */
+	const char *api;	/* api_env, the config key or default_api;
+				   borrowed, valid during open */
+	int	 dry_run;
+};
+
+/*
+ * Read the token (registered as a secret and checked), the section's
+ * api_url, where_key, remote, base and labels, the environment overrides,
+ * and the remote's push URL.  0, or -1 with e set (code "config" for a
+ * mistake of the user's), c then released.
+ */
+int	aas_forge_conf_load(const struct aas_forge_names *n,
+	    const struct aas_target_env *env, struct aas_forge_conf *c,
+	    struct aas_err *e);
+void	aas_forge_conf_free(struct aas_forge_conf *c);
+
+/* GET path, a list: 0 and *firstp (its first element, a new reference, or
+ * NULL when empty), or -1; what names the list in the error
+ * ("pull request": "github: the pull request list is not a list"). */
+int	aas_forge_get_first(struct aas_forge *f, const char *path,
+	    const char *what, json_t **firstp, struct aas_err *e);
+/* Unless c->base is set, the default_branch of the object at path becomes
+ * c->base; what names it in the error ("KIND: WHAT has no default branch
+ * (set KIND.base)"). */
+int	aas_forge_default_base(struct aas_forge *f, struct aas_forge_conf *c,
+	    const char *path, const char *what, struct aas_err *e);
+
 #endif

@@ -16,17 +16,18 @@
 
 #define GH_API		"https://api.github.com"
 
+static const struct aas_forge_names names = {
+	.kind = "github", .service = "GitHub",
+	.token_env = "GITHUB_TOKEN", .token_env2 = "GH_TOKEN",
+	.api_env = "GITHUB_API_URL", .where_env = "GITHUB_REPOSITORY",
+	.where_key = "repository", .default_api = GH_API,
+};
+
 struct aas_target {
 	struct aas_forge f;
-	char	*token;
-	char	*repo;		/* repository folder */
-	char	*push_url;
-	char	*slug;		/* owner/name */
+	struct aas_forge_conf c;	/* c.where: owner/name */
 	char	*owner;
-	char	*base;		/* the pull requests' base branch, or NULL */
 	char	*graphql;	/* the GraphQL endpoint (drafts) */
-	json_t	*labels;	/* array of strings, may be empty */
-	int	 dry_run;
 };
 
 static void
@@ -35,14 +36,9 @@ gh_close(struct aas_target *t)
 	if (t == NULL)
 		return;
 	aas_forge_fini(&t->f);
-	free(t->token);
-	free(t->repo);
-	free(t->push_url);
-	free(t->slug);
+	aas_forge_conf_free(&t->c);
 	free(t->owner);
-	free(t->base);
 	free(t->graphql);
-	json_decref(t->labels);
 	free(t);
 }
 
@@ -69,62 +65,30 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
     char hash[13], struct aas_err *e)
 {
 	struct aas_target *t;
-	const char *tok, *api, *slug, *remote, *base;
 	char *auth, *id;
 	const char *hdrs[4];
 	size_t n;
 
-	tok = aas_forge_getenv("GITHUB_TOKEN", "GH_TOKEN");
-	if (tok == NULL)
-		return aas_err_set(e, "config", "no token: set "
-		    "GITHUB_TOKEN or GH_TOKEN");
-	aas_secret_add(tok);
-	if (aas_forge_token_check("GitHub", tok, e) == -1)
-		return -1;
-	if (aas_forge_cfg(env->cf, "github.api_url", &api, e) == -1 ||
-	    aas_forge_cfg(env->cf, "github.repository", &slug, e) == -1 ||
-	    aas_forge_cfg(env->cf, "github.remote", &remote, e) == -1 ||
-	    aas_forge_cfg(env->cf, "github.base", &base, e) == -1)
-		return -1;
-	if (aas_forge_getenv("GITHUB_API_URL", NULL) != NULL)
-		api = aas_forge_getenv("GITHUB_API_URL", NULL);
-	if (api == NULL)
-		api = GH_API;
-	if (strncmp(api, "https://", 8) != 0 && strncmp(api, "http://", 7) != 0)
-		return aas_err_set(e, "config", "API URL '%s' is not "
-		    "an http(s) URL", api);
-	if (aas_forge_getenv("GITHUB_REPOSITORY", NULL) != NULL)
-		slug = aas_forge_getenv("GITHUB_REPOSITORY", NULL);
 	t = aas_xcalloc(1, sizeof(*t));
-	t->token = aas_xstrdup(tok);
-	t->repo = aas_xstrdup(env->repo != NULL ? env->repo : ".");
-	t->dry_run = env->dry_run;
-	t->base = base != NULL ? aas_xstrdup(base) : NULL;
-	t->labels = aas_forge_labels(env->cf, "github.labels");
-	if (aas_push_url(t->repo, remote != NULL ? remote : "origin",
-	    &t->push_url, e) == -1) {
-		if (strcmp(e->code, "no_repo") == 0)
-			snprintf(e->code, sizeof(e->code), "config");
-		gh_close(t);
+	if (aas_forge_conf_load(&names, env, &t->c, e) == -1) {
+		free(t);
 		return -1;
 	}
-	t->slug = slug != NULL ? aas_xstrdup(slug) :
-	    aas_forge_slug(t->push_url);
-	if (!slug_ok(t->slug)) {
+	if (!slug_ok(t->c.where)) {
 		aas_err_set(e, "config", "repository '%s' is not "
 		    "OWNER/NAME (set GITHUB_REPOSITORY or github.repository)",
-		    t->slug != NULL ? t->slug : t->push_url);
+		    t->c.where != NULL ? t->c.where : t->c.push_url);
 		gh_close(t);
 		return -1;
 	}
-	t->owner = aas_xstrndup(t->slug, (size_t)(strchr(t->slug, '/') -
-	    t->slug));
-	auth = aas_xasprintf("Authorization: Bearer %s", tok);
+	t->owner = aas_xstrndup(t->c.where,
+	    (size_t)(strchr(t->c.where, '/') - t->c.where));
+	auth = aas_xasprintf("Authorization: Bearer %s", t->c.token);
 	hdrs[0] = "Accept: application/vnd.github+json";
 	hdrs[1] = "X-GitHub-Api-Version: 2022-11-28";
 	hdrs[2] = auth;
 	hdrs[3] = NULL;
-	aas_forge_init(&t->f, "github", api, hdrs, env);
+	aas_forge_init(&t->f, "github", t->c.api, hdrs, env);
 	free(auth);
 	n = strlen(t->f.api);
 	/* Enterprise: https://HOST/api/v3 and https://HOST/api/graphql */
@@ -133,7 +97,7 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 		    t->f.api);
 	else
 		t->graphql = aas_xasprintf("%s/graphql", t->f.api);
-	id = aas_xasprintf("%s %s", t->f.api, t->slug);
+	id = aas_xasprintf("%s %s", t->f.api, t->c.where);
 	aas_notify_hash("github", id, hash);
 	free(id);
 	*tp = t;
@@ -152,48 +116,28 @@ static int
 find_pr(struct aas_target *t, const char *branch, json_t **prp,
     struct aas_err *e)
 {
-	struct aas_http_resp r;
 	char *head, *eh, *path;
 	int rc;
 
 	head = aas_xasprintf("%s:%s", t->owner, branch);
 	eh = aas_forge_escape(head);
 	path = aas_xasprintf("/repos/%s/pulls?head=%s&state=open&per_page=100",
-	    t->slug, eh);
-	rc = aas_forge_call(&t->f, "GET", path, NULL, 0, &r, e);
+	    t->c.where, eh);
+	rc = aas_forge_get_first(&t->f, path, "pull request", prp, e);
 	free(head);
 	free(eh);
 	free(path);
-	*prp = NULL;
-	if (rc == 0 && !json_is_array(r.json))
-		rc = aas_err_set(e, "bad_response", "github: the pull request "
-		    "list is not a list");
-	if (rc == 0 && json_array_size(r.json) > 0)
-		*prp = json_incref(json_array_get(r.json, 0));
-	aas_http_resp_free(&r);
 	return rc;
 }
 
 static int
 get_base(struct aas_target *t, struct aas_err *e)
 {
-	struct aas_http_resp r;
-	const char *b;
-	char *path;
+	char *path = aas_xasprintf("/repos/%s", t->c.where);
 	int rc;
 
-	if (t->base != NULL)
-		return 0;
-	path = aas_xasprintf("/repos/%s", t->slug);
-	rc = aas_forge_call(&t->f, "GET", path, NULL, 0, &r, e);
+	rc = aas_forge_default_base(&t->f, &t->c, path, t->c.where, e);
 	free(path);
-	b = rc == 0 ? jstr(r.json, "default_branch") : NULL;
-	if (rc == 0 && (b == NULL || *b == '\0'))
-		rc = aas_err_set(e, "bad_response", "github: %s has no default "
-		    "branch (set github.base)", t->slug);
-	if (rc == 0)
-		t->base = aas_xstrdup(b);
-	aas_http_resp_free(&r);
 	return rc;
 }
 
@@ -227,8 +171,8 @@ create_once(struct aas_target *t, const char *branch, const char *title,
 	if (get_base(t, e) == -1)
 		return -1;
 	req = json_pack("{s:s, s:s, s:s, s:s, s:b}", "title", title, "head",
-	    branch, "base", t->base, "body", body, "draft", draft);
-	path = aas_xasprintf("/repos/%s/pulls", t->slug);
+	    branch, "base", t->c.base, "body", body, "draft", draft);
+	path = aas_xasprintf("/repos/%s/pulls", t->c.where);
 	rc = aas_forge_call(&t->f, "POST", path, req, 1, &r, e);
 	free(path);
 	json_decref(req);
@@ -289,11 +233,11 @@ add_labels(struct aas_target *t, json_t *pr, struct aas_err *e)
 	char *path;
 	int rc, found;
 
-	if (json_array_size(t->labels) == 0)
+	if (json_array_size(t->c.labels) == 0)
 		return 0;
 	want = json_array();
 	have = json_object_get(pr, "labels");
-	json_array_foreach(t->labels, i, l) {
+	json_array_foreach(t->c.labels, i, l) {
 		found = 0;
 		json_array_foreach(have, j, h) {
 			name = jstr(h, "name");
@@ -309,7 +253,7 @@ add_labels(struct aas_target *t, json_t *pr, struct aas_err *e)
 		return 0;
 	}
 	req = json_pack("{s:o}", "labels", want);
-	path = aas_xasprintf("/repos/%s/issues/%lld/labels", t->slug,
+	path = aas_xasprintf("/repos/%s/issues/%lld/labels", t->c.where,
 	    (long long)json_integer_value(json_object_get(pr, "number")));
 	rc = aas_forge_call(&t->f, "POST", path, req, 0, &r, e);
 	free(path);
@@ -332,7 +276,7 @@ update_pr(struct aas_target *t, json_t *pr, const char *title,
 	    strcmp(ob, body) == 0)
 		return 0;
 	req = json_pack("{s:s, s:s}", "title", title, "body", body);
-	path = aas_xasprintf("/repos/%s/pulls/%lld", t->slug,
+	path = aas_xasprintf("/repos/%s/pulls/%lld", t->c.where,
 	    (long long)json_integer_value(json_object_get(pr, "number")));
 	rc = aas_forge_call(&t->f, "PATCH", path, req, 0, &r, e);
 	free(path);
@@ -401,17 +345,17 @@ gh_deliver(struct aas_target *t, json_t *outcome, const char *delivery_id,
 		return 0;
 	}
 	title = aas_forge_title(outcome, NULL);
-	if (t->dry_run) {
+	if (t->c.dry_run) {
 		aas_msg("github: %s: would push %s (%.12s) to %s and open or "
 		    "update its %spull request on %s: %s",
 		    jstr(data, "id") != NULL ? jstr(data, "id") : "?", branch,
-		    commit, t->push_url, draft ? "draft " : "", t->slug, title);
+		    commit, t->c.push_url, draft ? "draft " : "", t->c.where, title);
 		free(title);
 		*detailp = json_string("dry run: nothing sent");
 		return 0;
 	}
-	rc = aas_push_branch(t->repo, t->push_url, branch, commit,
-	    "x-access-token", t->token, e);
+	rc = aas_push_branch(t->c.repo, t->c.push_url, branch, commit,
+	    "x-access-token", t->c.token, e);
 	if (rc == 1) {
 		free(title);
 		*detailp = json_pack("s+", "no local branch ", branch);

@@ -17,16 +17,17 @@
 #define GL_API		"https://gitlab.com/api/v4"
 #define DRAFT		"Draft: "
 
+static const struct aas_forge_names names = {
+	.kind = "gitlab", .service = "GitLab",
+	.token_env = "GITLAB_TOKEN", .token_env2 = NULL,
+	.api_env = "CI_API_V4_URL", .where_env = "CI_PROJECT_ID",
+	.where_key = "project", .default_api = GL_API,
+};
+
 struct aas_target {
 	struct aas_forge f;
-	char	*token;
-	char	*repo;		/* repository folder */
-	char	*push_url;
-	char	*project;	/* numeric id or group/name */
-	char	*pid;		/* project escaped for a path */
-	char	*base;		/* target branch, or NULL */
-	json_t	*labels;
-	int	 dry_run;
+	struct aas_forge_conf c;	/* c.where: numeric id or group/name */
+	char	*pid;		/* the project escaped for a path */
 };
 
 static void
@@ -35,13 +36,8 @@ gl_close(struct aas_target *t)
 	if (t == NULL)
 		return;
 	aas_forge_fini(&t->f);
-	free(t->token);
-	free(t->repo);
-	free(t->push_url);
-	free(t->project);
+	aas_forge_conf_free(&t->c);
 	free(t->pid);
-	free(t->base);
-	json_decref(t->labels);
 	free(t);
 }
 
@@ -50,59 +46,27 @@ gl_open(struct aas_target **tp, const struct aas_target_env *env,
     char hash[13], struct aas_err *e)
 {
 	struct aas_target *t;
-	const char *tok, *api, *proj, *remote, *base;
 	char *auth, *id;
 	const char *hdrs[2];
 
-	tok = aas_forge_getenv("GITLAB_TOKEN", NULL);
-	if (tok == NULL)
-		return aas_err_set(e, "config", "no token: set "
-		    "GITLAB_TOKEN");
-	aas_secret_add(tok);
-	if (aas_forge_token_check("GitLab", tok, e) == -1)
-		return -1;
-	if (aas_forge_cfg(env->cf, "gitlab.api_url", &api, e) == -1 ||
-	    aas_forge_cfg(env->cf, "gitlab.project", &proj, e) == -1 ||
-	    aas_forge_cfg(env->cf, "gitlab.remote", &remote, e) == -1 ||
-	    aas_forge_cfg(env->cf, "gitlab.base", &base, e) == -1)
-		return -1;
-	if (aas_forge_getenv("CI_API_V4_URL", NULL) != NULL)
-		api = aas_forge_getenv("CI_API_V4_URL", NULL);
-	if (api == NULL)
-		api = GL_API;
-	if (strncmp(api, "https://", 8) != 0 && strncmp(api, "http://", 7) != 0)
-		return aas_err_set(e, "config", "API URL '%s' is not "
-		    "an http(s) URL", api);
-	if (aas_forge_getenv("CI_PROJECT_ID", NULL) != NULL)
-		proj = aas_forge_getenv("CI_PROJECT_ID", NULL);
 	t = aas_xcalloc(1, sizeof(*t));
-	t->token = aas_xstrdup(tok);
-	t->repo = aas_xstrdup(env->repo != NULL ? env->repo : ".");
-	t->dry_run = env->dry_run;
-	t->base = base != NULL ? aas_xstrdup(base) : NULL;
-	t->labels = aas_forge_labels(env->cf, "gitlab.labels");
-	if (aas_push_url(t->repo, remote != NULL ? remote : "origin",
-	    &t->push_url, e) == -1) {
-		if (strcmp(e->code, "no_repo") == 0)
-			snprintf(e->code, sizeof(e->code), "config");
-		gl_close(t);
+	if (aas_forge_conf_load(&names, env, &t->c, e) == -1) {
+		free(t);
 		return -1;
 	}
-	t->project = proj != NULL ? aas_xstrdup(proj) :
-	    aas_forge_slug(t->push_url);
-	if (t->project == NULL) {
+	if (t->c.where == NULL) {
 		aas_err_set(e, "config", "no project: set "
 		    "CI_PROJECT_ID or gitlab.project");
 		gl_close(t);
 		return -1;
 	}
-	t->pid = aas_forge_escape(t->project);
-	auth = aas_xasprintf("PRIVATE-TOKEN: %s", tok);
+	t->pid = aas_forge_escape(t->c.where);
+	auth = aas_xasprintf("PRIVATE-TOKEN: %s", t->c.token);
 	hdrs[0] = auth;
 	hdrs[1] = NULL;
-	aas_forge_init(&t->f, "gitlab", api, hdrs, env);
+	aas_forge_init(&t->f, "gitlab", t->c.api, hdrs, env);
 	free(auth);
-	id = aas_xasprintf("%s %s", t->f.api, t->project);
+	id = aas_xasprintf("%s %s", t->f.api, t->c.where);
 	aas_notify_hash("gitlab", id, hash);
 	free(id);
 	*tp = t;
@@ -119,46 +83,28 @@ static int
 find_mr(struct aas_target *t, const char *branch, json_t **mrp,
     struct aas_err *e)
 {
-	struct aas_http_resp r;
 	char *eb, *path;
 	int rc;
 
 	eb = aas_forge_escape(branch);
 	path = aas_xasprintf("/projects/%s/merge_requests?state=opened&"
 	    "source_branch=%s", t->pid, eb);
-	rc = aas_forge_call(&t->f, "GET", path, NULL, 0, &r, e);
+	rc = aas_forge_get_first(&t->f, path, "merge request", mrp, e);
 	free(eb);
 	free(path);
-	*mrp = NULL;
-	if (rc == 0 && !json_is_array(r.json))
-		rc = aas_err_set(e, "bad_response", "gitlab: the merge request "
-		    "list is not a list");
-	if (rc == 0 && json_array_size(r.json) > 0)
-		*mrp = json_incref(json_array_get(r.json, 0));
-	aas_http_resp_free(&r);
 	return rc;
 }
 
 static int
 get_base(struct aas_target *t, struct aas_err *e)
 {
-	struct aas_http_resp r;
-	const char *b;
-	char *path;
+	char *path = aas_xasprintf("/projects/%s", t->pid);
+	char *what = aas_xasprintf("project %s", t->c.where);
 	int rc;
 
-	if (t->base != NULL)
-		return 0;
-	path = aas_xasprintf("/projects/%s", t->pid);
-	rc = aas_forge_call(&t->f, "GET", path, NULL, 0, &r, e);
+	rc = aas_forge_default_base(&t->f, &t->c, path, what, e);
 	free(path);
-	b = rc == 0 ? jstr(r.json, "default_branch") : NULL;
-	if (rc == 0 && (b == NULL || *b == '\0'))
-		rc = aas_err_set(e, "bad_response", "gitlab: project %s has no "
-		    "default branch (set gitlab.base)", t->project);
-	if (rc == 0)
-		t->base = aas_xstrdup(b);
-	aas_http_resp_free(&r);
+	free(what);
 	return rc;
 }
 
@@ -192,9 +138,9 @@ create_once(struct aas_target *t, const char *branch, const char *title,
 	if (get_base(t, e) == -1)
 		return -1;
 	req = json_pack("{s:s, s:s, s:s, s:s}", "source_branch", branch,
-	    "target_branch", t->base, "title", title, "description", body);
-	if (json_array_size(t->labels) > 0) {
-		labels = label_list(t->labels);
+	    "target_branch", t->c.base, "title", title, "description", body);
+	if (json_array_size(t->c.labels) > 0) {
+		labels = label_list(t->c.labels);
 		json_object_set_new(req, "labels", json_string(labels));
 		free(labels);
 	}
@@ -281,7 +227,7 @@ update_mr(struct aas_target *t, json_t *mr, const char *title,
 	char *path, *missing;
 	int rc;
 
-	missing = missing_labels(t->labels, json_object_get(mr, "labels"));
+	missing = missing_labels(t->c.labels, json_object_get(mr, "labels"));
 	if (ot != NULL && ob != NULL && strcmp(ot, title) == 0 &&
 	    strcmp(ob, body) == 0 && missing == NULL)
 		return 0;
@@ -314,17 +260,17 @@ gl_deliver(struct aas_target *t, json_t *outcome, const char *delivery_id,
 		return 0;
 	}
 	title = aas_forge_title(outcome, draft ? DRAFT : NULL);
-	if (t->dry_run) {
+	if (t->c.dry_run) {
 		aas_msg("gitlab: %s: would push %s (%.12s) to %s and open or "
 		    "update its merge request on %s: %s",
 		    jstr(data, "id") != NULL ? jstr(data, "id") : "?", branch,
-		    commit, t->push_url, t->project, title);
+		    commit, t->c.push_url, t->c.where, title);
 		free(title);
 		*detailp = json_string("dry run: nothing sent");
 		return 0;
 	}
-	rc = aas_push_branch(t->repo, t->push_url, branch, commit, "oauth2",
-	    t->token, e);
+	rc = aas_push_branch(t->c.repo, t->c.push_url, branch, commit, "oauth2",
+	    t->c.token, e);
 	if (rc == 1) {
 		free(title);
 		*detailp = json_pack("s+", "no local branch ", branch);
