@@ -30,16 +30,21 @@ git -c user.name=demo -c user.email=demo@example.invalid commit -q -m "strutil"
 git config user.name "aas demo"
 git config user.email "demo@example.invalid"
 
+# wait_port FILE WHAT: until a server has written its port (5 s at most)
+wait_port() {
+	i=0
+	while [ ! -s "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && { echo "demo: $2 did not start" >&2; exit 1; }
+		sleep 0.05
+	done
+}
+
 # The emulator stands in for the OpenAI API on 127.0.0.1.
 "$AAS_BUILD/tests/emu/aas-emu" --port-file "$work/port" \
     --script "$top/examples/demo-answers.json" &
 emu_pid=$!
-i=0
-while [ ! -s "$work/port" ]; do
-	i=$((i + 1))
-	[ $i -gt 100 ] && { echo "demo: emulator did not start" >&2; exit 1; }
-	sleep 0.05
-done
+wait_port "$work/port" emulator
 export OPENAI_BASE_URL="http://127.0.0.1:$(cat "$work/port")/v1"
 export OPENAI_API_KEY=sk-test
 
@@ -48,12 +53,7 @@ export AAS_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 python3 "$top/tests/emu-chat/emu-chat.py" --port-file "$work/hook.port" \
     --log "$work/hook.log" --webhook-secret "$AAS_WEBHOOK_SECRET" &
 hook_pid=$!
-i=0
-while [ ! -s "$work/hook.port" ]; do
-	i=$((i + 1))
-	[ $i -gt 250 ] && { echo "demo: receiver did not start" >&2; exit 1; }
-	sleep 0.02
-done
+wait_port "$work/hook.port" receiver
 hook="http://127.0.0.1:$(cat "$work/hook.port")/hook/demo"
 
 echo "== the board" >&2
@@ -82,12 +82,7 @@ git push -q "$work/forge/demo/strutil.git" main
 EMU_GH_TOKEN=ghp_demo python3 "$top/tests/emu-forge/emu-forge.py" \
     --git-root "$work/forge" --port-file "$work/forge-port" &
 forge_pid=$!
-i=0
-while [ ! -s "$work/forge-port" ]; do
-	i=$((i + 1))
-	[ $i -gt 100 ] && { echo "demo: emu-forge did not start" >&2; exit 1; }
-	sleep 0.05
-done
+wait_port "$work/forge-port" emu-forge
 forge="http://127.0.0.1:$(cat "$work/forge-port")"
 git remote add origin "$forge/demo/strutil.git"
 GITHUB_TOKEN=ghp_demo GITHUB_API_URL=$forge aas-notify --github \
