@@ -45,7 +45,6 @@ void	aas_err_prefix(struct aas_err *e, const char *fmt, ...)
  * before a line is written, so callers need not care.
  */
 void	aas_setprogname(const char *argv0);
-const char *aas_progname(void);
 void	aas_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	aas_vmsg(const char *fmt, va_list ap);
 void	aas_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

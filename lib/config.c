@@ -471,23 +471,6 @@ aas_config_load_text(struct aas_config **cfp, const char *text, size_t len,
 	return 0;
 }
 
-int
-aas_config_load_here(struct aas_config **cfp, const char *file,
-    struct aas_err *e)
-{
-	char cwd[PATH_MAX], *root;
-	int rc;
-
-	if (getcwd(cwd, sizeof(cwd)) == NULL) {
-		cwd[0] = '.';
-		cwd[1] = '\0';
-	}
-	root = aas_find_repo_root(cwd);
-	rc = aas_config_load(cfp, root != NULL ? root : cwd, file, e);
-	free(root);
-	return rc;
-}
-
 void
 aas_config_free(struct aas_config *cf)
 {

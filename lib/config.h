@@ -32,10 +32,6 @@ struct aas_config;
  */
 int	aas_config_load(struct aas_config **cfp, const char *root,
 	    const char *file, struct aas_err *e);
-/* aas_config_load for the repository holding the current folder (the
- * current folder itself outside a repository). */
-int	aas_config_load_here(struct aas_config **cfp, const char *file,
-	    struct aas_err *e);
 void	aas_config_free(struct aas_config *cf);
 
 /* Set a value from a flag; origin names it in messages ("--model"). */

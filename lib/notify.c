@@ -217,12 +217,6 @@ aas_notify_add(struct aas_notify *n, const struct aas_target_ops *ops,
 	return 0;
 }
 
-size_t
-aas_notify_count(const struct aas_notify *n)
-{
-	return n->n;
-}
-
 static void
 delivery_id(const char *kind, const char *hash, const char *task,
     const char *ohash, char out[29])

@@ -136,7 +136,6 @@ int	aas_notify_open(struct aas_notify **np, struct aas_state *st,
 	    int dry_run, struct aas_err *e);
 int	aas_notify_add(struct aas_notify *n, const struct aas_target_ops *ops,
 	    const struct aas_target_env *env, struct aas_err *e);
-size_t	aas_notify_count(const struct aas_notify *n);
 json_t	*aas_notify_record(struct aas_notify *n, json_t *outcome,
 	    int *failedp);
 int	aas_notify_finish(struct aas_notify *n);

@@ -116,7 +116,7 @@ json_t	*aas_p_result_err(const char *custom_id, long status,
 /* provider.h aas_provider_list, on p->ops' batches path and cursor. */
 int	 aas_p_list(struct aas_provider *p, int (*cb)(json_t *, void *),
 	    void *arg, struct aas_err *e);
-/* provider.h aas_provider_find_unlabelled. */
+/* aas_provider_find_own for batches that carry no metadata (provider.h). */
 int	 aas_p_find_unlabelled(struct aas_provider *p, long long since,
 	    long count, int (*known)(const char *, void *), void *arg,
 	    json_t **batchp, struct aas_err *e);

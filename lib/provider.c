@@ -316,14 +316,6 @@ aas_provider_find_run(struct aas_provider *p, const char *run,
 }
 
 int
-aas_provider_find_unlabelled(struct aas_provider *p, long long since,
-    long count, int (*known)(const char *, void *), void *arg,
-    json_t **batchp, struct aas_err *e)
-{
-	return aas_p_find_unlabelled(p, since, count, known, arg, batchp, e);
-}
-
-int
 aas_provider_find_own(struct aas_provider *p, const char *run,
     long long since, long count, int (*known)(const char *, void *),
     void *arg, json_t **batchp, struct aas_err *e)

@@ -145,21 +145,13 @@ int	aas_provider_submit(struct aas_provider *p, const char *path,
 int	aas_provider_find_run(struct aas_provider *p, const char *run,
 	    json_t **batchp, struct aas_err *e);
 /*
- * For batches that carry no metadata (Anthropic's): the one batch created
- * at or after since (unix seconds, less two minutes for clock skew) with
- * exactly count requests that known(id, arg) does not claim.  0 and
- * *batchp (NULL when there is none), or -1 with e set: code
- * "ambiguous_create" when several batches fit.
- */
-int	aas_provider_find_unlabelled(struct aas_provider *p, long long since,
-	    long count, int (*known)(const char *id, void *arg), void *arg,
-	    json_t **batchp, struct aas_err *e);
-/*
  * The batch a run (journaled at since, unix seconds, with count requests)
  * created, whatever the provider can tell: by the run id in its metadata
- * (aas_provider_find_run) or, where batches carry none, as
- * aas_provider_find_unlabelled.  0 and *batchp (NULL when there is none),
- * or -1 with e set.
+ * (aas_provider_find_run) or, where batches carry none (Anthropic's), as
+ * the one batch created at or after since (less two minutes for clock
+ * skew) with exactly count requests that known(id, arg) does not claim.
+ * 0 and *batchp (NULL when there is none), or -1 with e set: code
+ * "ambiguous_create" when several batches fit.
  */
 int	aas_provider_find_own(struct aas_provider *p, const char *run,
 	    long long since, long count,

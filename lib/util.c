@@ -87,12 +87,6 @@ aas_setprogname(const char *argv0)
 	progname = p != NULL ? p + 1 : argv0;
 }
 
-const char *
-aas_progname(void)
-{
-	return progname;
-}
-
 void
 aas_secret_add(const char *s)
 {
