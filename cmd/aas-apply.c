@@ -101,6 +101,23 @@ commit_message(struct aas_rec *rec, json_t *plan, const char *id)
 	return aas_buf_detach(&b, NULL);
 }
 
+/*
+ * May the branch, now at tip, be replaced?  Only when it holds the
+ * record's own failed attempt: the last history entry's commit is tip.
+ * The replacement is then a compare-and-swap from tip.
+ */
+static int
+replaces_failed(struct aas_rec *rec, const char *tip)
+{
+	json_t *h = aas_rec_get(rec, "history");
+	const char *c;
+
+	if (!json_is_array(h) || json_array_size(h) == 0)
+		return 0;
+	c = jstr(json_array_get(h, json_array_size(h) - 1), "commit");
+	return c != NULL && strcmp(c, tip) == 0;
+}
+
 static int
 apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 {
@@ -115,8 +132,8 @@ apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 	int exists, rc = 1;
 
 	(void)fatal;
-	if (plan == NULL)
-		return 0;
+	if (plan == NULL || aas_rec_get(rec, "apply") != NULL)
+		return 0;	/* nothing to apply, or applied already */
 	memset(&e, 0, sizeof(e));
 	edits = json_object_get(plan, "edits");
 	if (!good_id(id)) {
@@ -151,7 +168,7 @@ apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 		}
 		memcpy(parent, o->onto_tip, AAS_GIT_HEX);
 	} else {
-		if (exists == 0 && !o->force) {
+		if (exists == 0 && !o->force && !replaces_failed(rec, old)) {
 			aas_err_set(&e, "branch_exists", "branch %s already "
 			    "exists (--force replaces it)", branch);
 			goto fail;
