@@ -109,6 +109,7 @@ static const struct ckey keys[] = {
 	{ "qa.checks.*.timeout", K_NUM, F_DOC, 0.001, 31536000, NULL },
 	{ "qa.checks.*.when", K_LIST, F_DOC | F_ONE, 0, 0, NULL },
 	{ "qa.checks.*.required", K_BOOL, F_DOC, 0, 0, NULL },
+	{ "qa.checks.*.fail_to_pass", K_BOOL, F_DOC, 0, 0, NULL },
 	{ "qa.builtin", K_BOOL, F_DOC | F_NULL, 0, 0, NULL },
 	{ "qa.sandbox", K_BOOL, F_DOC | F_NULL, 0, 0, NULL },
 	{ "qa.output_cap", K_INT, F_DOC | F_NULL, 256, GIB, NULL },

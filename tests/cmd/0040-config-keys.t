@@ -62,6 +62,7 @@ value() {
 	qa.checks.0.timeout) echo 0.5 ;;
 	qa.checks.0.when) echo '["*.c", "*.h"]' ;;
 	qa.checks.0.required) echo false ;;
+	qa.checks.0.fail_to_pass) echo true ;;
 	qa.builtin) echo false ;;
 	qa.sandbox) echo false ;;
 	qa.output_cap) echo 256 ;;
