@@ -154,6 +154,12 @@ make_base(struct aas_rec *rec, const struct aas_qa_task *t, char **dirp,
 		return -1;
 	}
 	free(names);
+	if (written == 0) {
+		/* none is a file there (a submodule, say): no tests */
+		aas_scratch_remove(dir, e);
+		free(dir);
+		return 0;
+	}
 	*dirp = dir;
 	return 0;
 }

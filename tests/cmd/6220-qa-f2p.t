@@ -89,9 +89,9 @@ is "$rc:$(jq -c '[.qa.ok, .qa.checks[0].base.tail, .qa.checks[0].base.exit]' out
 is "$(ls -A outside)" "" "a link in the base: nothing written through it"
 
 # --keep keeps both worktrees and names them
+BASE=$OLDBASE
 ftask F-7 'test -e val.txt
 ' val.txt 2 >in
-BASE=$OLDBASE
 run aas-qa -q --keep -c qa.yml $S <in
 bw=$(jq -r .qa.base_worktree out)
 is "$rc:$(ls "$bw" | tr '\n' ' '):$(ls "$(jq -r .qa.worktree out)" | tr '\n' ' ')" \
