@@ -5,7 +5,7 @@
 # (f2p_passed_on_base), a plan without tests too (f2p_no_tests).
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/qa/qa.sh"
-plan 10
+plan 11
 
 cd "$T"
 qa_repo "$T/repo"
@@ -57,6 +57,12 @@ qa_task F-5 val.txt 2 | jq -c '. + {plan: {tests: ["tests/t.sh"]}}' >>in
 want=$(while read -r l; do printf '%s,"qa":{"ok":false,"checks":[{"name":"tests","cmd":"sh tests/t.sh","required":true,"ok":false,"fail_to_pass":true,"code":"f2p_no_tests","reason":"the plan names no test file of the commit"}]},"error":{"stage":"qa","code":"f2p_no_tests","message":"check tests is fail_to_pass, but the plan names no test file of the commit"}}\n' "${l%\}}"; done <in)
 qa_check "no test of the commit in the plan: f2p_no_tests" 1 "$want" "" \
     -- aas-qa -q --keep-order -c qa.yml $S <in
+
+# a test the record lists but the commit's tree does not hold as a file
+qa_task F-8 val.txt 2 | jq -c '.apply.files += [{path: "tests/t.sh", op: "write"}] | . + {plan: {tests: ["tests/t.sh"]}}' >in8
+run aas-qa -q -c qa.yml $S <in8
+is "$rc:$(jq -c '[.error.code, .qa.checks[0].code]' out):$(ls state/qa)" \
+    '1:["f2p_no_tests","f2p_no_tests"]:' "a listed test the commit lacks: f2p_no_tests, no folder left"
 
 # when: a check that does not apply needs no tests
 printf 'qa:\n  builtin: false\n  checks:\n    - name: tests\n      run: exit 1\n      fail_to_pass: true\n      when: "*.py"\n' >when.yml
