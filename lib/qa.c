@@ -1134,7 +1134,7 @@ run_configured(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 }
 
 /* A fail_to_pass check: on the base with the tests (it must fail), then
- * on the commit (aas_qa_run).  1 when canceled. */
+ * on the commit (t->worktree).  1 when canceled. */
 static int
 run_f2p(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
     const struct aas_qa_check *k, volatile sig_atomic_t *cancel, json_t *c)
