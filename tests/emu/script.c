@@ -70,7 +70,8 @@ script_set(json_t *s, char *err, size_t errlen)
 			goto bad;
 		}
 		if (json_object_get(r, "prompt") != NULL &&
-		    !json_is_string(json_object_get(r, "prompt"))) {
+		    !json_is_string(json_object_get(r, "prompt")) &&
+		    !json_is_null(json_object_get(r, "prompt"))) {
 			snprintf(err, errlen, "answers[%zu]: prompt is not a "
 			    "string", i);
 			goto bad;
