@@ -287,7 +287,8 @@ repo_git(struct aas_rec *rec)
 	return diff_git;
 }
 
-/* Put the record back as it came: a repair that was not sent. */
+/* Put the record back as it came: a repair that was not sent.  What
+ * pointed into the record (its id) is gone. */
 static void
 repair_undo(struct aas_rec *rec)
 {
@@ -426,9 +427,9 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 	if (max_cost >= 0) {
 		if (!have_price && repair) {
 			json_decref(body);
-			repair_undo(rec);
 			aas_msg("%s: no price for model %s: set prices.%s in "
 			    "the config to use a budget", id, model, model);
+			repair_undo(rec);
 			failed = 1;
 			return 1;
 		}
@@ -447,12 +448,12 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 			json_decref(body);
 			if (repair) {
 				/* the failure stays as it was, for a re-run */
-				repair_undo(rec);
 				aas_msg("%s: budget reached: %.4f USD spent or "
 				    "committed, this repair's %.4f would pass "
 				    "the limit of %s", id, aas_ledger_spent(
 				    ledger) + run_est, est, aas_usd_format(
 				    max_cost, lim, sizeof(lim)));
+				repair_undo(rec);
 				stopped = 1;
 				return 1;
 			}
