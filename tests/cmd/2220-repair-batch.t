@@ -7,7 +7,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/repair/lib.sh"
 
-plan 14
+plan 13
 repair_repo
 repair_script
 emu_start "$T/script.json" || exit 1
