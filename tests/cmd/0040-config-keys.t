@@ -39,6 +39,8 @@ value() {
 	template_file_max) echo 16777216 ;;
 	max_tokens) echo 4096 ;;
 	estimate_output_tokens) echo 0 ;;
+	max_attempts) echo 1000 ;;
+	repair.tail_max) echo 0 ;;
 	batch.max_requests) echo 100000 ;;
 	batch.max_bytes) echo 10000 ;;
 	batch.discount) echo 0.5 ;;
@@ -131,7 +133,7 @@ done
 	for k in $keys; do
 		case $k in *.*) ;; *) printf '%s: %s\n' "$k" "$(value "$k")" ;; esac
 	done | grep -v '^qa.checks'
-	for s in batch plan apply github gitlab webhook linear qa; do
+	for s in batch plan apply github gitlab webhook linear repair qa; do
 		echo "$s:"
 		for k in $keys; do
 			case $k in

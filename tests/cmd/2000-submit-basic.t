@@ -14,7 +14,8 @@ is "$rc $(head -n 1 "$T/err")" "2 aas-submit: unknown option --bogus" "bad optio
 check_run "operand refused" 2 "" "aas-submit: unexpected operand: x
 usage: aas-submit [-fqv] [--config FILE] [--max-batches N] [--max-bytes N] [--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] [--state DIR] [--template NAME|FILE]
        aas-submit --sync [-j N] [--keep-order] [--rpm N] [--tpm N] [options]
-       aas-submit --dry-run | --jsonl FILE [options]" -- aas-submit x
+       aas-submit --dry-run | --jsonl FILE [options]
+       aas-submit --repair [--max-attempts N] [options]" -- aas-submit x
 run aas-submit --sync --dry-run
 is "$rc $(head -n 1 "$T/err")" "2 aas-submit: --sync, --jsonl and --dry-run exclude each other" "modes exclude each other"
 run aas-submit --max-cost abc
