@@ -121,6 +121,81 @@ already(struct aas_tasks *t, size_t i, const char *run)
 	return aas_ledger_fetched_in(ledger, cid, run) != 0;
 }
 
+/*
+ * The candidates one request answered: n of request.n when the record of
+ * slot is a candidate of a request that asked for n answers (aas-submit
+ * --candidates with a provider that has choices), else 1.
+ */
+static long
+answers_n(struct aas_tasks *t, size_t slot)
+{
+	const char *text, *cid;
+	size_t len;
+	json_t *o;
+	long n;
+
+	text = aas_tasks_record(t, slot, &len, &cid, NULL);
+	if (text == NULL || memmem(text, len, "\"candidate\"", 11) == NULL)
+		return 1;
+	o = json_loadb(text, len, 0, NULL);
+	n = (long)json_integer_value(json_object_get(json_object_get(o,
+	    "request"), "n"));
+	json_decref(o);
+	return n > 1 ? n : 1;
+}
+
+/*
+ * Write the task of slot with result res; a request that answered
+ * several candidates writes each of them (found by
+ * aas_ledger_candidate_id) with its own choice.  batch_words as in
+ * aas_result_error.  -1 on a fatal error.
+ */
+static int
+emit_answer(struct aas_tasks *t, size_t slot, const char *run, json_t *batch,
+    json_t *res, const struct aas_price *price, double discount,
+    int batch_words)
+{
+	long n = answers_n(t, slot), k;
+	const char *code, *msg, *cid;
+	char codebuf[32], kcid[65], *base = NULL;
+	json_t *ch, *resp;
+	ssize_t s;
+	size_t len;
+	double usd;
+	int rc = 0;
+
+	if (n > 1 && aas_tasks_record(t, slot, &len, &cid, NULL) != NULL)
+		base = aas_xstrdup(cid);
+	for (k = 1; k <= n && rc == 0; k++) {
+		s = (ssize_t)slot;
+		if (k > 1) {
+			if (base == NULL)
+				break;
+			aas_ledger_candidate_id(base, k, kcid);
+			s = aas_tasks_find(t, kcid);
+			if (s < 0 || aas_tasks_marked(t, (size_t)s))
+				continue;
+			aas_tasks_mark(t, (size_t)s);
+		}
+		if (run != NULL && already(t, (size_t)s, run))
+			continue;
+		ch = aas_result_choice(res, (size_t)k);
+		resp = ch != NULL && json_is_true(json_object_get(ch, "ok")) ?
+		    aas_response_key_n(ch, price, discount, (size_t)n, &usd) :
+		    NULL;
+		if (ch == NULL) {
+			code = "missing_choice";
+			msg = "the answer holds no choice for this candidate";
+		} else
+			aas_result_error(ch, batch_words, codebuf, &code, &msg);
+		rc = emit_task(t, (size_t)s, run, batch, resp, code, msg);
+		json_decref(resp);
+		json_decref(ch);
+	}
+	free(base);
+	return rc;
+}
+
 /* What results_file's lines need. */
 struct run_ctx {
 	const char	*run;
@@ -136,26 +211,16 @@ run_line(void *arg, size_t j, size_t slot, json_t *res)
 {
 	struct run_ctx *c = arg;
 	struct aas_tasks *t = c->idx[j];
-	json_t *resp = NULL;
-	const char *code, *msg;
-	char codebuf[32];
 	double usd = 0;
-	int rc;
 
-	if (json_is_true(json_object_get(res, "ok")))
-		resp = aas_response_key(res, c->price, c->discount, &usd);
-	else if (json_object_get(res, "usage") != NULL)
+	/* the line's cost, once however many candidates it answers */
+	if (json_is_true(json_object_get(res, "ok")) ||
+	    json_object_get(res, "usage") != NULL)
 		json_decref(aas_response_key(res, c->price, c->discount,
 		    &usd));
 	c->usd += usd;
-	if (already(t, slot, c->run)) {
-		json_decref(resp);
-		return 0;
-	}
-	aas_result_error(res, 1, codebuf, &code, &msg);
-	rc = emit_task(t, slot, c->run, c->batch, resp, code, msg);
-	json_decref(resp);
-	if (rc == -1)
+	if (emit_answer(t, slot, c->run, c->batch, res, c->price,
+	    c->discount, 1) == -1)
 		return -1;
 	if (aas_state_stop_poll(st)) {
 		stopped = 1;
@@ -494,27 +559,19 @@ file_line(void *arg, size_t j, size_t slot, json_t *res)
 	struct file_ctx *c = arg;
 	const struct aas_run *r = use_stdin ? NULL :
 	    aas_ledger_run(ledger, c->ris[j]);
-	const char *model, *code, *msg;
+	const char *model;
 	struct aas_price price;
-	json_t *resp, *batch;
-	char codebuf[32];
-	double usd;
+	json_t *batch;
 	int hp, rc;
 
 	c->nmatch++;
-	if (!use_stdin && already(c->idx[j], slot, r->run))
-		return 0;
 	model = json_string_value(json_object_get(res, "model"));
 	hp = model != NULL && aas_price_lookup(cf, model, &price, NULL) == 0;
-	resp = json_is_true(json_object_get(res, "ok")) ?
-	    aas_response_key(res, hp ? &price : NULL, 1, &usd) : NULL;
-	aas_result_error(res, 0, codebuf, &code, &msg);
 	batch = r != NULL && r->batch_id != NULL ? aas_ledger_batch_key(r) :
 	    NULL;
-	rc = emit_task(c->idx[j], slot, r ? r->run : NULL, batch, resp, code,
-	    msg);
+	rc = emit_answer(c->idx[j], slot, r ? r->run : NULL, batch, res,
+	    hp ? &price : NULL, 1, 0);
 	json_decref(batch);
-	json_decref(resp);
 	return rc == -1 ? -1 : 0;
 }
 

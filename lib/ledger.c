@@ -153,6 +153,25 @@ run_add(struct aas_ledger *l, const char *id)
 	return r;
 }
 
+void
+aas_ledger_candidate_id(const char *cid, long k, char out[65])
+{
+	char suf[24], hex[65];
+	size_t n = strlen(cid), sn;
+
+	if (k <= 1) {
+		snprintf(out, 65, "%s", cid);
+		return;
+	}
+	sn = (size_t)snprintf(suf, sizeof(suf), "-c%ld", k);
+	if (n + sn <= 64) {
+		snprintf(out, 65, "%s%s", cid, suf);
+		return;
+	}
+	aas_sha256_hex(cid, n, hex);
+	snprintf(out, 65, "%.*s-%.8s%s", (int)(64 - 9 - sn), cid, hex, suf);
+}
+
 ssize_t
 aas_ledger_find(const struct aas_ledger *l, const char *key)
 {
@@ -719,6 +738,18 @@ aas_ledger_run_add(struct aas_run_writer *w, const char *custom_id,
 			    SYNC_FILE_RANGE_WRITE);
 		w->flushed = w->bytes;
 	}
+	return 0;
+}
+
+int
+aas_ledger_run_add_more(struct aas_run_writer *w, const char *custom_id,
+    const char *rec, size_t reclen, struct aas_err *e)
+{
+	if (fprintf(w->tasks, "%s\t", custom_id) < 0 ||
+	    fwrite(rec, 1, reclen, w->tasks) != reclen ||
+	    putc('\n', w->tasks) == EOF)
+		return aas_err_set(e, "io", "%s: %s", w->tasks_path,
+		    strerror(errno));
 	return 0;
 }
 

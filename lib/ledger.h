@@ -46,6 +46,16 @@
 struct aas_state;
 struct aas_tasks;
 
+/*
+ * The custom_id of candidate k (from 1) of the task whose custom_id is
+ * cid (aas-submit --candidates): cid itself for k 1, so the task stays
+ * known by it; else cid "-c" k, or, where that would pass 64 characters,
+ * cid cut with 8 hex digits of its SHA-256 before the suffix.  A task's
+ * custom_id ends in 8 or 12 hex digits after a '-', never in "-c" and 1
+ * to 3 digits, so no candidate's id is another task's.
+ */
+void	aas_ledger_candidate_id(const char *cid, long k, char out[65]);
+
 /* Per-task state for aas-scan --new and aas-submit. */
 enum aas_task_state {
 	AAS_TASK_NONE = 0,	/* never submitted, or came back with an error */
@@ -141,6 +151,12 @@ int	aas_ledger_run_begin(struct aas_ledger *l, struct aas_run_writer **wp,
 int	aas_ledger_run_add(struct aas_run_writer *w, const char *custom_id,
 	    const char *rec, size_t reclen, const char *line, size_t linelen,
 	    double est_usd, struct aas_err *e);
+/* Another record answered by the request added last (a candidate of a
+ * request that asks for several answers): a tasks line only, under its
+ * own custom_id; the run's request count n is unchanged. */
+int	aas_ledger_run_add_more(struct aas_run_writer *w,
+	    const char *custom_id, const char *rec, size_t reclen,
+	    struct aas_err *e);
 long	aas_ledger_run_count(const struct aas_run_writer *w);
 long	aas_ledger_run_bytes(const struct aas_run_writer *w);
 ssize_t	aas_ledger_run_commit(struct aas_ledger *l, struct aas_run_writer *w,

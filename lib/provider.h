@@ -26,7 +26,12 @@
  *    "text": "...", "finish_reason": "stop"|"length"|...,
  *    "usage": {"input": N, "output": N, "cached": N},
  *    "request_id": "...", "model": "...",
- *    "error": {"code": "...", "message": "..."}|absent}
+ *    "error": {"code": "...", "message": "..."}|absent,
+ *    "choices": [{"ok", "text", "finish_reason", "error"?}, ...]|absent}
+ * choices is there only when the answer holds more than one choice (a
+ * request with "n" > 1): one entry per choice in index order, the first
+ * being the same as the top-level ok, text, finish_reason and error;
+ * usage is the whole request's (every choice's output counted).
  * ok is false for a 4xx/5xx status_code even when the line's "error" is
  * null (the OpenAI trap; error.code is then "http_<status>" and the
  * message the body's), and for response:null lines (batch_expired,
@@ -80,6 +85,9 @@ struct aas_provider_info {
 	const char *endpoint;	/* the batch endpoint of a chat request */
 	long	 max_requests;	/* requests in one batch at most */
 	long	 max_bytes;	/* bytes of one batch input file at most */
+	int	 choices;	/* 1: one request asks for several answers
+				   (the chat body's "n"); 0: one answer a
+				   request (send several requests) */
 };
 /* The provider called name, or NULL (aliases such as "vllm" are not
  * listed here: they name a provider only to aas_provider_open). */

@@ -88,6 +88,7 @@ struct line {
 	char	*custom_id;
 	char	*model;
 	long	 ptok;
+	long	 n;		/* choices asked for (body.n, default 1) */
 };
 
 struct batch {
