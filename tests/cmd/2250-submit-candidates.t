@@ -36,15 +36,15 @@ is "$one $(jq -r .request.est_usd "$T/out" | head -n 1)" "0.0008712 0.00082373" 
     "est_usd at half price: 356 in + 1000 out alone; (356 in + 3000 out) / 3 a candidate"
 
 # --sync: one call a task asking for three choices
-run aas-submit --sync --candidates 3 <in.jsonl
+run aas-submit --sync --keep-order --candidates 3 <in.jsonl
 is "$rc $(cat "$T/err")" "0 " "--sync: exit 0"
 is "$(jq -c '[.id, .candidate.k, .response.text, .response.finish_reason, .response.usage.output, .response.usd]' "$T/out" | tr '\n' ' ')" \
     '["T-1",1,"first","stop",6,2.8e-05] ["T-1",2,"second","stop",6,2.8e-05] ["T-1",3,"third","length",6,2.8e-05] ["T-2",1,"first","stop",6,2.8e-05] ["T-2",2,"second","stop",6,2.8e-05] ["T-2",3,"third","length",6,2.8e-05] ' \
     "each candidate its choice; usage of the whole request, a third of its cost"
 is "$(emu_log | jq -c 'select(.path == "/v1/chat/completions") | .status' | tr '\n' ' ')" "200 200 " "two calls for six candidates"
-is "$(jq -c '[.kind, .custom_id, .usd]' .aas/ledger.jsonl | tr '\n' ' ')" \
+is "$(jq -c '[.kind, .custom_id, .usd]' .aas/ledger.jsonl | sort | tr '\n' ' ')" \
     '["sync","T-1-000000000000",8.4e-05] ["sync","T-2-000000000000",8.4e-05] ' "the ledger: each call's cost once"
-is "$(jq -r .c .aas/fetched.jsonl | tr '\n' ' ')" \
+is "$(jq -r .c .aas/fetched.jsonl | sort | tr '\n' ' ')" \
     "T-1-000000000000 T-1-000000000000-c2 T-1-000000000000-c3 T-2-000000000000 T-2-000000000000-c2 T-2-000000000000-c3 " \
     "every candidate known to the ledger by its own id"
 
