@@ -15,10 +15,13 @@
 
 #include "aas.h"
 #include "batch.h"
+#include "board.h"
 #include "cmd.h"
 #include "config.h"
+#include "ids.h"
 #include "ledger.h"
 #include "price.h"
+#include "project.h"
 #include "provider.h"
 #include "record.h"
 #include "results.h"
@@ -38,6 +41,7 @@ static double interval = 60;
 static const char *from_file;
 static struct aas_config *cf;
 static struct aas_state *st;
+static const char *root;
 static struct aas_ledger *ledger;
 static struct aas_provider_pool *pool;
 static int failed, stopped;
@@ -341,6 +345,306 @@ sleep_interruptible(double s)
 	return 0;
 }
 
+/*
+ * Past one machine: with an empty journal (a fresh clone, a new CI
+ * runner) the provider's batches whose metadata names this project
+ * (project.h) are taken into the journal as runs of their own, their
+ * task records rebuilt from the batch input file and the board, so that
+ * fetch_runs writes them as if this clone had submitted them, once.
+ */
+struct found {
+	const char	*project;
+	json_t		*batches;	/* newest first, as listed */
+};
+
+static int
+found_cb(json_t *b, void *arg)
+{
+	struct found *f = arg;
+	json_t *md = json_object_get(b, "metadata");
+	const char *pj = json_string_value(json_object_get(md, "aas_project"));
+
+	if (pj != NULL && strcmp(pj, f->project) == 0 &&
+	    json_is_string(json_object_get(md, "aas_run")))
+		json_array_append(f->batches, b);
+	return 0;
+}
+
+/* custom_id -> the board's record of each task (aas-scan's text). */
+static json_t *
+board_records(struct aas_err *e)
+{
+	struct aas_board_opts bo;
+	struct aas_board *b;
+	const struct aas_task *t;
+	struct aas_rec rec;
+	json_t *map, *o;
+	const char *sha;
+	char *path, cid[65];
+	size_t i;
+
+	if (aas_board_config(cf, root, &bo, &path, e) == -1)
+		return NULL;
+	map = json_object();
+	if (access(path, F_OK) != 0) {
+		free(path);
+		return map;
+	}
+	if (aas_board_load(&b, path, &bo, e) == -1) {
+		free(path);
+		json_decref(map);
+		return NULL;
+	}
+	free(path);
+	for (i = 0; i < aas_board_count(b); i++) {
+		t = aas_board_task(b, i);
+		o = aas_task_record(b, t);
+		sha = json_string_value(json_object_get(json_object_get(o,
+		    "source"), "sha"));
+		aas_ledger_custom_id(json_string_value(json_object_get(o,
+		    "id")), sha, cid);
+		aas_rec_from_json(&rec, o);
+		json_object_set_new(map, cid, json_stringn(rec.line, rec.len));
+		aas_rec_free(&rec);
+		json_decref(o);
+	}
+	aas_board_free(b);
+	return map;
+}
+
+/* The id in a custom_id (ids.h: id "-" 12 hex digits, maybe more). */
+static char *
+id_of(const char *cid)
+{
+	const char *d = strrchr(cid, '-');
+
+	while (d != NULL && d > cid && strspn(d + 1, "0123456789abcdef") !=
+	    strlen(d + 1))
+		d = memrchr(cid, '-', (size_t)(d - cid));
+	return d != NULL && d > cid ? aas_xstrndup(cid, (size_t)(d - cid)) :
+	    aas_xstrdup(cid);
+}
+
+/* One task line of an adopted run: the board's record (or one made from
+ * the custom_id alone) with its request key, and its candidates. */
+static int
+adopt_line(struct aas_run_writer *w, json_t *board, const char *line,
+    size_t len, const char *model, const char *endpoint,
+    const char *template, long *nmissing, struct aas_err *e)
+{
+	json_t *o, *body, *req, *cand;
+	const char *cid, *text;
+	struct aas_rec rec, c;
+	char kcid[65], *id;
+	long n, k;
+	int rc = 0;
+
+	o = json_loadb(line, len, 0, NULL);
+	cid = json_string_value(json_object_get(o, "custom_id"));
+	if (cid == NULL) {
+		json_decref(o);
+		return 0;
+	}
+	body = json_object_get(o, "body");
+	n = (long)json_integer_value(json_object_get(body, "n"));
+	text = json_string_value(json_object_get(board, cid));
+	if (text != NULL)
+		aas_rec_parse(&rec, text, strlen(text), NULL);
+	else {
+		/* the task changed on the board since: what the batch says */
+		json_t *m;
+
+		id = id_of(cid);
+		m = json_pack("{s:s}", "id", id);
+		aas_rec_from_json(&rec, m);
+		json_decref(m);
+		free(id);
+		(*nmissing)++;
+	}
+	req = json_pack("{s:s, s:s?, s:s?, s:s?}", "custom_id", cid, "model",
+	    json_string_value(json_object_get(body, "model")) ?
+	    json_string_value(json_object_get(body, "model")) : model,
+	    "endpoint", endpoint, "template", template);
+	if (n > 1)
+		json_object_set_new(req, "n", json_integer(n));
+	for (k = 1; k <= (n > 1 ? n : 1) && rc == 0; k++) {
+		aas_rec_parse(&c, rec.line, rec.len, NULL);
+		if (n > 1) {
+			cand = json_pack("{s:I, s:I}", "k", (json_int_t)k, "n",
+			    (json_int_t)n);
+			aas_rec_set(&c, "candidate", cand);
+			json_decref(cand);
+		}
+		aas_rec_set(&c, "request", req);
+		aas_ledger_candidate_id(cid, k, kcid);
+		rc = k == 1 ? aas_ledger_run_add(w, kcid, c.line, c.len, line,
+		    len, 0, e) : aas_ledger_run_add_more(w, kcid, c.line, c.len,
+		    e);
+		aas_rec_free(&c);
+	}
+	aas_rec_free(&rec);
+	json_decref(req);
+	json_decref(o);
+	return rc;
+}
+
+/* Batch b of this project, into the journal as its run. */
+static int
+adopt(struct aas_provider *p, json_t *b, json_t *board, const char *project)
+{
+	json_t *md = json_object_get(b, "metadata"), *raw, *first;
+	const char *run = json_string_value(json_object_get(md, "aas_run"));
+	const char *template = json_string_value(json_object_get(md,
+	    "aas_template"));
+	const char *bid = json_string_value(json_object_get(b, "id"));
+	const char *endpoint, *model;
+	struct aas_run_writer *w;
+	struct aas_err e;
+	char *dir, *tmp, *line = NULL;
+	size_t cap = 0;
+	ssize_t n, ri;
+	long nmissing = 0;
+	FILE *f;
+	int got = 0, rc = 0;
+
+	memset(&e, 0, sizeof(e));
+	raw = json_object_get(b, "raw");
+	endpoint = json_string_value(json_object_get(raw, "endpoint"));
+	dir = aas_state_path(st, "tmp");
+	(void)aas_mkdirs(dir, 0755, NULL);
+	tmp = aas_xasprintf("%s/found-%s.jsonl", dir, bid);
+	free(dir);
+	unlink(tmp);
+	if (aas_provider_download(p, b, "input", tmp, &got, &e) == -1 ||
+	    !got) {
+		aas_msg("%s: this project's batch, but its input file cannot "
+		    "be read: %s", bid, got ? e.msg : "none");
+		unlink(tmp);
+		free(tmp);
+		return 0;
+	}
+	f = fopen(tmp, "re");
+	if (f == NULL || (n = getline(&line, &cap, f)) <= 0) {
+		aas_msg("%s: its input file is empty", bid);
+		goto out;
+	}
+	first = json_loads(line, 0, NULL);
+	model = json_string_value(json_object_get(json_object_get(first,
+	    "body"), "model"));
+	if (aas_ledger_run_adopt(ledger, &w, run, aas_provider_kind(p),
+	    model ? model : "", endpoint ? endpoint : "", template ?
+	    template : "", &e) == -1) {
+		json_decref(first);
+		aas_msg("%s: %s", bid, e.msg);
+		rc = -1;
+		goto out;
+	}
+	aas_ledger_run_set_project(w, project);
+	rewind(f);
+	while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n > 0)
+			rc = adopt_line(w, board, line, (size_t)n, model,
+			    endpoint, template, &nmissing, &e);
+	}
+	json_decref(first);
+	if (rc == -1) {
+		aas_ledger_run_discard(w);
+		aas_msg("%s: %s", bid, e.msg);
+		goto out;
+	}
+	if (aas_ledger_run_count(w) == 0) {
+		aas_ledger_run_discard(w);
+		goto out;
+	}
+	if ((ri = aas_ledger_run_commit(ledger, w, &e)) == -1 ||
+	    aas_ledger_note_batch(ledger, (size_t)ri, b, &e) == -1) {
+		aas_msg("%s: %s", bid, e.msg);
+		rc = -1;
+		goto out;
+	}
+	if (!aas_quiet)
+		aas_msg("%s: this project's batch (run %s), %ld tasks, found "
+		    "at the provider%s", bid, run, aas_ledger_run(ledger,
+		    (size_t)ri)->n, nmissing > 0 ? "; some are no longer on "
+		    "the board as sent" : "");
+out:
+	if (f != NULL)
+		fclose(f);
+	free(line);
+	unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+static int
+discover(void)
+{
+	struct found fd = { NULL, NULL };
+	struct aas_provider *p;
+	struct aas_err e;
+	const char *kind = AAS_PROVIDER_DEFAULT;
+	json_t *board, *b;
+	char *project, *lock;
+	size_t i;
+	int rc, fdl;
+
+	memset(&e, 0, sizeof(e));
+	rc = aas_project_id(cf, root, &project, &e);
+	if (rc != 0) {
+		if (rc == -1)
+			aas_msg("%s", e.msg);
+		return rc == -1 ? -1 : 0;
+	}
+	if (aas_config_str(cf, "provider", &kind, &e) == -1 ||
+	    (p = get_provider(kind, NULL, &e)) == NULL) {
+		aas_msg("%s", e.msg);
+		free(project);
+		return -1;
+	}
+	if (strcmp(aas_provider_kind(p), "openai") != 0) {
+		if (!aas_quiet)
+			aas_msg("the journal is empty, and %s batches carry no "
+			    "metadata: batches another clone submitted cannot "
+			    "be found", aas_provider_kind(p));
+		free(project);
+		return 0;
+	}
+	fd.project = project;
+	fd.batches = json_array();
+	board = NULL;
+	if (aas_provider_list(p, found_cb, &fd, &e) == -1 ||
+	    (board = board_records(&e)) == NULL) {
+		aas_msg("looking for this project's batches: %s", e.msg);
+		rc = aas_provider_run_error(e.code) ? -1 : 0;
+		goto out;
+	}
+	if (json_array_size(fd.batches) == 0)
+		goto out;
+	/* the journal is written under the submit lock, as reconcile does */
+	lock = aas_state_path(st, "submit.lock");
+	fdl = aas_lock(lock, 1, &e);
+	free(lock);
+	if (fdl == -1) {
+		aas_msg("%s", e.msg);
+		rc = -1;
+		goto out;
+	}
+	for (i = json_array_size(fd.batches); rc == 0 && i-- > 0;) {
+		b = json_array_get(fd.batches, i);
+		if (aas_ledger_find(ledger, json_string_value(json_object_get(
+		    json_object_get(b, "metadata"), "aas_run"))) < 0)
+			rc = adopt(p, b, board, project);
+	}
+	aas_unlock(fdl);
+out:
+	json_decref(board);
+	json_decref(fd.batches);
+	free(project);
+	return rc;
+}
+
 /* The journal's batches (or those named) until done or, without --wait,
  * until what has finished is written. */
 static int
@@ -356,6 +660,9 @@ fetch_runs(char **names, int nnames)
 	long pending, total, finished;
 	int k, rc;
 
+	if (nnames == 0 && !again && aas_ledger_count(ledger) == 0 &&
+	    discover() == -1)
+		return AAS_EXIT_USAGE;
 	sel = aas_xcalloc(aas_ledger_count(ledger) + 1, sizeof(*sel));
 	for (k = 0; k < nnames; k++) {
 		ssize_t ri = aas_ledger_find(ledger, names[k]);
@@ -844,6 +1151,7 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	(void)e;
 	cf = c->cf;
 	st = c->st;
+	root = c->root;
 	pool = aas_provider_pool_new(cf, aas_verbose);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "ids.h"
 #include "ledger.h"
 #include "price.h"
+#include "project.h"
 #include "provider.h"
 #include "record.h"
 #include "results.h"
@@ -55,6 +56,7 @@ static int have_price;
 /* --model, config repair_model, --candidates */
 static const char *opt_model, *repair_model;
 static long ncand = 1;
+static char *project;		/* project.h: the batches' aas_project */
 static int cand_choices;	/* the provider answers n in one request */
 static double discount = 0.5, max_cost = -1, run_est;
 static long max_requests, max_bytes, max_batches = -1, est_output = 1000;
@@ -203,6 +205,7 @@ chunk_begin(const char *m, struct aas_err *e)
 	chunks[nchunks].ri = -1;
 	chunks[nchunks].model = aas_xstrdup(m);
 	chunks[nchunks].w = w;
+	aas_ledger_run_set_project(w, project);
 	nchunks++;
 	return 0;
 }
@@ -1269,7 +1272,8 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	    cfg_long("max_tokens", &topts.max_tokens, e) == -1 ||
 	    cfg_long("estimate_output_tokens", &est_output, e) == -1 ||
 	    cfg_long("template_file_max", &fm, e) == -1 ||
-	    aas_config_str(cf, "repair_model", &repair_model, e) == -1)
+	    aas_config_str(cf, "repair_model", &repair_model, e) == -1 ||
+	    aas_project_id(cf, aas_state_root(st), &project, e) == -1)
 		return -1;
 	prices_seen = json_object();
 	if (branch_prefix == NULL)
@@ -1368,6 +1372,7 @@ cleanup(struct aas_cmd *c)
 	free(run_base);
 	json_decref(seen);
 	json_decref(prices_seen);
+	free(project);
 	aas_ledger_close(ledger);
 	aas_provider_pool_free(pool);
 	aas_template_free(tmpl);

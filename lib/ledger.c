@@ -224,6 +224,7 @@ journal_cb(json_t *o, void *arg)
 		r->model = jstrdup(o, "model");
 		r->endpoint = jstrdup(o, "endpoint");
 		r->template = jstrdup(o, "template");
+		r->project = jstrdup(o, "project");
 		r->file = jstrdup(o, "file");
 		r->n = (long)json_integer_value(json_object_get(o, "n"));
 		r->bytes = (long)json_integer_value(json_object_get(o,
@@ -453,6 +454,7 @@ aas_ledger_close(struct aas_ledger *l)
 		free(r->model);
 		free(r->endpoint);
 		free(r->template);
+		free(r->project);
 		free(r->batch_id);
 		free(r->input_file_id);
 		free(r->submitted_at);
@@ -658,13 +660,40 @@ aas_ledger_run_done(struct aas_ledger *l, size_t ri, double usd,
 
 struct aas_run_writer {
 	char	*run;
-	char	*provider, *model, *endpoint, *template, *local;
+	char	*provider, *model, *endpoint, *template, *local, *project;
 	char	*tasks_path, *input_path;
 	FILE	*tasks, *input;
 	char	*tbuf, *ibuf;
 	long	 n, bytes, flushed;
 	double	 est;
 };
+
+/* A run found at the provider takes its own id (aas_ledger_run_adopt). */
+static const char *adopt_run;
+
+int
+aas_ledger_run_adopt(struct aas_ledger *l, struct aas_run_writer **wp,
+    const char *run, const char *provider, const char *model,
+    const char *endpoint, const char *template, struct aas_err *e)
+{
+	int rc;
+
+	if (aas_ledger_find(l, run) >= 0)
+		return aas_err_set(e, "journal", "run %s is already in the "
+		    "journal", run);
+	adopt_run = run;
+	rc = aas_ledger_run_begin(l, wp, provider, model, endpoint, template,
+	    NULL, e);
+	adopt_run = NULL;
+	return rc;
+}
+
+void
+aas_ledger_run_set_project(struct aas_run_writer *w, const char *project)
+{
+	free(w->project);
+	w->project = project != NULL ? aas_xstrdup(project) : NULL;
+}
 
 int
 aas_ledger_run_begin(struct aas_ledger *l, struct aas_run_writer **wp,
@@ -680,7 +709,8 @@ aas_ledger_run_begin(struct aas_ledger *l, struct aas_run_writer **wp,
 		return -1;
 	}
 	w = aas_xcalloc(1, sizeof(*w));
-	w->run = aas_ledger_new_run_id();
+	w->run = adopt_run != NULL ? aas_xstrdup(adopt_run) :
+	    aas_ledger_new_run_id();
 	w->provider = aas_xstrdup(provider);
 	w->model = aas_xstrdup(model);
 	w->endpoint = aas_xstrdup(endpoint);
@@ -791,6 +821,7 @@ writer_free(struct aas_run_writer *w)
 	free(w->endpoint);
 	free(w->template);
 	free(w->local);
+	free(w->project);
 	free(w->tasks_path);
 	free(w->input_path);
 	free(w->tbuf);
@@ -845,6 +876,8 @@ aas_ledger_run_commit(struct aas_ledger *l, struct aas_run_writer *w,
 		    "template", w->template, "n", (json_int_t)w->n, "bytes",
 		    (json_int_t)w->bytes, "est_usd", aas_usd_round(w->est), "t",
 		    (json_int_t)time(NULL));
+	if (w->project != NULL)
+		json_object_set_new(o, "project", json_string(w->project));
 	/* The estimate goes first: a crash between the two over-counts
 	 * spend (safe for a budget) and never under-counts it. */
 	if (w->local == NULL && cost_entry(l, "estimate", w->run,

@@ -4,7 +4,8 @@
  *
  *   batches.jsonl      the batches journal, one event per line:
  *     {"ev":"intent","run","provider","model","endpoint","template","n",
- *      "bytes","est_usd","t"}   written (fsync) before a batch is created
+ *      "bytes","est_usd","t","project"?}   written (fsync) before a batch
+ *                                         is created
  *     {"ev":"file","run","input_file_id"}     the upload, before create
  *     {"ev":"batch","run","id","input_file_id","submitted_at"}
  *     {"ev":"abandon","run","reason"}         no batch was created
@@ -84,6 +85,7 @@ struct aas_run {
 	char	*model;
 	char	*endpoint;
 	char	*template;
+	char	*project;	/* the batch metadata's aas_project, if any */
 	char	*batch_id;
 	char	*input_file_id;
 	char	*submitted_at;	/* ISO 8601 UTC */
@@ -158,6 +160,20 @@ int	aas_ledger_run_add_more(struct aas_run_writer *w,
 	    const char *custom_id, const char *rec, size_t reclen,
 	    struct aas_err *e);
 long	aas_ledger_run_count(const struct aas_run_writer *w);
+/* The project id (project.h) the batch's metadata is to carry, kept in
+ * the intent.  project is copied. */
+void	aas_ledger_run_set_project(struct aas_run_writer *w,
+	    const char *project);
+/*
+ * A run another clone submitted, found at the provider by its metadata
+ * (aas-fetch with an empty state): a writer as aas_ledger_run_begin's,
+ * under that run's own id, so the batch's "aas_run" names it here too.
+ * Commit it, then aas_ledger_note_batch.  -1 (code "journal") when the
+ * run is in the journal already.
+ */
+int	aas_ledger_run_adopt(struct aas_ledger *l, struct aas_run_writer **wp,
+	    const char *run, const char *provider, const char *model,
+	    const char *endpoint, const char *template, struct aas_err *e);
 long	aas_ledger_run_bytes(const struct aas_run_writer *w);
 ssize_t	aas_ledger_run_commit(struct aas_ledger *l, struct aas_run_writer *w,
 	    struct aas_err *e);

@@ -561,7 +561,7 @@ static const char *
 file_of(json_t *batch, const char *which)
 {
 	const char *k = strcmp(which, "output") == 0 ? "output_file_id" :
-	    "error_file_id";
+	    strcmp(which, "input") == 0 ? "input_file_id" : "error_file_id";
 	const char *v = aas_p_str(batch, k);
 
 	if (v == NULL)

@@ -382,9 +382,10 @@ aas_provider_download(struct aas_provider *p, json_t *batch,
     const char *which, const char *path, int *gotp, struct aas_err *e)
 {
 	*gotp = 0;
-	if (strcmp(which, "output") != 0 && strcmp(which, "error") != 0)
+	if (strcmp(which, "output") != 0 && strcmp(which, "error") != 0 &&
+	    strcmp(which, "input") != 0)
 		return aas_err_set(e, "bad_request", "download: '%s' is not "
-		    "output or error", which);
+		    "output, error or input", which);
 	return p->ops->download(p, batch, which, path, gotp, e);
 }
 

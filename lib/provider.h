@@ -133,7 +133,8 @@ json_t	*aas_provider_batch_line(const struct aas_provider *p,
  * The upload is made exactly-once the same way (the file is named
  * "aas-<aas_run>.jsonl" and looked up by name and size).  metadata
  * (borrowed) must carry a unique "aas_run" value (OpenAI: a string of up
- * to 512 characters; at most 16 keys).  *batchp: the normalised batch.
+ * to 512 characters; at most 16 keys); batch.c adds "aas_project"
+ * (project.h) and "aas_template".  *batchp: the normalised batch.
  *
  * Anthropic has no metadata: the ids of the newest batches are listed
  * before the POST, and after an ambiguous failure a batch that was not
@@ -194,7 +195,9 @@ int	aas_provider_list(struct aas_provider *p,
 	    int (*cb)(json_t *batch, void *arg), void *arg, struct aas_err *e);
 
 /*
- * Download a batch's output ("output") or error ("error") file to path,
+ * Download a batch's output ("output"), error ("error") or input
+ * ("input": the batch input file, for a clone that finds a batch it did
+ * not submit; Anthropic has none to give) file to path,
  * resuming a partial file with a Range request, verifying completeness
  * (OpenAI: against the file's size from GET /files/{id}; Anthropic:
  * against Content-Length).  A file already at path is taken to be a
