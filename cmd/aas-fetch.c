@@ -508,6 +508,18 @@ adopt(struct aas_provider *p, json_t *b, json_t *board, const char *project)
 	int got = 0, rc = 0;
 
 	memset(&e, 0, sizeof(e));
+	if (bid == NULL || *bid == '\0' || strspn(bid, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(bid)) {
+		aas_msg("%s: not a batch id this folder can hold", bid ? bid :
+		    "(none)");
+		return 0;
+	}
+	if (*run == '.' || strspn(run, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(run)) {
+		aas_msg("%s: this project's batch, but its run id is not one "
+		    "aas-submit makes: left alone", bid);
+		return 0;
+	}
 	raw = json_object_get(b, "raw");
 	endpoint = json_string_value(json_object_get(raw, "endpoint"));
 	dir = aas_state_path(st, "tmp");

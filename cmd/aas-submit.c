@@ -957,7 +957,7 @@ cand_done(struct pending *pd, json_t *res, const struct aas_err *e)
 		/* the request's cost, once */
 		json_decref(aas_response_key(res, hp ? &pr : NULL, 1, &usd));
 		memset(&le, 0, sizeof(le));
-		if (aas_ledger_sync_cost(ledger, run_base, pd->cid, usd,
+		if (aas_ledger_call_cost(ledger, run_base, pd->cid, m, usd,
 		    &le) == -1)
 			aas_msg("%s", le.msg);
 	}
@@ -1085,7 +1085,8 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 		aas_rec_set(rec, "response", resp);
 		json_decref(resp);
 		memset(&le, 0, sizeof(le));
-		if (aas_ledger_sync_cost(ledger, run_base, pd->cid, usd,
+		if (aas_ledger_call_cost(ledger, run_base, pd->cid,
+		    json_string_value(aas_rec_path(rec, "request.model")), usd,
 		    &le) == -1 || aas_ledger_mark_fetched(ledger, pd->cid,
 		    run_base, 1, &le) == -1)
 			aas_msg("%s", le.msg);

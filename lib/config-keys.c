@@ -222,7 +222,7 @@ suggest(const char *word, const char *const *cand, size_t n)
 			best = d;
 			pick = cand[i];
 			tie = 0;
-		} else if (d == best) {
+		} else if (d == best && pick != NULL) {
 			pp = prefix_of(pick, word);
 			cp = prefix_of(cand[i], word);
 			if (cp && !pp) {

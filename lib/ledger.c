@@ -581,11 +581,20 @@ int
 aas_ledger_sync_cost(struct aas_ledger *l, const char *run,
     const char *custom_id, double usd, struct aas_err *e)
 {
+	return aas_ledger_call_cost(l, run, custom_id, NULL, usd, e);
+}
+
+int
+aas_ledger_call_cost(struct aas_ledger *l, const char *run,
+    const char *custom_id, const char *model, double usd, struct aas_err *e)
+{
 	json_t *o;
 	int rc;
 
 	o = json_pack("{s:s, s:s, s:s, s:f}", "kind", "sync", "run", run,
 	    "custom_id", custom_id, "usd", usd);
+	if (model != NULL)
+		json_object_set_new(o, "model", json_string(model));
 	rc = append_line(l, &l->cost_fd, "ledger", o, e);
 	json_decref(o);
 	if (rc == 0)
@@ -676,11 +685,22 @@ aas_ledger_run_adopt(struct aas_ledger *l, struct aas_run_writer **wp,
     const char *run, const char *provider, const char *model,
     const char *endpoint, const char *template, struct aas_err *e)
 {
+	char *path;
 	int rc;
 
 	if (aas_ledger_find(l, run) >= 0)
 		return aas_err_set(e, "journal", "run %s is already in the "
 		    "journal", run);
+	if (strpbrk(run, "/\\") != NULL || *run == '.' || *run == '\0')
+		return aas_err_set(e, "bad_batch", "run id '%s' is not a "
+		    "file name", run);
+	/* files of an adoption a crash cut short (never journaled) */
+	path = aas_xasprintf("%s/runs/%s.tasks", aas_state_dir(l->st), run);
+	(void)unlink(path);
+	free(path);
+	path = aas_xasprintf("%s/runs/%s.jsonl", aas_state_dir(l->st), run);
+	(void)unlink(path);
+	free(path);
 	adopt_run = run;
 	rc = aas_ledger_run_begin(l, wp, provider, model, endpoint, template,
 	    NULL, e);

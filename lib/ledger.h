@@ -19,9 +19,10 @@
  *                      aas-fetch wrote that task (ok: with a response);
  *                      session is one per process that wrote
  *   ledger.jsonl       costs: {"kind":"estimate"|"actual","run","usd"} per
- *                      batch (an actual replaces the run's estimate) and
- *                      {"kind":"sync","run","custom_id","usd"} per
- *                      synchronous call
+ *                      batch (an actual replaces the run's estimate; the
+ *                      run's intent names its model) and
+ *                      {"kind":"sync","run","custom_id","model","usd"}
+ *                      per synchronous call
  *   results/           downloaded output and error files
  *
  * A run is one batch (one input file).  Its run id goes into the batch's
@@ -198,6 +199,10 @@ int	aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
 	    const char *run, int ok, struct aas_err *e);
 int	aas_ledger_sync_cost(struct aas_ledger *l, const char *run,
 	    const char *custom_id, double usd, struct aas_err *e);
+/* The same with the model the call went to ("model" in the entry). */
+int	aas_ledger_call_cost(struct aas_ledger *l, const char *run,
+	    const char *custom_id, const char *model, double usd,
+	    struct aas_err *e);
 int	aas_ledger_run_downloaded(struct aas_ledger *l, size_t ri,
 	    struct aas_err *e);
 int	aas_ledger_run_done(struct aas_ledger *l, size_t ri, double usd,
