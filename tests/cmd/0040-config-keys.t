@@ -32,6 +32,9 @@ value() {
 	max_record_bytes) echo 1024 ;;
 	statuses) echo '{Queued: Todo, In Progress: Doing, Review: Review, Done: Shipped, Failed: Broken, Blocked: Stuck}' ;;
 	model) echo gpt-4.1-mini ;;
+	repair_model) echo gpt-4.1 ;;
+	templates) echo '{implement: {model: gpt-4.1}}' ;;
+	project) echo my-project ;;
 	provider) echo anthropic ;;
 	base_url) echo http://127.0.0.1:1/v1 ;;
 	key_file) echo key.txt ;;

@@ -89,6 +89,7 @@ struct line {
 	char	*model;
 	long	 ptok;
 	char	*text;		/* the prompt, when the script matches on it */
+	long	 n;		/* choices asked for (body.n, default 1) */
 };
 
 struct batch {
