@@ -14,6 +14,7 @@
 #include "aas.h"
 #include "cmd.h"
 #include "config.h"
+#include "integrate.h"
 #include "qa.h"
 #include "record.h"
 #include "scratch.h"
@@ -22,7 +23,8 @@
 
 static const char usage[] =
     "[-qv] [-j N] [--keep-order] [--shard I/N] [--rollback] [--fail-fast] "
-    "[--keep] [--tmp] [--sandbox] [--no-builtin] [-c FILE] [--state DIR]";
+    "[--keep] [--tmp] [--sandbox] [--no-builtin] [--integrate] [-c FILE] "
+    "[--state DIR]";
 
 enum kind { PASS, CHECK, ROLLBACK, SKIP };
 enum result { R_PASSED, R_FAILED, R_STOPPED };
@@ -33,6 +35,8 @@ static long jobs = 1;
 static int keep_order, rollback, fail_fast, keep, sandbox = -1, nobuiltin;
 static int use_tmp;
 static const char *shard;
+static const char *integrate;	/* --integrate: the branch, or NULL */
+static int want_integrate;
 static unsigned shard_i, shard_n;
 static struct aas_loop loop;
 
@@ -169,7 +173,10 @@ do_check(struct aas_rec *rec)
 		if (why != NULL) {
 			aas_rec_fail(rec, "qa", "qa_failed", "%s", why);
 			result = R_FAILED;
-		} else
+		} else if (integrate != NULL && aas_integrate_rec(rec,
+		    integrate) != 0)
+			result = R_FAILED;
+		else
 			result = R_PASSED;
 		free(why);
 	}
@@ -268,8 +275,8 @@ bad:
 	    origin, arg);
 }
 
-enum { OPT_FAILFAST = 256, OPT_KEEP, OPT_KEEPORDER, OPT_NOBUILTIN,
-    OPT_ROLLBACK, OPT_SANDBOX, OPT_SHARD, OPT_TMP };
+enum { OPT_FAILFAST = 256, OPT_INTEGRATE, OPT_KEEP, OPT_KEEPORDER,
+    OPT_NOBUILTIN, OPT_ROLLBACK, OPT_SANDBOX, OPT_SHARD, OPT_TMP };
 
 static int
 option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
@@ -286,6 +293,9 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 		break;
 	case OPT_FAILFAST:
 		fail_fast = 1;
+		break;
+	case OPT_INTEGRATE:
+		want_integrate = 1;
 		break;
 	case OPT_KEEP:
 		keep = 1;
@@ -335,7 +345,8 @@ setup(struct aas_cmd *c, struct aas_err *e)
 		if (rc == -1)
 			return -1;
 	}
-	if (aas_qa_conf_load(&qc, c->cf, e) == -1 ||
+	if ((want_integrate && aas_integrate_name(c->cf, &integrate,
+	    e) == -1) || aas_qa_conf_load(&qc, c->cf, e) == -1 ||
 	    (sandbox == -1 && aas_config_bool(c->cf, "qa.sandbox", &sandbox,
 	    e) == -1))
 		return -1;
@@ -387,6 +398,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "fail-fast", no_argument, NULL, OPT_FAILFAST },
+		{ "integrate", no_argument, NULL, OPT_INTEGRATE },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "keep", no_argument, NULL, OPT_KEEP },
 		{ "keep-order", no_argument, NULL, OPT_KEEPORDER },

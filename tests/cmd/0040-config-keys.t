@@ -37,6 +37,8 @@ value() {
 	key_file) echo key.txt ;;
 	template) echo decompose ;;
 	template_file_max) echo 16777216 ;;
+	context.map_budget) echo 0 ;;
+	integration_branch) echo aas/int ;;
 	max_tokens) echo 4096 ;;
 	estimate_output_tokens) echo 0 ;;
 	batch.max_requests) echo 100000 ;;
@@ -130,7 +132,7 @@ done
 	for k in $keys; do
 		case $k in *.*) ;; *) printf '%s: %s\n' "$k" "$(value "$k")" ;; esac
 	done | grep -v '^qa.checks'
-	for s in batch plan apply github gitlab webhook linear qa; do
+	for s in batch plan apply github gitlab webhook linear context qa; do
 		echo "$s:"
 		for k in $keys; do
 			case $k in
