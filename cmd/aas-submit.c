@@ -17,6 +17,7 @@
 #include "board.h"
 #include "cmd.h"
 #include "config.h"
+#include "context.h"
 #include "git.h"
 #include "ids.h"
 #include "ledger.h"
@@ -31,7 +32,7 @@
 static const char usage_text[] =
     "[-fqv] [--config FILE] [--max-batches N] [--max-bytes N] "
     "[--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] "
-    "[--state DIR] [--template NAME|FILE]\n"
+    "[--state DIR] [--template NAME|FILE] [--base REV | --integrate]\n"
     "--sync [-j N] [--keep-order] [--rpm N] [--tpm N] [options]\n"
     "--dry-run | --jsonl FILE [options]";
 
@@ -47,6 +48,9 @@ static struct aas_ledger *ledger;
 static struct aas_provider *prov;
 static struct aas_template *tmpl;
 static struct aas_template_opts topts;
+static struct aas_context *ctx;		/* the tree prompts show */
+static const char *base_rev;
+static int integrate;
 static const char *model, *provider_kind, *endpoint;
 static struct aas_price price;
 static int have_price;
@@ -278,7 +282,7 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 		*skipri = ri;
 		return 1;
 	}
-	body = aas_template_body(tmpl, rec->obj, aas_state_root(st), &topts);
+	body = aas_template_body(tmpl, rec->obj, ctx, &topts);
 	tok = aas_template_est_tokens(body);
 	est = have_price ? aas_usd_round(aas_price_usd(&price, tok,
 	    est_output, 0, discount)) : 0;
@@ -313,6 +317,8 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 	    est_output));
 	json_object_set_new(req, "est_usd", have_price ? json_real(est) :
 	    json_null());
+	json_object_set_new(req, "prompt_bytes",
+	    json_integer((json_int_t)aas_template_prompt_bytes(body)));
 	aas_rec_set(rec, "request", req);
 	json_decref(req);
 	est_tokens_total += tok + est_output;
@@ -701,7 +707,8 @@ cfg_long(const char *path, long *out, struct aas_err *e)
 	return rc == -1 ? -1 : 0;
 }
 
-enum { OPT_DRY_RUN = 256, OPT_JSONL, OPT_KEEP_ORDER,
+enum { OPT_BASE = 256, OPT_DRY_RUN, OPT_INTEGRATE, OPT_JSONL,
+	OPT_KEEP_ORDER,
 	OPT_MAX_BATCHES, OPT_MAX_BYTES, OPT_MAX_COST, OPT_MAX_REQUESTS,
 	OPT_MODEL, OPT_PROVIDER, OPT_RPM, OPT_SYNC, OPT_TEMPLATE, OPT_TPM };
 
@@ -721,8 +728,14 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 			return -1;
 		jobs = (int)d;
 		break;
+	case OPT_BASE:
+		base_rev = arg;
+		break;
 	case OPT_DRY_RUN:
 		mode = MODE_DRY;
+		break;
+	case OPT_INTEGRATE:
+		integrate = 1;
 		break;
 	case 'f':
 		force = 1;
@@ -773,6 +786,9 @@ operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
 	if ((sync_mode != 0) + (jsonl_file != NULL) + (mode == MODE_DRY) > 1)
 		return aas_err_set(e, "usage", "--sync, --jsonl and --dry-run "
 		    "exclude each other");
+	if (base_rev != NULL && integrate)
+		return aas_err_set(e, "usage", "--base and --integrate exclude "
+		    "each other");
 	if (sync_mode)
 		mode = MODE_SYNC;
 	else if (jsonl_file != NULL)
@@ -844,7 +860,9 @@ setup(struct aas_cmd *c, struct aas_err *e)
 			    "tracked (set prices.%s in the config)", model,
 			    model);
 	}
-	if (aas_template_load(&tmpl, tname, e) == -1)
+	if (aas_template_load(&tmpl, tname, e) == -1 ||
+	    aas_context_setup(&ctx, aas_state_root(st), cf, base_rev,
+	    integrate, e) == -1)
 		return -1;
 	/* No network without a key is fine: the batch line needs none. */
 	pool = aas_provider_pool_new(cf, aas_verbose);
@@ -906,6 +924,7 @@ cleanup(struct aas_cmd *c)
 	aas_ledger_close(ledger);
 	aas_provider_pool_free(pool);
 	aas_template_free(tmpl);
+	aas_context_free(ctx);
 	aas_git_close(git);
 }
 
@@ -913,8 +932,10 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "base",	  required_argument, NULL, OPT_BASE },
 		{ "dry-run",	  no_argument,	     NULL, OPT_DRY_RUN },
 		{ "force",	  no_argument,	     NULL, 'f' },
+		{ "integrate",	  no_argument,	     NULL, OPT_INTEGRATE },
 		{ "jobs",	  required_argument, NULL, 'j' },
 		{ "jsonl",	  required_argument, NULL, OPT_JSONL },
 		{ "keep-order",	  no_argument,	     NULL, OPT_KEEP_ORDER },
