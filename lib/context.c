@@ -323,10 +323,13 @@ run_ctags(struct aas_context *c, size_t n)
 		char *argv[] = { prog, "--options=NONE", "--links=no",
 		    "--sort=no", "--excmd=number", "--fields=+KZ",
 		    "--kinds-C=+p", "--kinds-C++=+p", tags, lf, NULL };
+		char *unset[] = { "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
+		    NULL };
 
 		memset(&sp, 0, sizeof(sp));
 		sp.argv = argv;
 		sp.cwd = src;
+		sp.env_unset = unset;
 		sp.timeout_ms = CTAGS_TIMEOUT_MS;
 		sp.cap = 4096;
 		if (aas_spawn_run(&sp, &res, NULL) == 0) {
