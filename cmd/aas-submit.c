@@ -18,6 +18,7 @@
 #include "board.h"
 #include "cmd.h"
 #include "config.h"
+#include "context.h"
 #include "git.h"
 #include "ids.h"
 #include "ledger.h"
@@ -35,7 +36,7 @@ static const char usage_text[] =
     "[-fqv] [--candidates N] [--config FILE] [--max-batches N] "
     "[--max-bytes N] "
     "[--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] "
-    "[--state DIR] [--template NAME|FILE]\n"
+    "[--state DIR] [--template NAME|FILE] [--base REV | --integrate]\n"
     "--sync [-j N] [--keep-order] [--rpm N] [--tpm N] [options]\n"
     "--dry-run | --jsonl FILE [options]\n"
     "--repair [--max-attempts N] [options]";
@@ -52,6 +53,9 @@ static struct aas_ledger *ledger;
 static struct aas_provider *prov;
 static struct aas_template *tmpl;
 static struct aas_template_opts topts;
+static struct aas_context *ctx;		/* the tree prompts show */
+static const char *base_rev;
+static int integrate;
 static const char *model, *provider_kind, *endpoint;
 static struct aas_price price;
 static int have_price;
@@ -524,7 +528,7 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 	m = model_for(rec, aas_template_name(tmpl));
 	hp = price_for(m, &pr);
 	topts.model = m;
-	body = aas_template_body(tmpl, rec->obj, aas_state_root(st), &topts);
+	body = aas_template_body(tmpl, rec->obj, ctx, &topts);
 	tok = aas_template_est_tokens(body);
 	/* N candidates: N outputs, of one request or of N */
 	nc = cand_n(rec);
@@ -581,6 +585,8 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 	    est_output * nc));
 	json_object_set_new(req, "est_usd", hp ? json_real(est) :
 	    json_null());
+	json_object_set_new(req, "prompt_bytes",
+	    json_integer((json_int_t)aas_template_prompt_bytes(body)));
 	aas_rec_set(rec, "request", req);
 	json_decref(req);
 	est_tokens_total += tok * nreq + est_output * nc;
@@ -1326,7 +1332,8 @@ cfg_long(const char *path, long *out, struct aas_err *e)
 	return rc == -1 ? -1 : 0;
 }
 
-enum { OPT_CANDIDATES = 256, OPT_DRY_RUN, OPT_JSONL, OPT_KEEP_ORDER,
+enum { OPT_BASE = 256, OPT_CANDIDATES, OPT_DRY_RUN, OPT_INTEGRATE,
+	OPT_JSONL, OPT_KEEP_ORDER,
 	OPT_MAX_BATCHES, OPT_MAX_BYTES, OPT_MAX_COST, OPT_MAX_REQUESTS,
 	OPT_MODEL, OPT_PROVIDER, OPT_RPM, OPT_SYNC, OPT_TEMPLATE, OPT_TPM,
 	OPT_REPAIR, OPT_MAX_ATTEMPTS };
@@ -1355,8 +1362,14 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 			    "whole number: %s", arg);
 		ncand = (long)d;
 		break;
+	case OPT_BASE:
+		base_rev = arg;
+		break;
 	case OPT_DRY_RUN:
 		mode = MODE_DRY;
+		break;
+	case OPT_INTEGRATE:
+		integrate = 1;
 		break;
 	case 'f':
 		force = 1;
@@ -1415,6 +1428,9 @@ operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
 	if ((sync_mode != 0) + (jsonl_file != NULL) + (mode == MODE_DRY) > 1)
 		return aas_err_set(e, "usage", "--sync, --jsonl and --dry-run "
 		    "exclude each other");
+	if (base_rev != NULL && integrate)
+		return aas_err_set(e, "usage", "--base and --integrate exclude "
+		    "each other");
 	if (sync_mode)
 		mode = MODE_SYNC;
 	else if (jsonl_file != NULL)
@@ -1517,7 +1533,9 @@ setup(struct aas_cmd *c, struct aas_err *e)
 			    model);
 	}
 	if (aas_template_load(&tmpl, repair && !repair_tflag ? "repair" :
-	    tname, e) == -1)
+	    tname, e) == -1 ||
+	    aas_context_setup(&ctx, aas_state_root(st), cf, base_rev,
+	    integrate, e) == -1)
 		return -1;
 	/* No network without a key is fine: the batch line needs none. */
 	pool = aas_provider_pool_new(cf, aas_verbose);
@@ -1583,6 +1601,7 @@ cleanup(struct aas_cmd *c)
 	aas_ledger_close(ledger);
 	aas_provider_pool_free(pool);
 	aas_template_free(tmpl);
+	aas_context_free(ctx);
 	aas_git_close(git);
 	aas_git_close(diff_git);
 	free(diff_repo);
@@ -1593,9 +1612,11 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "base",	  required_argument, NULL, OPT_BASE },
 		{ "candidates",	  required_argument, NULL, OPT_CANDIDATES },
 		{ "dry-run",	  no_argument,	     NULL, OPT_DRY_RUN },
 		{ "force",	  no_argument,	     NULL, 'f' },
+		{ "integrate",	  no_argument,	     NULL, OPT_INTEGRATE },
 		{ "jobs",	  required_argument, NULL, 'j' },
 		{ "jsonl",	  required_argument, NULL, OPT_JSONL },
 		{ "keep-order",	  no_argument,	     NULL, OPT_KEEP_ORDER },
