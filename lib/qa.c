@@ -1144,6 +1144,23 @@ aas_qa_run(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 	return qa;
 }
 
+const char *
+aas_qa_code(json_t *qa)
+{
+	json_t *x;
+	const char *code;
+	size_t i;
+
+	json_array_foreach(json_object_get(qa, "checks"), i, x) {
+		if (!json_is_true(json_object_get(x, "required")) ||
+		    json_is_true(json_object_get(x, "ok")))
+			continue;
+		code = json_string_value(json_object_get(x, "code"));
+		return code != NULL ? code : "qa_failed";
+	}
+	return "qa_failed";
+}
+
 char *
 aas_qa_reason(json_t *qa)
 {

@@ -116,6 +116,10 @@ json_t	*aas_qa_run(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
  * "check build failed: exit 2"; the caller frees.  NULL when ok.
  */
 char	*aas_qa_reason(json_t *qa);
+/* The error code for a failed qa object: the "code" of its first failed
+ * required check when it has one (f2p_passed_on_base, f2p_no_tests),
+ * else "qa_failed".  Borrowed from qa. */
+const char *aas_qa_code(json_t *qa);
 
 /* Copy s (n bytes) keeping its last `lines` lines, as valid UTF-8 (bad
  * bytes become U+FFFD).  The caller frees. */
