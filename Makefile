@@ -54,7 +54,7 @@ $(1)/tests: $(addprefix $(1)/tests/unit/,$(UNITS)) $(if $(EMU_SRC),$(1)/tests/em
 -include $(shell find $(1) -name '*.d' 2>/dev/null)
 endef
 
-.PHONY: all check asan test fuzz bench demo install uninstall clean deps deps-ok lint-man valgrind
+.PHONY: all check asan test fuzz bench bench-quick demo install uninstall clean deps deps-ok lint-man valgrind
 # object files are kept between runs, not deleted as intermediates
 .SECONDARY:
 all: build/all
@@ -133,6 +133,10 @@ fuzz: $(addprefix build/fuzz/,$(FUZZERS))
 
 bench: build/all build/tests
 	sh bench/run.sh
+
+# every benchmark at a reduced size and one table of ratios (bench/quick)
+bench-quick: build/all build/tests
+	sh bench/quick
 
 demo: build/all build/tests
 	sh examples/demo.sh

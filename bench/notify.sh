@@ -4,7 +4,8 @@
 # (BIN: build/bin; N: 1000 4000 20000)
 # Both layouts: a table of N rows and N "## ID: Title" blocks.  Each run
 # gets N records (one per task, qa.ok true: Queued -> Done) on stdin from
-# a file, so the records come in batches of 256.
+# a file, so the records come in batches of 256.  NOTIFY_RECORDS=M sends
+# M records instead, spread evenly over the board (M status changes).
 set -eu
 bin=${1:-build/bin}
 case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
@@ -23,8 +24,10 @@ for n in "$@"; do
 		for (i = 1; i <= n; i++)
 			printf "## B-%d: task %d\n- Status: Queued\n\nBody %d.\n\n", i, i, i
 	}' >head.md
-	awk -v n="$n" 'BEGIN {
-		for (i = 1; i <= n; i++) printf "{\"id\":\"B-%d\",\"qa\":{\"ok\":true}}\n", i
+	m=${NOTIFY_RECORDS:-$n}
+	awk -v n="$n" -v m="$m" 'BEGIN {
+		for (i = 1; i <= m; i++)
+			printf "{\"id\":\"B-%d\",\"qa\":{\"ok\":true}}\n", int((i - 1) * n / m) + 1
 	}' >in.ndjson
 	for b in ${LAYOUTS:-table head}; do
 		cp $b.md board.md
@@ -32,7 +35,7 @@ for n in "$@"; do
 		"$bin/aas-notify" -q --board board.md <in.ndjson >out.ndjson
 		t=$(date +%s.%N)
 		done=$(grep -c '| Done \|^- Status: Done' board.md || true)
-		printf '%-6s %6d tasks: %8.2f s  (%d Done)\n' $b "$n" \
+		printf '%-6s %6d tasks, %6d records: %8.2f s  (%d Done)\n' $b "$n" "$m" \
 		    "$(echo "$t - $s" | bc)" "$done"
 	done
 done

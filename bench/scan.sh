@@ -10,6 +10,9 @@
 # comparison for "read a big structured file and print NDJSON".
 set -eu
 RUNS=${RUNS:-3}
+# SCAN_BENCH_N: the board sizes; jq re-reads the output of the largest
+SIZES=${SCAN_BENCH_N:-1000 10000 100000}
+BIG=$(echo $SIZES | awk '{ print $NF }')
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN="$SRC/build/bin"
 [ -x "$BIN/aas-scan" ] || make -C "$SRC" -s build/bin/aas-scan
@@ -63,7 +66,7 @@ measure() {
 
 echo "aas-scan --all, release build, best of $RUNS"
 printf '%8s %10s %9s %9s %9s %11s %9s\n' tasks bytes wall_s cpu_s peak_MB cpu_us/task KB/task
-for n in 1000 10000 100000; do
+for n in $SIZES; do
 	board "$n" >"$W/b$n.md"
 	set -- $(measure "$BIN/aas-scan" --all "$W/b$n.md")
 	printf '%8d %10d %9.3f %9.3f %9.1f %11.2f %9.3f\n' "$n" \
@@ -72,12 +75,12 @@ for n in 1000 10000 100000; do
 	    "$(awk -v k="$2" -v n="$n" 'BEGIN { print k / n }')"
 done
 
-"$BIN/aas-scan" --all "$W/b100000.md" >"$W/out.ndjson"
-set -- $(measure "$BIN/aas-scan" --all "$W/b100000.md")
+"$BIN/aas-scan" --all "$W/b$BIG.md" >"$W/out.ndjson"
+set -- $(measure "$BIN/aas-scan" --all "$W/b$BIG.md")
 scan=$1 scancpu=$3 scankb=$2
 set -- $(measure jq -c . "$W/out.ndjson")
 echo
-echo "100k tasks, same run: aas-scan --all: wall ${scan}s, cpu ${scancpu}s," \
+echo "$BIG tasks, same run: aas-scan --all: wall ${scan}s, cpu ${scancpu}s," \
     "peak $((scankb / 1024)) MB"
 echo "jq -c . re-reading that output ($(wc -c <"$W/out.ndjson") bytes):" \
     "wall $1s, cpu $3s, peak $(($2 / 1024)) MB"

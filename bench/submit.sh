@@ -6,7 +6,10 @@
 #   (2) 2,000 direct calls (--sync) with 50 ms latency under an RPM
 #       limit: achieved rate as a share of the limit, 429s, nothing lost.
 # Run from the top of the tree after `make` (make bench does both).
-# SUBMIT_BENCH_N overrides the task counts, SUBMIT_BENCH_RPM the limit.
+# SUBMIT_BENCH_N overrides the task counts, SUBMIT_BENCH_RPM the limit,
+# SUBMIT_BENCH_SYNC the number of --sync calls, SUBMIT_BENCH_LATENCY their
+# latency in ms and SUBMIT_BENCH_J the calls in flight; SUBMIT_BENCH_N=''
+# leaves out (1), SUBMIT_BENCH_SYNC=0 leaves out (2).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -42,7 +45,7 @@ printf '{"default":{"content":"{\\"summary\\":\\"ok\\",\\"edits\\":[],\\"tests\\
 emu_start "$W/batch.json" >/dev/null
 echo "# (1) batch: submit, then fetch --wait (emulator on 127.0.0.1)"
 printf '%-8s %-6s %9s %9s %9s %9s %8s\n' tasks tool submit_s fetch_s total_s peak_MB out
-for n in ${SUBMIT_BENCH_N:-5000 50000}; do
+for n in ${SUBMIT_BENCH_N-5000 50000}; do
 	gen "$n" >"$W/in$n.jsonl"
 	st=$W/state$n
 	timed sub$n sh -c 'aas-submit -q --state "$1" <"$2" >"$3"' sh "$st" \
@@ -63,32 +66,36 @@ for n in ${SUBMIT_BENCH_N:-5000 50000}; do
 		echo "$n $(secs node$n) $(rss node$n)" >>"$W/node.batch"
 	fi
 done
-if [ "$nonode" = 0 ]; then
+if [ "$nonode" = 0 ] && [ -s "$W/aas.batch" ]; then
 	echo "# ratios node/aas (time, peak memory)"
 	join "$W/aas.batch" "$W/node.batch" | awk '{ printf "%-8s time x%.2f  memory x%.2f\n", $1, $4 / $2, $5 / $3 }'
 fi
 emu_stop >/dev/null
 
 rpm=${SUBMIT_BENCH_RPM:-1500}
-printf '{"rpm":%d,"default":{"content":"ok","latency_ms":50}}' "$rpm" >"$W/sync.json"
-gen 2000 S >"$W/sync.jsonl"
-echo "# (2) --sync: 2,000 calls, 50 ms latency, limit $rpm RPM, 32 in flight"
+ncalls=${SUBMIT_BENCH_SYNC:-2000}
+[ "$ncalls" -gt 0 ] || exit 0
+lat=${SUBMIT_BENCH_LATENCY:-50}
+jobs=${SUBMIT_BENCH_J:-32}
+printf '{"rpm":%d,"default":{"content":"ok","latency_ms":%d}}' "$rpm" "$lat" >"$W/sync.json"
+gen "$ncalls" S >"$W/sync.jsonl"
+echo "# (2) --sync: $ncalls calls, $lat ms latency, limit $rpm RPM, $jobs in flight"
 printf '%-6s %9s %10s %8s %6s %8s\n' tool seconds req_per_min of_limit 429s answered
 sync_row() {	# sync_row TOOL OUTFILE
 	r429=$(emu_stats | jq .rate_limited)
 	got=$(grep -c '"response"' "$2" || :)
 	awk -v t="$1" -v s="$(secs "sync-$1")" -v rpm="$rpm" -v q="$r429" -v g="$got" \
-	    'BEGIN { r = 2000 / s * 60; printf "%-6s %9.2f %10.0f %7.0f%% %6d %8d\n", t, s, r, 100 * r / rpm, q, g }'
+	    -v n="$ncalls" 'BEGIN { r = n / s * 60; printf "%-6s %9.2f %10.0f %7.0f%% %6d %8d\n", t, s, r, 100 * r / rpm, q, g }'
 }
 emu_start "$W/sync.json" >/dev/null
-timed sync-aas sh -c 'aas-submit -q --sync -j 32 --state "$1" <"$2" >"$3"' sh \
-    "$W/state-sync" "$W/sync.jsonl" "$W/sync-aas.jsonl" || :
+timed sync-aas sh -c 'aas-submit -q --sync -j "$4" --state "$1" <"$2" >"$3"' sh \
+    "$W/state-sync" "$W/sync.jsonl" "$W/sync-aas.jsonl" "$jobs" || :
 sync_row aas "$W/sync-aas.jsonl"
 emu_stop >/dev/null
 if [ "$nonode" = 0 ]; then
 	emu_start "$W/sync.json" >/dev/null
-	timed sync-node sh -c 'node "$1" "$2" 32 >"$3"' sh "$W/node/sync.mjs" \
-	    "$W/sync.jsonl" "$W/sync-node.jsonl" || :
+	timed sync-node sh -c 'node "$1" "$2" "$4" >"$3"' sh "$W/node/sync.mjs" \
+	    "$W/sync.jsonl" "$W/sync-node.jsonl" "$jobs" || :
 	sync_row node "$W/sync-node.jsonl"
 	emu_stop >/dev/null
 fi
