@@ -53,10 +53,34 @@ get_provider(const char *kind, const char *key, struct aas_err *e)
 	return aas_provider_pool_get(pool, kind, key, e);
 }
 
+/* process_run holds its records and their journal lines (holding):
+ * written in blocks, the records first (flush_held). */
+static int holding;
+static long nheld;
+
+static int
+flush_held(void)
+{
+	struct aas_err e;
+
+	if (aas_out_flush(stdout) == -1) {
+		aas_warn("write error");
+		return -1;
+	}
+	nheld = 0;
+	memset(&e, 0, sizeof(e));
+	if (aas_ledger_flush(ledger, &e) == -1) {
+		aas_msg("%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 emit(struct aas_rec *rec)
 {
-	if (aas_rec_write(stdout, rec) == -1) {
+	if ((holding ? aas_rec_put(stdout, rec) :
+	    aas_rec_write(stdout, rec)) == -1) {
 		aas_warn("write error");
 		return -1;
 	}
@@ -103,6 +127,8 @@ emit_task(struct aas_tasks *t, size_t i, const char *run, json_t *batch,
 		aas_msg("%s", e.msg);
 		rc = -1;
 	}
+	if (rc == 0 && holding && ++nheld >= 4096)
+		rc = flush_held();
 	free(cidcopy);
 	return rc;
 }
@@ -303,6 +329,8 @@ process_run(size_t ri, json_t *b)
 	if (aas_tasks_open(&t, ledger, ri, &e) == -1)
 		goto fail;
 	batch = aas_ledger_batch_key(r);
+	holding = 1;
+	aas_ledger_hold(ledger, 1);
 	if (access(out, F_OK) == 0)
 		rc = results_file(p, out, t, r->run, batch,
 		    have_price ? &price : NULL, 0.5, &usd);
@@ -318,6 +346,11 @@ process_run(size_t ri, json_t *b)
 	}
 	json_decref(batch);
 	aas_tasks_close(t);
+	/* what went out is journaled before the run is marked done */
+	holding = 0;
+	aas_ledger_hold(ledger, 0);
+	if (flush_held() == -1)
+		rc = -1;
 	if (rc == 0 && !stopped && r->state == AAS_RUN_LIVE &&
 	    aas_ledger_run_done(ledger, ri, aas_usd_round(usd), &e) == -1)
 		goto fail;

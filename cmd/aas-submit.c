@@ -847,16 +847,6 @@ cand_batch(struct aas_rec *rec, json_t *body, const char *cid, double est,
 	return mode == MODE_BATCH ? AAS_LOOP_DROP : any;
 }
 
-static int
-write_rec(struct aas_rec *rec)
-{
-	if (aas_rec_write(stdout, rec) == -1) {
-		aas_warn("write error");
-		return -1;
-	}
-	return 0;
-}
-
 /* Batch mode, second pass: every input line with its batch key. */
 static int
 emit_spool(void)
@@ -905,14 +895,20 @@ emit_spool(void)
 		} else if (kind == 'B') {
 			aas_rec_fail_err(&rec, "submit", &chunks[num].err);
 		}
-		rc = write_rec(&rec);
+		/* in blocks: nothing here waits for input */
+		rc = aas_rec_put(stdout, &rec);
 		aas_rec_free(&rec);
 		if (rc == -1) {
+			aas_warn("write error");
 			aas_reader_free(&r);
 			return -1;
 		}
 	}
 	aas_reader_free(&r);
+	if (aas_out_flush(stdout) == -1) {
+		aas_warn("write error");
+		return -1;
+	}
 	return 0;
 }
 

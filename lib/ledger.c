@@ -35,6 +35,8 @@ struct aas_ledger {
 	size_t		 nlast;
 	int		 fetched_fd;
 	int		 cost_fd;
+	int		 hold;		/* fetched lines wait in held */
+	struct aas_buf	 held;
 };
 
 /* An open-addressing map from 64-bit task hashes to small values. */
@@ -471,6 +473,7 @@ aas_ledger_close(struct aas_ledger *l)
 		close(l->fetched_fd);
 	if (l->cost_fd >= 0)
 		close(l->cost_fd);
+	aas_buf_free(&l->held);
 	free(l);
 }
 
@@ -538,6 +541,11 @@ append_line(struct aas_ledger *l, int *fdp, const char *name, json_t *o,
 	len = strlen(s);
 	s = aas_xrealloc(s, len + 2);
 	s[len++] = '\n';
+	if (l->hold && fdp == &l->fetched_fd) {
+		aas_buf_add(&l->held, s, len);
+		free(s);
+		return 0;
+	}
 	while (off < len) {
 		n = write(*fdp, s + off, len - off);
 		if (n == -1 && errno == EINTR)
@@ -602,9 +610,36 @@ aas_ledger_call_cost(struct aas_ledger *l, const char *run,
 	return rc;
 }
 
+void
+aas_ledger_hold(struct aas_ledger *l, int on)
+{
+	l->hold = on;
+}
+
+int
+aas_ledger_flush(struct aas_ledger *l, struct aas_err *e)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < l->held.len) {
+		n = write(l->fetched_fd, l->held.s + off, l->held.len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return aas_err_set(e, "journal", "fetched.jsonl: %s",
+			    strerror(errno));
+		off += (size_t)n;
+	}
+	l->held.len = 0;
+	return 0;
+}
+
 int
 aas_ledger_sync(struct aas_ledger *l, struct aas_err *e)
 {
+	if (aas_ledger_flush(l, e) == -1)
+		return -1;
 	if (l->fetched_fd >= 0 && fsync(l->fetched_fd) == -1)
 		return aas_err_set(e, "journal", "fetched.jsonl: fsync: %s",
 		    strerror(errno));

@@ -207,8 +207,18 @@ int	aas_ledger_run_downloaded(struct aas_ledger *l, size_t ri,
 	    struct aas_err *e);
 int	aas_ledger_run_done(struct aas_ledger *l, size_t ri, double usd,
 	    struct aas_err *e);
-/* fsync fetched.jsonl and ledger.jsonl (call before exiting). */
+/* fsync fetched.jsonl and ledger.jsonl (call before exiting); lines
+ * held (aas_ledger_hold) are written first. */
 int	aas_ledger_sync(struct aas_ledger *l, struct aas_err *e);
+/*
+ * Hold the lines of aas_ledger_mark_fetched in memory (on) until
+ * aas_ledger_flush writes them in one write: a caller that holds its
+ * records' output flushes that first, then the journal, so a task is
+ * never journaled fetched before its record went out.  Lines still held
+ * at aas_ledger_close are dropped (the tasks are written again).
+ */
+void	aas_ledger_hold(struct aas_ledger *l, int on);
+int	aas_ledger_flush(struct aas_ledger *l, struct aas_err *e);
 
 /* The task index (tasks.h) of run ri's runs/RUN.tasks. */
 int	aas_tasks_open(struct aas_tasks **tp, struct aas_ledger *l, size_t ri,

@@ -557,6 +557,12 @@ prefix_id(const char *text, size_t n)
 
 /* fd mode: the next line in *linep, *np, without its newline (1); 0: end
  * of input, or (!wait) no whole line ready; -1: read error or signal. */
+/* Batch mode: what the loop wrote and holds goes out before the reader
+ * may block (a record reaches the next stage no later than this one
+ * waits for input). */
+static int (*held_out)(void *);
+static void *held_arg;
+
 static int
 fd_line(struct aas_reader *r, int wait, char **linep, size_t *np,
     int *longp)
@@ -603,7 +609,8 @@ fd_line(struct aas_reader *r, int wait, char **linep, size_t *np,
 			pfd.events = POLLIN;
 			if (poll(&pfd, 1, 0) != 1)
 				return 0;
-		}
+		} else if (held_out != NULL && held_out(held_arg) == -1)
+			return -1;
 		if (r->off > 0) {
 			memmove(r->buf, r->buf + r->off, r->len - r->off);
 			r->len -= r->off;
@@ -738,17 +745,36 @@ aas_reader_free(struct aas_reader *r)
 	r->long_id = NULL;
 }
 
+static int
+write_failed(void)
+{
+	if (errno == EPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	return -1;
+}
+
+int
+aas_rec_put(FILE *out, const struct aas_rec *rec)
+{
+	if (fwrite(rec->line, 1, rec->len, out) != rec->len ||
+	    putc('\n', out) == EOF)
+		return write_failed();
+	return 0;
+}
+
+int
+aas_out_flush(FILE *out)
+{
+	return fflush(out) == EOF ? write_failed() : 0;
+}
+
 int
 aas_rec_write(FILE *out, const struct aas_rec *rec)
 {
-	if (fwrite(rec->line, 1, rec->len, out) != rec->len ||
-	    putc('\n', out) == EOF || fflush(out) == EOF) {
-		if (errno == EPIPE) {
-			signal(SIGPIPE, SIG_DFL);
-			raise(SIGPIPE);
-		}
+	if (aas_rec_put(out, rec) == -1 || aas_out_flush(out) == -1)
 		return -1;
-	}
 	return 0;
 }
 
@@ -809,13 +835,16 @@ struct loop {
 static _Thread_local struct job *cur_job;
 
 /* Write text (whole lines) and flush.  Serial mode: EPIPE kills us.
- * With jobs: EPIPE is noted, the steps are told to stop. */
+ * With jobs: EPIPE is noted, the steps are told to stop.  Batch mode
+ * (an fd reader) leaves the lines in the buffer: the reader flushes
+ * them before it blocks (held_out), and aas_finish_output at the end. */
 static int
 loop_write(struct loop *lp, const char *text, size_t len)
 {
 	if (lp->fatal)
 		return -1;
-	if (fwrite(text, 1, len, lp->out) == len && fflush(lp->out) != EOF)
+	if (fwrite(text, 1, len, lp->out) == len && (lp->l->batch != NULL ||
+	    fflush(lp->out) != EOF))
 		return 0;
 	if (errno == EPIPE && lp->l->jobs <= 0) {
 		signal(SIGPIPE, SIG_DFL);
@@ -953,6 +982,23 @@ run_serial(struct loop *lp, struct aas_reader *r)
 	return lp->status;
 }
 
+/* Batch mode: the held lines out, before the reader blocks. */
+static int
+loop_flush(void *arg)
+{
+	struct loop *lp = arg;
+
+	if (lp->fatal || fflush(lp->out) != EOF)
+		return 0;
+	if (errno == EPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	aas_warn("write error");
+	lp->fatal = 1;
+	return 0;
+}
+
 static int
 run_batch(struct loop *lp, struct aas_reader *r)
 {
@@ -967,7 +1013,13 @@ run_batch(struct loop *lp, struct aas_reader *r)
 
 	memset(&j, 0, sizeof(j));
 	j.lp = lp;
+	held_out = loop_flush;
+	held_arg = lp;
 	while (status == -1) {
+		if (lp->fatal) {
+			status = AAS_EXIT_FATAL;
+			break;
+		}
 		if (aas_state_stop_requested(l->state)) {
 			status = AAS_EXIT_STOPPED;
 			break;
@@ -1011,6 +1063,10 @@ run_batch(struct loop *lp, struct aas_reader *r)
 		if (lp->fatal)
 			status = AAS_EXIT_FATAL;
 	}
+	(void)loop_flush(lp);
+	held_out = NULL;
+	if (lp->fatal)
+		status = AAS_EXIT_FATAL;
 	free(recs);
 	free(ptrs);
 	free(rcs);

@@ -126,6 +126,17 @@ void	aas_reader_free(struct aas_reader *r);
 int	aas_rec_write(FILE *out, const struct aas_rec *rec);
 
 /*
+ * The same without the flush: the line waits in out's buffer (stdio
+ * writes it when the buffer fills).  The caller flushes with
+ * aas_out_flush before it waits (for input, a poll, a sleep) and before
+ * it journals what depends on the lines having gone out.  -1 as
+ * aas_rec_write.
+ */
+int	aas_rec_put(FILE *out, const struct aas_rec *rec);
+/* Flush out; EPIPE and errors as aas_rec_write. */
+int	aas_out_flush(FILE *out);
+
+/*
  * The record loop every stage runs on.  For each input record: a bad line
  * is written as its error record; a record that already has "error" is
  * written untouched unless see_errors is set; otherwise step runs and the

@@ -48,6 +48,8 @@ struct aas_tasks {
 	size_t	 n;
 	char	*buf;
 	size_t	 cap;
+	size_t	 at;		/* the slot in buf, + 1 (0: none) */
+	size_t	 split;		/* where record() put a NUL for the tab */
 };
 
 static int
@@ -129,6 +131,15 @@ read_slot(struct aas_tasks *t, size_t i, struct aas_err *e)
 	size_t need = (size_t)t->v[i].len + 1, got = 0;
 	ssize_t n;
 
+	/* the same slot again (find, then record): no second read */
+	if (t->at == i + 1) {
+		if (t->split > 0)
+			t->buf[t->split - 1] = '\t';
+		t->split = 0;
+		return 0;
+	}
+	t->at = 0;
+	t->split = 0;
 	if (need > t->cap) {
 		t->cap = need;
 		t->buf = aas_xrealloc(t->buf, t->cap);
@@ -144,6 +155,7 @@ read_slot(struct aas_tasks *t, size_t i, struct aas_err *e)
 		got += (size_t)n;
 	}
 	t->buf[got] = '\0';
+	t->at = i + 1;
 	return 0;
 }
 
@@ -184,6 +196,7 @@ aas_tasks_record(struct aas_tasks *t, size_t i, size_t *lenp,
 		return NULL;
 	}
 	*tab = '\0';
+	t->split = (size_t)(tab - t->buf) + 1;
 	if (cidp)
 		*cidp = t->buf;
 	if (lenp)
