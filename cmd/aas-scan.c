@@ -86,9 +86,20 @@ emit(const struct aas_board *b, const struct aas_task *t)
 
 	aas_rec_from_json(&rec, o);
 	json_decref(o);
-	rc = aas_rec_write(stdout, &rec);
+	/* in blocks: scan and watch flush before they wait or end */
+	rc = aas_rec_put(stdout, &rec);
 	aas_rec_free(&rec);
 	if (rc == -1) {
+		aas_warn("write error");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+emitted(void)
+{
+	if (aas_out_flush(stdout) == -1) {
 		aas_warn("write error");
 		return -1;
 	}
@@ -144,6 +155,8 @@ scan(struct aas_board **boards, size_t nfiles)
 		}
 	}
 	if (best != NULL && emit(bb, best) == -1)
+		return AAS_EXIT_FATAL;
+	if (emitted() == -1)
 		return AAS_EXIT_FATAL;
 	for (k = 0; k < nids; k++) {
 		for (i = 0, found = 0; i < nfiles && !found; i++)
@@ -271,6 +284,10 @@ watch(char **files, size_t nfiles, double secs, const struct aas_state *sp)
 					goto out;
 				}
 			}
+		}
+		if (emitted() == -1) {
+			status = AAS_EXIT_FATAL;
+			goto out;
 		}
 		(void)aas_state_sleep(sp, (int64_t)(secs * 1000));
 	}

@@ -649,9 +649,13 @@ add_to_chunk(struct aas_rec *rec, json_t *body, const char *cid, double est,
 	ssize_t ci = -1;
 
 	line = aas_provider_batch_line(prov, cid, endpoint, body);
-	text = json_dumps(line, JSON_COMPACT);
+	text = aas_json_text(line, 0, &len);
 	json_decref(line);
-	len = strlen(text);
+	if (text == NULL) {
+		aas_err_set(fatal, "io", "%s: the request cannot be written "
+		    "as JSON", cid);
+		return -1;
+	}
 	if (mode == MODE_BATCH && (ci = chunk_open(m)) >= 0 &&
 	    (aas_ledger_run_count(chunks[ci].w) + 1 > max_requests ||
 	    aas_ledger_run_bytes(chunks[ci].w) + (long)len + 1 > max_bytes)) {
@@ -878,13 +882,21 @@ emit_spool(void)
 		if (tab2 == NULL)
 			continue;
 		num = strtol(tab + 1, NULL, 10);
-		aas_rec_parse(&rec, tab2 + 1, (size_t)(r.buf + n - tab2 - 1),
-		    NULL);
 		if (kind == 'B' && chunks[num].ri < 0 &&
-		    aas_provider_run_error(chunks[num].err.code)) {
-			aas_rec_free(&rec);
+		    aas_provider_run_error(chunks[num].err.code))
 			continue;
-		}
+		if (kind == 'S' || (kind == 'B' && chunks[num].ri >= 0)) {
+			/* a record that parsed on the way in: aas_rec_set
+			 * splices the key into its text, so the line is all
+			 * it needs (not parsed again) */
+			memset(&rec, 0, sizeof(rec));
+			rec.line = aas_xstrndup(tab2 + 1,
+			    (size_t)(r.buf + n - tab2 - 1));
+			rec.len = (size_t)(r.buf + n - tab2 - 1);
+			rec.obj = json_object();
+		} else
+			aas_rec_parse(&rec, tab2 + 1,
+			    (size_t)(r.buf + n - tab2 - 1), NULL);
 		if (kind == 'S' || (kind == 'B' && chunks[num].ri >= 0)) {
 			size_t ri = kind == 'S' ? (size_t)num :
 			    (size_t)chunks[num].ri;

@@ -16,6 +16,7 @@
 #include "ids.h"
 #include "ledger.h"
 #include "price.h"
+#include "record.h"
 #include "state.h"
 #include "tasks.h"
 #include "banned.h"
@@ -537,8 +538,10 @@ append_line(struct aas_ledger *l, int *fdp, const char *name, json_t *o,
 		}
 		free(path);
 	}
-	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
-	len = strlen(s);
+	s = aas_json_text(o, 10, &len);
+	if (s == NULL)
+		return aas_err_set(e, "journal", "%s.jsonl: a line that is not "
+		    "JSON", name);
 	s = aas_xrealloc(s, len + 2);
 	s[len++] = '\n';
 	if (l->hold && fdp == &l->fetched_fd) {

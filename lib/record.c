@@ -191,16 +191,201 @@ aas_json_lossy(const char *s, size_t n)
 	return j;
 }
 
+/*
+ * The compact JSON text of a value, as json_dumps(v, JSON_COMPACT |
+ * JSON_ENCODE_ANY | JSON_REAL_PRECISION(prec)) writes it, byte for byte,
+ * without jansson's callback per piece (the records' hot path).
+ */
+static int
+text_string(struct aas_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	const unsigned char *run;
+	unsigned char c, c1;
+	size_t k, i;
+	char esc[6];
+
+	aas_buf_addc(b, '"');
+	while (p < end) {
+		run = p;
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' &&
+		    *p != '\\')
+			p++;
+		if (p > run)
+			aas_buf_add(b, (const char *)run, (size_t)(p - run));
+		if (p == end)
+			break;
+		c = *p;
+		if (c >= 0x80) {
+			/* well-formed UTF-8 as it is; anything else fails,
+			 * as it does in jansson */
+			k = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 &&
+			    c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+			if (k == 0 || (size_t)(end - p) < k)
+				return -1;
+			c1 = p[1];
+			if ((c == 0xe0 && c1 < 0xa0) ||
+			    (c == 0xed && c1 > 0x9f) ||
+			    (c == 0xf0 && c1 < 0x90) ||
+			    (c == 0xf4 && c1 > 0x8f))
+				return -1;
+			for (i = 1; i < k; i++)
+				if ((p[i] & 0xc0) != 0x80)
+					return -1;
+			aas_buf_add(b, (const char *)p, k);
+			p += k;
+			continue;
+		}
+		esc[0] = '\\';
+		k = 2;
+		switch (c) {
+		case '"':	esc[1] = '"'; break;
+		case '\\':	esc[1] = '\\'; break;
+		case '\b':	esc[1] = 'b'; break;
+		case '\f':	esc[1] = 'f'; break;
+		case '\n':	esc[1] = 'n'; break;
+		case '\r':	esc[1] = 'r'; break;
+		case '\t':	esc[1] = 't'; break;
+		default:
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			k = 6;
+		}
+		aas_buf_add(b, esc, k);
+		p++;
+	}
+	aas_buf_addc(b, '"');
+	return 0;
+}
+
+/* A real as jansson writes it: %.*g, ".0" when it would read as an
+ * integer, the exponent without '+' and leading zeros. */
+static void
+text_real(struct aas_buf *b, double d, int prec)
+{
+	char s[64], *e, *z;
+	int n;
+
+	n = snprintf(s, sizeof(s), "%.*g", prec > 0 ? prec : 17, d);
+	if (n < 0 || (size_t)n >= sizeof(s) - 3)
+		n = snprintf(s, sizeof(s), "%g", d);
+	if (strchr(s, '.') == NULL && strchr(s, 'e') == NULL) {
+		s[n++] = '.';
+		s[n++] = '0';
+		s[n] = '\0';
+	}
+	if ((e = strchr(s, 'e')) != NULL) {
+		e++;
+		z = e + 1;
+		if (*e == '-')
+			e++;
+		while (*z == '0')
+			z++;
+		if (z != e)
+			memmove(e, z, strlen(z) + 1);
+	}
+	aas_buf_adds(b, s);
+}
+
+static int
+text_value(struct aas_buf *b, const json_t *v, int prec, int depth)
+{
+	const char *key;
+	json_t *m;
+	void *it;
+	size_t i, n;
+	char num[32];
+
+	if (depth > 2048)
+		return -1;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		aas_buf_addc(b, '{');
+		for (it = json_object_iter((json_t *)v), n = 0; it != NULL;
+		    it = json_object_iter_next((json_t *)v, it), n++) {
+			key = json_object_iter_key(it);
+			m = json_object_iter_value(it);
+			if (n > 0)
+				aas_buf_addc(b, ',');
+			if (text_string(b, key, json_object_iter_key_len(it)) ==
+			    -1)
+				return -1;
+			aas_buf_addc(b, ':');
+			if (text_value(b, m, prec, depth + 1) == -1)
+				return -1;
+		}
+		aas_buf_addc(b, '}');
+		return 0;
+	case JSON_ARRAY:
+		aas_buf_addc(b, '[');
+		n = json_array_size(v);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				aas_buf_addc(b, ',');
+			if (text_value(b, json_array_get(v, i), prec,
+			    depth + 1) == -1)
+				return -1;
+		}
+		aas_buf_addc(b, ']');
+		return 0;
+	case JSON_STRING:
+		return text_string(b, json_string_value(v),
+		    json_string_length(v));
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		aas_buf_adds(b, num);
+		return 0;
+	case JSON_REAL:
+		text_real(b, json_real_value(v), prec);
+		return 0;
+	case JSON_TRUE:
+		aas_buf_adds(b, "true");
+		return 0;
+	case JSON_FALSE:
+		aas_buf_adds(b, "false");
+		return 0;
+	case JSON_NULL:
+		aas_buf_adds(b, "null");
+		return 0;
+	}
+	return -1;
+}
+
+char *
+aas_json_text(const json_t *v, int prec, size_t *lenp)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	char *s;
+
+	if (v == NULL)
+		return NULL;
+	aas_buf_grow(&b, 256);
+	if (text_value(&b, v, prec, 0) == -1) {
+		/* what this does not write, jansson decides */
+		aas_buf_free(&b);
+		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+		    JSON_REAL_PRECISION(prec));
+		if (s != NULL && lenp != NULL)
+			*lenp = strlen(s);
+		return s;
+	}
+	return aas_buf_detach(&b, lenp);
+}
+
 static char *
 dump(json_t *v, size_t *lenp)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
-	    JSON_REAL_PRECISION(15));
+	char *s = aas_json_text(v, 15, lenp);
 
 	if (s == NULL) {
 		s = aas_xstrdup("null");
+		*lenp = 4;
 	}
-	*lenp = strlen(s);
 	return s;
 }
 

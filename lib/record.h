@@ -137,6 +137,15 @@ int	aas_rec_put(FILE *out, const struct aas_rec *rec);
 int	aas_out_flush(FILE *out);
 
 /*
+ * The text json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+ * JSON_REAL_PRECISION(prec)) makes, byte for byte (jansson's own order
+ * of members, escapes and number forms), made without jansson's
+ * callbacks; NULL where json_dumps gives NULL.  *lenp (may be NULL) gets
+ * its length.  Free with free().
+ */
+char	*aas_json_text(const json_t *v, int prec, size_t *lenp);
+
+/*
  * The record loop every stage runs on.  For each input record: a bad line
  * is written as its error record; a record that already has "error" is
  * written untouched unless see_errors is set; otherwise step runs and the
