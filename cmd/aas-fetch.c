@@ -369,12 +369,13 @@ fail:
 static int
 sleep_interruptible(double s)
 {
-	int64_t end = aas_now_ms() + (int64_t)(s * 1000);
+	int64_t end = aas_now_ms() + (int64_t)(s * 1000), left;
 
-	while (aas_now_ms() < end) {
+	while ((left = end - aas_now_ms()) > 0) {
 		if (aas_state_stop_poll(st))
 			return -1;
-		(void)poll(NULL, 0, 100);
+		/* the STOP file every 100 ms; a shorter wait as it is */
+		(void)poll(NULL, 0, left < 100 ? (int)left : 100);
 	}
 	return 0;
 }

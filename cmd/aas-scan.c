@@ -80,15 +80,13 @@ chosen(const struct aas_board *b, const struct aas_task *t)
 static int
 emit(const struct aas_board *b, const struct aas_task *t)
 {
-	struct aas_rec rec;
-	json_t *o = aas_task_record(b, t);
+	size_t len;
+	char *line = aas_task_record_text(b, t, &len);
 	int rc;
 
-	aas_rec_from_json(&rec, o);
-	json_decref(o);
 	/* in blocks: scan and watch flush before they wait or end */
-	rc = aas_rec_put(stdout, &rec);
-	aas_rec_free(&rec);
+	rc = aas_line_put(stdout, line, len);
+	free(line);
 	if (rc == -1) {
 		aas_warn("write error");
 		return -1;

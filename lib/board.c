@@ -23,6 +23,7 @@
 #include "board.h"
 #include "board-int.h"
 #include "config.h"
+#include "record.h"
 #include "state.h"
 #include "banned.h"
 
@@ -238,6 +239,84 @@ aas_task_record(const struct aas_board *b, const struct aas_task *t)
 	    "source", "path", b->name, "line", (json_int_t)t->line,
 	    "sha", t->sha);
 	return r;
+}
+
+static void
+key_add(struct aas_buf *o, const char *k, int first)
+{
+	if (!first)
+		aas_buf_addc(o, ',');
+	aas_buf_addc(o, '"');
+	aas_buf_adds(o, k);
+	aas_buf_adds(o, "\":");
+}
+
+static int
+str_add(struct aas_buf *o, const char *k, const char *v, int first)
+{
+	key_add(o, k, first);
+	if (v == NULL) {
+		aas_buf_adds(o, "null");
+		return 0;
+	}
+	return aas_json_add_string(o, v, strlen(v));
+}
+
+char *
+aas_task_record_text(const struct aas_board *b, const struct aas_task *t,
+    size_t *lenp)
+{
+	struct aas_buf o = AAS_BUF_INIT;
+	const char *st = aas_status_name(t->status);
+	json_t *r;
+	size_t i, len;
+	char *s;
+	int bad = 0;
+
+	/* the members and their order of aas_task_record's json_pack */
+	if (b->npend == 0) {
+		aas_buf_grow(&o, 512);
+		aas_buf_addc(&o, '{');
+		bad |= str_add(&o, "id", t->id, 1);
+		bad |= str_add(&o, "title", t->title, 0);
+		bad |= str_add(&o, "status", st != NULL ? st : t->status_raw,
+		    0);
+		bad |= str_add(&o, "body", t->body, 0);
+		key_add(&o, "deps", 0);
+		aas_buf_addc(&o, '[');
+		for (i = 0; i < t->ndeps; i++) {
+			if (i > 0)
+				aas_buf_addc(&o, ',');
+			bad |= aas_json_add_string(&o, t->deps[i],
+			    strlen(t->deps[i]));
+		}
+		aas_buf_addc(&o, ']');
+		bad |= str_add(&o, "parent", t->parent, 0);
+		key_add(&o, "fields", 0);
+		bad |= aas_json_add(&o, t->fields, 15);
+		key_add(&o, "source", 0);
+		aas_buf_addc(&o, '{');
+		bad |= str_add(&o, "path", b->name, 1);
+		aas_buf_printf(&o, ",\"line\":%zu", t->line);
+		bad |= str_add(&o, "sha", t->sha, 0);
+		aas_buf_adds(&o, "}}");
+		if (!bad && t->id != NULL && t->title != NULL &&
+		    t->body != NULL && (st != NULL || t->status_raw != NULL) &&
+		    json_is_object(t->fields))
+			return aas_buf_detach(&o, lenp);
+	}
+	/* anything else as json_pack and json_dumps make it */
+	aas_buf_free(&o);
+	r = aas_task_record(b, t);
+	s = aas_json_text(r, 15, &len);
+	json_decref(r);
+	if (s == NULL) {
+		s = aas_xstrdup("null");
+		len = 4;
+	}
+	if (lenp != NULL)
+		*lenp = len;
+	return s;
 }
 
 int

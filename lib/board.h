@@ -120,6 +120,10 @@ enum aas_status aas_status_parse(const char *s);
  * fields, source {path, line, sha}.  New reference.
  */
 json_t	*aas_task_record(const struct aas_board *b, const struct aas_task *t);
+/* The text of that record, as aas_rec_from_json would write it, made
+ * without building it (aas-scan's output); free() it. */
+char	*aas_task_record_text(const struct aas_board *b,
+	    const struct aas_task *t, size_t *lenp);
 
 /* Edits on a parsed board; each splices b's text and re-parses.  -1 with e
  * set (code "board" or "unknown_id") and the board unchanged on failure. */

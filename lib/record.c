@@ -196,6 +196,27 @@ aas_json_lossy(const char *s, size_t n)
  * JSON_ENCODE_ANY | JSON_REAL_PRECISION(prec)) writes it, byte for byte,
  * without jansson's callback per piece (the records' hot path).
  */
+/* aas_buf_add and aas_buf_addc without a call to grow each time: the
+ * writer below adds a byte or a few at a time. */
+static inline void
+put_n(struct aas_buf *b, const char *p, size_t n)
+{
+	if (b->len + n >= b->cap)
+		aas_buf_grow(b, n);
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static inline void
+put_c(struct aas_buf *b, char c)
+{
+	if (b->len + 1 >= b->cap)
+		aas_buf_grow(b, 1);
+	b->s[b->len++] = c;
+	b->s[b->len] = '\0';
+}
+
 static int
 text_string(struct aas_buf *b, const char *s, size_t n)
 {
@@ -206,14 +227,14 @@ text_string(struct aas_buf *b, const char *s, size_t n)
 	size_t k, i;
 	char esc[6];
 
-	aas_buf_addc(b, '"');
+	put_c(b, '"');
 	while (p < end) {
 		run = p;
 		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' &&
 		    *p != '\\')
 			p++;
 		if (p > run)
-			aas_buf_add(b, (const char *)run, (size_t)(p - run));
+			put_n(b, (const char *)run, (size_t)(p - run));
 		if (p == end)
 			break;
 		c = *p;
@@ -233,7 +254,7 @@ text_string(struct aas_buf *b, const char *s, size_t n)
 			for (i = 1; i < k; i++)
 				if ((p[i] & 0xc0) != 0x80)
 					return -1;
-			aas_buf_add(b, (const char *)p, k);
+			put_n(b, (const char *)p, k);
 			p += k;
 			continue;
 		}
@@ -255,10 +276,10 @@ text_string(struct aas_buf *b, const char *s, size_t n)
 			esc[5] = hex[c & 15];
 			k = 6;
 		}
-		aas_buf_add(b, esc, k);
+		put_n(b, esc, k);
 		p++;
 	}
-	aas_buf_addc(b, '"');
+	put_c(b, '"');
 	return 0;
 }
 
@@ -288,7 +309,7 @@ text_real(struct aas_buf *b, double d, int prec)
 		if (z != e)
 			memmove(e, z, strlen(z) + 1);
 	}
-	aas_buf_adds(b, s);
+	put_n(b, s, strlen(s));
 }
 
 static int
@@ -304,33 +325,33 @@ text_value(struct aas_buf *b, const json_t *v, int prec, int depth)
 		return -1;
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		aas_buf_addc(b, '{');
+		put_c(b, '{');
 		for (it = json_object_iter((json_t *)v), n = 0; it != NULL;
 		    it = json_object_iter_next((json_t *)v, it), n++) {
 			key = json_object_iter_key(it);
 			m = json_object_iter_value(it);
 			if (n > 0)
-				aas_buf_addc(b, ',');
+				put_c(b, ',');
 			if (text_string(b, key, json_object_iter_key_len(it)) ==
 			    -1)
 				return -1;
-			aas_buf_addc(b, ':');
+			put_c(b, ':');
 			if (text_value(b, m, prec, depth + 1) == -1)
 				return -1;
 		}
-		aas_buf_addc(b, '}');
+		put_c(b, '}');
 		return 0;
 	case JSON_ARRAY:
-		aas_buf_addc(b, '[');
+		put_c(b, '[');
 		n = json_array_size(v);
 		for (i = 0; i < n; i++) {
 			if (i > 0)
-				aas_buf_addc(b, ',');
+				put_c(b, ',');
 			if (text_value(b, json_array_get(v, i), prec,
 			    depth + 1) == -1)
 				return -1;
 		}
-		aas_buf_addc(b, ']');
+		put_c(b, ']');
 		return 0;
 	case JSON_STRING:
 		return text_string(b, json_string_value(v),
@@ -338,22 +359,34 @@ text_value(struct aas_buf *b, const json_t *v, int prec, int depth)
 	case JSON_INTEGER:
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
-		aas_buf_adds(b, num);
+		put_n(b, num, strlen(num));
 		return 0;
 	case JSON_REAL:
 		text_real(b, json_real_value(v), prec);
 		return 0;
 	case JSON_TRUE:
-		aas_buf_adds(b, "true");
+		put_n(b, "true", 4);
 		return 0;
 	case JSON_FALSE:
-		aas_buf_adds(b, "false");
+		put_n(b, "false", 5);
 		return 0;
 	case JSON_NULL:
-		aas_buf_adds(b, "null");
+		put_n(b, "null", 4);
 		return 0;
 	}
 	return -1;
+}
+
+int
+aas_json_add(struct aas_buf *b, const json_t *v, int prec)
+{
+	return v == NULL ? -1 : text_value(b, v, prec, 0);
+}
+
+int
+aas_json_add_string(struct aas_buf *b, const char *s, size_t n)
+{
+	return text_string(b, s, n);
 }
 
 char *
@@ -941,12 +974,17 @@ write_failed(void)
 }
 
 int
-aas_rec_put(FILE *out, const struct aas_rec *rec)
+aas_line_put(FILE *out, const char *line, size_t len)
 {
-	if (fwrite(rec->line, 1, rec->len, out) != rec->len ||
-	    putc('\n', out) == EOF)
+	if (fwrite(line, 1, len, out) != len || putc('\n', out) == EOF)
 		return write_failed();
 	return 0;
+}
+
+int
+aas_rec_put(FILE *out, const struct aas_rec *rec)
+{
+	return aas_line_put(out, rec->line, rec->len);
 }
 
 int

@@ -144,6 +144,12 @@ int	aas_out_flush(FILE *out);
  * its length.  Free with free().
  */
 char	*aas_json_text(const json_t *v, int prec, size_t *lenp);
+/* The same text appended to b; a string of n bytes as a JSON string.
+ * -1 (b then holds part of it) where aas_json_text would ask jansson. */
+int	aas_json_add(struct aas_buf *b, const json_t *v, int prec);
+int	aas_json_add_string(struct aas_buf *b, const char *s, size_t n);
+/* A line of text (no newline in it) as aas_rec_put writes a record. */
+int	aas_line_put(FILE *out, const char *line, size_t len);
 
 /*
  * The record loop every stage runs on.  For each input record: a bad line

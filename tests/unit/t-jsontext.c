@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "aas.h"
+#include "board.h"
 #include "record.h"
 #include "tap.h"
 
@@ -108,7 +109,7 @@ main(void)
 	json_t *v, *o;
 	int i, e;
 
-	plan(7);
+	plan(8);
 
 	(void)nftw(dir, file_cb, 16, FTW_PHYS);
 	check("every JSON line of the fixtures", 200);
@@ -206,5 +207,48 @@ main(void)
 	same_all(o);
 	json_decref(o);
 	check("an object's members in jansson's order", 3);
+
+	{
+		static const char *const boards[] = { "crlf.md", "emoji.md",
+		    "fences.md", "headings.md", "lint.md", "mixed.md",
+		    "nofinal-table.md", "nofinal.md", "pipes.md", "table.md",
+		    "plan.yaml" };
+		struct aas_board *b;
+		size_t k, j, len;
+		char *path, *got, *want;
+
+		for (k = 0; k < sizeof(boards) / sizeof(boards[0]); k++) {
+			path = aas_xasprintf("%s/tests/fixtures/boards/%s",
+			    src ? src : ".", boards[k]);
+			if (aas_board_load(&b, path, NULL, NULL) == -1) {
+				nbad++;
+				free(path);
+				continue;
+			}
+			for (j = 0; j < aas_board_count(b); j++) {
+				const struct aas_task *t = aas_board_task(b, j);
+
+				v = aas_task_record(b, t);
+				want = json_dumps(v, JSON_COMPACT |
+				    JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+				json_decref(v);
+				got = aas_task_record_text(b, t, &len);
+				ncmp++;
+				if (want == NULL || strcmp(want, got) != 0 ||
+				    len != strlen(got)) {
+					if (nbad++ == 0)
+						first_bad = aas_xasprintf(
+						    "%s: want %s, got %s",
+						    boards[k], want, got);
+				}
+				free(want);
+				free(got);
+			}
+			aas_board_free(b);
+			free(path);
+		}
+		check("the task records of every fixture board, written "
+		    "directly", 30);
+	}
 	return done_testing();
 }
