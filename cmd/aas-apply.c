@@ -71,6 +71,27 @@ jstr(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/*
+ * The record's candidate number: 0 when it has no "candidate" key, k
+ * (1 <= k <= n) from {"k":K,"n":N}, -1 when the key is malformed.
+ */
+static long long
+candidate_k(struct aas_rec *rec, long long *np)
+{
+	json_t *c = aas_rec_get(rec, "candidate");
+	json_t *k = json_object_get(c, "k"), *n = json_object_get(c, "n");
+
+	*np = 0;
+	if (c == NULL)
+		return 0;
+	if (!json_is_integer(k) || !json_is_integer(n) ||
+	    json_integer_value(k) < 1 ||
+	    json_integer_value(k) > json_integer_value(n))
+		return -1;
+	*np = json_integer_value(n);
+	return json_integer_value(k);
+}
+
 static char *
 commit_message(struct aas_rec *rec, json_t *plan, const char *id)
 {
@@ -80,6 +101,7 @@ commit_message(struct aas_rec *rec, json_t *plan, const char *id)
 	const char *model = json_string_value(aas_rec_path(rec,
 	    "request.model"));
 	const char *batch = json_string_value(aas_rec_path(rec, "batch.id"));
+	long long k, nc;
 
 	if (title != NULL && *title != '\0')
 		aas_buf_printf(&b, "%s: %s\n", id, title);
@@ -100,7 +122,26 @@ commit_message(struct aas_rec *rec, json_t *plan, const char *id)
 		aas_buf_printf(&b, "Aas-Model: %s\n", model);
 	if (batch != NULL && *batch != '\0')
 		aas_buf_printf(&b, "Aas-Batch: %s\n", batch);
+	if ((k = candidate_k(rec, &nc)) > 0)
+		aas_buf_printf(&b, "Aas-Candidate: %lld/%lld\n", k, nc);
 	return aas_buf_detach(&b, NULL);
+}
+
+/*
+ * May the branch, now at tip, be replaced?  Only when it holds the
+ * record's own failed attempt: the last history entry's commit is tip.
+ * The replacement is then a compare-and-swap from tip.
+ */
+static int
+replaces_failed(struct aas_rec *rec, const char *tip)
+{
+	json_t *h = aas_rec_get(rec, "history");
+	const char *c;
+
+	if (!json_is_array(h) || json_array_size(h) == 0)
+		return 0;
+	c = jstr(json_array_get(h, json_array_size(h) - 1), "commit");
+	return c != NULL && strcmp(c, tip) == 0;
 }
 
 static int
@@ -114,11 +155,12 @@ apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 	char commit[AAS_GIT_HEX], *branch = NULL, *where = NULL, *msg = NULL;
 	struct aas_git_tree *t = NULL;
 	struct aas_err e;
+	long long k, n;
 	int exists, rc = 1;
 
 	(void)fatal;
-	if (plan == NULL)
-		return 0;
+	if (plan == NULL || aas_rec_get(rec, "apply") != NULL)
+		return 0;	/* nothing to apply, or applied already */
 	memset(&e, 0, sizeof(e));
 	edits = json_object_get(plan, "edits");
 	if (!good_id(id)) {
@@ -130,8 +172,23 @@ apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 		aas_rec_fail(rec, "apply", "bad_plan", "plan has no edits");
 		return 1;
 	}
-	branch = o->onto != NULL ? aas_xstrdup(o->onto) :
-	    aas_xasprintf("%s%s", o->prefix, id);
+	if ((k = candidate_k(rec, &n)) == -1) {
+		aas_rec_fail(rec, "apply", "bad_candidate", "candidate: "
+		    "expected {\"k\":K,\"n\":N} with 1 <= K <= N");
+		return 1;
+	}
+	if (k > 0 && o->onto != NULL) {
+		aas_rec_fail(rec, "apply", "bad_candidate", "--onto stacks "
+		    "tasks: candidate %lld of %s needs a branch of its own",
+		    k, id);
+		return 1;
+	}
+	if (o->onto != NULL)
+		branch = aas_xstrdup(o->onto);
+	else if (k > 0)
+		branch = aas_xasprintf("%s%s.c%lld", o->prefix, id, k);
+	else
+		branch = aas_xasprintf("%s%s", o->prefix, id);
 	if (aas_git_branch_checked_out(o->g, branch, &where, &e) == 1) {
 		trim_slash(where);
 		aas_err_set(&e, "branch_checked_out", "branch %s is checked out "
@@ -153,7 +210,7 @@ apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 		}
 		memcpy(parent, o->onto_tip, AAS_GIT_HEX);
 	} else {
-		if (exists == 0 && !o->force) {
+		if (exists == 0 && !o->force && !replaces_failed(rec, old)) {
 			aas_err_set(&e, "branch_exists", "branch %s already "
 			    "exists (--force replaces it)", branch);
 			goto fail;

@@ -42,8 +42,8 @@ decompose_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 	struct aas_err err;
 	size_t i, n;
 
-	if (resp == NULL)
-		return 0;
+	if (resp == NULL || aas_rec_get(rec, "plan") != NULL)
+		return 0;	/* nothing to plan, or planned already */
 	memset(&err, 0, sizeof(err));
 	fr = json_string_value(json_object_get(resp, "finish_reason"));
 	text = json_object_get(resp, "text");
@@ -120,8 +120,8 @@ plan_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 
 	(void)arg;
 	(void)e;
-	if (resp == NULL)
-		return 0;
+	if (resp == NULL || aas_rec_get(rec, "plan") != NULL)
+		return 0;	/* nothing to plan, or planned already */
 	memset(&err, 0, sizeof(err));
 	if (aas_plan_from_response(resp, &popts, &plan, &err) == -1) {
 		aas_rec_fail_err(rec, "plan", &err);
