@@ -31,10 +31,7 @@ prompt() { jq -j '.body.messages[1].content' "$1"; }
 
 check_run "--base and --integrate exclude each other" 2 "" \
 "aas-submit: --base and --integrate exclude each other
-usage: aas-submit [-fqv] [--candidates N] [--config FILE] [--max-batches N] [--max-bytes N] [--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] [--state DIR] [--template NAME|FILE] [--base REV | --integrate]
-       aas-submit --sync [-j N] [--keep-order] [--rpm N] [--tpm N] [options]
-       aas-submit --dry-run | --jsonl FILE [options]
-       aas-submit --repair [--max-attempts N] [options]" -- aas-submit --base HEAD --integrate
+$(aas-submit --help)" -- aas-submit --base HEAD --integrate
 check_run "--base: a revision that is no commit" 2 "" \
     "aas-submit: --base: nope: not a commit" -- aas-submit --dry-run --base nope </dev/null
 
