@@ -79,7 +79,9 @@ json_t	*aas_template_body(const struct aas_template *t, json_t *rec,
 /* Estimated prompt tokens of a chat body: message text bytes / 4,
  * rounded up, plus 4 per message and the schema's bytes / 4. */
 long	aas_template_est_tokens(json_t *body);
-/* The bytes of a chat body's message texts (what the prompt is). */
+/* The bytes of a chat body's message texts (what the prompt is), and of
+ * its "system" text when it has one (Anthropic's Messages params, so a
+ * batch line's body or params give the same count). */
 size_t	aas_template_prompt_bytes(json_t *body);
 
 #endif
