@@ -85,7 +85,7 @@ static const char repair_user[] =
     "{{body}}\n"
     "\n"
     "Files:\n"
-    "{{files}}"
+    "{{files}}{{map}}"
     "\n"
     "Attempt {{attempt}} of {{max_attempts}}. Your previous answer:\n"
     "{{previous}}"
