@@ -18,6 +18,7 @@
 #include "board.h"
 #include "cmd.h"
 #include "config.h"
+#include "context.h"
 #include "git.h"
 #include "ids.h"
 #include "ledger.h"
@@ -25,6 +26,7 @@
 #include "project.h"
 #include "provider.h"
 #include "record.h"
+#include "repair.h"
 #include "results.h"
 #include "state.h"
 #include "template.h"
@@ -34,9 +36,10 @@ static const char usage_text[] =
     "[-fqv] [--candidates N] [--config FILE] [--max-batches N] "
     "[--max-bytes N] "
     "[--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] "
-    "[--state DIR] [--template NAME|FILE]\n"
+    "[--state DIR] [--template NAME|FILE] [--base REV | --integrate]\n"
     "--sync [-j N] [--keep-order] [--rpm N] [--tpm N] [options]\n"
-    "--dry-run | --jsonl FILE [options]";
+    "--dry-run | --jsonl FILE [options]\n"
+    "--repair [--max-attempts N] [options]";
 
 enum { MODE_BATCH, MODE_SYNC, MODE_JSONL, MODE_DRY };
 
@@ -50,6 +53,9 @@ static struct aas_ledger *ledger;
 static struct aas_provider *prov;
 static struct aas_template *tmpl;
 static struct aas_template_opts topts;
+static struct aas_context *ctx;		/* the tree prompts show */
+static const char *base_rev;
+static int integrate;
 static const char *model, *provider_kind, *endpoint;
 static struct aas_price price;
 static int have_price;
@@ -270,6 +276,126 @@ spool_put(char kind, long num, const struct aas_rec *rec, struct aas_err *e)
 	return 0;
 }
 
+static int request_prepare(struct aas_rec *, const char *, json_t **,
+    const char *, ssize_t *, double *);
+
+/*
+ * A record already handled for its attempt: it has a response, or a
+ * request under the custom_id it would be sent with now.
+ */
+static int
+handled(struct aas_rec *rec, const char *cid)
+{
+	const char *rc = json_string_value(aas_rec_path(rec,
+	    "request.custom_id"));
+
+	return aas_rec_get(rec, "response") != NULL ||
+	    (rc != NULL && strcmp(rc, cid) == 0);
+}
+
+/* --repair: the bound, the check output cap, the repository of the
+ * previous attempt's diff, the record as it came (for repair_undo). */
+static int repair;
+static long max_attempts = 3, opt_attempts = -1;
+static size_t tail_max = AAS_REPAIR_TAIL_MAX;
+static struct aas_git *diff_git;
+static char *diff_repo, *orig_line;
+static size_t orig_len;
+
+/* A failed record that may have one more attempt. */
+static int
+repair_wanted(struct aas_rec *rec)
+{
+	long k;
+
+	if (!aas_repair_failed(rec->obj))
+		return 0;
+	k = aas_repair_attempt(rec->obj);
+	if (k < max_attempts)
+		return 1;
+	if (!aas_quiet)
+		aas_msg("%s: attempt %ld of %ld failed: no more repairs",
+		    aas_rec_where(rec), k, max_attempts);
+	return 0;
+}
+
+/* The repository apply.repo names (kept open for the next record). */
+static struct aas_git *
+repo_git(struct aas_rec *rec)
+{
+	const char *repo = json_string_value(aas_rec_path(rec, "apply.repo"));
+	struct aas_err e;
+
+	if (repo == NULL)
+		return NULL;
+	if (diff_repo != NULL && strcmp(diff_repo, repo) == 0)
+		return diff_git;
+	aas_git_close(diff_git);
+	free(diff_repo);
+	diff_repo = aas_xstrdup(repo);
+	if (aas_git_open(&diff_git, repo, &e) == -1)
+		diff_git = NULL;
+	return diff_git;
+}
+
+/* Put the record back as it came: a repair that was not sent.  What
+ * pointed into the record (its id) is gone. */
+static void
+repair_undo(struct aas_rec *rec)
+{
+	size_t lineno = rec->lineno;
+
+	aas_rec_free(rec);
+	aas_rec_parse(rec, orig_line, orig_len, NULL);
+	rec->lineno = lineno;
+}
+
+/*
+ * --repair, a failed record: the next attempt begins (history, the old
+ * stage keys gone) and its request is prepared from the repair template.
+ * With --sync an answer a run before this one got (and wrote down) is
+ * taken instead of asking again.  Returns as prepare does.
+ */
+static int
+repair_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
+    char cid[65], ssize_t *skipri, double *estp)
+{
+	char shabuf[65];
+	long next = aas_repair_attempt(rec->obj) + 1;
+	json_t *fields, *stored = NULL;
+	double cost_cap = max_cost;
+	size_t prev_max = topts.file_max > 0 ? topts.file_max : 64 * 1024;
+	int rc;
+
+	aas_repair_custom_id(id, task_sha(rec, shabuf), next, cid);
+	fields = aas_repair_fields(rec->obj, repo_git(rec), next, max_attempts,
+	    tail_max, prev_max);
+	free(orig_line);
+	orig_line = aas_xstrndup(rec->line, rec->len);
+	orig_len = rec->len;
+	aas_repair_begin(rec, next);
+	if (mode == MODE_SYNC && (stored = aas_repair_answer_load(st,
+	    cid)) != NULL)
+		max_cost = -1;	/* paid for already */
+	topts.fields = fields;
+	rc = request_prepare(rec, id, bodyp, cid, skipri, estp);
+	topts.fields = NULL;
+	max_cost = cost_cap;
+	json_decref(fields);
+	if (stored != NULL && rc == 0) {
+		if (!aas_quiet)
+			aas_msg("%s: attempt %ld answered in an earlier run: "
+			    "not asked again", id, next);
+		run_est -= *estp;
+		json_decref(*bodyp);
+		*bodyp = NULL;
+		aas_rec_set(rec, "response", stored);
+		rc = 1;
+	}
+	json_decref(stored);
+	return rc;
+}
+
 /*
  * The model of a task, first found of: --model, the task's Model field
  * (board column or "- Model:" line, in fields), repair_model for an
@@ -344,18 +470,15 @@ static int
 prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
     double *estp)
 {
-	const char *id, *m;
+	const char *id;
 	char shabuf[65], *branch;
-	json_t *body, *req;
-	long tok, nc, nreq;
-	double est;
-	ssize_t ri;
-	struct aas_price pr;
-	int hp;
+	json_t *req;
 
 	*bodyp = NULL;
 	*skipri = -1;
-	if (rec->bad || aas_rec_get(rec, "error") != NULL)
+	if (rec->bad || (!repair && aas_rec_get(rec, "error") != NULL))
+		return 1;
+	if (repair && !repair_wanted(rec))
 		return 1;
 	id = aas_rec_str(rec, "id");
 	if (id == NULL || *id == '\0') {
@@ -363,7 +486,11 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 		failed = 1;
 		return 1;
 	}
+	if (repair)
+		return repair_prepare(rec, id, bodyp, cid, skipri, estp);
 	aas_ledger_custom_id(id, task_sha(rec, shabuf), cid);
+	if (!force && handled(rec, cid))
+		return 1;
 	if (!force && passed(rec, id, &branch)) {
 		if (!aas_quiet)
 			aas_msg("%s: Done, and branch %s exists: skipped "
@@ -375,6 +502,26 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 		free(branch);
 		return 1;
 	}
+	return request_prepare(rec, id, bodyp, cid, skipri, estp);
+}
+
+/*
+ * The part of prepare that every request shares: the duplicate and
+ * in-flight checks, the body (template fields from topts), the budget,
+ * the request key.
+ */
+static int
+request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
+    const char *cid, ssize_t *skipri, double *estp)
+{
+	const char *m;
+	json_t *body, *req;
+	long tok, nc, nreq;
+	double est;
+	ssize_t ri;
+	struct aas_price pr;
+	int hp;
+
 	if (json_object_get(seen, cid) != NULL) {
 		aas_rec_fail(rec, "submit", "duplicate", "task %s given "
 		    "twice in this input", cid);
@@ -395,7 +542,7 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 	m = model_for(rec, aas_template_name(tmpl));
 	hp = price_for(m, &pr);
 	topts.model = m;
-	body = aas_template_body(tmpl, rec->obj, aas_state_root(st), &topts);
+	body = aas_template_body(tmpl, rec->obj, ctx, &topts);
 	tok = aas_template_est_tokens(body);
 	/* N candidates: N outputs, of one request or of N */
 	nc = cand_n(rec);
@@ -403,6 +550,14 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 	est = hp ? aas_usd_round(aas_price_usd(&pr, tok * nreq,
 	    est_output * nc, 0, discount)) : 0;
 	if (max_cost >= 0) {
+		if (!hp && repair) {
+			json_decref(body);
+			aas_msg("%s: no price for model %s: set prices.%s in "
+			    "the config to use a budget", id, m, m);
+			repair_undo(rec);
+			failed = 1;
+			return 1;
+		}
 		if (!hp) {
 			json_decref(body);
 			aas_rec_fail(rec, "submit", "no_price", "no price for "
@@ -416,6 +571,17 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 			char lim[32];
 
 			json_decref(body);
+			if (repair) {
+				/* the failure stays as it was, for a re-run */
+				aas_msg("%s: budget reached: %.4f USD spent or "
+				    "committed, this repair's %.4f would pass "
+				    "the limit of %s", id, aas_ledger_spent(
+				    ledger) + run_est, est, aas_usd_format(
+				    max_cost, lim, sizeof(lim)));
+				repair_undo(rec);
+				stopped = 1;
+				return 1;
+			}
 			aas_rec_fail(rec, "submit", "budget", "budget reached: "
 			    "%.4f USD spent or committed, this task's %.4f "
 			    "would pass the limit of %s", aas_ledger_spent(
@@ -433,6 +599,8 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 	    est_output * nc));
 	json_object_set_new(req, "est_usd", hp ? json_real(est) :
 	    json_null());
+	json_object_set_new(req, "prompt_bytes",
+	    json_integer((json_int_t)aas_template_prompt_bytes(body)));
 	aas_rec_set(rec, "request", req);
 	json_decref(req);
 	est_tokens_total += tok * nreq + est_output * nc;
@@ -481,9 +649,14 @@ add_to_chunk(struct aas_rec *rec, json_t *body, const char *cid, double est,
 				return -1;
 			}
 			run_est -= est;
+			stopped = 1;
+			if (repair) {
+				repair_undo(rec);
+				aas_msg("%s: %s", aas_rec_where(rec), e.msg);
+				return 1;
+			}
 			aas_rec_del(rec, "request");
 			aas_rec_fail(rec, "submit", e.code, "%s", e.msg);
-			stopped = 1;
 			return 1;
 		}
 		ci = (ssize_t)nchunks - 1;
@@ -864,6 +1037,7 @@ struct pending {
 	struct aas_rec *rec;	/* the loop's */
 	char	 cid[65];
 	double	 est;
+	int	 repair;	/* a repair: its answer is kept */
 	struct group *g;	/* candidates: the group, else NULL */
 	long	 k;		/* ... the candidate this request answers */
 };
@@ -1049,6 +1223,7 @@ sync_next(void *arg, json_t **bodyp, void **tagp)
 		pd->rec = rec;
 		rc = prepare(rec, bodyp, pd->cid, &skipri, &pd->est);
 		if (rc == 0) {
+			pd->repair = repair;
 			if (cand_n(rec) > 1)
 				cand_start(pd, *bodyp);
 			*tagp = pd;
@@ -1103,7 +1278,8 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 		if (aas_ledger_call_cost(ledger, run_base, pd->cid,
 		    json_string_value(aas_rec_path(rec, "request.model")), usd,
 		    &le) == -1 || aas_ledger_mark_fetched(ledger, pd->cid,
-		    run_base, 1, &le) == -1)
+		    run_base, 1, &le) == -1 || (pd->repair &&
+		    aas_repair_answer_save(st, pd->cid, resp, &le) == -1))
 			aas_msg("%s", le.msg);
 		aas_loop_done(&sloop, rec, 0, NULL);
 	}
@@ -1120,6 +1296,7 @@ run_sync(void)
 	sloop.stage = "submit";
 	sloop.state = st;
 	sloop.keep_order = keep_order;
+	sloop.see_errors = repair;
 	aas_loop_begin(&sloop, stdin, "stdin", stdout);
 	rc = aas_provider_chat_many(prov, jobs, rpm, tpm, sync_next, sync_done,
 	    NULL, &e);
@@ -1170,9 +1347,11 @@ cfg_long(const char *path, long *out, struct aas_err *e)
 	return rc == -1 ? -1 : 0;
 }
 
-enum { OPT_CANDIDATES = 256, OPT_DRY_RUN, OPT_JSONL, OPT_KEEP_ORDER,
+enum { OPT_BASE = 256, OPT_CANDIDATES, OPT_DRY_RUN, OPT_INTEGRATE,
+	OPT_JSONL, OPT_KEEP_ORDER,
 	OPT_MAX_BATCHES, OPT_MAX_BYTES, OPT_MAX_COST, OPT_MAX_REQUESTS,
-	OPT_MODEL, OPT_PROVIDER, OPT_RPM, OPT_SYNC, OPT_TEMPLATE, OPT_TPM };
+	OPT_MODEL, OPT_PROVIDER, OPT_RPM, OPT_SYNC, OPT_TEMPLATE, OPT_TPM,
+	OPT_REPAIR, OPT_MAX_ATTEMPTS };
 
 static const char *tname;
 static double opt_bytes = -1, opt_requests = -1;
@@ -1198,8 +1377,14 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 			    "whole number: %s", arg);
 		ncand = (long)d;
 		break;
+	case OPT_BASE:
+		base_rev = arg;
+		break;
 	case OPT_DRY_RUN:
 		mode = MODE_DRY;
+		break;
+	case OPT_INTEGRATE:
+		integrate = 1;
 		break;
 	case 'f':
 		force = 1;
@@ -1209,6 +1394,11 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 		break;
 	case OPT_KEEP_ORDER:
 		keep_order = 1;
+		break;
+	case OPT_MAX_ATTEMPTS:
+		if (num_arg(arg, "--max-attempts", 1, 1000, &d, e) == -1)
+			return -1;
+		opt_attempts = (long)d;
 		break;
 	case OPT_MAX_BATCHES:
 		if (num_arg(arg, "--max-batches", 0, HUGE_VAL, &d, e) == -1)
@@ -1227,6 +1417,9 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 		break;
 	case OPT_PROVIDER:
 		provider_kind = arg;
+		break;
+	case OPT_REPAIR:
+		repair = 1;
 		break;
 	case OPT_RPM:
 		return num_arg(arg, "--rpm", 0, HUGE_VAL, &rpm, e);
@@ -1250,12 +1443,38 @@ operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
 	if ((sync_mode != 0) + (jsonl_file != NULL) + (mode == MODE_DRY) > 1)
 		return aas_err_set(e, "usage", "--sync, --jsonl and --dry-run "
 		    "exclude each other");
+	if (base_rev != NULL && integrate)
+		return aas_err_set(e, "usage", "--base and --integrate exclude "
+		    "each other");
 	if (sync_mode)
 		mode = MODE_SYNC;
 	else if (jsonl_file != NULL)
 		mode = MODE_JSONL;
 	if (mode != MODE_DRY)
 		c->need |= AAS_NEED_MKSTATE | AAS_NEED_LOCK;
+	return 0;
+}
+
+/* --repair: the bound, the output cap, the template (the built-in
+ * "repair" unless --template names one: config "template" is the first
+ * attempt's). */
+static int repair_tflag;
+
+static int
+repair_setup(const char *flag_template, struct aas_err *e)
+{
+	long n = -1;
+
+	repair_tflag = flag_template != NULL;
+	if (cfg_long("max_attempts", &max_attempts, e) == -1 ||
+	    cfg_long("repair.tail_max", &n, e) == -1)
+		return -1;
+	if (opt_attempts > 0)
+		max_attempts = opt_attempts;
+	if (max_attempts < 1)
+		max_attempts = 3;
+	if (n >= 0)
+		tail_max = (size_t)n;
 	return 0;
 }
 
@@ -1269,6 +1488,8 @@ setup(struct aas_cmd *c, struct aas_err *e)
 
 	cf = c->cf;
 	st = c->st;
+	if (repair && repair_setup(tname, e) == -1)
+		return -1;
 	opt_model = model;
 	flag_set("model", model, "--model");
 	flag_set("provider", provider_kind, "--provider");
@@ -1326,7 +1547,10 @@ setup(struct aas_cmd *c, struct aas_err *e)
 			    "tracked (set prices.%s in the config)", model,
 			    model);
 	}
-	if (aas_template_load(&tmpl, tname, e) == -1)
+	if (aas_template_load(&tmpl, repair && !repair_tflag ? "repair" :
+	    tname, e) == -1 ||
+	    aas_context_setup(&ctx, aas_state_root(st), cf, base_rev,
+	    integrate, e) == -1)
 		return -1;
 	/* No network without a key is fine: the batch line needs none. */
 	pool = aas_provider_pool_new(cf, aas_verbose);
@@ -1392,16 +1616,22 @@ cleanup(struct aas_cmd *c)
 	aas_ledger_close(ledger);
 	aas_provider_pool_free(pool);
 	aas_template_free(tmpl);
+	aas_context_free(ctx);
 	aas_git_close(git);
+	aas_git_close(diff_git);
+	free(diff_repo);
+	free(orig_line);
 }
 
 int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "base",	  required_argument, NULL, OPT_BASE },
 		{ "candidates",	  required_argument, NULL, OPT_CANDIDATES },
 		{ "dry-run",	  no_argument,	     NULL, OPT_DRY_RUN },
 		{ "force",	  no_argument,	     NULL, 'f' },
+		{ "integrate",	  no_argument,	     NULL, OPT_INTEGRATE },
 		{ "jobs",	  required_argument, NULL, 'j' },
 		{ "jsonl",	  required_argument, NULL, OPT_JSONL },
 		{ "keep-order",	  no_argument,	     NULL, OPT_KEEP_ORDER },
@@ -1410,7 +1640,9 @@ main(int argc, char *argv[])
 		{ "max-cost",	  required_argument, NULL, OPT_MAX_COST },
 		{ "max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
 		{ "model",	  required_argument, NULL, OPT_MODEL },
+		{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
 		{ "provider",	  required_argument, NULL, OPT_PROVIDER },
+		{ "repair",	  no_argument,	     NULL, OPT_REPAIR },
 		{ "rpm",	  required_argument, NULL, OPT_RPM },
 		{ "sync",	  no_argument,	     NULL, OPT_SYNC },
 		{ "template",	  required_argument, NULL, OPT_TEMPLATE },

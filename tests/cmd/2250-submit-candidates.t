@@ -21,7 +21,8 @@ gen 2 >in.jsonl
 check_run "--candidates 0 refused" 2 "" "aas-submit: --candidates: 0 is out of range (1 to 100)
 usage: $(aas-submit --help | head -n 1 | sed 's/^usage: //')
        aas-submit --sync [-j N] [--keep-order] [--rpm N] [--tpm N] [options]
-       aas-submit --dry-run | --jsonl FILE [options]" -- aas-submit --candidates 0
+       aas-submit --dry-run | --jsonl FILE [options]
+       aas-submit --repair [--max-attempts N] [options]" -- aas-submit --candidates 0
 
 # the estimate: one prompt, three outputs (OpenAI: one request)
 run aas-submit --dry-run <in.jsonl

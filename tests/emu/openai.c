@@ -708,6 +708,7 @@ batch_free(struct batch *b)
 	for (i = 0; i < b->nlines; i++) {
 		free(b->lines[i].custom_id);
 		free(b->lines[i].model);
+		free(b->lines[i].text);
 	}
 	free(b->lines);
 	free(b->id);
@@ -832,6 +833,7 @@ validate_input(struct batch *b, const char *path)
 	struct hset seen = { 0 };
 	const char *cid, *model;
 	long *cnt;
+	int keep_text = script_has_prompt();
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		err_add(errs, &nerr, "file_not_found", "The input file "
@@ -907,6 +909,8 @@ validate_input(struct batch *b, const char *path)
 			    "");
 			b->lines[b->nlines].ptok = json_is_object(body) ?
 			    prompt_tokens(body) : 0;
+			b->lines[b->nlines].text = keep_text &&
+			    json_is_object(body) ? prompt_text(body) : NULL;
 			b->lines[b->nlines].n = choices_n(body) > 0 ?
 			    choices_n(body) : 1;
 			b->nlines++;
@@ -1131,7 +1135,7 @@ ob_results(struct batch *b, double frac, const char *notrun)
 		l = &b->lines[i];
 		rid = make_id("batch_req_", seed ^ (i * 2 + 1), 32);
 		reqid = make_id("req_", seed ^ (i * 2 + 2), 32);
-		a = answer_for(E.script, l->custom_id, NULL);
+		a = answer_for(E.script, l->custom_id, NULL, l->text);
 		le = json_object_get(a, "line_error");
 		st = script_int(a, "status", 200);
 		if (k >= nrun) {
@@ -1432,7 +1436,7 @@ chat(struct req *q, struct reply *r)
 {
 	json_t *o, *msgs, *s, *a, *md, *v;
 	const char *model, *cid;
-	char *text;
+	char *text, *prompt;
 	long ptok, ctok, st;
 	char *content;
 
@@ -1473,8 +1477,10 @@ chat(struct req *q, struct reply *r)
 	md = json_object_get(o, "metadata");
 	cid = json_str(json_object_get(md, "custom_id"));
 	text = last_user_text(o);
+	prompt = prompt_text(o);
 	s = script_get();
-	a = answer_for(s, cid, text);
+	a = answer_for(s, cid, text, prompt);
+	free(prompt);
 	ptok = prompt_tokens(o);
 	content = answer_content(a);
 	ctok = tokens_of_len(strlen(content));
