@@ -27,6 +27,7 @@
 #include "results.h"
 #include "state.h"
 #include "tasks.h"
+#include "template.h"
 #include "banned.h"
 
 static const char usage_text[] =
@@ -465,6 +466,9 @@ adopt_line(struct aas_run_writer *w, json_t *board, const char *line,
 	    json_string_value(json_object_get(body, "model")) ?
 	    json_string_value(json_object_get(body, "model")) : model,
 	    "endpoint", endpoint, "template", template);
+	if (json_is_object(body))
+		json_object_set_new(req, "prompt_bytes", json_integer(
+		    (json_int_t)aas_template_prompt_bytes(body)));
 	if (n > 1)
 		json_object_set_new(req, "n", json_integer(n));
 	for (k = 1; k <= (n > 1 ? n : 1) && rc == 0; k++) {
