@@ -534,7 +534,7 @@ adopt(struct aas_provider *p, json_t *b, json_t *board, const char *project)
 	if (aas_provider_download(p, b, "input", tmp, &got, &e) == -1 ||
 	    !got) {
 		aas_msg("%s: this project's batch, but its input file cannot "
-		    "be read: %s", bid, got ? e.msg : "none");
+		    "be read: %s", bid, got || *e.msg ? e.msg : "it names none");
 		unlink(tmp);
 		free(tmp);
 		return 0;
