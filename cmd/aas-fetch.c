@@ -1115,10 +1115,18 @@ index_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 {
 	const char *cid = json_string_value(aas_rec_path(rec,
 	    "request.custom_id"));
+	json_int_t n = json_integer_value(aas_rec_path(rec, "request.n"));
+	json_int_t k = json_integer_value(aas_rec_path(rec, "candidate.k"));
+	char kcid[65];
 
 	(void)e;
 	if (cid == NULL)
 		return 0;
+	/* candidates of one request: each under its own id, as submitted */
+	if (n > 1 && k > 1) {
+		aas_ledger_candidate_id(cid, (long)k, kcid);
+		cid = kcid;
+	}
 	fprintf(arg, "%s\t%.*s\n", cid, (int)rec->len, rec->line);
 	return AAS_LOOP_DROP;
 }
