@@ -191,6 +191,43 @@ run_error(const char *code, const char *m)
 	    strcmp(m, model) == 0;
 }
 
+/*
+ * The submit lock, the ledger and the reconciling of interrupted runs,
+ * taken at the first record there is something to send for, not before
+ * reading: a second aas-submit in the same pipeline passes the first
+ * one's answers on without waiting for the lock the first one holds.
+ */
+static struct aas_cmd *cmdp;
+static int lock_failed;
+static struct aas_err lock_err;
+
+static int
+ledger_begin(void)
+{
+	const struct aas_run *r;
+	size_t i;
+
+	if (ledger != NULL)
+		return 0;
+	if (lock_failed)
+		return -1;
+	if ((mode != MODE_DRY && aas_cmd_lock(cmdp, &lock_err) == -1) ||
+	    aas_ledger_open(&ledger, st, &lock_err) == -1 ||
+	    (mode != MODE_DRY && aas_batch_reconcile(ledger,
+	    aas_provider_pool_cb, pool, &lock_err) == -1)) {
+		aas_ledger_close(ledger);
+		ledger = NULL;
+		lock_failed = halt = 1;
+		return -1;
+	}
+	for (i = 0; i < aas_ledger_count(ledger); i++) {
+		r = aas_ledger_run(ledger, i);
+		if (r->state == AAS_RUN_INTENT || r->state == AAS_RUN_LIVE)
+			live_batches++;
+	}
+	return 0;
+}
+
 /* The open chunk of model m, or -1. */
 static ssize_t
 chunk_open(const char *m)
@@ -528,6 +565,8 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 		failed = 1;
 		return 1;
 	}
+	if (ledger_begin() == -1)
+		return -1;
 	ri = aas_ledger_inflight(ledger, cid);
 	if (ri >= 0 && !force && mode != MODE_JSONL) {
 		const struct aas_run *r = aas_ledger_run(ledger, (size_t)ri);
@@ -909,6 +948,10 @@ batch_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 	if (rec->bad)
 		failed = 1;
 	rc = prepare(rec, &body, cid, &skipri, &est);
+	if (rc == -1 && lock_failed) {
+		*e = lock_err;
+		return -1;
+	}
 	if (rc == 0 && run_failed) {
 		/* not sent, not written: see run_error_exit */
 		json_decref(body);
@@ -1229,6 +1272,12 @@ sync_next(void *arg, json_t **bodyp, void **tagp)
 			*tagp = pd;
 			return 1;
 		}
+		if (rc == -1) {
+			/* the record goes out unsent; nothing more is read */
+			aas_msg("%s", lock_err.msg);
+			aas_loop_done(&sloop, rec, 0, NULL);
+			break;
+		}
 		if (skipri >= 0) {
 			json_t *key = aas_ledger_batch_key(
 			    aas_ledger_run(ledger, (size_t)skipri));
@@ -1309,7 +1358,7 @@ run_sync(void)
 		status = AAS_EXIT_OK;
 	} else if (status != AAS_EXIT_OK)
 		status = AAS_EXIT_FATAL;
-	if (aas_ledger_sync(ledger, &e) == -1)
+	if (ledger != NULL && aas_ledger_sync(ledger, &e) == -1)
 		aas_msg("%s", e.msg);
 	if (rc == -1) {
 		aas_msg("%s", e.msg);
@@ -1562,27 +1611,20 @@ setup(struct aas_cmd *c, struct aas_err *e)
 static int
 run(struct aas_cmd *c)
 {
-	struct aas_err e;
-	const struct aas_run *r;
-	size_t i;
 	int status;
 
-	(void)c;
-	memset(&e, 0, sizeof(e));
-	if (aas_ledger_open(&ledger, st, &e) == -1 || (mode != MODE_DRY &&
-	    aas_batch_reconcile(ledger, aas_provider_pool_cb, pool,
-	    &e) == -1)) {
-		aas_msg("%s", e.msg);
-		return AAS_EXIT_USAGE;
-	}
-	for (i = 0; i < aas_ledger_count(ledger); i++) {
-		r = aas_ledger_run(ledger, i);
-		if (r->state == AAS_RUN_INTENT || r->state == AAS_RUN_LIVE)
-			live_batches++;
-	}
+	cmdp = c;
 	run_base = aas_ledger_new_run_id();
 	seen = json_object();
+	/* --jsonl writes its run from the start */
+	if (mode == MODE_JSONL && ledger_begin() == -1) {
+		aas_msg("%s", lock_err.msg);
+		return AAS_EXIT_USAGE;
+	}
 	status = mode == MODE_SYNC ? run_sync() : run_batch();
+	if (lock_failed)	/* batch mode has written nothing yet */
+		return mode == MODE_SYNC && sloop.nout > 0 ? AAS_EXIT_FATAL :
+		    AAS_EXIT_USAGE;
 	if (run_failed && (status == AAS_EXIT_OK ||
 	    status == AAS_EXIT_RECORD)) {
 		/* every other task would fail the same way: stop, fail none */
@@ -1652,6 +1694,7 @@ main(int argc, char *argv[])
 	struct aas_cmd cmd = {
 		.usage = usage_text, .shortopts = "fj:", .longopts = longopts,
 		.need = AAS_NEED_CONFIG | AAS_NEED_STATE, .lock = "submit.lock",
+		.lock_late = 1,
 		.option = option, .operands = operands, .setup = setup,
 		.run = run, .cleanup = cleanup,
 	};
