@@ -24,6 +24,8 @@ project() {
 	rm -rf "$T/src"
 	cp -R "$AAS_SRC/examples/project" "$T/src"
 	[ -n "${2:-}" ] && sed -i "$2" "$T/src/ACTIVE_TASKS.md"
+	# a root commit of its own: another project to batch discovery
+	echo "$1" >"$T/src/NAME"
 	git_repo "$T/src.repo" "$T/src/." >/dev/null
 	git clone -q --bare "$T/src.repo" "$T/$1.git"
 	rm -rf "$T/src.repo"
