@@ -405,6 +405,7 @@ seg_build(enum seg s, int resumed, struct pipe *p)
 		a = stage(p, "aas-submit");
 		av_add(a, "--sync");
 		av_add(a, "--repair");
+		av_add(a, "--integrate");
 		add_attempts(a);
 		add_jobs(a);
 		add_cost(a);
@@ -427,6 +428,7 @@ seg_build(enum seg s, int resumed, struct pipe *p)
 		if (max_attempts > 1) {
 			a = stage(p, "aas-submit");
 			av_add(a, "--repair");
+			av_add(a, "--integrate");
 			add_attempts(a);
 			add_cost(a);
 		}
@@ -646,6 +648,7 @@ decompose(void)
 		av_add(a, goalv[i]);
 		a = stage(&p, "aas-submit");
 		av_add(a, dry_run ? "--dry-run" : "--sync");
+		av_add(a, "--integrate");
 		av_add(a, "--template");
 		av_add(a, "decompose");
 		add_cost(a);
@@ -696,6 +699,8 @@ send_ready(void)
 	av_add(a, "--ready");
 	av_add(a, "--new");
 	a = stage(&p, "aas-submit");
+	/* the prompt shows the files where the task will be built */
+	av_add(a, "--integrate");
 	if (dry_run)
 		av_add(a, "--dry-run");
 	else if (sync_mode) {
