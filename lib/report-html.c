@@ -326,7 +326,7 @@ task_row(struct aas_buf *b, const struct rpt_task *t, size_t i)
 	    "%s</span></td>", t->state == RPT_FAILED ? 0 : t->state ==
 	    RPT_LEFT ? 1 : 2, t->status, cls(t), t->status);
 	snprintf(v, sizeof(v), "%lld", rpt_task_attempts(t));
-	cell(b, "num", v, v);
+	cell(b, "num hide-narrow", v, v);
 	cell(b, "nowrap hide-narrow", t->model ? t->model : "",
 	    t->model ? t->model : "\xe2\x80\x94");
 	snprintf(v, sizeof(v), "%lld", t->in + t->out);
@@ -540,7 +540,7 @@ aas_report_html(struct aas_report *r, struct aas_buf *b)
 	} cols[] = {
 		{ "task", "text", "Task", NULL },
 		{ "status", "text", "Status", NULL },
-		{ "attempts", "num", "Attempts", "num" },
+		{ "attempts", "num", "Attempts", "num hide-narrow" },
 		{ "model", "text", "Model", "nowrap hide-narrow" },
 		{ "tokens", "num", "Tokens", "num hide-narrow" },
 		{ "cost", "num", "Cost", "num" },
@@ -599,8 +599,9 @@ aas_report_html(struct aas_report *r, struct aas_buf *b)
 		for (i = 0; i < r->n; i++)
 			task_row(b, r->t[i], i);
 		aas_buf_printf(b, "</tbody>\n<tfoot><tr><td>Total</td><td>"
-		    "</td><td class=\"num\">%lld</td><td class=\"hide-narrow\">"
-		    "</td><td class=\"num hide-narrow\">", tt.attempts);
+		    "</td><td class=\"num hide-narrow\">%lld</td>"
+		    "<td class=\"hide-narrow\"></td>"
+		    "<td class=\"num hide-narrow\">", tt.attempts);
 		if (tt.in + tt.out > 0)
 			aas_buf_printf(b, "%s + %s", rpt_count(tt.in, x,
 			    sizeof(x)), rpt_count(tt.out, y, sizeof(y)));
@@ -620,7 +621,7 @@ aas_report_html(struct aas_report *r, struct aas_buf *b)
 	if (nm > 0) {
 		aas_buf_adds(b, "<h2>Cost per model</h2>\n<div class=\"scroll\">"
 		    "<table><thead><tr><th>Model</th><th class=\"num\">Attempts"
-		    "</th><th class=\"num\">Tokens</th><th class=\"num\">Cost"
+		    "</th><th class=\"num hide-narrow\">Tokens</th><th class=\"num\">Cost"
 		    "</th></tr></thead><tbody>\n");
 		for (i = 0; i < nm; i++) {
 			aas_buf_adds(b, "<tr><td class=\"nowrap\">");
@@ -628,12 +629,13 @@ aas_report_html(struct aas_report *r, struct aas_buf *b)
 			aas_buf_printf(b, "</td><td class=\"num\">%lld</td>",
 			    m[i].attempts);
 			if (m[i].in + m[i].out > 0)
-				aas_buf_printf(b, "<td class=\"num\">%s + %s</td>",
+				aas_buf_printf(b, "<td class=\"num hide-narrow\">"
+				    "%s + %s</td>",
 				    rpt_count(m[i].in, x, sizeof(x)),
 				    rpt_count(m[i].out, y, sizeof(y)));
 			else
-				aas_buf_adds(b, "<td class=\"num\">\xe2\x80\x94"
-				    "</td>");
+				aas_buf_adds(b, "<td class=\"num hide-narrow\">"
+				    "\xe2\x80\x94</td>");
 			aas_buf_printf(b, "<td class=\"num\">%s%s</td></tr>\n",
 			    rpt_usd(m[i].usd, w, sizeof(w)), m[i].unpriced ?
 			    " (some unpriced)" : "");
