@@ -21,7 +21,8 @@
  * answers, records with a batch key, at batch.discount), plus each
  * earlier attempt's history[].usd.  An answer with no price is counted
  * as unpriced, never as 0.  Every amount is printed by aas_usd_format
- * with a "$" before it, so the three reports show the same figures.
+ * (price.h: two decimals, four significant digits below 1) with a "$"
+ * before it, so the three reports show the same figures.
  *
  * Time: "now" is the environment's AAS_NOW (Unix seconds) when set, else
  * the clock, read once by aas_report_new.
