@@ -37,6 +37,13 @@ struct rpt_attempt {
 	int	 priced;	/* usd known */
 };
 
+/* Earlier attempts past the kept ones, summed per model. */
+struct rpt_old {
+	char	*model;
+	long long n, unpriced;
+	double	 usd;
+};
+
 struct rpt_task {
 	char	*id, *title, *board;
 	enum rpt_state state;
@@ -56,6 +63,8 @@ struct rpt_task {
 	size_t	 nfiles, more_files;
 	struct rpt_attempt *hist;
 	size_t	 nhist, more_hist;
+	struct rpt_old *old;
+	size_t	 nold;
 	size_t	 tail_bytes;
 	int	 tails_dropped;	/* the run's output budget was spent */
 };

@@ -248,6 +248,9 @@ task_clear(struct rpt_task *t)
 		free(t->hist[i].model);
 	}
 	free(t->hist);
+	for (i = 0; i < t->nold; i++)
+		free(t->old[i].model);
+	free(t->old);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -398,13 +401,31 @@ take_history(struct rpt_task *t, json_t *hist)
 		a->priced = json_is_number(usd);
 		a->usd = a->priced ? json_number_value(usd) : 0;
 	}
-	/* attempts past the kept ones: their costs fold into the oldest */
+	/* attempts past the kept ones: their costs per model */
 	json_array_foreach(hist, i, v) {
+		char *m;
+
 		if (i >= skip)
 			break;
+		m = keep_text(str(v, "model") != NULL ? str(v, "model") : "",
+		    TEXT_MAX, 0);
+		for (k = 0; k < t->nold; k++)
+			if (strcmp(t->old[k].model, m) == 0)
+				break;
+		if (k == t->nold) {
+			t->old = aas_xreallocarray(t->old, t->nold + 1,
+			    sizeof(*t->old));
+			memset(&t->old[k], 0, sizeof(*t->old));
+			t->old[k].model = m;
+			t->nold++;
+		} else
+			free(m);
 		usd = json_object_get(v, "usd");
-		if (t->nhist > 0 && json_is_number(usd))
-			t->hist[0].usd += json_number_value(usd);
+		t->old[k].n++;
+		if (json_is_number(usd))
+			t->old[k].usd += json_number_value(usd);
+		else
+			t->old[k].unpriced++;
 	}
 	aas_buf_free(&b);
 }
@@ -605,6 +626,10 @@ rpt_task_usd(const struct rpt_task *t, size_t *unpriced)
 		else
 			n++;
 	}
+	for (i = 0; i < t->nold; i++) {
+		usd += t->old[i].usd;
+		n += (size_t)t->old[i].unpriced;
+	}
 	if (unpriced != NULL)
 		*unpriced = n;
 	return usd;
@@ -674,6 +699,12 @@ rpt_models(const struct aas_report *r, size_t *np)
 	*np = 0;
 	for (i = 0; i < r->n; i++) {
 		t = r->t[i];
+		for (k = 0; k < t->nold; k++) {
+			x = model_at(&m, np, t->old[k].model);
+			x->attempts += t->old[k].n;
+			x->usd += t->old[k].usd;
+			x->unpriced += t->old[k].unpriced;
+		}
 		for (k = 0; k < t->nhist; k++) {
 			x = model_at(&m, np, t->hist[k].model);
 			x->attempts++;
