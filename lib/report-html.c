@@ -596,8 +596,10 @@ aas_report_html(struct aas_report *r, struct aas_buf *b)
 			    cols[i].klass ? "\"" : "", cols[i].key,
 			    cols[i].type, cols[i].label);
 		aas_buf_adds(b, "</tr></thead>\n<tbody>\n");
-		for (i = 0; i < r->n; i++)
+		for (i = 0; i < r->n; i++) {
 			task_row(b, r->t[i], i);
+			rpt_flush(r, b);
+		}
 		aas_buf_printf(b, "</tbody>\n<tfoot><tr><td>Total</td><td>"
 		    "</td><td class=\"num hide-narrow\">%lld</td>"
 		    "<td class=\"hide-narrow\"></td>"
@@ -646,8 +648,10 @@ aas_report_html(struct aas_report *r, struct aas_buf *b)
 	aas_buf_adds(b, "</section>\n");
 	if (r->n > 0) {
 		aas_buf_adds(b, "<section><h2>Task details</h2>\n");
-		for (i = 0; i < r->n; i++)
+		for (i = 0; i < r->n; i++) {
 			task_article(b, r->t[i], i);
+			rpt_flush(r, b);
+		}
 		aas_buf_adds(b, "</section>\n");
 	}
 	aas_buf_printf(b, "</main>\n<script>\n%s</script>\n</body>\n</html>\n",

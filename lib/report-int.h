@@ -94,8 +94,13 @@ struct aas_report {
 	long long now;		/* unix seconds */
 	long long first;	/* the earliest batch.submitted_at, 0: none */
 	size_t	 tail_total;
+	int	 sink;		/* aas_report_write's file, or -1 */
+	int	 sink_errno;	/* a write to it failed */
 };
 
+/* Between tasks: with a sink, write out what b holds once it is big,
+ * so a report of many tasks is never whole in memory. */
+void	rpt_flush(struct aas_report *r, struct aas_buf *b);
 /* Sums over tasks (board NULL: all of them). */
 void	rpt_totals(const struct aas_report *r, const char *board,
 	    struct rpt_totals *tt);

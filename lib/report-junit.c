@@ -192,8 +192,10 @@ aas_report_junit(struct aas_report *r, struct aas_buf *b)
 		propi(b, 6, "attempts", v);
 		aas_buf_adds(b, "    </properties>\n");
 		for (i = 0; i < r->n; i++)
-			if (strcmp(r->t[i]->board, boards[k]) == 0)
+			if (strcmp(r->t[i]->board, boards[k]) == 0) {
 				testcase(b, r->t[i]);
+				rpt_flush(r, b);
+			}
 		aas_buf_adds(b, "  </testsuite>\n");
 	}
 	free(boards);

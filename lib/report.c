@@ -198,6 +198,7 @@ aas_report_new(struct aas_report **rp, const struct aas_config *cf,
 	r->discount = d;
 	r->board = aas_xstrdup(board != NULL ? board : "tasks");
 	r->index = json_object();
+	r->sink = -1;
 	r->now = (long long)time(NULL);
 	if (now != NULL && *now != '\0') {
 		errno = 0;
@@ -610,6 +611,16 @@ aas_report_add(struct aas_report *r, const struct aas_rec *rec)
 
 /* ---------------------------------------------------------------- */
 /* sums */
+
+void
+rpt_flush(struct aas_report *r, struct aas_buf *b)
+{
+	if (r->sink == -1 || b->len < 65536)
+		return;
+	if (r->sink_errno == 0 && aas_write_all(r->sink, b->s, b->len) == -1)
+		r->sink_errno = errno;
+	aas_buf_reset(b);
+}
 
 double
 rpt_task_usd(const struct rpt_task *t, size_t *unpriced)
