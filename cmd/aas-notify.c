@@ -453,6 +453,8 @@ run(struct aas_cmd *c)
 	    status == AAS_EXIT_RECORD) && aas_notify_finish(notifier) > 0)
 		status = AAS_EXIT_RECORD;
 	/* the reports, whole, at the end of input (or of a stop) */
+	if (report != NULL && status == AAS_EXIT_STOPPED)
+		aas_report_stopped(report);
 	if (report != NULL && status != AAS_EXIT_FATAL &&
 	    write_reports() > 0 && status == AAS_EXIT_OK)
 		status = AAS_EXIT_RECORD;

@@ -564,6 +564,9 @@ aas_report_html(struct aas_report *r, struct aas_buf *b)
 	    sizeof(w)));
 	rpt_esc(b, tl, 0);
 	free(tl);
+	if (r->stopped)
+		aas_buf_adds(b, "</p>\n<p class=\"sub\"><b>Stopped early:</b> "
+		    "the records not yet read are not on this page.");
 	aas_buf_printf(b, "</p>\n<div class=\"cards\">"
 	    "<div class=\"card\"><span class=\"n\">%zu</span>"
 	    "<span class=\"l\">tasks</span></div>"

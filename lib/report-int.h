@@ -94,6 +94,7 @@ struct aas_report {
 	long long now;		/* unix seconds */
 	long long first;	/* the earliest batch.submitted_at, 0: none */
 	size_t	 tail_total;
+	int	 stopped;
 	int	 sink;		/* aas_report_write's file, or -1 */
 	int	 sink_errno;	/* a write to it failed */
 };

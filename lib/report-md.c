@@ -245,6 +245,9 @@ aas_report_markdown(struct aas_report *r, struct aas_buf *b, size_t limit)
 	aas_buf_printf(&head, " \xc2\xb7 %s \xc2\xb7 %s\n\n", time_line,
 	    rpt_when(r->now, 0, w, sizeof(w)));
 	free(time_line);
+	if (r->stopped)
+		aas_buf_adds(&head, "> **Stopped early:** the records not yet "
+		    "read are not in this summary.\n\n");
 	if (r->n > 0)
 		aas_buf_adds(&head, "| Task | Status | Attempts | Model | "
 		    "Tokens | Cost | Branch or PR |\n"

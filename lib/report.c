@@ -210,6 +210,12 @@ aas_report_new(struct aas_report **rp, const struct aas_config *cf,
 	return 0;
 }
 
+void
+aas_report_stopped(struct aas_report *r)
+{
+	r->stopped = 1;
+}
+
 static void
 task_clear(struct rpt_task *t)
 {

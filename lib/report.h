@@ -55,6 +55,9 @@ int	aas_report_new(struct aas_report **rp, const struct aas_config *cf,
  * a failed task named "line N". */
 void	aas_report_add(struct aas_report *r, const struct aas_rec *rec);
 void	aas_report_free(struct aas_report *r);
+/* The run stopped early (exit 75): the summary and the page say that
+ * records not read are not in them. */
+void	aas_report_stopped(struct aas_report *r);
 
 /*
  * The reports as text, appended to b.  The summary stays within limit

@@ -5,7 +5,7 @@
 # a summary that cannot be written.
 . "${AAS_SRC:-.}/tests/lib.sh"
 
-plan 16
+plan 18
 cd "$T"
 R="$FIX/report"
 export AAS_NOW=1796148000	# 2026-12-01T18:00:00Z
@@ -58,6 +58,18 @@ check_run "an unwritable summary: one message, exit 1" 1 \
     -- aas-notify --summary="$T/no/s.md" <<'IN'
 {"id":"X-1","qa":{"ok":true}}
 IN
+
+# a stop: the summary of what came through, saying it stopped
+mkdir -p st/.aas && touch st/.aas/STOP
+cd st
+run aas-notify --state .aas --summary=s.md <"$R/run.ndjson"
+cd "$T"
+is "$rc:$(cat out)" "75:" "the STOP file: exit 75, no record"
+printf '%s\n' "## aas run: 0 done, 0 failed, 0 left" "" \
+    "**0 tasks** · **\$0.00** spent · no checks ran · 2026-12-01 18:00 UTC" "" \
+    "> **Stopped early:** the records not yet read are not in this summary." \
+    "" >want.md
+cmp_file st/s.md want.md "the summary says the run stopped early"
 
 # over 1 MiB: task rows and failures are cut, and a note says how many
 awk 'BEGIN {
