@@ -15,10 +15,13 @@
 
 #include "aas.h"
 #include "batch.h"
+#include "board.h"
 #include "cmd.h"
 #include "config.h"
+#include "ids.h"
 #include "ledger.h"
 #include "price.h"
+#include "project.h"
 #include "provider.h"
 #include "record.h"
 #include "results.h"
@@ -38,6 +41,7 @@ static double interval = 60;
 static const char *from_file;
 static struct aas_config *cf;
 static struct aas_state *st;
+static const char *root;
 static struct aas_ledger *ledger;
 static struct aas_provider_pool *pool;
 static int failed, stopped;
@@ -121,6 +125,81 @@ already(struct aas_tasks *t, size_t i, const char *run)
 	return aas_ledger_fetched_in(ledger, cid, run) != 0;
 }
 
+/*
+ * The candidates one request answered: n of request.n when the record of
+ * slot is a candidate of a request that asked for n answers (aas-submit
+ * --candidates with a provider that has choices), else 1.
+ */
+static long
+answers_n(struct aas_tasks *t, size_t slot)
+{
+	const char *text, *cid;
+	size_t len;
+	json_t *o;
+	long n;
+
+	text = aas_tasks_record(t, slot, &len, &cid, NULL);
+	if (text == NULL || memmem(text, len, "\"candidate\"", 11) == NULL)
+		return 1;
+	o = json_loadb(text, len, 0, NULL);
+	n = (long)json_integer_value(json_object_get(json_object_get(o,
+	    "request"), "n"));
+	json_decref(o);
+	return n > 1 ? n : 1;
+}
+
+/*
+ * Write the task of slot with result res; a request that answered
+ * several candidates writes each of them (found by
+ * aas_ledger_candidate_id) with its own choice.  batch_words as in
+ * aas_result_error.  -1 on a fatal error.
+ */
+static int
+emit_answer(struct aas_tasks *t, size_t slot, const char *run, json_t *batch,
+    json_t *res, const struct aas_price *price, double discount,
+    int batch_words)
+{
+	long n = answers_n(t, slot), k;
+	const char *code, *msg, *cid;
+	char codebuf[32], kcid[65], *base = NULL;
+	json_t *ch, *resp;
+	ssize_t s;
+	size_t len;
+	double usd;
+	int rc = 0;
+
+	if (n > 1 && aas_tasks_record(t, slot, &len, &cid, NULL) != NULL)
+		base = aas_xstrdup(cid);
+	for (k = 1; k <= n && rc == 0; k++) {
+		s = (ssize_t)slot;
+		if (k > 1) {
+			if (base == NULL)
+				break;
+			aas_ledger_candidate_id(base, k, kcid);
+			s = aas_tasks_find(t, kcid);
+			if (s < 0 || aas_tasks_marked(t, (size_t)s))
+				continue;
+			aas_tasks_mark(t, (size_t)s);
+		}
+		if (run != NULL && already(t, (size_t)s, run))
+			continue;
+		ch = aas_result_choice(res, (size_t)k);
+		resp = ch != NULL && json_is_true(json_object_get(ch, "ok")) ?
+		    aas_response_key_n(ch, price, discount, (size_t)n, &usd) :
+		    NULL;
+		if (ch == NULL) {
+			code = "missing_choice";
+			msg = "the answer holds no choice for this candidate";
+		} else
+			aas_result_error(ch, batch_words, codebuf, &code, &msg);
+		rc = emit_task(t, (size_t)s, run, batch, resp, code, msg);
+		json_decref(resp);
+		json_decref(ch);
+	}
+	free(base);
+	return rc;
+}
+
 /* What results_file's lines need. */
 struct run_ctx {
 	const char	*run;
@@ -136,26 +215,16 @@ run_line(void *arg, size_t j, size_t slot, json_t *res)
 {
 	struct run_ctx *c = arg;
 	struct aas_tasks *t = c->idx[j];
-	json_t *resp = NULL;
-	const char *code, *msg;
-	char codebuf[32];
 	double usd = 0;
-	int rc;
 
-	if (json_is_true(json_object_get(res, "ok")))
-		resp = aas_response_key(res, c->price, c->discount, &usd);
-	else if (json_object_get(res, "usage") != NULL)
+	/* the line's cost, once however many candidates it answers */
+	if (json_is_true(json_object_get(res, "ok")) ||
+	    json_object_get(res, "usage") != NULL)
 		json_decref(aas_response_key(res, c->price, c->discount,
 		    &usd));
 	c->usd += usd;
-	if (already(t, slot, c->run)) {
-		json_decref(resp);
-		return 0;
-	}
-	aas_result_error(res, 1, codebuf, &code, &msg);
-	rc = emit_task(t, slot, c->run, c->batch, resp, code, msg);
-	json_decref(resp);
-	if (rc == -1)
+	if (emit_answer(t, slot, c->run, c->batch, res, c->price,
+	    c->discount, 1) == -1)
 		return -1;
 	if (aas_state_stop_poll(st)) {
 		stopped = 1;
@@ -276,6 +345,318 @@ sleep_interruptible(double s)
 	return 0;
 }
 
+/*
+ * Past one machine: with an empty journal (a fresh clone, a new CI
+ * runner) the provider's batches whose metadata names this project
+ * (project.h) are taken into the journal as runs of their own, their
+ * task records rebuilt from the batch input file and the board, so that
+ * fetch_runs writes them as if this clone had submitted them, once.
+ */
+struct found {
+	const char	*project;
+	json_t		*batches;	/* newest first, as listed */
+};
+
+static int
+found_cb(json_t *b, void *arg)
+{
+	struct found *f = arg;
+	json_t *md = json_object_get(b, "metadata");
+	const char *pj = json_string_value(json_object_get(md, "aas_project"));
+
+	if (pj != NULL && strcmp(pj, f->project) == 0 &&
+	    json_is_string(json_object_get(md, "aas_run")))
+		json_array_append(f->batches, b);
+	return 0;
+}
+
+/* custom_id -> the board's record of each task (aas-scan's text). */
+static json_t *
+board_records(struct aas_err *e)
+{
+	struct aas_board_opts bo;
+	struct aas_board *b;
+	const struct aas_task *t;
+	struct aas_rec rec;
+	json_t *map, *o;
+	const char *sha;
+	char *path, cid[65];
+	size_t i;
+
+	if (aas_board_config(cf, root, &bo, &path, e) == -1)
+		return NULL;
+	map = json_object();
+	if (access(path, F_OK) != 0) {
+		free(path);
+		return map;
+	}
+	if (aas_board_load(&b, path, &bo, e) == -1) {
+		free(path);
+		json_decref(map);
+		return NULL;
+	}
+	free(path);
+	for (i = 0; i < aas_board_count(b); i++) {
+		t = aas_board_task(b, i);
+		o = aas_task_record(b, t);
+		sha = json_string_value(json_object_get(json_object_get(o,
+		    "source"), "sha"));
+		aas_ledger_custom_id(json_string_value(json_object_get(o,
+		    "id")), sha, cid);
+		aas_rec_from_json(&rec, o);
+		json_object_set_new(map, cid, json_stringn(rec.line, rec.len));
+		aas_rec_free(&rec);
+		json_decref(o);
+	}
+	aas_board_free(b);
+	return map;
+}
+
+/* The id in a custom_id (ids.h: id "-" 12 hex digits, maybe more). */
+static char *
+id_of(const char *cid)
+{
+	const char *d = strrchr(cid, '-');
+
+	while (d != NULL && d > cid && strspn(d + 1, "0123456789abcdef") !=
+	    strlen(d + 1))
+		d = memrchr(cid, '-', (size_t)(d - cid));
+	return d != NULL && d > cid ? aas_xstrndup(cid, (size_t)(d - cid)) :
+	    aas_xstrdup(cid);
+}
+
+/* One task line of an adopted run: the board's record (or one made from
+ * the custom_id alone) with its request key, and its candidates. */
+static int
+adopt_line(struct aas_run_writer *w, json_t *board, const char *line,
+    size_t len, const char *model, const char *endpoint,
+    const char *template, long *nmissing, struct aas_err *e)
+{
+	json_t *o, *body, *req, *cand;
+	const char *cid, *text;
+	struct aas_rec rec, c;
+	char kcid[65], *id;
+	long n, k;
+	int rc = 0;
+
+	o = json_loadb(line, len, 0, NULL);
+	cid = json_string_value(json_object_get(o, "custom_id"));
+	if (cid == NULL) {
+		json_decref(o);
+		return 0;
+	}
+	body = json_object_get(o, "body");
+	n = (long)json_integer_value(json_object_get(body, "n"));
+	text = json_string_value(json_object_get(board, cid));
+	if (text != NULL)
+		aas_rec_parse(&rec, text, strlen(text), NULL);
+	else {
+		/* the task changed on the board since: what the batch says */
+		json_t *m;
+
+		id = id_of(cid);
+		m = json_pack("{s:s}", "id", id);
+		aas_rec_from_json(&rec, m);
+		json_decref(m);
+		free(id);
+		(*nmissing)++;
+	}
+	req = json_pack("{s:s, s:s?, s:s?, s:s?}", "custom_id", cid, "model",
+	    json_string_value(json_object_get(body, "model")) ?
+	    json_string_value(json_object_get(body, "model")) : model,
+	    "endpoint", endpoint, "template", template);
+	if (n > 1)
+		json_object_set_new(req, "n", json_integer(n));
+	for (k = 1; k <= (n > 1 ? n : 1) && rc == 0; k++) {
+		aas_rec_parse(&c, rec.line, rec.len, NULL);
+		if (n > 1) {
+			cand = json_pack("{s:I, s:I}", "k", (json_int_t)k, "n",
+			    (json_int_t)n);
+			aas_rec_set(&c, "candidate", cand);
+			json_decref(cand);
+		}
+		aas_rec_set(&c, "request", req);
+		aas_ledger_candidate_id(cid, k, kcid);
+		rc = k == 1 ? aas_ledger_run_add(w, kcid, c.line, c.len, line,
+		    len, 0, e) : aas_ledger_run_add_more(w, kcid, c.line, c.len,
+		    e);
+		aas_rec_free(&c);
+	}
+	aas_rec_free(&rec);
+	json_decref(req);
+	json_decref(o);
+	return rc;
+}
+
+/* Batch b of this project, into the journal as its run. */
+static int
+adopt(struct aas_provider *p, json_t *b, json_t *board, const char *project)
+{
+	json_t *md = json_object_get(b, "metadata"), *raw, *first;
+	const char *run = json_string_value(json_object_get(md, "aas_run"));
+	const char *template = json_string_value(json_object_get(md,
+	    "aas_template"));
+	const char *bid = json_string_value(json_object_get(b, "id"));
+	const char *endpoint, *model;
+	struct aas_run_writer *w;
+	struct aas_err e;
+	char *dir, *tmp, *line = NULL;
+	size_t cap = 0;
+	ssize_t n, ri;
+	long nmissing = 0;
+	FILE *f;
+	int got = 0, rc = 0;
+
+	memset(&e, 0, sizeof(e));
+	if (bid == NULL || *bid == '\0' || strspn(bid, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(bid)) {
+		aas_msg("%s: not a batch id this folder can hold", bid ? bid :
+		    "(none)");
+		return 0;
+	}
+	if (*run == '.' || strspn(run, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(run)) {
+		aas_msg("%s: this project's batch, but its run id is not one "
+		    "aas-submit makes: left alone", bid);
+		return 0;
+	}
+	raw = json_object_get(b, "raw");
+	endpoint = json_string_value(json_object_get(raw, "endpoint"));
+	dir = aas_state_path(st, "tmp");
+	(void)aas_mkdirs(dir, 0755, NULL);
+	tmp = aas_xasprintf("%s/found-%s.jsonl", dir, bid);
+	free(dir);
+	unlink(tmp);
+	if (aas_provider_download(p, b, "input", tmp, &got, &e) == -1 ||
+	    !got) {
+		aas_msg("%s: this project's batch, but its input file cannot "
+		    "be read: %s", bid, got ? e.msg : "none");
+		unlink(tmp);
+		free(tmp);
+		return 0;
+	}
+	f = fopen(tmp, "re");
+	if (f == NULL || (n = getline(&line, &cap, f)) <= 0) {
+		aas_msg("%s: its input file is empty", bid);
+		goto out;
+	}
+	first = json_loads(line, 0, NULL);
+	model = json_string_value(json_object_get(json_object_get(first,
+	    "body"), "model"));
+	if (aas_ledger_run_adopt(ledger, &w, run, aas_provider_kind(p),
+	    model ? model : "", endpoint ? endpoint : "", template ?
+	    template : "", &e) == -1) {
+		json_decref(first);
+		aas_msg("%s: %s", bid, e.msg);
+		rc = -1;
+		goto out;
+	}
+	aas_ledger_run_set_project(w, project);
+	rewind(f);
+	while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n > 0)
+			rc = adopt_line(w, board, line, (size_t)n, model,
+			    endpoint, template, &nmissing, &e);
+	}
+	json_decref(first);
+	if (rc == -1) {
+		aas_ledger_run_discard(w);
+		aas_msg("%s: %s", bid, e.msg);
+		goto out;
+	}
+	if (aas_ledger_run_count(w) == 0) {
+		aas_ledger_run_discard(w);
+		goto out;
+	}
+	if ((ri = aas_ledger_run_commit(ledger, w, &e)) == -1 ||
+	    aas_ledger_note_batch(ledger, (size_t)ri, b, &e) == -1) {
+		aas_msg("%s: %s", bid, e.msg);
+		rc = -1;
+		goto out;
+	}
+	if (!aas_quiet)
+		aas_msg("%s: this project's batch (run %s), %ld tasks, found "
+		    "at the provider%s", bid, run, aas_ledger_run(ledger,
+		    (size_t)ri)->n, nmissing > 0 ? "; some are no longer on "
+		    "the board as sent" : "");
+out:
+	if (f != NULL)
+		fclose(f);
+	free(line);
+	unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+static int
+discover(void)
+{
+	struct found fd = { NULL, NULL };
+	struct aas_provider *p;
+	struct aas_err e;
+	const char *kind = AAS_PROVIDER_DEFAULT;
+	json_t *board, *b;
+	char *project, *lock;
+	size_t i;
+	int rc, fdl;
+
+	memset(&e, 0, sizeof(e));
+	rc = aas_project_id(cf, root, &project, &e);
+	if (rc != 0) {
+		if (rc == -1)
+			aas_msg("%s", e.msg);
+		return rc == -1 ? -1 : 0;
+	}
+	if (aas_config_str(cf, "provider", &kind, &e) == -1 ||
+	    (p = get_provider(kind, NULL, &e)) == NULL) {
+		aas_msg("%s", e.msg);
+		free(project);
+		return -1;
+	}
+	if (strcmp(aas_provider_kind(p), "openai") != 0) {
+		if (!aas_quiet)
+			aas_msg("the journal is empty, and %s batches carry no "
+			    "metadata: batches another clone submitted cannot "
+			    "be found", aas_provider_kind(p));
+		free(project);
+		return 0;
+	}
+	fd.project = project;
+	fd.batches = json_array();
+	board = NULL;
+	if (aas_provider_list(p, found_cb, &fd, &e) == -1 ||
+	    (board = board_records(&e)) == NULL) {
+		aas_msg("looking for this project's batches: %s", e.msg);
+		rc = aas_provider_run_error(e.code) ? -1 : 0;
+		goto out;
+	}
+	if (json_array_size(fd.batches) == 0)
+		goto out;
+	/* the journal is written under the submit lock, as reconcile does */
+	lock = aas_state_path(st, "submit.lock");
+	fdl = aas_lock(lock, 1, &e);
+	free(lock);
+	if (fdl == -1) {
+		aas_msg("%s", e.msg);
+		rc = -1;
+		goto out;
+	}
+	for (i = json_array_size(fd.batches); rc == 0 && i-- > 0;) {
+		b = json_array_get(fd.batches, i);
+		if (aas_ledger_find(ledger, json_string_value(json_object_get(
+		    json_object_get(b, "metadata"), "aas_run"))) < 0)
+			rc = adopt(p, b, board, project);
+	}
+	aas_unlock(fdl);
+out:
+	json_decref(board);
+	json_decref(fd.batches);
+	free(project);
+	return rc;
+}
+
 /* The journal's batches (or those named) until done or, without --wait,
  * until what has finished is written. */
 static int
@@ -291,6 +672,9 @@ fetch_runs(char **names, int nnames)
 	long pending, total, finished;
 	int k, rc;
 
+	if (nnames == 0 && !again && aas_ledger_count(ledger) == 0 &&
+	    discover() == -1)
+		return AAS_EXIT_USAGE;
 	sel = aas_xcalloc(aas_ledger_count(ledger) + 1, sizeof(*sel));
 	for (k = 0; k < nnames; k++) {
 		ssize_t ri = aas_ledger_find(ledger, names[k]);
@@ -494,27 +878,19 @@ file_line(void *arg, size_t j, size_t slot, json_t *res)
 	struct file_ctx *c = arg;
 	const struct aas_run *r = use_stdin ? NULL :
 	    aas_ledger_run(ledger, c->ris[j]);
-	const char *model, *code, *msg;
+	const char *model;
 	struct aas_price price;
-	json_t *resp, *batch;
-	char codebuf[32];
-	double usd;
+	json_t *batch;
 	int hp, rc;
 
 	c->nmatch++;
-	if (!use_stdin && already(c->idx[j], slot, r->run))
-		return 0;
 	model = json_string_value(json_object_get(res, "model"));
 	hp = model != NULL && aas_price_lookup(cf, model, &price, NULL) == 0;
-	resp = json_is_true(json_object_get(res, "ok")) ?
-	    aas_response_key(res, hp ? &price : NULL, 1, &usd) : NULL;
-	aas_result_error(res, 0, codebuf, &code, &msg);
 	batch = r != NULL && r->batch_id != NULL ? aas_ledger_batch_key(r) :
 	    NULL;
-	rc = emit_task(c->idx[j], slot, r ? r->run : NULL, batch, resp, code,
-	    msg);
+	rc = emit_answer(c->idx[j], slot, r ? r->run : NULL, batch, res,
+	    hp ? &price : NULL, 1, 0);
 	json_decref(batch);
-	json_decref(resp);
 	return rc == -1 ? -1 : 0;
 }
 
@@ -787,6 +1163,7 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	(void)e;
 	cf = c->cf;
 	st = c->st;
+	root = c->root;
 	pool = aas_provider_pool_new(cf, aas_verbose);
 	return 0;
 }

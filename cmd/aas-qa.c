@@ -103,6 +103,67 @@ do_rollback(struct aas_rec *rec)
 	json_decref(nq);
 }
 
+/*
+ * For a fail_to_pass check: the base's tree with the plan's test files
+ * (plan.tests that are files of the commit) added, in a folder of its
+ * own: 0 with *dirp set (NULL when the plan names no such file), or -1
+ * with e set.
+ */
+static int
+make_base(struct aas_rec *rec, const struct aas_qa_task *t, char **dirp,
+    struct aas_err *e)
+{
+	json_t *tests = json_object_get(aas_rec_get(rec, "plan"), "tests");
+	const char **names;
+	char *dir, *name;
+	size_t i, j, n = 0, written;
+	json_t *v;
+
+	*dirp = NULL;
+	names = aas_xcalloc(json_array_size(tests) + 1, sizeof(*names));
+	json_array_foreach(tests, i, v)
+		for (j = 0; j < t->nfiles; j++)
+			if (json_is_string(v) &&
+			    strcmp(json_string_value(v), t->files[j]) == 0) {
+				names[n++] = t->files[j];
+				break;
+			}
+	if (n == 0) {
+		free(names);
+		return 0;
+	}
+	if (t->base == NULL) {
+		free(names);
+		return aas_err_set(e, "bad_apply", "apply.base must be a "
+		    "string for a fail_to_pass check");
+	}
+	name = aas_xasprintf("%s.base", t->id != NULL ? t->id : "");
+	dir = aas_scratch_mkdir(scratch_parent, name, e);
+	free(name);
+	if (dir == NULL ||
+	    aas_scratch_checkout(t->repo, t->base, dir, e) == -1 ||
+	    aas_scratch_overlay(t->repo, t->commit, dir, names, n, &written,
+	    e) == -1) {
+		if (dir != NULL) {
+			struct aas_err e2;
+
+			aas_scratch_remove(dir, &e2);
+		}
+		free(dir);
+		free(names);
+		return -1;
+	}
+	free(names);
+	if (written == 0) {
+		/* none is a file there (a submodule, say): no tests */
+		aas_scratch_remove(dir, e);
+		free(dir);
+		return 0;
+	}
+	*dirp = dir;
+	return 0;
+}
+
 /* Check the record's commit; with roll, delete the branch of a failure
  * (--rollback). */
 static enum result
@@ -114,7 +175,7 @@ do_check(struct aas_rec *rec, int roll)
 	json_t *files = json_object_get(aas_rec_get(rec, "apply"), "files");
 	json_t *f, *qa;
 	const char *path, *op, **list;
-	char *dir, *why;
+	char *dir, *bdir = NULL, *why;
 	size_t i;
 	int canceled;
 
@@ -153,19 +214,38 @@ do_check(struct aas_rec *rec, int roll)
 		free(list);
 		return R_FAILED;
 	}
+	if (aas_qa_wants_base(&qc, &t) && make_base(rec, &t, &bdir, &e) == -1) {
+		aas_rec_fail_err(rec, "qa", &e);
+		aas_scratch_remove(dir, &e);
+		free(dir);
+		free(list);
+		return R_FAILED;
+	}
+	t.base_worktree = bdir;
 	qa = aas_qa_run(&qc, &t, &loop.cancel, &canceled);
 	if (!canceled && !keep && aas_scratch_remove(dir, &e) == -1)
+		aas_msg("%s: %s", aas_rec_where(rec), e.msg);
+	if (bdir != NULL && !canceled && !keep &&
+	    aas_scratch_remove(bdir, &e) == -1)
 		aas_msg("%s: %s", aas_rec_where(rec), e.msg);
 	if (canceled) {
 		/* the record goes on untouched: a re-run checks it */
 		aas_scratch_remove(dir, &e);
+		if (bdir != NULL)
+			aas_scratch_remove(bdir, &e);
 		result = R_STOPPED;
 	} else {
 		if (keep) {
 			json_object_set_new(qa, "worktree", json_string(dir));
+			if (bdir != NULL)
+				json_object_set_new(qa, "base_worktree",
+				    json_string(bdir));
 			if (!aas_quiet)
 				aas_msg("%s: worktree kept: %s",
 				    aas_rec_where(rec), dir);
+			if (!aas_quiet && bdir != NULL)
+				aas_msg("%s: base worktree kept: %s",
+				    aas_rec_where(rec), bdir);
 		}
 		why = aas_qa_reason(qa);
 		if (why != NULL && roll)
@@ -180,6 +260,7 @@ do_check(struct aas_rec *rec, int roll)
 		free(why);
 	}
 	json_decref(qa);
+	free(bdir);
 	free(dir);
 	free(list);
 	return result;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -21,19 +22,23 @@
 #include "ids.h"
 #include "ledger.h"
 #include "price.h"
+#include "project.h"
 #include "provider.h"
 #include "record.h"
+#include "repair.h"
 #include "results.h"
 #include "state.h"
 #include "template.h"
 #include "banned.h"
 
 static const char usage_text[] =
-    "[-fqv] [--config FILE] [--max-batches N] [--max-bytes N] "
+    "[-fqv] [--candidates N] [--config FILE] [--max-batches N] "
+    "[--max-bytes N] "
     "[--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] "
     "[--state DIR] [--template NAME|FILE]\n"
     "--sync [-j N] [--keep-order] [--rpm N] [--tpm N] [options]\n"
-    "--dry-run | --jsonl FILE [options]";
+    "--dry-run | --jsonl FILE [options]\n"
+    "--repair [--max-attempts N] [options]";
 
 enum { MODE_BATCH, MODE_SYNC, MODE_JSONL, MODE_DRY };
 
@@ -50,6 +55,11 @@ static struct aas_template_opts topts;
 static const char *model, *provider_kind, *endpoint;
 static struct aas_price price;
 static int have_price;
+/* --model, config repair_model, --candidates */
+static const char *opt_model, *repair_model;
+static long ncand = 1;
+static char *project;		/* project.h: the batches' aas_project */
+static int cand_choices;	/* the provider answers n in one request */
 static double discount = 0.5, max_cost = -1, run_est;
 static long max_requests, max_bytes, max_batches = -1, est_output = 1000;
 static long live_batches;
@@ -65,9 +75,12 @@ static struct aas_run_writer *writer;
 struct chunk {
 	ssize_t	 ri;		/* run index once committed, or -1 */
 	struct aas_err err;	/* why it failed */
+	char	*model;		/* a batch serves one model */
+	struct aas_run_writer *w;	/* open, or NULL once ended */
 };
 static struct chunk *chunks;
-static size_t nchunks;
+static size_t nchunks, last_chunk;	/* last_chunk: add_to_chunk's */
+static struct aas_run_writer *last_w;
 static long ntasks, nbatches;
 static long long est_tokens_total;
 static int stopped, failed, halt;
@@ -160,32 +173,54 @@ passed(struct aas_rec *rec, const char *id, char **branchp)
 /* prov and the providers of older runs (reconciled at the start) */
 static struct aas_provider_pool *pool;
 
-/* Start a new chunk writer, or refuse when --max-batches is reached. */
-static int
-chunk_begin(struct aas_err *e)
+/* The open chunk of model m, or -1. */
+static ssize_t
+chunk_open(const char *m)
 {
-	if (max_batches >= 0 && live_batches >= max_batches)
+	size_t i;
+
+	for (i = 0; i < nchunks; i++)
+		if (chunks[i].w != NULL && strcmp(chunks[i].model, m) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Start a new chunk writer for model m, or refuse when --max-batches is
+ * reached (the chunks still open count as batches). */
+static int
+chunk_begin(const char *m, struct aas_err *e)
+{
+	struct aas_run_writer *w;
+	long open = 0;
+	size_t i;
+
+	for (i = 0; i < nchunks; i++)
+		open += chunks[i].w != NULL;
+	if (max_batches >= 0 && live_batches + open >= max_batches)
 		return aas_err_set(e, "max_batches", "%ld batches in flight, "
-		    "the most --max-batches allows", live_batches);
-	if (aas_ledger_run_begin(ledger, &writer, provider_kind, model,
+		    "the most --max-batches allows", live_batches + open);
+	if (aas_ledger_run_begin(ledger, &w, provider_kind, m,
 	    endpoint, aas_template_name(tmpl), NULL, e) == -1)
 		return -1;
 	chunks = aas_xreallocarray(chunks, nchunks + 1, sizeof(*chunks));
 	memset(&chunks[nchunks], 0, sizeof(chunks[0]));
 	chunks[nchunks].ri = -1;
+	chunks[nchunks].model = aas_xstrdup(m);
+	chunks[nchunks].w = w;
+	aas_ledger_run_set_project(w, project);
 	nchunks++;
 	return 0;
 }
 
-/* Commit and create the current chunk's batch. */
+/* Commit and create chunk ci's batch. */
 static int
-chunk_end(struct aas_err *fatal)
+chunk_end(size_t ci, struct aas_err *fatal)
 {
-	struct chunk *c = &chunks[nchunks - 1];
-	struct aas_run_writer *w = writer;
+	struct chunk *c = &chunks[ci];
+	struct aas_run_writer *w = c->w;
 	ssize_t ri;
 
-	writer = NULL;
+	c->w = NULL;
 	if (aas_ledger_run_count(w) == 0) {
 		aas_ledger_run_discard(w);
 		return 0;
@@ -223,6 +258,191 @@ spool_put(char kind, long num, const struct aas_rec *rec, struct aas_err *e)
 	return 0;
 }
 
+static int request_prepare(struct aas_rec *, const char *, json_t **,
+    const char *, ssize_t *, double *);
+
+/*
+ * A record already handled for its attempt: it has a response, or a
+ * request under the custom_id it would be sent with now.
+ */
+static int
+handled(struct aas_rec *rec, const char *cid)
+{
+	const char *rc = json_string_value(aas_rec_path(rec,
+	    "request.custom_id"));
+
+	return aas_rec_get(rec, "response") != NULL ||
+	    (rc != NULL && strcmp(rc, cid) == 0);
+}
+
+/* --repair: the bound, the check output cap, the repository of the
+ * previous attempt's diff, the record as it came (for repair_undo). */
+static int repair;
+static long max_attempts = 3, opt_attempts = -1;
+static size_t tail_max = AAS_REPAIR_TAIL_MAX;
+static struct aas_git *diff_git;
+static char *diff_repo, *orig_line;
+static size_t orig_len;
+
+/* A failed record that may have one more attempt. */
+static int
+repair_wanted(struct aas_rec *rec)
+{
+	long k;
+
+	if (!aas_repair_failed(rec->obj))
+		return 0;
+	k = aas_repair_attempt(rec->obj);
+	if (k < max_attempts)
+		return 1;
+	if (!aas_quiet)
+		aas_msg("%s: attempt %ld of %ld failed: no more repairs",
+		    aas_rec_where(rec), k, max_attempts);
+	return 0;
+}
+
+/* The repository apply.repo names (kept open for the next record). */
+static struct aas_git *
+repo_git(struct aas_rec *rec)
+{
+	const char *repo = json_string_value(aas_rec_path(rec, "apply.repo"));
+	struct aas_err e;
+
+	if (repo == NULL)
+		return NULL;
+	if (diff_repo != NULL && strcmp(diff_repo, repo) == 0)
+		return diff_git;
+	aas_git_close(diff_git);
+	free(diff_repo);
+	diff_repo = aas_xstrdup(repo);
+	if (aas_git_open(&diff_git, repo, &e) == -1)
+		diff_git = NULL;
+	return diff_git;
+}
+
+/* Put the record back as it came: a repair that was not sent.  What
+ * pointed into the record (its id) is gone. */
+static void
+repair_undo(struct aas_rec *rec)
+{
+	size_t lineno = rec->lineno;
+
+	aas_rec_free(rec);
+	aas_rec_parse(rec, orig_line, orig_len, NULL);
+	rec->lineno = lineno;
+}
+
+/*
+ * --repair, a failed record: the next attempt begins (history, the old
+ * stage keys gone) and its request is prepared from the repair template.
+ * With --sync an answer a run before this one got (and wrote down) is
+ * taken instead of asking again.  Returns as prepare does.
+ */
+static int
+repair_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
+    char cid[65], ssize_t *skipri, double *estp)
+{
+	char shabuf[65];
+	long next = aas_repair_attempt(rec->obj) + 1;
+	json_t *fields, *stored = NULL;
+	double cost_cap = max_cost;
+	size_t prev_max = topts.file_max > 0 ? topts.file_max : 64 * 1024;
+	int rc;
+
+	aas_repair_custom_id(id, task_sha(rec, shabuf), next, cid);
+	fields = aas_repair_fields(rec->obj, repo_git(rec), next, max_attempts,
+	    tail_max, prev_max);
+	free(orig_line);
+	orig_line = aas_xstrndup(rec->line, rec->len);
+	orig_len = rec->len;
+	aas_repair_begin(rec, next);
+	if (mode == MODE_SYNC && (stored = aas_repair_answer_load(st,
+	    cid)) != NULL)
+		max_cost = -1;	/* paid for already */
+	topts.fields = fields;
+	rc = request_prepare(rec, id, bodyp, cid, skipri, estp);
+	topts.fields = NULL;
+	max_cost = cost_cap;
+	json_decref(fields);
+	if (stored != NULL && rc == 0) {
+		if (!aas_quiet)
+			aas_msg("%s: attempt %ld answered in an earlier run: "
+			    "not asked again", id, next);
+		run_est -= *estp;
+		json_decref(*bodyp);
+		*bodyp = NULL;
+		aas_rec_set(rec, "response", stored);
+		rc = 1;
+	}
+	json_decref(stored);
+	return rc;
+}
+
+/*
+ * The model of a task, first found of: --model, the task's Model field
+ * (board column or "- Model:" line, in fields), repair_model for an
+ * attempt past the first, templates.TEMPLATE.model, the model key.
+ */
+static const char *
+model_for(struct aas_rec *rec, const char *template)
+{
+	json_t *v, *t;
+	const char *k;
+
+	if (opt_model != NULL)
+		return opt_model;
+	json_object_foreach(aas_rec_get(rec, "fields"), k, v)
+		if (strcasecmp(k, "model") == 0 && json_is_string(v) &&
+		    *json_string_value(v) != '\0')
+			return json_string_value(v);
+	v = aas_rec_get(rec, "attempt");
+	if (repair_model != NULL && json_is_integer(v) &&
+	    json_integer_value(v) > 1)
+		return repair_model;
+	t = json_object_get(json_object_get(aas_config_get(cf, "templates"),
+	    template), "model");
+	if (json_is_string(t) && *json_string_value(t) != '\0')
+		return json_string_value(t);
+	return model;
+}
+
+/* The price of model m (1 with *p set, 0 when it has none), looked up
+ * once per model. */
+static json_t *prices_seen;
+
+static int
+price_for(const char *m, struct aas_price *p)
+{
+	json_t *v = json_object_get(prices_seen, m);
+
+	if (v == NULL) {
+		if (aas_price_lookup(cf, m, p, NULL) == 0)
+			v = json_pack("[f,f,f]", p->input, p->output,
+			    p->cached);
+		else
+			v = json_null();
+		if (json_is_null(v) && max_cost < 0 && !aas_quiet &&
+		    strcmp(m, model) != 0)
+			aas_msg("no price for model %s: costs are not "
+			    "tracked (set prices.%s in the config)", m, m);
+		json_object_set_new(prices_seen, m, v);
+	}
+	if (!json_is_array(v))
+		return 0;
+	p->input = json_number_value(json_array_get(v, 0));
+	p->output = json_number_value(json_array_get(v, 1));
+	p->cached = json_number_value(json_array_get(v, 2));
+	return 1;
+}
+
+/* The candidates a record asks for: --candidates, or 1 for a record that
+ * already is one candidate. */
+static long
+cand_n(struct aas_rec *rec)
+{
+	return aas_rec_get(rec, "candidate") != NULL ? 1 : ncand;
+}
+
 /*
  * Prepare one record: the checks, the request key and the body.
  * Returns 0 with *bodyp set (the record needs a call), 1 when the record
@@ -234,14 +454,13 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 {
 	const char *id;
 	char shabuf[65], *branch;
-	json_t *body, *req;
-	long tok;
-	double est;
-	ssize_t ri;
+	json_t *req;
 
 	*bodyp = NULL;
 	*skipri = -1;
-	if (rec->bad || aas_rec_get(rec, "error") != NULL)
+	if (rec->bad || (!repair && aas_rec_get(rec, "error") != NULL))
+		return 1;
+	if (repair && !repair_wanted(rec))
 		return 1;
 	id = aas_rec_str(rec, "id");
 	if (id == NULL || *id == '\0') {
@@ -249,7 +468,11 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 		failed = 1;
 		return 1;
 	}
+	if (repair)
+		return repair_prepare(rec, id, bodyp, cid, skipri, estp);
 	aas_ledger_custom_id(id, task_sha(rec, shabuf), cid);
+	if (!force && handled(rec, cid))
+		return 1;
 	if (!force && passed(rec, id, &branch)) {
 		if (!aas_quiet)
 			aas_msg("%s: Done, and branch %s exists: skipped "
@@ -261,6 +484,26 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 		free(branch);
 		return 1;
 	}
+	return request_prepare(rec, id, bodyp, cid, skipri, estp);
+}
+
+/*
+ * The part of prepare that every request shares: the duplicate and
+ * in-flight checks, the body (template fields from topts), the budget,
+ * the request key.
+ */
+static int
+request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
+    const char *cid, ssize_t *skipri, double *estp)
+{
+	const char *m;
+	json_t *body, *req;
+	long tok, nc, nreq;
+	double est;
+	ssize_t ri;
+	struct aas_price pr;
+	int hp;
+
 	if (json_object_get(seen, cid) != NULL) {
 		aas_rec_fail(rec, "submit", "duplicate", "task %s given "
 		    "twice in this input", cid);
@@ -278,16 +521,30 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 		*skipri = ri;
 		return 1;
 	}
+	m = model_for(rec, aas_template_name(tmpl));
+	hp = price_for(m, &pr);
+	topts.model = m;
 	body = aas_template_body(tmpl, rec->obj, aas_state_root(st), &topts);
 	tok = aas_template_est_tokens(body);
-	est = have_price ? aas_usd_round(aas_price_usd(&price, tok,
-	    est_output, 0, discount)) : 0;
+	/* N candidates: N outputs, of one request or of N */
+	nc = cand_n(rec);
+	nreq = cand_choices ? 1 : nc;
+	est = hp ? aas_usd_round(aas_price_usd(&pr, tok * nreq,
+	    est_output * nc, 0, discount)) : 0;
 	if (max_cost >= 0) {
-		if (!have_price) {
+		if (!hp && repair) {
+			json_decref(body);
+			aas_msg("%s: no price for model %s: set prices.%s in "
+			    "the config to use a budget", id, m, m);
+			repair_undo(rec);
+			failed = 1;
+			return 1;
+		}
+		if (!hp) {
 			json_decref(body);
 			aas_rec_fail(rec, "submit", "no_price", "no price for "
 			    "model %s: set prices.%s in the config to use a "
-			    "budget", model, model);
+			    "budget", m, m);
 			failed = 1;
 			return 1;
 		}
@@ -296,6 +553,17 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 			char lim[32];
 
 			json_decref(body);
+			if (repair) {
+				/* the failure stays as it was, for a re-run */
+				aas_msg("%s: budget reached: %.4f USD spent or "
+				    "committed, this repair's %.4f would pass "
+				    "the limit of %s", id, aas_ledger_spent(
+				    ledger) + run_est, est, aas_usd_format(
+				    max_cost, lim, sizeof(lim)));
+				repair_undo(rec);
+				stopped = 1;
+				return 1;
+			}
 			aas_rec_fail(rec, "submit", "budget", "budget reached: "
 			    "%.4f USD spent or committed, this task's %.4f "
 			    "would pass the limit of %s", aas_ledger_spent(
@@ -308,14 +576,14 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 	json_object_set_new(seen, cid, json_true());
 	run_est += est;
 	req = json_pack("{s:s, s:s, s:s, s:s, s:I}", "custom_id", cid,
-	    "model", model, "endpoint", endpoint, "template",
-	    aas_template_name(tmpl), "est_tokens", (json_int_t)(tok +
-	    est_output));
-	json_object_set_new(req, "est_usd", have_price ? json_real(est) :
+	    "model", m, "endpoint", endpoint, "template",
+	    aas_template_name(tmpl), "est_tokens", (json_int_t)(tok * nreq +
+	    est_output * nc));
+	json_object_set_new(req, "est_usd", hp ? json_real(est) :
 	    json_null());
 	aas_rec_set(rec, "request", req);
 	json_decref(req);
-	est_tokens_total += tok + est_output;
+	est_tokens_total += tok * nreq + est_output * nc;
 	*estp = est;
 	*bodyp = body;
 	return 0;
@@ -331,45 +599,207 @@ add_to_chunk(struct aas_rec *rec, json_t *body, const char *cid, double est,
 	size_t len;
 	struct aas_err e;
 
+	const char *m = json_string_value(aas_rec_path(rec, "request.model"));
+	struct aas_run_writer *w = writer;
+	ssize_t ci = -1;
+
 	line = aas_provider_batch_line(prov, cid, endpoint, body);
 	text = json_dumps(line, JSON_COMPACT);
 	json_decref(line);
 	len = strlen(text);
-	if (writer != NULL && mode == MODE_BATCH &&
-	    (aas_ledger_run_count(writer) + 1 > max_requests ||
-	    aas_ledger_run_bytes(writer) + (long)len + 1 > max_bytes)) {
-		if (chunk_end(fatal) == -1) {
+	if (mode == MODE_BATCH && (ci = chunk_open(m)) >= 0 &&
+	    (aas_ledger_run_count(chunks[ci].w) + 1 > max_requests ||
+	    aas_ledger_run_bytes(chunks[ci].w) + (long)len + 1 > max_bytes)) {
+		if (chunk_end((size_t)ci, fatal) == -1) {
 			free(text);
 			return -1;
 		}
+		ci = -1;
 		if (run_failed) {
 			free(text);
 			return 2;
 		}
 	}
-	if (writer == NULL) {
+	if (mode == MODE_BATCH && ci < 0) {
 		memset(&e, 0, sizeof(e));
-		if (chunk_begin(&e) == -1) {
+		if (chunk_begin(m, &e) == -1) {
 			free(text);
 			if (strcmp(e.code, "max_batches") != 0) {
 				*fatal = e;
 				return -1;
 			}
 			run_est -= est;
+			stopped = 1;
+			if (repair) {
+				repair_undo(rec);
+				aas_msg("%s: %s", aas_rec_where(rec), e.msg);
+				return 1;
+			}
 			aas_rec_del(rec, "request");
 			aas_rec_fail(rec, "submit", e.code, "%s", e.msg);
-			stopped = 1;
 			return 1;
 		}
+		ci = (ssize_t)nchunks - 1;
 	}
-	if (aas_ledger_run_add(writer, cid, rec->line, rec->len, text, len,
+	if (mode == MODE_BATCH) {
+		w = chunks[ci].w;
+		last_chunk = (size_t)ci;
+	}
+	if (aas_ledger_run_add(w, cid, rec->line, rec->len, text, len,
 	    est, fatal) == -1) {
 		free(text);
 		return -1;
 	}
+	last_w = w;
 	free(text);
 	ntasks++;
 	return 0;
+}
+
+/*
+ * Candidates (--candidates N).  Candidate k of a task is a record of its
+ * own: the task's record with "candidate": {k, n} and a request key whose
+ * estimate is its share.  A provider with choices gets one request asking
+ * for n answers (its custom_id the task's); another gets n requests, the
+ * k-th under aas_ledger_candidate_id(cid, k).  The ledger knows candidate
+ * k by that id either way (a tasks line each), so aas-fetch writes each
+ * once.
+ */
+static void
+cand_rec(struct aas_rec *rec, long k, long n, const char *rcid,
+    struct aas_rec *c)
+{
+	json_t *req = json_deep_copy(aas_rec_get(rec, "request")), *v;
+
+	aas_rec_parse(c, rec->line, rec->len, NULL);
+	aas_rec_del(c, "request");
+	v = json_pack("{s:I, s:I}", "k", (json_int_t)k, "n", (json_int_t)n);
+	aas_rec_set(c, "candidate", v);
+	json_decref(v);
+	json_object_set_new(req, "custom_id", json_string(rcid));
+	if (cand_choices)
+		json_object_set_new(req, "n", json_integer(n));
+	v = json_object_get(req, "est_tokens");
+	json_object_set_new(req, "est_tokens", json_integer(
+	    json_integer_value(v) / n));
+	v = json_object_get(req, "est_usd");
+	if (json_is_number(v))
+		json_object_set_new(req, "est_usd", json_real(aas_usd_round(
+		    json_number_value(v) / (double)n)));
+	aas_rec_set(c, "request", req);
+	json_decref(req);
+}
+
+/* The n candidates of rec, made. */
+static struct aas_rec *
+cand_make(struct aas_rec *rec, const char *cid, long n)
+{
+	struct aas_rec *c = aas_xcalloc((size_t)n, sizeof(*c));
+	char kcid[65];
+	long k;
+
+	for (k = 1; k <= n; k++) {
+		aas_ledger_candidate_id(cid, k, kcid);
+		cand_rec(rec, k, n, cand_choices ? cid : kcid, &c[k - 1]);
+	}
+	return c;
+}
+
+static void
+cand_free(struct aas_rec *c, long n)
+{
+	long k;
+
+	for (k = 0; k < n; k++)
+		aas_rec_free(&c[k]);
+	free(c);
+}
+
+/*
+ * Several records in the place of rec: their lines joined by newlines in
+ * rec's text, which the record loop writes as it is, in one write and in
+ * rec's place (--keep-order holds).
+ */
+static void
+cand_lines(struct aas_rec *rec, struct aas_rec *c, long n)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	long k;
+
+	for (k = 0; k < n; k++) {
+		if (k > 0)
+			aas_buf_addc(&b, '\n');
+		aas_buf_add(&b, c[k].line, c[k].len);
+	}
+	free(rec->line);
+	rec->line = aas_buf_detach(&b, &rec->len);
+}
+
+/*
+ * Batch, --jsonl and --dry-run, a prepared record with candidates: the
+ * requests into the run, and the candidates written (--jsonl, --dry-run:
+ * in rec's place) or spooled.  Returns what batch_step returns.
+ */
+static int
+cand_batch(struct aas_rec *rec, json_t *body, const char *cid, double est,
+    struct aas_err *e)
+{
+	long n = ncand, k, j, nreq = cand_choices ? 1 : n;
+	struct aas_rec *c = cand_make(rec, cid, n);
+	ssize_t *ci = aas_xcalloc((size_t)n, sizeof(*ci));
+	const char *code, *msg;
+	char kcid[65];
+	int rc = 0, any = 0;
+
+	if (cand_choices)
+		json_object_set_new(body, "n", json_integer(n));
+	for (k = 1; k <= n; k++) {
+		ci[k - 1] = -1;
+		if (mode == MODE_DRY || rc != 0)
+			continue;
+		aas_ledger_candidate_id(cid, k, kcid);
+		if (k > nreq)
+			rc = aas_ledger_run_add_more(last_w, kcid, c[k - 1].line,
+			    c[k - 1].len, e);
+		else
+			rc = add_to_chunk(&c[k - 1], body, kcid, est /
+			    (double)nreq, e);
+		if (rc == 0)
+			ci[k - 1] = (ssize_t)last_chunk;
+		if (rc == 1) {
+			/* refused (max_batches): so are the ones after */
+			code = json_string_value(aas_rec_path(&c[k - 1],
+			    "error.code"));
+			msg = json_string_value(aas_rec_path(&c[k - 1],
+			    "error.message"));
+			for (j = k; j < n; j++) {
+				aas_rec_del(&c[j], "request");
+				aas_rec_fail(&c[j], "submit", code, "%s", msg);
+			}
+			run_est -= est / (double)nreq * (double)(nreq - k);
+		}
+	}
+	if (rc == -1 || rc == 2) {
+		if (rc == 2)
+			run_est -= est;
+		cand_free(c, n);
+		free(ci);
+		return rc == -1 ? -1 : AAS_LOOP_DROP;
+	}
+	for (k = 0; k < n; k++) {
+		any |= aas_rec_get(&c[k], "error") != NULL;
+		if (mode == MODE_BATCH && (ci[k] >= 0 ? spool_put('B', (long)ci[k],
+		    &c[k], e) : spool_put('P', 0, &c[k], e)) == -1) {
+			cand_free(c, n);
+			free(ci);
+			return -1;
+		}
+	}
+	if (mode != MODE_BATCH)
+		cand_lines(rec, c, n);
+	cand_free(c, n);
+	free(ci);
+	return mode == MODE_BATCH ? AAS_LOOP_DROP : any;
 }
 
 static int
@@ -465,6 +895,11 @@ batch_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 		run_est -= est;
 		return AAS_LOOP_DROP;
 	}
+	if (rc == 0 && cand_n(rec) > 1) {
+		rc = cand_batch(rec, body, cid, est, e);
+		json_decref(body);
+		return rc;
+	}
 	if (rc == 0 && mode != MODE_DRY)
 		rc = add_to_chunk(rec, body, cid, est, e);
 	json_decref(body);
@@ -476,7 +911,7 @@ batch_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 	}
 	if (mode == MODE_BATCH) {
 		if (rc == 0)
-			rc = spool_put('B', (long)nchunks - 1, rec, e);
+			rc = spool_put('B', (long)last_chunk, rec, e);
 		else if (skipri >= 0)
 			rc = spool_put('S', (long)skipri, rec, e);
 		else
@@ -500,6 +935,7 @@ run_batch(void)
 	struct aas_err e;
 	int status;
 	char *dir;
+	size_t i;
 
 	if (mode == MODE_BATCH) {
 		dir = aas_state_path(st, "tmp");
@@ -544,13 +980,18 @@ run_batch(void)
 	if (status == AAS_EXIT_FATAL) {
 		aas_ledger_run_discard(writer);
 		writer = NULL;
+		for (i = 0; i < nchunks; i++) {
+			aas_ledger_run_discard(chunks[i].w);
+			chunks[i].w = NULL;
+		}
 		return status;
 	}
 	memset(&e, 0, sizeof(e));
-	if (mode == MODE_BATCH && writer != NULL && chunk_end(&e) == -1) {
-		aas_msg("%s", e.msg);
-		return AAS_EXIT_FATAL;
-	}
+	for (i = 0; mode == MODE_BATCH && i < nchunks; i++)
+		if (chunks[i].w != NULL && chunk_end(i, &e) == -1) {
+			aas_msg("%s", e.msg);
+			return AAS_EXIT_FATAL;
+		}
 	if (mode == MODE_JSONL) {
 		if (aas_ledger_run_commit(ledger, writer, &e) == -1) {
 			writer = NULL;
@@ -571,12 +1012,169 @@ run_batch(void)
 
 /* --sync: calls through aas_provider_chat_many, records through the
  * loop's pull mode. */
+struct group;
 struct pending {
 	struct aas_rec *rec;	/* the loop's */
 	char	 cid[65];
 	double	 est;
+	int	 repair;	/* a repair: its answer is kept */
+	struct group *g;	/* candidates: the group, else NULL */
+	long	 k;		/* ... the candidate this request answers */
 };
 static struct aas_loop sloop;
+
+/* --sync with candidates: the n records of one task, written together
+ * once every request of theirs came back. */
+struct group {
+	struct aas_rec *rec;	/* the loop's */
+	struct aas_rec *c;	/* the candidates */
+	long	 n, nreq;	/* candidates, requests */
+	long	 sent, back;
+	int	 failed, closed;
+	json_t	*body;		/* for the requests still to start */
+	char	 cid[65];
+	double	 est;		/* of every request */
+};
+static struct group *gnext;	/* a group with requests still to start */
+
+static void
+group_finish(struct group *g)
+{
+	if (g->closed)
+		/* a run error stopped it: not sent whole, not written */
+		aas_loop_done(&sloop, g->rec, AAS_LOOP_DROP, NULL);
+	else {
+		cand_lines(g->rec, g->c, g->n);
+		aas_loop_done(&sloop, g->rec, g->failed, NULL);
+	}
+	cand_free(g->c, g->n);
+	json_decref(g->body);
+	free(g);
+}
+
+/* Candidate k's record of g gets result res (or the error e). */
+static void
+cand_answer(struct group *g, long k, json_t *res, const struct aas_err *e,
+    const struct aas_price *pr)
+{
+	struct aas_rec *c = &g->c[k - 1];
+	json_t *ch, *resp;
+	const char *code, *msg;
+	char buf[32], kcid[65];
+	struct aas_err le;
+	double usd;
+	int ok = 0;
+
+	/* one request a candidate: its answer is its only choice */
+	ch = res != NULL ? aas_result_choice(res, cand_choices ? (size_t)k :
+	    1) : NULL;
+	if (res == NULL)
+		aas_rec_fail_err(c, "submit", e);
+	else if (ch == NULL)
+		aas_rec_fail(c, "submit", "missing_choice", "the answer holds "
+		    "no choice %ld", k);
+	else if (!json_is_true(json_object_get(ch, "ok"))) {
+		aas_result_error(ch, 0, buf, &code, &msg);
+		aas_rec_fail(c, "submit", code, "%s", msg);
+	} else {
+		resp = aas_response_key_n(ch, pr, 1, (size_t)(cand_choices ?
+		    g->n : 1), &usd);
+		aas_rec_set(c, "response", resp);
+		json_decref(resp);
+		ok = 1;
+	}
+	json_decref(ch);
+	if (!ok) {
+		if (!aas_quiet)
+			aas_msg("%s: candidate %ld: %s", aas_rec_where(c), k,
+			    json_string_value(aas_rec_path(c,
+			    "error.message")));
+		g->failed = failed = 1;
+	}
+	aas_ledger_candidate_id(g->cid, k, kcid);
+	memset(&le, 0, sizeof(le));
+	if (aas_ledger_mark_fetched(ledger, kcid, run_base, ok, &le) == -1)
+		aas_msg("%s", le.msg);
+}
+
+/* A request of a group came back. */
+static void
+cand_done(struct pending *pd, json_t *res, const struct aas_err *e)
+{
+	struct group *g = pd->g;
+	struct aas_price pr;
+	struct aas_err le;
+	const char *m;
+	double usd = 0;
+	int hp;
+	long k;
+
+	run_est -= pd->est;
+	g->back++;
+	m = json_string_value(aas_rec_path(&g->c[0], "request.model"));
+	hp = price_for(m, &pr);
+	if (res == NULL && aas_provider_run_error(e->code)) {
+		note_run_error(e);
+		g->closed = 1;
+	} else if (cand_choices)
+		for (k = 1; k <= g->n; k++)
+			cand_answer(g, k, res, e, hp ? &pr : NULL);
+	else
+		cand_answer(g, pd->k, res, e, hp ? &pr : NULL);
+	if (res != NULL) {
+		/* the request's cost, once */
+		json_decref(aas_response_key(res, hp ? &pr : NULL, 1, &usd));
+		memset(&le, 0, sizeof(le));
+		if (aas_ledger_call_cost(ledger, run_base, pd->cid, m, usd,
+		    &le) == -1)
+			aas_msg("%s", le.msg);
+	}
+	if (g->back == g->sent && (g->sent == g->nreq || g->closed)) {
+		if (gnext == g)
+			gnext = NULL;
+		group_finish(g);
+	}
+}
+
+/* The next request of the group in gnext. */
+static void
+cand_next(struct pending *pd, json_t **bodyp)
+{
+	struct group *g = gnext;
+
+	pd->rec = g->rec;
+	pd->g = g;
+	pd->k = ++g->sent;
+	pd->est = g->est / (double)g->nreq;
+	aas_ledger_candidate_id(g->cid, pd->k, pd->cid);
+	*bodyp = json_incref(g->body);
+	if (g->sent == g->nreq)
+		gnext = NULL;
+}
+
+/* A prepared record with candidates: its group, and its first request. */
+static void
+cand_start(struct pending *pd, json_t *body)
+{
+	struct group *g = aas_xcalloc(1, sizeof(*g));
+
+	g->rec = pd->rec;
+	g->n = ncand;
+	g->nreq = cand_choices ? 1 : ncand;
+	g->c = cand_make(pd->rec, pd->cid, g->n);
+	g->est = pd->est;
+	snprintf(g->cid, sizeof(g->cid), "%s", pd->cid);
+	g->sent = 1;
+	pd->g = g;
+	pd->k = 1;
+	pd->est = g->est / (double)g->nreq;
+	if (cand_choices)
+		json_object_set_new(body, "n", json_integer(g->n));
+	else if (g->nreq > 1) {
+		g->body = json_incref(body);
+		gnext = g;
+	}
+}
 
 static int
 sync_next(void *arg, json_t **bodyp, void **tagp)
@@ -588,10 +1186,26 @@ sync_next(void *arg, json_t **bodyp, void **tagp)
 
 	(void)arg;
 	pd = aas_xcalloc(1, sizeof(*pd));
+	if (gnext != NULL && !halt) {
+		cand_next(pd, bodyp);
+		*tagp = pd;
+		return 1;
+	}
+	if (gnext != NULL) {
+		struct group *g = gnext;
+
+		gnext = NULL;
+		g->closed = 1;
+		if (g->back == g->sent)
+			group_finish(g);
+	}
 	while (!halt && aas_loop_next(&sloop, &rec) == 1) {
 		pd->rec = rec;
 		rc = prepare(rec, bodyp, pd->cid, &skipri, &pd->est);
 		if (rc == 0) {
+			pd->repair = repair;
+			if (cand_n(rec) > 1)
+				cand_start(pd, *bodyp);
 			*tagp = pd;
 			return 1;
 		}
@@ -616,8 +1230,17 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 	json_t *resp;
 	double usd = 0;
 	struct aas_err le;
+	struct aas_price pr;
+	int hp;
 
 	(void)arg;
+	if (pd->g != NULL) {
+		cand_done(pd, res, e);
+		free(pd);
+		return;
+	}
+	hp = price_for(json_string_value(aas_rec_path(rec, "request.model")),
+	    &pr);
 	run_est -= pd->est;
 	if (res == NULL && aas_provider_run_error(e->code)) {
 		note_run_error(e);
@@ -627,14 +1250,15 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 		failed = 1;
 		aas_loop_done(&sloop, rec, 1, NULL);
 	} else {
-		resp = aas_response_key(res, have_price ? &price : NULL, 1,
-		    &usd);
+		resp = aas_response_key(res, hp ? &pr : NULL, 1, &usd);
 		aas_rec_set(rec, "response", resp);
 		json_decref(resp);
 		memset(&le, 0, sizeof(le));
-		if (aas_ledger_sync_cost(ledger, run_base, pd->cid, usd,
+		if (aas_ledger_call_cost(ledger, run_base, pd->cid,
+		    json_string_value(aas_rec_path(rec, "request.model")), usd,
 		    &le) == -1 || aas_ledger_mark_fetched(ledger, pd->cid,
-		    run_base, 1, &le) == -1)
+		    run_base, 1, &le) == -1 || (pd->repair &&
+		    aas_repair_answer_save(st, pd->cid, resp, &le) == -1))
 			aas_msg("%s", le.msg);
 		aas_loop_done(&sloop, rec, 0, NULL);
 	}
@@ -651,6 +1275,7 @@ run_sync(void)
 	sloop.stage = "submit";
 	sloop.state = st;
 	sloop.keep_order = keep_order;
+	sloop.see_errors = repair;
 	aas_loop_begin(&sloop, stdin, "stdin", stdout);
 	rc = aas_provider_chat_many(prov, jobs, rpm, tpm, sync_next, sync_done,
 	    NULL, &e);
@@ -701,9 +1326,10 @@ cfg_long(const char *path, long *out, struct aas_err *e)
 	return rc == -1 ? -1 : 0;
 }
 
-enum { OPT_DRY_RUN = 256, OPT_JSONL, OPT_KEEP_ORDER,
+enum { OPT_CANDIDATES = 256, OPT_DRY_RUN, OPT_JSONL, OPT_KEEP_ORDER,
 	OPT_MAX_BATCHES, OPT_MAX_BYTES, OPT_MAX_COST, OPT_MAX_REQUESTS,
-	OPT_MODEL, OPT_PROVIDER, OPT_RPM, OPT_SYNC, OPT_TEMPLATE, OPT_TPM };
+	OPT_MODEL, OPT_PROVIDER, OPT_RPM, OPT_SYNC, OPT_TEMPLATE, OPT_TPM,
+	OPT_REPAIR, OPT_MAX_ATTEMPTS };
 
 static const char *tname;
 static double opt_bytes = -1, opt_requests = -1;
@@ -721,6 +1347,14 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 			return -1;
 		jobs = (int)d;
 		break;
+	case OPT_CANDIDATES:
+		if (num_arg(arg, "--candidates", 1, 100, &d, e) == -1)
+			return -1;
+		if (d != (long)d)
+			return aas_err_set(e, "usage", "--candidates: not a "
+			    "whole number: %s", arg);
+		ncand = (long)d;
+		break;
 	case OPT_DRY_RUN:
 		mode = MODE_DRY;
 		break;
@@ -732,6 +1366,11 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 		break;
 	case OPT_KEEP_ORDER:
 		keep_order = 1;
+		break;
+	case OPT_MAX_ATTEMPTS:
+		if (num_arg(arg, "--max-attempts", 1, 1000, &d, e) == -1)
+			return -1;
+		opt_attempts = (long)d;
 		break;
 	case OPT_MAX_BATCHES:
 		if (num_arg(arg, "--max-batches", 0, HUGE_VAL, &d, e) == -1)
@@ -750,6 +1389,9 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 		break;
 	case OPT_PROVIDER:
 		provider_kind = arg;
+		break;
+	case OPT_REPAIR:
+		repair = 1;
 		break;
 	case OPT_RPM:
 		return num_arg(arg, "--rpm", 0, HUGE_VAL, &rpm, e);
@@ -782,6 +1424,29 @@ operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
 	return 0;
 }
 
+/* --repair: the bound, the output cap, the template (the built-in
+ * "repair" unless --template names one: config "template" is the first
+ * attempt's). */
+static int repair_tflag;
+
+static int
+repair_setup(const char *flag_template, struct aas_err *e)
+{
+	long n = -1;
+
+	repair_tflag = flag_template != NULL;
+	if (cfg_long("max_attempts", &max_attempts, e) == -1 ||
+	    cfg_long("repair.tail_max", &n, e) == -1)
+		return -1;
+	if (opt_attempts > 0)
+		max_attempts = opt_attempts;
+	if (max_attempts < 1)
+		max_attempts = 3;
+	if (n >= 0)
+		tail_max = (size_t)n;
+	return 0;
+}
+
 /* The configuration: model, provider, template, limits, price. */
 static int
 setup(struct aas_cmd *c, struct aas_err *e)
@@ -792,6 +1457,9 @@ setup(struct aas_cmd *c, struct aas_err *e)
 
 	cf = c->cf;
 	st = c->st;
+	if (repair && repair_setup(tname, e) == -1)
+		return -1;
+	opt_model = model;
 	flag_set("model", model, "--model");
 	flag_set("provider", provider_kind, "--provider");
 	flag_set("template", tname, "--template");
@@ -809,8 +1477,11 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	    cfg_long("batch.max_bytes", &max_bytes, e) == -1 ||
 	    cfg_long("max_tokens", &topts.max_tokens, e) == -1 ||
 	    cfg_long("estimate_output_tokens", &est_output, e) == -1 ||
-	    cfg_long("template_file_max", &fm, e) == -1)
+	    cfg_long("template_file_max", &fm, e) == -1 ||
+	    aas_config_str(cf, "repair_model", &repair_model, e) == -1 ||
+	    aas_project_id(cf, aas_state_root(st), &project, e) == -1)
 		return -1;
+	prices_seen = json_object();
 	if (branch_prefix == NULL)
 		branch_prefix = "aas/";
 	topts.file_max = fm > 0 ? (size_t)fm : 0;
@@ -821,6 +1492,7 @@ setup(struct aas_cmd *c, struct aas_err *e)
 		    aas_config_where(cf, "provider"), provider_kind,
 		    aas_provider_names());
 	endpoint = pi->endpoint;
+	cand_choices = pi->choices;
 	if (max_requests <= 0 || max_requests > pi->max_requests)
 		max_requests = pi->max_requests;
 	if (max_bytes <= 0 || max_bytes > pi->max_bytes)
@@ -844,7 +1516,8 @@ setup(struct aas_cmd *c, struct aas_err *e)
 			    "tracked (set prices.%s in the config)", model,
 			    model);
 	}
-	if (aas_template_load(&tmpl, tname, e) == -1)
+	if (aas_template_load(&tmpl, repair && !repair_tflag ? "repair" :
+	    tname, e) == -1)
 		return -1;
 	/* No network without a key is fine: the batch line needs none. */
 	pool = aas_provider_pool_new(cf, aas_verbose);
@@ -900,19 +1573,27 @@ cleanup(struct aas_cmd *c)
 	}
 	free(spool_buf);
 	free(spool_path);
+	while (nchunks > 0)
+		free(chunks[--nchunks].model);
 	free(chunks);
 	free(run_base);
 	json_decref(seen);
+	json_decref(prices_seen);
+	free(project);
 	aas_ledger_close(ledger);
 	aas_provider_pool_free(pool);
 	aas_template_free(tmpl);
 	aas_git_close(git);
+	aas_git_close(diff_git);
+	free(diff_repo);
+	free(orig_line);
 }
 
 int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "candidates",	  required_argument, NULL, OPT_CANDIDATES },
 		{ "dry-run",	  no_argument,	     NULL, OPT_DRY_RUN },
 		{ "force",	  no_argument,	     NULL, 'f' },
 		{ "jobs",	  required_argument, NULL, 'j' },
@@ -923,7 +1604,9 @@ main(int argc, char *argv[])
 		{ "max-cost",	  required_argument, NULL, OPT_MAX_COST },
 		{ "max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
 		{ "model",	  required_argument, NULL, OPT_MODEL },
+		{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
 		{ "provider",	  required_argument, NULL, OPT_PROVIDER },
+		{ "repair",	  no_argument,	     NULL, OPT_REPAIR },
 		{ "rpm",	  required_argument, NULL, OPT_RPM },
 		{ "sync",	  no_argument,	     NULL, OPT_SYNC },
 		{ "template",	  required_argument, NULL, OPT_TEMPLATE },

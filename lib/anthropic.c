@@ -637,6 +637,7 @@ const struct aas_provider_ops aas_anthropic_ops = {
 		.endpoint = "/v1/messages",
 		.max_requests = 100000,
 		.max_bytes = 256000000,
+		.choices = 0,
 	},
 	.key_env = "ANTHROPIC_API_KEY",
 	.base_env = "ANTHROPIC_BASE_URL",

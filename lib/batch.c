@@ -66,6 +66,12 @@ aas_batch_create(struct aas_ledger *l, size_t ri, struct aas_provider *p,
 
 	path = aas_ledger_input_path(l, ri);
 	md = json_pack("{s:s}", "aas_run", r->run);
+	/* what a clone with no journal needs to find and read the batch */
+	if (r->project != NULL)
+		json_object_set_new(md, "aas_project", json_string(r->project));
+	if (r->template != NULL && strlen(r->template) <= 200)
+		json_object_set_new(md, "aas_template",
+		    json_string(r->template));
 	rc = aas_provider_submit(p, path, r->endpoint, md, on_file, &ctx,
 	    &batch, e);
 	free(path);

@@ -57,6 +57,11 @@ static const struct ckey keys[] = {
 	{ "statuses.Failed", K_STR, F_NONEMPTY, 0, 0, NULL },
 	{ "statuses.Blocked", K_STR, F_NONEMPTY, 0, 0, NULL },
 	{ "model", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
+	{ "repair_model", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
+	{ "templates", K_MAPOF, F_DOC | F_NULL, 0, 0, NULL },
+	{ "templates.*", K_SECTION, 0, 0, 0, NULL },
+	{ "templates.*.model", K_STR, F_NONEMPTY, 0, 0, NULL },
+	{ "project", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
 	{ "provider", K_ENUM, F_DOC | F_NULL, 0, 0, "openai anthropic",
 	    "openai or anthropic" },
 	{ "base_url", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
@@ -65,6 +70,9 @@ static const struct ckey keys[] = {
 	{ "template_file_max", K_INT, F_DOC | F_NULL, 1, 16777216, NULL },
 	{ "max_tokens", K_INT, F_DOC | F_NULL, 1, 1000000, NULL },
 	{ "estimate_output_tokens", K_INT, F_DOC | F_NULL, 0, 1000000, NULL },
+	{ "max_attempts", K_INT, F_DOC | F_NULL, 1, 1000, NULL },
+	{ "repair", K_SECTION, F_NULL, 0, 0, NULL },
+	{ "repair.tail_max", K_INT, F_DOC | F_NULL, 0, GIB, NULL },
 	{ "batch", K_SECTION, F_NULL, 0, 0, NULL },
 	{ "batch.max_requests", K_INT, F_DOC | F_NULL, 1, 100000, NULL },
 	{ "batch.max_bytes", K_INT, F_DOC | F_NULL, 1, 256000000, NULL },
@@ -109,6 +117,7 @@ static const struct ckey keys[] = {
 	{ "qa.checks.*.timeout", K_NUM, F_DOC, 0.001, 31536000, NULL },
 	{ "qa.checks.*.when", K_LIST, F_DOC | F_ONE, 0, 0, NULL },
 	{ "qa.checks.*.required", K_BOOL, F_DOC, 0, 0, NULL },
+	{ "qa.checks.*.fail_to_pass", K_BOOL, F_DOC, 0, 0, NULL },
 	{ "qa.builtin", K_BOOL, F_DOC | F_NULL, 0, 0, NULL },
 	{ "qa.sandbox", K_BOOL, F_DOC | F_NULL, 0, 0, NULL },
 	{ "qa.output_cap", K_INT, F_DOC | F_NULL, 256, GIB, NULL },
@@ -192,13 +201,24 @@ distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
-/* The one candidate close to word, or NULL (none, or a tie). */
+/* Is p a proper prefix of w (w typed with letters too many at the end)? */
+static int
+prefix_of(const char *p, const char *w)
+{
+	size_t n = strlen(p);
+
+	return n < strlen(w) && strncmp(p, w, n) == 0;
+}
+
+/* The one candidate close to word, or NULL (none, or a tie).  Of two
+ * equally close, one the word begins with wins ("templatex": template,
+ * not templates). */
 static const char *
 suggest(const char *word, const char *const *cand, size_t n)
 {
 	size_t i, d, best = 99, lim = strlen(word) <= 4 ? 1 : 2;
 	const char *pick = NULL;
-	int tie = 0;
+	int tie = 0, pp, cp;
 
 	for (i = 0; i < n; i++) {
 		d = distance(word, cand[i]);
@@ -206,8 +226,15 @@ suggest(const char *word, const char *const *cand, size_t n)
 			best = d;
 			pick = cand[i];
 			tie = 0;
-		} else if (d == best)
-			tie = 1;
+		} else if (d == best && pick != NULL) {
+			pp = prefix_of(pick, word);
+			cp = prefix_of(cand[i], word);
+			if (cp && !pp) {
+				pick = cand[i];
+				tie = 0;
+			} else if (cp == pp)
+				tie = 1;
+		}
 	}
 	return best <= lim && !tie ? pick : NULL;
 }
@@ -532,7 +559,10 @@ check_mapof(struct vctx *x, const char *pat, const char *path, json_t *v)
 	json_object_foreach(v, key, cv) {
 		cpath = aas_xasprintf("%s.%s", path, key);
 		rc = check_section(x, cpat, cpath, cv);
-		if (rc == 0 && json_object_get(cv, "input") == NULL)
+		/* a price needs both of its halves */
+		if (strcmp(pat, "prices") != 0)
+			;
+		else if (rc == 0 && json_object_get(cv, "input") == NULL)
 			rc = fail(x, cpath, 0, "needs input and output");
 		else if (rc == 0 && json_object_get(cv, "output") == NULL)
 			rc = fail(x, cpath, 0, "needs input and output");

@@ -1088,3 +1088,58 @@ aas_git_export(struct aas_git *g, const char *rev, const char *dir,
 		return gerr(e, "git", "export");
 	return 0;
 }
+
+static int
+diff_line_cb(const git_diff_delta *d, const git_diff_hunk *h,
+    const git_diff_line *l, void *arg)
+{
+	struct aas_buf *b = arg;
+
+	(void)d, (void)h;
+	if (l->origin == GIT_DIFF_LINE_CONTEXT ||
+	    l->origin == GIT_DIFF_LINE_ADDITION ||
+	    l->origin == GIT_DIFF_LINE_DELETION)
+		aas_buf_addc(b, l->origin);
+	aas_buf_add(b, l->content, l->content_len);
+	return 0;
+}
+
+int
+aas_git_diff(struct aas_git *g, const char *from, const char *to, char **out,
+    size_t *lenp, struct aas_err *e)
+{
+	git_object *o[2] = { NULL, NULL };
+	git_tree *t[2] = { NULL, NULL };
+	git_diff *d = NULL;
+	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	struct aas_buf b = AAS_BUF_INIT;
+	const char *rev[2] = { from, to };
+	int i, rc = -1;
+
+	for (i = 0; i < 2; i++) {
+		if (git_revparse_single(&o[i], g->repo, rev[i]) != 0 ||
+		    git_object_peel((git_object **)&t[i], o[i],
+		    GIT_OBJECT_TREE) != 0) {
+			aas_err_set(e, "bad_rev", "%s: not a commit", rev[i]);
+			goto out;
+		}
+	}
+	if (git_diff_tree_to_tree(&d, g->repo, t[0], t[1], &opts) != 0 ||
+	    git_diff_print(d, GIT_DIFF_FORMAT_PATCH, diff_line_cb,
+	    &b) != 0) {
+		gerr(e, "git", "diff");
+		goto out;
+	}
+	if (b.s == NULL)
+		aas_buf_adds(&b, "");
+	*out = aas_buf_detach(&b, lenp);
+	rc = 0;
+out:
+	aas_buf_free(&b);
+	git_diff_free(d);
+	for (i = 0; i < 2; i++) {
+		git_tree_free(t[i]);
+		git_object_free(o[i]);
+	}
+	return rc;
+}

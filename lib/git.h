@@ -142,4 +142,13 @@ int	aas_git_branch_checked_out(struct aas_git *g, const char *name,
 int	aas_git_export(struct aas_git *g, const char *rev, const char *dir,
 	    struct aas_err *e);
 
+/*
+ * The unified diff (git's patch format, "diff --git" headers, three lines
+ * of context) from commit from's tree to commit to's: *out (NUL-ended,
+ * caller frees) and *lenp; empty when the trees are equal.  Codes
+ * "bad_rev", "git".
+ */
+int	aas_git_diff(struct aas_git *g, const char *from, const char *to,
+	    char **out, size_t *lenp, struct aas_err *e);
+
 #endif

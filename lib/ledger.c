@@ -153,6 +153,25 @@ run_add(struct aas_ledger *l, const char *id)
 	return r;
 }
 
+void
+aas_ledger_candidate_id(const char *cid, long k, char out[65])
+{
+	char suf[24], hex[65];
+	size_t n = strlen(cid), sn;
+
+	if (k <= 1) {
+		snprintf(out, 65, "%s", cid);
+		return;
+	}
+	sn = (size_t)snprintf(suf, sizeof(suf), "-c%ld", k);
+	if (n + sn <= 64) {
+		snprintf(out, 65, "%s%s", cid, suf);
+		return;
+	}
+	aas_sha256_hex(cid, n, hex);
+	snprintf(out, 65, "%.*s-%.8s%s", (int)(64 - 9 - sn), cid, hex, suf);
+}
+
 ssize_t
 aas_ledger_find(const struct aas_ledger *l, const char *key)
 {
@@ -205,6 +224,7 @@ journal_cb(json_t *o, void *arg)
 		r->model = jstrdup(o, "model");
 		r->endpoint = jstrdup(o, "endpoint");
 		r->template = jstrdup(o, "template");
+		r->project = jstrdup(o, "project");
 		r->file = jstrdup(o, "file");
 		r->n = (long)json_integer_value(json_object_get(o, "n"));
 		r->bytes = (long)json_integer_value(json_object_get(o,
@@ -434,6 +454,7 @@ aas_ledger_close(struct aas_ledger *l)
 		free(r->model);
 		free(r->endpoint);
 		free(r->template);
+		free(r->project);
 		free(r->batch_id);
 		free(r->input_file_id);
 		free(r->submitted_at);
@@ -560,11 +581,20 @@ int
 aas_ledger_sync_cost(struct aas_ledger *l, const char *run,
     const char *custom_id, double usd, struct aas_err *e)
 {
+	return aas_ledger_call_cost(l, run, custom_id, NULL, usd, e);
+}
+
+int
+aas_ledger_call_cost(struct aas_ledger *l, const char *run,
+    const char *custom_id, const char *model, double usd, struct aas_err *e)
+{
 	json_t *o;
 	int rc;
 
 	o = json_pack("{s:s, s:s, s:s, s:f}", "kind", "sync", "run", run,
 	    "custom_id", custom_id, "usd", usd);
+	if (model != NULL)
+		json_object_set_new(o, "model", json_string(model));
 	rc = append_line(l, &l->cost_fd, "ledger", o, e);
 	json_decref(o);
 	if (rc == 0)
@@ -639,13 +669,51 @@ aas_ledger_run_done(struct aas_ledger *l, size_t ri, double usd,
 
 struct aas_run_writer {
 	char	*run;
-	char	*provider, *model, *endpoint, *template, *local;
+	char	*provider, *model, *endpoint, *template, *local, *project;
 	char	*tasks_path, *input_path;
 	FILE	*tasks, *input;
 	char	*tbuf, *ibuf;
 	long	 n, bytes, flushed;
 	double	 est;
 };
+
+/* A run found at the provider takes its own id (aas_ledger_run_adopt). */
+static const char *adopt_run;
+
+int
+aas_ledger_run_adopt(struct aas_ledger *l, struct aas_run_writer **wp,
+    const char *run, const char *provider, const char *model,
+    const char *endpoint, const char *template, struct aas_err *e)
+{
+	char *path;
+	int rc;
+
+	if (aas_ledger_find(l, run) >= 0)
+		return aas_err_set(e, "journal", "run %s is already in the "
+		    "journal", run);
+	if (strpbrk(run, "/\\") != NULL || *run == '.' || *run == '\0')
+		return aas_err_set(e, "bad_batch", "run id '%s' is not a "
+		    "file name", run);
+	/* files of an adoption a crash cut short (never journaled) */
+	path = aas_xasprintf("%s/runs/%s.tasks", aas_state_dir(l->st), run);
+	(void)unlink(path);
+	free(path);
+	path = aas_xasprintf("%s/runs/%s.jsonl", aas_state_dir(l->st), run);
+	(void)unlink(path);
+	free(path);
+	adopt_run = run;
+	rc = aas_ledger_run_begin(l, wp, provider, model, endpoint, template,
+	    NULL, e);
+	adopt_run = NULL;
+	return rc;
+}
+
+void
+aas_ledger_run_set_project(struct aas_run_writer *w, const char *project)
+{
+	free(w->project);
+	w->project = project != NULL ? aas_xstrdup(project) : NULL;
+}
 
 int
 aas_ledger_run_begin(struct aas_ledger *l, struct aas_run_writer **wp,
@@ -661,7 +729,8 @@ aas_ledger_run_begin(struct aas_ledger *l, struct aas_run_writer **wp,
 		return -1;
 	}
 	w = aas_xcalloc(1, sizeof(*w));
-	w->run = aas_ledger_new_run_id();
+	w->run = adopt_run != NULL ? aas_xstrdup(adopt_run) :
+	    aas_ledger_new_run_id();
 	w->provider = aas_xstrdup(provider);
 	w->model = aas_xstrdup(model);
 	w->endpoint = aas_xstrdup(endpoint);
@@ -722,6 +791,18 @@ aas_ledger_run_add(struct aas_run_writer *w, const char *custom_id,
 	return 0;
 }
 
+int
+aas_ledger_run_add_more(struct aas_run_writer *w, const char *custom_id,
+    const char *rec, size_t reclen, struct aas_err *e)
+{
+	if (fprintf(w->tasks, "%s\t", custom_id) < 0 ||
+	    fwrite(rec, 1, reclen, w->tasks) != reclen ||
+	    putc('\n', w->tasks) == EOF)
+		return aas_err_set(e, "io", "%s: %s", w->tasks_path,
+		    strerror(errno));
+	return 0;
+}
+
 long
 aas_ledger_run_count(const struct aas_run_writer *w)
 {
@@ -760,6 +841,7 @@ writer_free(struct aas_run_writer *w)
 	free(w->endpoint);
 	free(w->template);
 	free(w->local);
+	free(w->project);
 	free(w->tasks_path);
 	free(w->input_path);
 	free(w->tbuf);
@@ -814,6 +896,8 @@ aas_ledger_run_commit(struct aas_ledger *l, struct aas_run_writer *w,
 		    "template", w->template, "n", (json_int_t)w->n, "bytes",
 		    (json_int_t)w->bytes, "est_usd", aas_usd_round(w->est), "t",
 		    (json_int_t)time(NULL));
+	if (w->project != NULL)
+		json_object_set_new(o, "project", json_string(w->project));
 	/* The estimate goes first: a crash between the two over-counts
 	 * spend (safe for a budget) and never under-counts it. */
 	if (w->local == NULL && cost_entry(l, "estimate", w->run,

@@ -4,7 +4,8 @@
  *
  *   batches.jsonl      the batches journal, one event per line:
  *     {"ev":"intent","run","provider","model","endpoint","template","n",
- *      "bytes","est_usd","t"}   written (fsync) before a batch is created
+ *      "bytes","est_usd","t","project"?}   written (fsync) before a batch
+ *                                         is created
  *     {"ev":"file","run","input_file_id"}     the upload, before create
  *     {"ev":"batch","run","id","input_file_id","submitted_at"}
  *     {"ev":"abandon","run","reason"}         no batch was created
@@ -18,9 +19,10 @@
  *                      aas-fetch wrote that task (ok: with a response);
  *                      session is one per process that wrote
  *   ledger.jsonl       costs: {"kind":"estimate"|"actual","run","usd"} per
- *                      batch (an actual replaces the run's estimate) and
- *                      {"kind":"sync","run","custom_id","usd"} per
- *                      synchronous call
+ *                      batch (an actual replaces the run's estimate; the
+ *                      run's intent names its model) and
+ *                      {"kind":"sync","run","custom_id","model","usd"}
+ *                      per synchronous call
  *   results/           downloaded output and error files
  *
  * A run is one batch (one input file).  Its run id goes into the batch's
@@ -45,6 +47,16 @@
 
 struct aas_state;
 struct aas_tasks;
+
+/*
+ * The custom_id of candidate k (from 1) of the task whose custom_id is
+ * cid (aas-submit --candidates): cid itself for k 1, so the task stays
+ * known by it; else cid "-c" k, or, where that would pass 64 characters,
+ * cid cut with 8 hex digits of its SHA-256 before the suffix.  A task's
+ * custom_id ends in 8 or 12 hex digits after a '-', never in "-c" and 1
+ * to 3 digits, so no candidate's id is another task's.
+ */
+void	aas_ledger_candidate_id(const char *cid, long k, char out[65]);
 
 /* Per-task state for aas-scan --new and aas-submit. */
 enum aas_task_state {
@@ -74,6 +86,7 @@ struct aas_run {
 	char	*model;
 	char	*endpoint;
 	char	*template;
+	char	*project;	/* the batch metadata's aas_project, if any */
 	char	*batch_id;
 	char	*input_file_id;
 	char	*submitted_at;	/* ISO 8601 UTC */
@@ -141,7 +154,27 @@ int	aas_ledger_run_begin(struct aas_ledger *l, struct aas_run_writer **wp,
 int	aas_ledger_run_add(struct aas_run_writer *w, const char *custom_id,
 	    const char *rec, size_t reclen, const char *line, size_t linelen,
 	    double est_usd, struct aas_err *e);
+/* Another record answered by the request added last (a candidate of a
+ * request that asks for several answers): a tasks line only, under its
+ * own custom_id; the run's request count n is unchanged. */
+int	aas_ledger_run_add_more(struct aas_run_writer *w,
+	    const char *custom_id, const char *rec, size_t reclen,
+	    struct aas_err *e);
 long	aas_ledger_run_count(const struct aas_run_writer *w);
+/* The project id (project.h) the batch's metadata is to carry, kept in
+ * the intent.  project is copied. */
+void	aas_ledger_run_set_project(struct aas_run_writer *w,
+	    const char *project);
+/*
+ * A run another clone submitted, found at the provider by its metadata
+ * (aas-fetch with an empty state): a writer as aas_ledger_run_begin's,
+ * under that run's own id, so the batch's "aas_run" names it here too.
+ * Commit it, then aas_ledger_note_batch.  -1 (code "journal") when the
+ * run is in the journal already.
+ */
+int	aas_ledger_run_adopt(struct aas_ledger *l, struct aas_run_writer **wp,
+	    const char *run, const char *provider, const char *model,
+	    const char *endpoint, const char *template, struct aas_err *e);
 long	aas_ledger_run_bytes(const struct aas_run_writer *w);
 ssize_t	aas_ledger_run_commit(struct aas_ledger *l, struct aas_run_writer *w,
 	    struct aas_err *e);
@@ -166,6 +199,10 @@ int	aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
 	    const char *run, int ok, struct aas_err *e);
 int	aas_ledger_sync_cost(struct aas_ledger *l, const char *run,
 	    const char *custom_id, double usd, struct aas_err *e);
+/* The same with the model the call went to ("model" in the entry). */
+int	aas_ledger_call_cost(struct aas_ledger *l, const char *run,
+	    const char *custom_id, const char *model, double usd,
+	    struct aas_err *e);
 int	aas_ledger_run_downloaded(struct aas_ledger *l, size_t ri,
 	    struct aas_err *e);
 int	aas_ledger_run_done(struct aas_ledger *l, size_t ri, double usd,

@@ -139,6 +139,79 @@ error_body(json_t *body, long status, const char **code, char *cb,
 	*code = cb;
 }
 
+/* The choice whose index is i (by its "index", else its position). */
+static json_t *
+choice_at(json_t *chs, size_t i)
+{
+	json_t *ch;
+	size_t k;
+
+	json_array_foreach(chs, k, ch)
+		if (json_is_integer(json_object_get(ch, "index")) &&
+		    json_integer_value(json_object_get(ch, "index")) ==
+		    (json_int_t)i)
+			return ch;
+	return json_array_get(chs, i);
+}
+
+/* A chat choice's text, refusal and finish_reason. */
+static void
+choice_text(json_t *ch, struct aas_buf *b, const char **refusal,
+    const char **fr)
+{
+	json_t *m = json_object_get(ch, "message");
+	json_t *c = json_object_get(m, "content"), *pt;
+	size_t i;
+
+	if (json_is_string(c))
+		aas_buf_adds(b, json_string_value(c));
+	else if (json_is_array(c)) {
+		json_array_foreach(c, i, pt)
+			if (aas_p_str(pt, "text") != NULL)
+				aas_buf_adds(b, aas_p_str(pt, "text"));
+	}
+	*refusal = aas_p_str(m, "refusal");
+	*fr = aas_p_str(ch, "finish_reason");
+}
+
+/* Every choice of an answer with several: {ok, text, finish_reason,
+ * error?} in index order (provider.h). */
+static json_t *
+choices_of(json_t *chs)
+{
+	json_t *out = json_array(), *o;
+	const char *fr, *refusal;
+	size_t i;
+
+	for (i = 0; i < json_array_size(chs); i++) {
+		struct aas_buf b = AAS_BUF_INIT;
+		json_t *ch = choice_at(chs, i);
+
+		fr = refusal = NULL;
+		choice_text(ch, &b, &refusal, &fr);
+		o = json_object();
+		json_object_set_new(o, "ok", json_true());
+		if (!json_is_object(json_object_get(ch, "message"))) {
+			json_object_set_new(o, "ok", json_false());
+			json_object_set_new(o, "error", json_pack("{s:s, s:s}",
+			    "code", "bad_response", "message",
+			    "the choice has no message"));
+		} else if (refusal != NULL && b.len == 0) {
+			json_object_set_new(o, "ok", json_false());
+			json_object_set_new(o, "error", json_pack("{s:s, s:s}",
+			    "code", "refusal", "message", refusal));
+			fr = "refusal";
+		}
+		json_object_set_new(o, "text", aas_json_lossy(b.s ? b.s : "",
+		    b.len));
+		json_object_set_new(o, "finish_reason", fr ? json_string(fr) :
+		    json_null());
+		json_array_append_new(out, o);
+		aas_buf_free(&b);
+	}
+	return out;
+}
+
 /*
  * A normalised result from an endpoint's response body (chat completion,
  * response object) with its HTTP status.
@@ -147,10 +220,9 @@ static json_t *
 body_result(json_t *body, long status, const char *rid)
 {
 	struct aas_buf b = AAS_BUF_INIT;
-	json_t *r, *ch, *m, *c, *pt;
+	json_t *r, *ch, *chs, *m;
 	const char *fr = NULL, *refusal = NULL, *code, *msg, *obj, *st;
 	char cb[32];
-	size_t i;
 	int responses;
 
 	if (status < 200 || status >= 300 || !json_is_object(body)) {
@@ -186,19 +258,13 @@ body_result(json_t *body, long status, const char *rid)
 			    st));
 		}
 	} else {
-		ch = json_array_get(json_object_get(body, "choices"), 0);
-		m = json_object_get(ch, "message");
-		c = json_object_get(m, "content");
-		if (json_is_string(c))
-			aas_buf_adds(&b, json_string_value(c));
-		else if (json_is_array(c)) {
-			json_array_foreach(c, i, pt)
-				if (aas_p_str(pt, "text") != NULL)
-					aas_buf_adds(&b, aas_p_str(pt, "text"));
-		}
-		refusal = aas_p_str(m, "refusal");
-		fr = aas_p_str(ch, "finish_reason");
-		if (!json_is_object(ch) || !json_is_object(m)) {
+		chs = json_object_get(body, "choices");
+		ch = choice_at(chs, 0);
+		choice_text(ch, &b, &refusal, &fr);
+		if (json_array_size(chs) > 1)
+			json_object_set_new(r, "choices", choices_of(chs));
+		if (!json_is_object(ch) || !json_is_object(json_object_get(ch,
+		    "message"))) {
 			json_object_set_new(r, "ok", json_false());
 			json_object_set_new(r, "error", json_pack("{s:s, s:s}",
 			    "code", "bad_response", "message",
@@ -495,7 +561,7 @@ static const char *
 file_of(json_t *batch, const char *which)
 {
 	const char *k = strcmp(which, "output") == 0 ? "output_file_id" :
-	    "error_file_id";
+	    strcmp(which, "input") == 0 ? "input_file_id" : "error_file_id";
 	const char *v = aas_p_str(batch, k);
 
 	if (v == NULL)
@@ -604,6 +670,7 @@ const struct aas_provider_ops aas_openai_ops = {
 		.endpoint = "/v1/chat/completions",
 		.max_requests = 50000,
 		.max_bytes = 200000000,
+		.choices = 1,
 	},
 	.key_env = "OPENAI_API_KEY",
 	.base_env = "OPENAI_BASE_URL",

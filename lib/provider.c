@@ -382,9 +382,10 @@ aas_provider_download(struct aas_provider *p, json_t *batch,
     const char *which, const char *path, int *gotp, struct aas_err *e)
 {
 	*gotp = 0;
-	if (strcmp(which, "output") != 0 && strcmp(which, "error") != 0)
+	if (strcmp(which, "output") != 0 && strcmp(which, "error") != 0 &&
+	    strcmp(which, "input") != 0)
 		return aas_err_set(e, "bad_request", "download: '%s' is not "
-		    "output or error", which);
+		    "output, error or input", which);
 	return p->ops->download(p, batch, which, path, gotp, e);
 }
 
@@ -499,9 +500,14 @@ static int
 result_failed(json_t *r, struct aas_err *e)
 {
 	json_t *er;
+	size_t i;
 
 	if (json_is_true(json_object_get(r, "ok")))
 		return 0;
+	/* several choices: failed only when none of them is good */
+	json_array_foreach(json_object_get(r, "choices"), i, er)
+		if (json_is_true(json_object_get(er, "ok")))
+			return 0;
 	er = json_object_get(r, "error");
 	aas_err_set(e, aas_p_str(er, "code") ? aas_p_str(er, "code") :
 	    "request_failed", "%s", aas_p_str(er, "message") ?

@@ -26,7 +26,12 @@
  *    "text": "...", "finish_reason": "stop"|"length"|...,
  *    "usage": {"input": N, "output": N, "cached": N},
  *    "request_id": "...", "model": "...",
- *    "error": {"code": "...", "message": "..."}|absent}
+ *    "error": {"code": "...", "message": "..."}|absent,
+ *    "choices": [{"ok", "text", "finish_reason", "error"?}, ...]|absent}
+ * choices is there only when the answer holds more than one choice (a
+ * request with "n" > 1): one entry per choice in index order, the first
+ * being the same as the top-level ok, text, finish_reason and error;
+ * usage is the whole request's (every choice's output counted).
  * ok is false for a 4xx/5xx status_code even when the line's "error" is
  * null (the OpenAI trap; error.code is then "http_<status>" and the
  * message the body's), and for response:null lines (batch_expired,
@@ -80,6 +85,9 @@ struct aas_provider_info {
 	const char *endpoint;	/* the batch endpoint of a chat request */
 	long	 max_requests;	/* requests in one batch at most */
 	long	 max_bytes;	/* bytes of one batch input file at most */
+	int	 choices;	/* 1: one request asks for several answers
+				   (the chat body's "n"); 0: one answer a
+				   request (send several requests) */
 };
 /* The provider called name, or NULL (aliases such as "vllm" are not
  * listed here: they name a provider only to aas_provider_open). */
@@ -125,7 +133,8 @@ json_t	*aas_provider_batch_line(const struct aas_provider *p,
  * The upload is made exactly-once the same way (the file is named
  * "aas-<aas_run>.jsonl" and looked up by name and size).  metadata
  * (borrowed) must carry a unique "aas_run" value (OpenAI: a string of up
- * to 512 characters; at most 16 keys).  *batchp: the normalised batch.
+ * to 512 characters; at most 16 keys); batch.c adds "aas_project"
+ * (project.h) and "aas_template".  *batchp: the normalised batch.
  *
  * Anthropic has no metadata: the ids of the newest batches are listed
  * before the POST, and after an ambiguous failure a batch that was not
@@ -186,7 +195,9 @@ int	aas_provider_list(struct aas_provider *p,
 	    int (*cb)(json_t *batch, void *arg), void *arg, struct aas_err *e);
 
 /*
- * Download a batch's output ("output") or error ("error") file to path,
+ * Download a batch's output ("output"), error ("error") or input
+ * ("input": the batch input file, for a clone that finds a batch it did
+ * not submit; Anthropic has none to give) file to path,
  * resuming a partial file with a Range request, verifying completeness
  * (OpenAI: against the file's size from GET /files/{id}; Anthropic:
  * against Content-Length).  A file already at path is taken to be a

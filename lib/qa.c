@@ -295,6 +295,12 @@ load_check(const struct aas_config *cf, size_t i, json_t *c,
 				goto out;
 			}
 			k->required = json_is_true(v);
+		} else if (strcmp(key, "fail_to_pass") == 0) {
+			if (!json_is_boolean(v)) {
+				bad(cf, q, "expected true or false", e);
+				goto out;
+			}
+			k->fail_to_pass = json_is_true(v);
 		} else {
 			bad(cf, q, "unknown key", e);
 			goto out;
@@ -1099,12 +1105,81 @@ wanted(const struct aas_qa_check *k, const struct aas_qa_task *t)
 	return 0;
 }
 
+int
+aas_qa_wants_base(const struct aas_qa_conf *qc, const struct aas_qa_task *t)
+{
+	size_t i;
+
+	for (i = 0; i < qc->nchecks; i++)
+		if (qc->checks[i].fail_to_pass && wanted(&qc->checks[i], t))
+			return 1;
+	return 0;
+}
+
+/* Run a configured check in t->worktree; fill c.  1 when canceled. */
+static int
+run_configured(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
+    const struct aas_qa_check *k, volatile sig_atomic_t *cancel, json_t *c)
+{
+	char *shv[4];
+
+	if (k->run == NULL)
+		return run_one(qc, t, k->name, k->argv, k->timeout_ms, cancel,
+		    0, c);
+	shv[0] = "/bin/sh";
+	shv[1] = "-c";
+	shv[2] = k->run;
+	shv[3] = NULL;
+	return run_one(qc, t, k->name, shv, k->timeout_ms, cancel, 0, c);
+}
+
+/* A fail_to_pass check: on the base with the tests (it must fail), then
+ * on the commit (t->worktree).  1 when canceled. */
+static int
+run_f2p(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
+    const struct aas_qa_check *k, volatile sig_atomic_t *cancel, json_t *c)
+{
+	struct aas_qa_task bt = *t;
+	json_t *base;
+	int canceled;
+
+	if (t->base_worktree == NULL) {
+		json_object_set_new(c, "ok", json_false());
+		json_object_set_new(c, "fail_to_pass", json_true());
+		json_object_set_new(c, "code", json_string("f2p_no_tests"));
+		json_object_set_new(c, "reason", json_string("the plan names "
+		    "no test file of the commit"));
+		return 0;
+	}
+	bt.worktree = t->base_worktree;
+	base = json_object();
+	if (run_configured(qc, &bt, k, cancel, base) != 0) {
+		json_object_update(c, base);	/* not to be trusted */
+		json_decref(base);
+		return 1;
+	}
+	if (json_is_true(json_object_get(base, "ok"))) {
+		json_object_update(c, base);
+		json_object_set_new(c, "ok", json_false());
+		json_object_set_new(c, "fail_to_pass", json_true());
+		json_object_set_new(c, "code",
+		    json_string("f2p_passed_on_base"));
+		json_decref(base);
+		return 0;
+	}
+	json_object_del(base, "ok");
+	canceled = run_configured(qc, t, k, cancel, c);
+	json_object_set_new(c, "fail_to_pass", json_true());
+	json_object_set_new(c, "base", base);
+	return canceled;
+}
+
 json_t *
 aas_qa_run(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
     volatile sig_atomic_t *cancel, int *canceled)
 {
 	json_t *qa = json_object(), *list = json_array(), *c, *x;
-	char *shv[4], *cmd;
+	char *cmd;
 	size_t i;
 	int good = 1;
 
@@ -1121,18 +1196,12 @@ aas_qa_run(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 		cmd = k->run != NULL ? aas_xstrdup(k->run) : join_argv(k->argv);
 		c = new_check(k->name, cmd, k->required);
 		free(cmd);
-		if (!wanted(k, t)) {
+		if (!wanted(k, t))
 			skip(c, "no changed file matches");
-		} else if (k->run != NULL) {
-			shv[0] = "/bin/sh";
-			shv[1] = "-c";
-			shv[2] = k->run;
-			shv[3] = NULL;
-			*canceled = run_one(qc, t, k->name, shv, k->timeout_ms,
-			    cancel, 0, c);
-		} else
-			*canceled = run_one(qc, t, k->name, k->argv,
-			    k->timeout_ms, cancel, 0, c);
+		else if (k->fail_to_pass)
+			*canceled = run_f2p(qc, t, k, cancel, c);
+		else
+			*canceled = run_configured(qc, t, k, cancel, c);
 		json_array_append_new(list, c);
 	}
 	json_array_foreach(list, i, x)
@@ -1165,6 +1234,7 @@ char *
 aas_qa_reason(json_t *qa)
 {
 	json_t *x, *ex;
+	const char *code;
 	size_t i;
 	int sig;
 
@@ -1175,6 +1245,13 @@ aas_qa_reason(json_t *qa)
 		if (!json_is_true(json_object_get(x, "required")) ||
 		    json_is_true(json_object_get(x, "ok")))
 			continue;
+		code = json_string_value(json_object_get(x, "code"));
+		if (code != NULL && strcmp(code, "f2p_passed_on_base") == 0)
+			return aas_xasprintf("check %s passed on the base with "
+			    "only the plan's tests (fail_to_pass)", name);
+		if (code != NULL && strcmp(code, "f2p_no_tests") == 0)
+			return aas_xasprintf("check %s is fail_to_pass, but the "
+			    "plan names no test file of the commit", name);
 		ex = json_object_get(x, "exit");
 		sig = (int)json_integer_value(json_object_get(x, "signal"));
 		if (json_is_true(json_object_get(x, "timeout")))

@@ -25,6 +25,7 @@ struct aas_qa_check {
 	int64_t	 timeout_ms;
 	char	**when;		/* NULL-ended globs, or NULL: always */
 	int	 required;
+	int	 fail_to_pass;	/* must fail on the base with the tests */
 };
 
 struct aas_qa_conf {
@@ -97,14 +98,32 @@ struct aas_qa_task {
 	const char	*worktree;
 	const char	**files;	/* changed paths that still exist */
 	size_t		 nfiles;
+	/* for fail_to_pass checks: the base's tree with only the plan's
+	 * test files added, or NULL when the plan names none */
+	const char	*base_worktree;
 };
+
+/* Does a fail_to_pass check apply to t (its when matches)?  Then the
+ * caller makes t->base_worktree, if the plan has tests. */
+int	aas_qa_wants_base(const struct aas_qa_conf *qc,
+	    const struct aas_qa_task *t);
 
 /*
  * Run the checks for t in t->worktree, in order: the built-in syntax
  * checks (when qc->builtin), then qc->checks.  Returns a new
  *   {"ok": bool, "checks": [{name, cmd, ok, exit, signal, ms, bytes, tail,
  *     required, timeout?, skipped?, reason?}]}
- * ok is false when a required check failed.  When *cancel becomes
+ * ok is false when a required check failed.
+ *
+ * A fail_to_pass check runs twice: first in t->base_worktree, where it
+ * must fail, then in t->worktree.  Its entry has "fail_to_pass": true
+ * and "base" {exit, signal, ms, bytes, tail, timeout?} (the first run)
+ * beside the second run's keys; when the first run passed, the second is
+ * not made: the entry has the first run's keys, ok false and "code":
+ * "f2p_passed_on_base"; with no t->base_worktree nothing runs: ok false,
+ * "code": "f2p_no_tests" and a reason.
+ *
+ * When *cancel becomes
  * non-zero the running check is killed and no more start; *canceled is
  * then set and the result must not be trusted (the caller drops it).
  */

@@ -39,6 +39,38 @@ aas_response_key(json_t *res, const struct aas_price *price, double discount,
 	    "request_id", json_object_get(res, "request_id"));
 }
 
+json_t *
+aas_response_key_n(json_t *res, const struct aas_price *price,
+    double discount, size_t n, double *usdp)
+{
+	json_t *key = aas_response_key(res, price, discount, usdp);
+
+	if (n > 1 && price != NULL)
+		json_object_set_new(key, "usd", json_real(aas_usd_round(*usdp /
+		    (double)n)));
+	return key;
+}
+
+json_t *
+aas_result_choice(json_t *res, size_t k)
+{
+	json_t *chs = json_object_get(res, "choices"), *ch, *r;
+	const char *key;
+	json_t *v;
+
+	if (!json_is_array(chs))
+		return k == 1 || !json_is_true(json_object_get(res, "ok")) ?
+		    json_incref(res) : NULL;
+	if (k < 1 || (ch = json_array_get(chs, k - 1)) == NULL)
+		return NULL;
+	r = json_deep_copy(res);
+	json_object_del(r, "choices");
+	json_object_del(r, "error");
+	json_object_foreach(ch, key, v)
+		json_object_set(r, key, v);
+	return r;
+}
+
 void
 aas_result_error(json_t *res, int batch_words, char buf[32],
     const char **codep, const char **msgp)

@@ -29,6 +29,23 @@ json_t	*aas_response_key(json_t *res, const struct aas_price *price,
 	    double discount, double *usdp);
 
 /*
+ * The same for one of n candidates that one request answered together
+ * (aas-submit --candidates with a provider that has choices): usage is
+ * the request's, usd its cost divided by n, so the records of the n
+ * candidates add up to the request once; *usdp gets the request's whole
+ * cost.  n 1 is aas_response_key.
+ */
+json_t	*aas_response_key_n(json_t *res, const struct aas_price *price,
+	    double discount, size_t n, double *usdp);
+/*
+ * Candidate k (from 1) of result res: a new normalised result holding
+ * choice k-1 of res's "choices" (provider.h) with res's usage, status and
+ * request id; res itself (a new reference) when it has no choices and k
+ * is 1 or res failed as a whole; NULL when res holds no choice k.
+ */
+json_t	*aas_result_choice(json_t *res, size_t k);
+
+/*
  * The record error of a failed result: *codep is its error.code, else
  * "http_<status_code>" (written into buf); with batch_words the
  * provider's batch_expired and batch_cancelled become "expired" and

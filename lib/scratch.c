@@ -331,3 +331,148 @@ out:
 	free(name);
 	return rc;
 }
+
+/* Open (making it, or replacing a file or link in its place) the folder
+ * name in dfd, never through a link.  -1 with errno set. */
+static int
+overlay_dir(int dfd, const char *name)
+{
+	int fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) != -1)
+		return fd;
+	if (errno == ENOTDIR || errno == ELOOP) {
+		if (unlinkat(dfd, name, 0) == -1)
+			return -1;
+	} else if (errno != ENOENT)
+		return -1;
+	if (mkdirat(dfd, name, 0755) == -1)
+		return -1;
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+}
+
+/* Write the blob of te as the entry name of the folder dfd. */
+static int
+overlay_blob(git_repository *repo, const git_tree_entry *te, int dfd,
+    const char *name, const char *path, struct aas_err *e)
+{
+	git_blob *blob;
+	git_filemode_t mode = git_tree_entry_filemode(te);
+	char *target;
+	int fd, rc = 0;
+
+	if (git_blob_lookup(&blob, repo, git_tree_entry_id(te)) < 0)
+		return git_fail(e, "scratch", path);
+	if (unlinkat(dfd, name, 0) == -1 && errno != ENOENT) {
+		rc = aas_err_set(e, "scratch", "%s: %s", path,
+		    strerror(errno));
+	} else if (mode == GIT_FILEMODE_LINK) {
+		target = aas_xstrndup(git_blob_rawcontent(blob),
+		    (size_t)git_blob_rawsize(blob));
+		if (symlinkat(target, dfd, name) == -1)
+			rc = aas_err_set(e, "scratch", "%s: %s", path,
+			    strerror(errno));
+		free(target);
+	} else {
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC,
+		    mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
+		if (fd == -1 || aas_write_all(fd, git_blob_rawcontent(blob),
+		    (size_t)git_blob_rawsize(blob)) == -1)
+			rc = aas_err_set(e, "scratch", "%s: %s", path,
+			    strerror(errno));
+		if (fd != -1 && close(fd) == -1 && rc == 0)
+			rc = aas_err_set(e, "scratch", "%s: %s", path,
+			    strerror(errno));
+	}
+	git_blob_free(blob);
+	return rc;
+}
+
+/* One path of tree into dir: 1 written, 0 not a file there, -1 error. */
+static int
+overlay_one(git_repository *repo, git_tree *tree, const char *dir,
+    const char *path, struct aas_err *e)
+{
+	git_tree_entry *te = NULL;
+	char *copy, *comp, *next;
+	int dfd, fd, rc = -1;
+
+	if (git_tree_entry_bypath(&te, tree, path) < 0)
+		return 0;
+	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
+		git_tree_entry_free(te);
+		return 0;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		git_tree_entry_free(te);
+		return aas_err_set(e, "scratch", "%s: %s", dir,
+		    strerror(errno));
+	}
+	copy = aas_xstrdup(path);
+	for (comp = copy; (next = strchr(comp, '/')) != NULL;
+	    comp = next + 1) {
+		*next = '\0';
+		if (bad_name(comp)) {
+			aas_err_set(e, "bad_tree", "path '%s' refused", path);
+			goto out;
+		}
+		if ((fd = overlay_dir(dfd, comp)) == -1) {
+			aas_err_set(e, "scratch", "%s/%s: %s", dir, path,
+			    strerror(errno));
+			goto out;
+		}
+		close(dfd);
+		dfd = fd;
+	}
+	if (bad_name(comp))
+		aas_err_set(e, "bad_tree", "path '%s' refused", path);
+	else if (overlay_blob(repo, te, dfd, comp, path, e) == 0)
+		rc = 1;
+out:
+	close(dfd);
+	free(copy);
+	git_tree_entry_free(te);
+	return rc;
+}
+
+int
+aas_scratch_overlay(const char *repo_path, const char *commit,
+    const char *dir, const char *const *paths, size_t n, size_t *written,
+    struct aas_err *e)
+{
+	git_repository *repo = NULL;
+	git_object *obj = NULL;
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	size_t i;
+	int r, rc = -1;
+
+	*written = 0;
+	if (commit == NULL || !hex_id(commit))
+		return aas_err_set(e, "scratch", "commit '%s' is not a hex id",
+		    commit != NULL ? commit : "");
+	if (git_repository_open_ext(&repo, repo_path,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return git_fail(e, "scratch", repo_path);
+	if (git_revparse_single(&obj, repo, commit) < 0 ||
+	    git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT) < 0 ||
+	    git_commit_tree(&tree, c) < 0) {
+		git_fail(e, "scratch", commit);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((r = overlay_one(repo, tree, dir, paths[i], e)) == -1)
+			goto out;
+		*written += (size_t)r;
+	}
+	rc = 0;
+out:
+	git_tree_free(tree);
+	git_commit_free(c);
+	git_object_free(obj);
+	git_repository_free(repo);
+	return rc;
+}

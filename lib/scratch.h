@@ -41,6 +41,19 @@ char	*aas_scratch_mkdir(const char *parent, const char *name,
 int	aas_scratch_checkout(const char *repo, const char *commit,
 	    const char *dir, struct aas_err *e);
 
+/*
+ * Write the files at paths (relative, '/'-separated) of commit's tree
+ * into the folder dir, which holds another tree (aas_scratch_checkout),
+ * replacing what is there: a missing folder is made, a file or link in
+ * the way of one removed, links in dir never followed.  A path that is
+ * not a file or link in commit's tree is passed over; *written counts
+ * the others.  Errors as aas_scratch_checkout ("bad_tree" for a path
+ * with a "", ".", ".." or ".git" component).
+ */
+int	aas_scratch_overlay(const char *repo, const char *commit,
+	    const char *dir, const char *const *paths, size_t n,
+	    size_t *written, struct aas_err *e);
+
 /* Remove dir and everything below it (aas_rmtree).  Folders a check made
  * unreadable or unwritable (chmod 000) get mode 0700 back first; links
  * are never followed.  0 or -1 with e set. */

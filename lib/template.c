@@ -64,6 +64,42 @@ static const char decompose_user[] =
     "Files:\n"
     "{{files}}";
 
+static const char repair_system[] =
+    "You are a careful software engineer working in an existing git "
+    "repository. You are given one task from the project's task board, "
+    "the current contents of the files it names, the answer you gave "
+    "before and how it failed. The earlier answer was not kept: the files "
+    "are as shown. Answer with a complete new plan that implements the "
+    "task and avoids that failure, not a patch on the earlier answer: a "
+    "short summary, every edit to make, and the test files that check the "
+    "change.\n"
+    "Each edit names a path relative to the repository root and an op:\n"
+    "- write: content is the whole new file;\n"
+    "- replace: search is an exact, unique excerpt of the current file and "
+    "replace its new text;\n"
+    "- patch: diff is a unified diff of that one file;\n"
+    "- delete: the file is removed.\n"
+    "Set the fields an op does not use to null. Never touch .git or paths "
+    "outside the repository.";
+
+static const char repair_user[] =
+    "Task {{id}}: {{title}}\n"
+    "Depends on: {{deps}}\n"
+    "\n"
+    "{{body}}\n"
+    "\n"
+    "Files:\n"
+    "{{files}}"
+    "\n"
+    "Attempt {{attempt}} of {{max_attempts}}. Your previous answer:\n"
+    "{{previous}}"
+    "\n"
+    "It failed:\n"
+    "{{failure}}"
+    "\n"
+    "Give a complete new plan for the task, starting from the files as "
+    "they are above.";
+
 static json_t *
 nullable(const char *type)
 {
@@ -133,6 +169,10 @@ aas_template_load(struct aas_template **tp, const char *spec,
 	if (strcmp(spec, "implement") == 0) {
 		t->system = aas_xstrdup(implement_system);
 		t->user = aas_xstrdup(implement_user);
+		t->schema = "plan";
+	} else if (strcmp(spec, "repair") == 0) {
+		t->system = aas_xstrdup(repair_system);
+		t->user = aas_xstrdup(repair_user);
 		t->schema = "plan";
 	} else if (strcmp(spec, "decompose") == 0) {
 		t->system = aas_xstrdup(decompose_system);
@@ -363,9 +403,20 @@ add_deps(struct aas_buf *b, json_t *rec)
 	}
 }
 
+static char *render(const char *, json_t *, const char *, size_t,
+    json_t *);
+
 char *
 aas_template_render(const char *text, json_t *rec, const char *root,
     size_t file_max)
+{
+	return render(text, rec, root, file_max, NULL);
+}
+
+/* aas_template_render, and the names of fields (strings) besides. */
+static char *
+render(const char *text, json_t *rec, const char *root, size_t file_max,
+    json_t *fields)
 {
 	struct aas_buf b = AAS_BUF_INIT;
 	const char *p = text, *open, *close;
@@ -395,6 +446,8 @@ aas_template_render(const char *text, json_t *rec, const char *root,
 			add_deps(&b, rec);
 		else if (strcmp(name, "files") == 0)
 			add_files(&b, rec, root, file_max);
+		else if (json_is_string(v = json_object_get(fields, name)))
+			aas_buf_adds(&b, json_string_value(v));
 		else {
 			aas_buf_add(&b, open, n + 4);
 		}
@@ -417,12 +470,12 @@ aas_template_body(const struct aas_template *t, json_t *rec,
 	json_object_set_new(body, "model", json_string(o->model));
 	msgs = json_array();
 	if (t->system != NULL) {
-		s = aas_template_render(t->system, rec, root, o->file_max);
+		s = render(t->system, rec, root, o->file_max, o->fields);
 		json_array_append_new(msgs, json_pack("{s:s, s:s}", "role",
 		    "system", "content", s));
 		free(s);
 	}
-	s = aas_template_render(t->user, rec, root, o->file_max);
+	s = render(t->user, rec, root, o->file_max, o->fields);
 	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "user",
 	    "content", s));
 	free(s);

@@ -7,6 +7,8 @@
  *
  *   implement  asks for a plan {summary, edits[], tests[]}  (schema "plan")
  *   decompose  asks for sub-tasks {subtasks[]}             (schema "subtasks")
+ *   repair     asks again for a whole plan after a failed attempt
+ *              (schema "plan"), with the fields of repair.h
  *
  * Any other name is a file: its text is the user text; a line holding
  * only "---" separates a system text (before) from the user text (after).
@@ -30,12 +32,12 @@
 
 struct aas_template;
 
-/* Load "implement", "decompose" or a template file.  -1 with e set
+/* Load "implement", "decompose", "repair" or a template file.  -1 with e set
  * (code "template") when the file cannot be read. */
 int	aas_template_load(struct aas_template **tp, const char *spec,
 	    struct aas_err *e);
 void	aas_template_free(struct aas_template *t);
-/* "implement", "decompose" or the file's path, as given. */
+/* "implement", "decompose", "repair" or the file's path, as given. */
 const char *aas_template_name(const struct aas_template *t);
 
 /* The strict JSON schema called "plan" or "subtasks"; NULL for another
@@ -54,6 +56,9 @@ struct aas_template_opts {
 	const char *model;
 	long	 max_tokens;	/* max_completion_tokens; 0: not sent */
 	size_t	 file_max;	/* per-file cap for {{files}}; 0: 64 KiB */
+	json_t	*fields;	/* more {{name}}s: an object of strings
+				   (borrowed), or NULL; the names above
+				   come first */
 };
 
 /*

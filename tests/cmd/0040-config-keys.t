@@ -32,6 +32,9 @@ value() {
 	max_record_bytes) echo 1024 ;;
 	statuses) echo '{Queued: Todo, In Progress: Doing, Review: Review, Done: Shipped, Failed: Broken, Blocked: Stuck}' ;;
 	model) echo gpt-4.1-mini ;;
+	repair_model) echo gpt-4.1 ;;
+	templates) echo '{implement: {model: gpt-4.1}}' ;;
+	project) echo my-project ;;
 	provider) echo anthropic ;;
 	base_url) echo http://127.0.0.1:1/v1 ;;
 	key_file) echo key.txt ;;
@@ -39,6 +42,8 @@ value() {
 	template_file_max) echo 16777216 ;;
 	max_tokens) echo 4096 ;;
 	estimate_output_tokens) echo 0 ;;
+	max_attempts) echo 1000 ;;
+	repair.tail_max) echo 0 ;;
 	batch.max_requests) echo 100000 ;;
 	batch.max_bytes) echo 10000 ;;
 	batch.discount) echo 0.5 ;;
@@ -62,6 +67,7 @@ value() {
 	qa.checks.0.timeout) echo 0.5 ;;
 	qa.checks.0.when) echo '["*.c", "*.h"]' ;;
 	qa.checks.0.required) echo false ;;
+	qa.checks.0.fail_to_pass) echo true ;;
 	qa.builtin) echo false ;;
 	qa.sandbox) echo false ;;
 	qa.output_cap) echo 256 ;;
@@ -130,7 +136,7 @@ done
 	for k in $keys; do
 		case $k in *.*) ;; *) printf '%s: %s\n' "$k" "$(value "$k")" ;; esac
 	done | grep -v '^qa.checks'
-	for s in batch plan apply github gitlab webhook linear qa; do
+	for s in batch plan apply github gitlab webhook linear repair qa; do
 		echo "$s:"
 		for k in $keys; do
 			case $k in

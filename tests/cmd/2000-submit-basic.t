@@ -8,13 +8,14 @@ setup_repo
 
 check_run "--version" 0 "aas-submit 0.1.0" "" -- aas-submit --version
 run aas-submit --help
-is "$rc $(head -n 1 "$T/out")" "0 usage: aas-submit [-fqv] [--config FILE] [--max-batches N] [--max-bytes N] [--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] [--state DIR] [--template NAME|FILE]" "--help: usage on stdout"
+is "$rc $(head -n 1 "$T/out")" "0 usage: aas-submit [-fqv] [--candidates N] [--config FILE] [--max-batches N] [--max-bytes N] [--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] [--state DIR] [--template NAME|FILE]" "--help: usage on stdout"
 run aas-submit --bogus
 is "$rc $(head -n 1 "$T/err")" "2 aas-submit: unknown option --bogus" "bad option: exit 2"
 check_run "operand refused" 2 "" "aas-submit: unexpected operand: x
-usage: aas-submit [-fqv] [--config FILE] [--max-batches N] [--max-bytes N] [--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] [--state DIR] [--template NAME|FILE]
+usage: aas-submit [-fqv] [--candidates N] [--config FILE] [--max-batches N] [--max-bytes N] [--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] [--state DIR] [--template NAME|FILE]
        aas-submit --sync [-j N] [--keep-order] [--rpm N] [--tpm N] [options]
-       aas-submit --dry-run | --jsonl FILE [options]" -- aas-submit x
+       aas-submit --dry-run | --jsonl FILE [options]
+       aas-submit --repair [--max-attempts N] [options]" -- aas-submit x
 run aas-submit --sync --dry-run
 is "$rc $(head -n 1 "$T/err")" "2 aas-submit: --sync, --jsonl and --dry-run exclude each other" "modes exclude each other"
 run aas-submit --max-cost abc

@@ -161,7 +161,7 @@ ab_results(struct batch *b, double frac, const char *notrun,
 	for (k = 0; k < b->nlines; k++) {
 		i = perm[k];
 		l = &b->lines[i];
-		a = answer_for(E.script, l->custom_id, NULL);
+		a = answer_for(E.script, l->custom_id, NULL, l->text);
 		st = script_int(a, "status", 200);
 		if (b->fault != NULL && strcmp(b->fault, "fail_batch") == 0) {
 			res = json_pack("{s:s, s:{s:s, s:{s:s, s:s}}}", "type",
@@ -295,6 +295,7 @@ ab_create(struct req *q, struct reply *r)
 	char msg[512], where[64];
 	size_t i, max;
 	long *cnt;
+	int keep_text = script_has_prompt();
 
 	o = json_loadb(q->body.p ? q->body.p : "", q->body.len, 0, NULL);
 	reqs = json_object_get(o, "requests");
@@ -339,6 +340,8 @@ ab_create(struct req *q, struct reply *r)
 		b->lines[b->nlines].model = xstrdup(json_string_value(
 		    json_object_get(params, "model")));
 		b->lines[b->nlines].ptok = prompt_tokens(params);
+		b->lines[b->nlines].text = keep_text ? prompt_text(params) :
+		    NULL;
 		b->nlines++;
 	}
 	if (b->nlines != json_array_size(reqs)) {
@@ -539,7 +542,7 @@ messages(struct req *q, struct reply *r)
 {
 	json_t *o, *s, *a, *le;
 	const char *cid;
-	char *text, *content, msg[256];
+	char *text, *prompt, *content, msg[256];
 	long ptok, st;
 
 	o = json_loadb(q->body.p ? q->body.p : "", q->body.len, 0, NULL);
@@ -560,8 +563,10 @@ messages(struct req *q, struct reply *r)
 	cid = json_str(json_object_get(json_object_get(o, "metadata"),
 	    "custom_id"));
 	text = last_user_text(o);
+	prompt = prompt_text(o);
 	s = script_get();
-	a = answer_for(s, cid, text);
+	a = answer_for(s, cid, text, prompt);
+	free(prompt);
 	ptok = prompt_tokens(o);
 	content = answer_content(a);
 	r->latency_ms = script_int(a, "latency_ms", 0);

@@ -88,6 +88,8 @@ struct line {
 	char	*custom_id;
 	char	*model;
 	long	 ptok;
+	char	*text;		/* the prompt, when the script matches on it */
+	long	 n;		/* choices asked for (body.n, default 1) */
 };
 
 struct batch {
@@ -230,7 +232,9 @@ void	 emu_log_line(json_t *);
 /* script.c */
 int	 script_set(json_t *, char *, size_t);
 json_t	*script_get(void);
-json_t	*answer_for(json_t *, const char *, const char *);
+json_t	*answer_for(json_t *, const char *, const char *, const char *);
+char	*prompt_text(json_t *);
+int	 script_has_prompt(void);
 long	 script_int(json_t *, const char *, long);
 json_t	*fault_pick(const char *, const char *, int);
 const char *fault_kind(json_t *);

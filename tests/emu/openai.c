@@ -65,18 +65,79 @@ finish_reason_of(json_t *a)
 	return s ? s : "stop";
 }
 
+/*
+ * The answer for choice i of a request with n: the script answer's
+ * "choices" array gives choice i its own members (over the answer's);
+ * without one every choice is the answer.  A new reference.
+ */
+static json_t *
+choice_answer(json_t *a, long i)
+{
+	json_t *ch = json_array_get(json_object_get(a, "choices"), (size_t)i);
+	json_t *o;
+
+	if (!json_is_object(ch))
+		return json_incref(a);
+	o = json_deep_copy(a);
+	json_object_del(o, "choices");
+	json_object_update(o, ch);
+	return o;
+}
+
+/* n: 1, or body.n when it is a whole number from 1 to 128 (else -1) */
+static long
+choices_n(json_t *body)
+{
+	json_t *v = json_object_get(body, "n");
+
+	if (v == NULL || json_is_null(v))
+		return 1;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > 128)
+		return -1;
+	return (long)json_integer_value(v);
+}
+
+static json_t *chat_completion_n(json_t *, const char *, long, long,
+    int64_t);
+
 /* a chat.completion body for an answer */
 json_t *
 chat_completion(json_t *a, const char *model, long ptok, json_t *unused,
     int64_t created)
 {
-	char *content, *id;
-	long ctok, cached;
-	json_t *o;
-
 	(void)unused;
+	return chat_completion_n(a, model, ptok, 1, created);
+}
+
+/*
+ * n choices (index 0..n-1, each from choice_answer); usage counts the
+ * prompt once and every choice's completion, as the service does.
+ */
+static json_t *
+chat_completion_n(json_t *a0, const char *model, long ptok, long n,
+    int64_t created)
+{
+	char *content, *id;
+	long ctok, cached, i, all = 0;
+	json_t *o, *a, *chs, *ch;
+
+	chs = json_array();
+	for (i = 0; i < n; i++) {
+		a = choice_answer(a0, i);
+		content = answer_content(a);
+		all += tokens_of_len(strlen(content));
+		ch = json_pack("{s:i, s:{s:s, s:s, s:n, s:[]}, s:n, s:s}",
+		    "index", (int)i, "message", "role", "assistant",
+		    "content", content, "refusal", "annotations",
+		    "logprobs", "finish_reason", finish_reason_of(a));
+		json_array_append_new(chs, ch);
+		free(content);
+		json_decref(a);
+	}
+	a = a0;
 	content = answer_content(a);
-	ctok = tokens_of_len(strlen(content));
+	ctok = all;
 	cached = script_int(a, "cached_tokens", 0);
 	id = new_id("chatcmpl-", 29);
 	o = json_pack("{s:s, s:s, s:I, s:s, s:[{s:i, s:{s:s, s:s, s:n, "
@@ -96,6 +157,7 @@ chat_completion(json_t *a, const char *model, long ptok, json_t *unused,
 	    "audio_tokens", 0, "accepted_prediction_tokens", 0,
 	    "rejected_prediction_tokens", 0,
 	    "service_tier", "default", "system_fingerprint");
+	json_object_set_new(o, "choices", chs);
 	free(content);
 	free(id);
 	return o;
@@ -646,6 +708,7 @@ batch_free(struct batch *b)
 	for (i = 0; i < b->nlines; i++) {
 		free(b->lines[i].custom_id);
 		free(b->lines[i].model);
+		free(b->lines[i].text);
 	}
 	free(b->lines);
 	free(b->id);
@@ -770,6 +833,7 @@ validate_input(struct batch *b, const char *path)
 	struct hset seen = { 0 };
 	const char *cid, *model;
 	long *cnt;
+	int keep_text = script_has_prompt();
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		err_add(errs, &nerr, "file_not_found", "The input file "
@@ -821,6 +885,9 @@ validate_input(struct batch *b, const char *path)
 			err_add(errs, &nerr, "missing_required_parameter",
 			    "Missing required parameter: 'body.model'.",
 			    "body.model", lineno);
+		} else if (choices_n(body) < 0) {
+			err_add(errs, &nerr, "invalid_body", "'n' must be a "
+			    "whole number from 1 to 128.", "body.n", lineno);
 		} else if (b->model != NULL && strcmp(b->model, model) != 0) {
 			snprintf(msg, sizeof(msg), "Each input file may only "
 			    "contain requests for one model; line %ld uses "
@@ -842,6 +909,10 @@ validate_input(struct batch *b, const char *path)
 			    "");
 			b->lines[b->nlines].ptok = json_is_object(body) ?
 			    prompt_tokens(body) : 0;
+			b->lines[b->nlines].text = keep_text &&
+			    json_is_object(body) ? prompt_text(body) : NULL;
+			b->lines[b->nlines].n = choices_n(body) > 0 ?
+			    choices_n(body) : 1;
 			b->nlines++;
 		}
 		json_decref(o);
@@ -1064,7 +1135,7 @@ ob_results(struct batch *b, double frac, const char *notrun)
 		l = &b->lines[i];
 		rid = make_id("batch_req_", seed ^ (i * 2 + 1), 32);
 		reqid = make_id("req_", seed ^ (i * 2 + 2), 32);
-		a = answer_for(E.script, l->custom_id, NULL);
+		a = answer_for(E.script, l->custom_id, NULL, l->text);
 		le = json_object_get(a, "line_error");
 		st = script_int(a, "status", 200);
 		if (k >= nrun) {
@@ -1099,8 +1170,8 @@ ob_results(struct batch *b, double frac, const char *notrun)
 				body = response_object(a, l->model, l->ptok,
 				    now);
 			else
-				body = chat_completion(a, l->model, l->ptok,
-				    NULL, now);
+				body = chat_completion_n(a, l->model,
+				    l->ptok, l->n, now);
 			b->in_tok += l->ptok;
 			b->out_tok += json_integer_value(json_object_get(
 			    json_object_get(body, "usage"),
@@ -1365,7 +1436,7 @@ chat(struct req *q, struct reply *r)
 {
 	json_t *o, *msgs, *s, *a, *md, *v;
 	const char *model, *cid;
-	char *text;
+	char *text, *prompt;
 	long ptok, ctok, st;
 	char *content;
 
@@ -1394,14 +1465,22 @@ chat(struct req *q, struct reply *r)
 		json_decref(o);
 		return;
 	}
+	if (choices_n(o) < 0) {
+		reply_error(r, EMU_OPENAI, 400, "'n' must be a whole number "
+		    "from 1 to 128.", NULL, "n", NULL);
+		json_decref(o);
+		return;
+	}
 	pthread_mutex_lock(&E.lock);
 	E.sync_requests++;
 	pthread_mutex_unlock(&E.lock);
 	md = json_object_get(o, "metadata");
 	cid = json_str(json_object_get(md, "custom_id"));
 	text = last_user_text(o);
+	prompt = prompt_text(o);
 	s = script_get();
-	a = answer_for(s, cid, text);
+	a = answer_for(s, cid, text, prompt);
+	free(prompt);
 	ptok = prompt_tokens(o);
 	content = answer_content(a);
 	ctok = tokens_of_len(strlen(content));
@@ -1423,8 +1502,8 @@ chat(struct req *q, struct reply *r)
 	else if (st != 200)
 		reply_json(r, (int)st, answer_error_body(a, (int)st));
 	else
-		reply_json(r, 200, chat_completion(a, model, ptok, NULL,
-		    now_ms()));
+		reply_json(r, 200, chat_completion_n(a, model, ptok,
+		    choices_n(o), now_ms()));
 out:
 	json_decref(s);
 	free(text);

@@ -69,6 +69,13 @@ script_set(json_t *s, char *err, size_t errlen)
 			    i);
 			goto bad;
 		}
+		if (json_object_get(r, "prompt") != NULL &&
+		    !json_is_string(json_object_get(r, "prompt")) &&
+		    !json_is_null(json_object_get(r, "prompt"))) {
+			snprintf(err, errlen, "answers[%zu]: prompt is not a "
+			    "string", i);
+			goto bad;
+		}
 	}
 	v = json_object_get(s, "default");
 	if (v != NULL && !json_is_object(v) && !json_is_null(v)) {
@@ -147,31 +154,100 @@ script_get(void)
 	return s;
 }
 
+/* s matched as *glob* */
+static int
+glob_in(const char *glob, const char *s)
+{
+	char *pat;
+	int hit;
+
+	pat = xmalloc(strlen(glob) + 3);
+	snprintf(pat, strlen(glob) + 3, "*%s*", glob);
+	hit = fnmatch(pat, s ? s : "", 0) == 0;
+	free(pat);
+	return hit;
+}
+
+static void
+add_content(struct buf *b, json_t *c)
+{
+	json_t *part, *t;
+	size_t i;
+
+	if (json_is_string(c)) {
+		buf_addstr(b, json_string_value(c));
+		buf_addstr(b, "\n");
+	}
+	json_array_foreach(c, i, part) {
+		t = json_object_get(part, "text");
+		if (json_is_string(t)) {
+			buf_addstr(b, json_string_value(t));
+			buf_addstr(b, "\n");
+		}
+	}
+}
+
+/*
+ * The whole prompt of a chat or messages body, for "prompt": system,
+ * instructions, input and every message's text, each followed by a
+ * newline.  The caller frees.
+ */
+char *
+prompt_text(json_t *body)
+{
+	struct buf b = { 0 };
+	json_t *m;
+	size_t i;
+
+	add_content(&b, json_object_get(body, "system"));
+	add_content(&b, json_object_get(body, "instructions"));
+	add_content(&b, json_object_get(body, "input"));
+	json_array_foreach(json_object_get(body, "messages"), i, m)
+		add_content(&b, json_object_get(m, "content"));
+	return buf_take(&b);
+}
+
+/* Does an answer of the script in force match on "prompt"?  Batch lines
+ * keep their prompt text only then. */
+int
+script_has_prompt(void)
+{
+	json_t *s = script_get(), *a;
+	size_t i;
+	int any = 0;
+
+	json_array_foreach(json_object_get(s, "answers"), i, a)
+		if (json_is_string(json_object_get(a, "prompt")))
+			any = 1;
+	json_decref(s);
+	return any;
+}
+
 /*
  * The answer for a batch line (custom_id) or a sync call (custom_id from
- * metadata, else the last user text, matched as *glob*).  Borrowed from
- * the script; NULL means the built-in default.
+ * metadata, else the last user text, matched as *glob*), and, for an
+ * answer with "prompt", the whole prompt (prompt_text) matched as
+ * *prompt*.  Borrowed from the script; NULL means the built-in default.
  */
 json_t *
-answer_for(json_t *s, const char *custom_id, const char *text)
+answer_for(json_t *s, const char *custom_id, const char *text,
+    const char *prompt)
 {
 	json_t *v, *a;
 	size_t i;
-	const char *m;
-	char *pat;
+	const char *m, *p;
 	int hit;
 
 	v = json_object_get(s, "answers");
 	json_array_foreach(v, i, a) {
 		m = json_string_value(json_object_get(a, "match"));
+		p = json_string_value(json_object_get(a, "prompt"));
 		if (custom_id != NULL)
 			hit = fnmatch(m, custom_id, 0) == 0;
-		else {
-			pat = xmalloc(strlen(m) + 3);
-			snprintf(pat, strlen(m) + 3, "*%s*", m);
-			hit = fnmatch(pat, text ? text : "", 0) == 0;
-			free(pat);
-		}
+		else
+			hit = glob_in(m, text);
+		if (hit && p != NULL)
+			hit = glob_in(p, prompt);
 		if (hit)
 			return a;
 	}

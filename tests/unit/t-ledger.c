@@ -34,7 +34,7 @@ main(void)
 	json_t *key;
 	char *s;
 
-	plan(43);
+	plan(47);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 
@@ -136,5 +136,17 @@ main(void)
 	aas_ledger_close(l);
 	aas_state_close(st);
 	aas_rmtree(dir, NULL);
+	/* candidate ids */
+	aas_ledger_candidate_id("T-1-000000000000", 1, cid);
+	is_str(cid, "T-1-000000000000", "candidate 1: the task's own id");
+	aas_ledger_candidate_id("T-1-000000000000", 12, cid);
+	is_str(cid, "T-1-000000000000-c12", "candidate 12: -c12 added");
+	memset(longid, 'A', 64);
+	longid[64] = '\0';
+	aas_ledger_candidate_id(longid, 3, cid);
+	is_int(strlen(cid), 64, "a long id is cut to 64 characters");
+	ok(strncmp(cid, longid, 52) == 0 && cid[52] == '-' &&
+	    strcmp(cid + 61, "-c3") == 0, "... keeping its start, a hash and "
+	    "the suffix");
 	return done_testing();
 }

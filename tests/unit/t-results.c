@@ -77,7 +77,7 @@ main(void)
 	FILE *f;
 
 	aas_setprogname("t-results");
-	plan(19);
+	plan(24);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 
@@ -169,6 +169,44 @@ main(void)
 	    "match: the callback's nonzero ends the read");
 	fclose(f);
 	is_str(sn.got, "0:A-2", "match: nothing after the stop");
+
+	/* candidates: one request's choices, one result each */
+	{
+		struct aas_price pr = { 1.0, 2.0, 1.0 };
+		json_t *cr, *ch, *ck;
+		double cu;
+
+		cr = load("{\"ok\":true,\"status_code\":200,\"text\":\"a\","
+		    "\"finish_reason\":\"stop\",\"usage\":{\"input\":100,"
+		    "\"output\":30,\"cached\":0},\"choices\":[{\"ok\":true,"
+		    "\"text\":\"a\",\"finish_reason\":\"stop\"},{\"ok\":"
+		    "false,\"text\":\"\",\"finish_reason\":\"refusal\","
+		    "\"error\":{\"code\":\"refusal\",\"message\":\"no\"}}]}");
+		ch = aas_result_choice(cr, 2);
+		is_json(ch, "{\"error\":{\"code\":\"refusal\",\"message\":"
+		    "\"no\"},\"finish_reason\":\"refusal\",\"ok\":false,"
+		    "\"status_code\":200,\"text\":\"\",\"usage\":{\"cached\":0,"
+		    "\"input\":100,\"output\":30}}", "choice 2: its own text "
+		    "and error, the request's usage");
+		json_decref(ch);
+		ok(aas_result_choice(cr, 3) == NULL, "no choice 3");
+		ch = aas_result_choice(cr, 1);
+		ck = aas_response_key_n(ch, &pr, 1, 2, &cu);
+		ok(json_number_value(json_object_get(ck, "usd")) > 7.9999e-05 &&
+		    json_number_value(json_object_get(ck, "usd")) < 8.0001e-05,
+		    "a candidate's usd: half the request's");
+		ok(cu > 0.00015999 && cu < 0.00016001, "*usdp: the whole "
+		    "request's cost");
+		json_decref(ck);
+		json_decref(ch);
+		json_decref(cr);
+		cr = load("{\"ok\":true,\"text\":\"x\"}");
+		ch = aas_result_choice(cr, 1);
+		ok(ch == cr && aas_result_choice(cr, 2) == NULL,
+		    "no choices: the result is candidate 1 only");
+		json_decref(ch);
+		json_decref(cr);
+	}
 
 	aas_tasks_close(idx[0]);
 	aas_tasks_close(idx[1]);
