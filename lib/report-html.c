@@ -525,7 +525,34 @@ task_article(struct aas_buf *b, const struct rpt_task *t, size_t i)
 	aas_buf_adds(b, " <span class=\"muted\">this attempt");
 	if (t->cost == 1)
 		aas_buf_printf(b, " \xc2\xb7 %s", rpt_usd(t->usd, x, sizeof(x)));
-	aas_buf_adds(b, "</span></li></ol>\n</article>\n");
+	aas_buf_adds(b, "</span></li></ol>\n");
+	if (t->ncands > 0) {
+		aas_buf_printf(b, "<h4>Candidates (%zu)</h4>\n<ul class=\"files\">",
+		    t->ncands + t->more_cands);
+		for (k = 0; k < t->ncands; k++) {
+			const struct rpt_cand *c = &t->cands[k];
+
+			aas_buf_printf(b, "<li><span class=\"op\">%s</span>"
+			    "candidate %lld", c->ok ? "passed" : "failed", c->k);
+			if (!c->ok) {
+				aas_buf_adds(b, ": ");
+				rpt_esc(b, c->stage ? c->stage : "?", 0);
+				aas_buf_adds(b, ": ");
+				rpt_esc(b, c->code ? c->code : "?", 0);
+			}
+			if (c->checks != NULL) {
+				aas_buf_adds(b, " <span class=\"muted\">(checks: ");
+				rpt_esc(b, c->checks, 0);
+				aas_buf_adds(b, ")</span>");
+			}
+			aas_buf_adds(b, "</li>");
+		}
+		if (t->more_cands > 0)
+			aas_buf_printf(b, "<li class=\"muted\">and %zu more"
+			    "</li>", t->more_cands);
+		aas_buf_adds(b, "</ul>\n");
+	}
+	aas_buf_adds(b, "</article>\n");
 }
 
 void

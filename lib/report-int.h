@@ -37,6 +37,13 @@ struct rpt_attempt {
 	int	 priced;	/* usd known */
 };
 
+/* One of the candidates aas-qa --pick chose from. */
+struct rpt_cand {
+	long long k;
+	int	 ok;
+	char	*stage, *code, *checks;
+};
+
 /* Earlier attempts past the kept ones, summed per model. */
 struct rpt_old {
 	char	*model;
@@ -65,6 +72,8 @@ struct rpt_task {
 	size_t	 nhist, more_hist;
 	struct rpt_old *old;
 	size_t	 nold;
+	struct rpt_cand *cands;
+	size_t	 ncands, more_cands;
 	size_t	 tail_bytes;
 	int	 tails_dropped;	/* the run's output budget was spent */
 };

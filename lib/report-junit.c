@@ -133,6 +133,16 @@ testcase(struct aas_buf *b, const struct rpt_task *t)
 	prop(b, "commit", t->commit);
 	prop(b, "pull_request", t->pr);
 	prop(b, "integrated", t->integrated);
+	if (t->ncands > 0) {
+		size_t k, nok = 0;
+
+		for (k = 0; k < t->ncands; k++)
+			nok += t->cands[k].ok;
+		snprintf(v, sizeof(v), "%zu", t->ncands + t->more_cands);
+		prop(b, "candidates", v);
+		snprintf(v, sizeof(v), "%zu", nok);
+		prop(b, "candidates_passed", v);
+	}
 	aas_buf_adds(b, "      </properties>\n");
 	if (t->state == RPT_FAILED) {
 		why = rpt_reason(t);

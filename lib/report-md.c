@@ -206,6 +206,29 @@ failure(struct aas_buf *b, const struct rpt_task *t)
 		}
 		aas_buf_addc(b, '\n');
 	}
+	if (t->ncands > 0) {
+		aas_buf_adds(b, "Candidates:");
+		for (i = 0; i < t->ncands; i++) {
+			const struct rpt_cand *c = &t->cands[i];
+
+			aas_buf_printf(b, "%s %lld ", i ? "," : "", c->k);
+			if (c->ok)
+				aas_buf_adds(b, "passed");
+			else {
+				md_text(b, c->stage ? c->stage : "?");
+				aas_buf_adds(b, ": ");
+				md_text(b, c->code ? c->code : "?");
+			}
+			if (c->checks != NULL) {
+				aas_buf_adds(b, " (");
+				md_text(b, c->checks);
+				aas_buf_addc(b, ')');
+			}
+		}
+		if (t->more_cands > 0)
+			aas_buf_printf(b, " and %zu more", t->more_cands);
+		aas_buf_adds(b, ".\n\n");
+	}
 	for (i = 0; i < t->nchecks; i++) {
 		const struct rpt_check *c = &t->checks[i];
 

@@ -255,6 +255,12 @@ task_clear(struct rpt_task *t)
 	for (i = 0; i < t->nold; i++)
 		free(t->old[i].model);
 	free(t->old);
+	for (i = 0; i < t->ncands; i++) {
+		free(t->cands[i].stage);
+		free(t->cands[i].code);
+		free(t->cands[i].checks);
+	}
+	free(t->cands);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -430,6 +436,38 @@ take_history(struct rpt_task *t, json_t *hist)
 			t->old[k].usd += json_number_value(usd);
 		else
 			t->old[k].unpriced++;
+	}
+	aas_buf_free(&b);
+}
+
+static void
+take_candidates(struct rpt_task *t, json_t *cands)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	struct rpt_cand *c;
+	json_t *v, *x;
+	size_t i, k, n = json_array_size(cands);
+
+	if (n == 0)
+		return;
+	t->cands = aas_xcalloc(n < AAS_REPORT_CANDIDATES ? n :
+	    AAS_REPORT_CANDIDATES, sizeof(*t->cands));
+	json_array_foreach(cands, i, v) {
+		if (t->ncands == AAS_REPORT_CANDIDATES) {
+			t->more_cands++;
+			continue;
+		}
+		c = &t->cands[t->ncands++];
+		c->k = num(json_object_get(v, "k"), (long long)i + 1);
+		c->ok = json_is_true(json_object_get(v, "ok"));
+		c->stage = keep(v, "stage");
+		c->code = keep(v, "code");
+		aas_buf_reset(&b);
+		json_array_foreach(json_object_get(v, "checks"), k, x)
+			if (json_is_string(x))
+				aas_buf_printf(&b, "%s%s", b.len ? ", " : "",
+				    json_string_value(x));
+		c->checks = b.len ? keep_text(b.s, TEXT_MAX, 0) : NULL;
 	}
 	aas_buf_free(&b);
 }
@@ -610,6 +648,7 @@ aas_report_add(struct aas_report *r, const struct aas_rec *rec)
 		}
 	}
 	take_history(t, json_object_get(o, "history"));
+	take_candidates(t, json_object_get(o, "candidates"));
 	s = iso_seconds(json_string_value(get2(o, "batch", "submitted_at")));
 	if (s > 0 && (r->first == 0 || s < r->first))
 		r->first = s;

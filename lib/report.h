@@ -40,6 +40,7 @@ struct aas_rec;
 #define AAS_REPORT_CHECKS	32
 #define AAS_REPORT_FILES	200
 #define AAS_REPORT_ATTEMPTS	20
+#define AAS_REPORT_CANDIDATES	16
 /* GitHub's limit on one step's job summary. */
 #define AAS_REPORT_SUMMARY_MAX	(1024 * 1024)
 

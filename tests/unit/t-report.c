@@ -80,7 +80,7 @@ main(void)
 	const char *p;
 	size_t i;
 
-	plan(19);
+	plan(22);
 
 	/* text that is not UTF-8 (jansson keeps what it is given unchecked) */
 	r = fresh();
@@ -214,6 +214,30 @@ main(void)
 	ok(strstr(s, "**$0.0009** spent (1 answer unpriced)") != NULL &&
 	    strstr(s, "| $0.00 (1 unpriced) |") != NULL,
 	    "an answer with no price is unpriced, not free");
+	free(s);
+	aas_report_free(r);
+
+	/* the candidates aas-qa --pick chose from */
+	r = fresh();
+	add(r, json_pack("{s:s, s:{s:b}, s:[{s:i, s:b, s:s, s:s, s:[s]}, "
+	    "{s:i, s:b, s:s, s:s, s:[]}]}", "id", "K-1", "qa", "ok", 0,
+	    "candidates", "k", 1, "ok", 0, "stage", "qa", "code", "qa_failed",
+	    "checks", "tests", "k", 2, "ok", 0, "stage", "apply", "code",
+	    "no_match", "checks"));
+	s = md(r, AAS_REPORT_SUMMARY_MAX);
+	ok(strstr(s, "Candidates: 1 qa: qa\\_failed (tests), 2 apply: "
+	    "no\\_match.\n") != NULL, "the summary lists a failure's candidates");
+	free(s);
+	s = html(r);
+	ok(strstr(s, "<h4>Candidates (2)</h4>\n<ul class=\"files\"><li><span "
+	    "class=\"op\">failed</span>candidate 1: qa: qa_failed <span "
+	    "class=\"muted\">(checks: tests)</span></li>") != NULL,
+	    "the page lists them");
+	free(s);
+	s = junit(r);
+	ok(strstr(s, "<property name=\"candidates\" value=\"2\"/>\n        "
+	    "<property name=\"candidates_passed\" value=\"0\"/>") != NULL,
+	    "JUnit counts them");
 	free(s);
 	aas_report_free(r);
 
