@@ -14,13 +14,14 @@
 #include "config.h"
 #include "edit.h"
 #include "git.h"
+#include "integrate.h"
 #include "path.h"
 #include "record.h"
 #include "banned.h"
 
 static const char usage[] =
-    "[-fnqv] [--base REV] [--onto BRANCH] [--repo DIR] [-c FILE]"
-    " [--state DIR]\n"
+    "[-fnqv] [--base REV] [--integrate | --onto BRANCH] [--repo DIR]"
+    " [-c FILE] [--state DIR]\n"
     "--undo [-qv] [--repo DIR] [-c FILE] [--state DIR]";
 
 struct opts {
@@ -30,6 +31,7 @@ struct opts {
 	const char *prefix;
 	const char *author, *committer;
 	const char *onto;
+	const char *integrate;	/* --integrate: the branch, or NULL */
 	char	 onto_tip[AAS_GIT_HEX];	/* "" until known */
 	int	 onto_exists;
 	struct aas_edit_limits lim;
@@ -214,6 +216,9 @@ apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 			goto fail;
 		}
 		memcpy(parent, o->base, AAS_GIT_HEX);
+		if (o->integrate != NULL && aas_integrate_tip(o->g,
+		    o->integrate, o->base, !o->dry_run, parent, &e) == -1)
+			goto fail;
 	}
 	if (aas_git_tree_open(o->g, parent, &t, &e) == -1)
 		goto fail;
@@ -223,6 +228,9 @@ apply_step(struct aas_rec *rec, void *arg, struct aas_err *fatal)
 		goto fail;
 	ap = json_pack("{s:s, s:s, s:s}", "repo", aas_git_root(o->g), "base",
 	    parent, "branch", branch);
+	if (o->integrate != NULL)
+		json_object_set_new(ap, "integration",
+		    json_string(o->integrate));
 	if (o->dry_run) {
 		json_object_set_new(ap, "commit", json_null());
 		json_object_set_new(ap, "files", files);
@@ -371,10 +379,10 @@ config_values(struct aas_config *cf, struct opts *o, struct aas_err *e)
 	return 0;
 }
 
-enum { OPT_BASE = 256, OPT_ONTO, OPT_REPO, OPT_UNDO };
+enum { OPT_BASE = 256, OPT_INTEGRATE, OPT_ONTO, OPT_REPO, OPT_UNDO };
 
 static struct opts o;
-static int undo;
+static int undo, integrate;
 
 static int
 option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
@@ -388,6 +396,9 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 		return 0;
 	case OPT_BASE:
 		o.base_rev = arg;
+		return 0;
+	case OPT_INTEGRATE:
+		integrate = 1;
 		return 0;
 	case OPT_ONTO:
 		o.onto = arg;
@@ -413,6 +424,9 @@ operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
 	    o.base_rev != NULL))
 		return aas_err_set(e, "usage", "--undo takes no --onto, "
 		    "--force, --dry-run or --base");
+	if (integrate && (undo || o.onto != NULL))
+		return aas_err_set(e, "usage", "--integrate excludes --onto "
+		    "and --undo");
 	return 0;
 }
 
@@ -423,7 +437,8 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	if (o.onto != NULL && !good_id(o.onto) && strchr(o.onto, '/') == NULL)
 		return aas_err_set(e, "usage", "--onto: bad branch name: %s",
 		    o.onto);
-	if (config_values(c->cf, &o, e) == -1)
+	if (config_values(c->cf, &o, e) == -1 || (integrate &&
+	    aas_integrate_name(c->cf, &o.integrate, e) == -1))
 		return -1;
 	if (!undo && aas_git_resolve(o.g, o.base_rev != NULL ? o.base_rev :
 	    "HEAD", o.base, e) == -1) {
@@ -447,6 +462,7 @@ main(int argc, char *argv[])
 		{ "base", required_argument, NULL, OPT_BASE },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "integrate", no_argument, NULL, OPT_INTEGRATE },
 		{ "onto", required_argument, NULL, OPT_ONTO },
 		{ "repo", required_argument, NULL, OPT_REPO },
 		{ "undo", no_argument, NULL, OPT_UNDO },

@@ -94,6 +94,30 @@ struct board_batch {
 	size_t	 n;
 };
 
+/* The goals the last board_fn settled, one "ID: FROM -> TO" each. */
+static char **goals;
+static size_t ngoals;
+
+static void
+goals_clear(void)
+{
+	while (ngoals > 0)
+		free(goals[--ngoals]);
+	free(goals);
+	goals = NULL;
+}
+
+static void
+goal_changed(const char *goal, enum aas_status from, enum aas_status to,
+    void *arg)
+{
+	(void)arg;
+	goals = aas_xreallocarray(goals, ngoals + 1, sizeof(*goals));
+	goals[ngoals++] = aas_xasprintf("%s: %s -> %s", goal,
+	    aas_status_name(from) != NULL ? aas_status_name(from) : "?",
+	    aas_status_name(to));
+}
+
 static int
 board_fn(struct aas_board *b, void *arg, struct aas_err *e)
 {
@@ -101,10 +125,12 @@ board_fn(struct aas_board *b, void *arg, struct aas_err *e)
 	struct item *it;
 	const struct aas_task *t;
 	struct aas_err te;
-	const char *id, *old;
-	size_t i;
+	const char *id, *old, **ids;
+	size_t i, nids = 0;
 
 	(void)e;
+	goals_clear();
+	ids = aas_xcalloc(bb->n + 1, sizeof(*ids));
 	for (i = 0; i < bb->n; i++) {
 		it = &bb->it[i];
 		free(it->detail);
@@ -130,6 +156,8 @@ board_fn(struct aas_board *b, void *arg, struct aas_err *e)
 		}
 		old = aas_status_name(t->status) != NULL ?
 		    aas_status_name(t->status) : t->status_raw;
+		if (it->want != AAS_ST_UNKNOWN)
+			ids[nids++] = id;
 		if (it->want == AAS_ST_UNKNOWN) {
 			it->ok = 1;
 			it->now = t->status;
@@ -171,6 +199,11 @@ board_fn(struct aas_board *b, void *arg, struct aas_err *e)
 			free(was);
 		}
 	}
+	/* the goals of these tasks follow their sub-tasks */
+	if (!dry_run && aas_board_settle_goals(b, ids, nids, goal_changed,
+	    NULL, &te) == -1 && !aas_quiet)
+		aas_msg("%s", te.msg);
+	free(ids);
 	return 0;
 }
 
@@ -181,8 +214,13 @@ board_run(struct item *it, size_t n)
 	struct aas_err e;
 	size_t i;
 
-	if (aas_board_update(board_path, &bopts, board_fn, &bb, &e) == 0)
+	if (aas_board_update(board_path, &bopts, board_fn, &bb, &e) == 0) {
+		for (i = 0; i < ngoals && !aas_quiet; i++)
+			aas_msg("goal %s", goals[i]);
+		goals_clear();
 		return;
+	}
+	goals_clear();
 	/* the whole update failed: nothing was written */
 	for (i = 0; i < n; i++) {
 		if (it[i].rec.bad)

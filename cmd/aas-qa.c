@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "git.h"
+#include "integrate.h"
 #include "qa.h"
 #include "record.h"
 #include "scratch.h"
@@ -23,7 +24,8 @@
 
 static const char usage[] =
     "[-qv] [-j N] [--keep-order] [--shard I/N] [--rollback] [--pick] "
-    "[--fail-fast] [--keep] [--tmp] [--sandbox] [--no-builtin] [-c FILE] "
+    "[--fail-fast] [--keep] [--tmp] [--sandbox] [--no-builtin] [--integrate] "
+    "[-c FILE] "
     "[--state DIR]";
 
 /* PICK_*: a candidate under --pick, to check then hold, to hold as it
@@ -38,6 +40,8 @@ static int keep_order, rollback, fail_fast, keep, sandbox = -1, nobuiltin;
 static int pick;
 static int use_tmp;
 static const char *shard;
+static const char *integrate;	/* --integrate: the branch, or NULL */
+static int want_integrate;
 static unsigned shard_i, shard_n;
 static struct aas_loop loop;
 
@@ -255,7 +259,10 @@ do_check(struct aas_rec *rec, int roll)
 		if (why != NULL) {
 			aas_rec_fail(rec, "qa", aas_qa_code(qa), "%s", why);
 			result = R_FAILED;
-		} else
+		} else if (integrate != NULL && aas_integrate_rec(rec,
+		    integrate) != 0)
+			result = R_FAILED;
+		else
 			result = R_PASSED;
 		free(why);
 	}
@@ -808,8 +815,8 @@ bad:
 	    origin, arg);
 }
 
-enum { OPT_FAILFAST = 256, OPT_KEEP, OPT_KEEPORDER, OPT_NOBUILTIN,
-    OPT_PICK, OPT_ROLLBACK, OPT_SANDBOX, OPT_SHARD, OPT_TMP };
+enum { OPT_FAILFAST = 256, OPT_INTEGRATE, OPT_KEEP, OPT_KEEPORDER,
+    OPT_NOBUILTIN, OPT_PICK, OPT_ROLLBACK, OPT_SANDBOX, OPT_SHARD, OPT_TMP };
 
 static int
 option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
@@ -826,6 +833,9 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 		break;
 	case OPT_FAILFAST:
 		fail_fast = 1;
+		break;
+	case OPT_INTEGRATE:
+		want_integrate = 1;
 		break;
 	case OPT_KEEP:
 		keep = 1;
@@ -878,7 +888,8 @@ setup(struct aas_cmd *c, struct aas_err *e)
 		if (rc == -1)
 			return -1;
 	}
-	if (aas_qa_conf_load(&qc, c->cf, e) == -1 ||
+	if ((want_integrate && aas_integrate_name(c->cf, &integrate,
+	    e) == -1) || aas_qa_conf_load(&qc, c->cf, e) == -1 ||
 	    (sandbox == -1 && aas_config_bool(c->cf, "qa.sandbox", &sandbox,
 	    e) == -1))
 		return -1;
@@ -932,6 +943,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "fail-fast", no_argument, NULL, OPT_FAILFAST },
+		{ "integrate", no_argument, NULL, OPT_INTEGRATE },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "keep", no_argument, NULL, OPT_KEEP },
 		{ "keep-order", no_argument, NULL, OPT_KEEPORDER },

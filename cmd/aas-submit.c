@@ -18,6 +18,7 @@
 #include "board.h"
 #include "cmd.h"
 #include "config.h"
+#include "context.h"
 #include "git.h"
 #include "ids.h"
 #include "ledger.h"
@@ -35,7 +36,7 @@ static const char usage_text[] =
     "[-fqv] [--candidates N] [--config FILE] [--max-batches N] "
     "[--max-bytes N] "
     "[--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] "
-    "[--state DIR] [--template NAME|FILE]\n"
+    "[--state DIR] [--template NAME|FILE] [--base REV | --integrate]\n"
     "--sync [-j N] [--keep-order] [--rpm N] [--tpm N] [options]\n"
     "--dry-run | --jsonl FILE [options]\n"
     "--repair [--max-attempts N] [options]";
@@ -52,6 +53,9 @@ static struct aas_ledger *ledger;
 static struct aas_provider *prov;
 static struct aas_template *tmpl;
 static struct aas_template_opts topts;
+static struct aas_context *ctx;		/* the tree prompts show */
+static const char *base_rev;
+static int integrate;
 static const char *model, *provider_kind, *endpoint;
 static struct aas_price price;
 static int have_price;
@@ -172,6 +176,43 @@ passed(struct aas_rec *rec, const char *id, char **branchp)
 
 /* prov and the providers of older runs (reconciled at the start) */
 static struct aas_provider_pool *pool;
+
+/*
+ * The submit lock, the ledger and the reconciling of interrupted runs,
+ * taken at the first record there is something to send for, not before
+ * reading: a second aas-submit in the same pipeline passes the first
+ * one's answers on without waiting for the lock the first one holds.
+ */
+static struct aas_cmd *cmdp;
+static int lock_failed;
+static struct aas_err lock_err;
+
+static int
+ledger_begin(void)
+{
+	const struct aas_run *r;
+	size_t i;
+
+	if (ledger != NULL)
+		return 0;
+	if (lock_failed)
+		return -1;
+	if ((mode != MODE_DRY && aas_cmd_lock(cmdp, &lock_err) == -1) ||
+	    aas_ledger_open(&ledger, st, &lock_err) == -1 ||
+	    (mode != MODE_DRY && aas_batch_reconcile(ledger,
+	    aas_provider_pool_cb, pool, &lock_err) == -1)) {
+		aas_ledger_close(ledger);
+		ledger = NULL;
+		lock_failed = halt = 1;
+		return -1;
+	}
+	for (i = 0; i < aas_ledger_count(ledger); i++) {
+		r = aas_ledger_run(ledger, i);
+		if (r->state == AAS_RUN_INTENT || r->state == AAS_RUN_LIVE)
+			live_batches++;
+	}
+	return 0;
+}
 
 /* The open chunk of model m, or -1. */
 static ssize_t
@@ -510,6 +551,8 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 		failed = 1;
 		return 1;
 	}
+	if (ledger_begin() == -1)
+		return -1;
 	ri = aas_ledger_inflight(ledger, cid);
 	if (ri >= 0 && !force && mode != MODE_JSONL) {
 		const struct aas_run *r = aas_ledger_run(ledger, (size_t)ri);
@@ -524,7 +567,7 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 	m = model_for(rec, aas_template_name(tmpl));
 	hp = price_for(m, &pr);
 	topts.model = m;
-	body = aas_template_body(tmpl, rec->obj, aas_state_root(st), &topts);
+	body = aas_template_body(tmpl, rec->obj, ctx, &topts);
 	tok = aas_template_est_tokens(body);
 	/* N candidates: N outputs, of one request or of N */
 	nc = cand_n(rec);
@@ -581,6 +624,8 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 	    est_output * nc));
 	json_object_set_new(req, "est_usd", hp ? json_real(est) :
 	    json_null());
+	json_object_set_new(req, "prompt_bytes",
+	    json_integer((json_int_t)aas_template_prompt_bytes(body)));
 	aas_rec_set(rec, "request", req);
 	json_decref(req);
 	est_tokens_total += tok * nreq + est_output * nc;
@@ -889,6 +934,10 @@ batch_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 	if (rec->bad)
 		failed = 1;
 	rc = prepare(rec, &body, cid, &skipri, &est);
+	if (rc == -1 && lock_failed) {
+		*e = lock_err;
+		return -1;
+	}
 	if (rc == 0 && run_failed) {
 		/* not sent, not written: see run_error_exit */
 		json_decref(body);
@@ -1209,6 +1258,12 @@ sync_next(void *arg, json_t **bodyp, void **tagp)
 			*tagp = pd;
 			return 1;
 		}
+		if (rc == -1) {
+			/* the record goes out unsent; nothing more is read */
+			aas_msg("%s", lock_err.msg);
+			aas_loop_done(&sloop, rec, 0, NULL);
+			break;
+		}
 		if (skipri >= 0) {
 			json_t *key = aas_ledger_batch_key(
 			    aas_ledger_run(ledger, (size_t)skipri));
@@ -1288,7 +1343,7 @@ run_sync(void)
 		status = AAS_EXIT_OK;
 	} else if (status != AAS_EXIT_OK)
 		status = AAS_EXIT_FATAL;
-	if (aas_ledger_sync(ledger, &e) == -1)
+	if (ledger != NULL && aas_ledger_sync(ledger, &e) == -1)
 		aas_msg("%s", e.msg);
 	if (rc == -1) {
 		aas_msg("%s", e.msg);
@@ -1326,7 +1381,8 @@ cfg_long(const char *path, long *out, struct aas_err *e)
 	return rc == -1 ? -1 : 0;
 }
 
-enum { OPT_CANDIDATES = 256, OPT_DRY_RUN, OPT_JSONL, OPT_KEEP_ORDER,
+enum { OPT_BASE = 256, OPT_CANDIDATES, OPT_DRY_RUN, OPT_INTEGRATE,
+	OPT_JSONL, OPT_KEEP_ORDER,
 	OPT_MAX_BATCHES, OPT_MAX_BYTES, OPT_MAX_COST, OPT_MAX_REQUESTS,
 	OPT_MODEL, OPT_PROVIDER, OPT_RPM, OPT_SYNC, OPT_TEMPLATE, OPT_TPM,
 	OPT_REPAIR, OPT_MAX_ATTEMPTS };
@@ -1355,8 +1411,14 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 			    "whole number: %s", arg);
 		ncand = (long)d;
 		break;
+	case OPT_BASE:
+		base_rev = arg;
+		break;
 	case OPT_DRY_RUN:
 		mode = MODE_DRY;
+		break;
+	case OPT_INTEGRATE:
+		integrate = 1;
 		break;
 	case 'f':
 		force = 1;
@@ -1415,6 +1477,9 @@ operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
 	if ((sync_mode != 0) + (jsonl_file != NULL) + (mode == MODE_DRY) > 1)
 		return aas_err_set(e, "usage", "--sync, --jsonl and --dry-run "
 		    "exclude each other");
+	if (base_rev != NULL && integrate)
+		return aas_err_set(e, "usage", "--base and --integrate exclude "
+		    "each other");
 	if (sync_mode)
 		mode = MODE_SYNC;
 	else if (jsonl_file != NULL)
@@ -1517,7 +1582,9 @@ setup(struct aas_cmd *c, struct aas_err *e)
 			    model);
 	}
 	if (aas_template_load(&tmpl, repair && !repair_tflag ? "repair" :
-	    tname, e) == -1)
+	    tname, e) == -1 ||
+	    aas_context_setup(&ctx, aas_state_root(st), cf, base_rev,
+	    integrate, e) == -1)
 		return -1;
 	/* No network without a key is fine: the batch line needs none. */
 	pool = aas_provider_pool_new(cf, aas_verbose);
@@ -1529,27 +1596,20 @@ setup(struct aas_cmd *c, struct aas_err *e)
 static int
 run(struct aas_cmd *c)
 {
-	struct aas_err e;
-	const struct aas_run *r;
-	size_t i;
 	int status;
 
-	(void)c;
-	memset(&e, 0, sizeof(e));
-	if (aas_ledger_open(&ledger, st, &e) == -1 || (mode != MODE_DRY &&
-	    aas_batch_reconcile(ledger, aas_provider_pool_cb, pool,
-	    &e) == -1)) {
-		aas_msg("%s", e.msg);
-		return AAS_EXIT_USAGE;
-	}
-	for (i = 0; i < aas_ledger_count(ledger); i++) {
-		r = aas_ledger_run(ledger, i);
-		if (r->state == AAS_RUN_INTENT || r->state == AAS_RUN_LIVE)
-			live_batches++;
-	}
+	cmdp = c;
 	run_base = aas_ledger_new_run_id();
 	seen = json_object();
+	/* --jsonl writes its run from the start */
+	if (mode == MODE_JSONL && ledger_begin() == -1) {
+		aas_msg("%s", lock_err.msg);
+		return AAS_EXIT_USAGE;
+	}
 	status = mode == MODE_SYNC ? run_sync() : run_batch();
+	if (lock_failed)	/* batch mode has written nothing yet */
+		return mode == MODE_SYNC && sloop.nout > 0 ? AAS_EXIT_FATAL :
+		    AAS_EXIT_USAGE;
 	if (run_failed && (status == AAS_EXIT_OK ||
 	    status == AAS_EXIT_RECORD)) {
 		/* every other task would fail the same way: stop, fail none */
@@ -1583,6 +1643,7 @@ cleanup(struct aas_cmd *c)
 	aas_ledger_close(ledger);
 	aas_provider_pool_free(pool);
 	aas_template_free(tmpl);
+	aas_context_free(ctx);
 	aas_git_close(git);
 	aas_git_close(diff_git);
 	free(diff_repo);
@@ -1593,9 +1654,11 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "base",	  required_argument, NULL, OPT_BASE },
 		{ "candidates",	  required_argument, NULL, OPT_CANDIDATES },
 		{ "dry-run",	  no_argument,	     NULL, OPT_DRY_RUN },
 		{ "force",	  no_argument,	     NULL, 'f' },
+		{ "integrate",	  no_argument,	     NULL, OPT_INTEGRATE },
 		{ "jobs",	  required_argument, NULL, 'j' },
 		{ "jsonl",	  required_argument, NULL, OPT_JSONL },
 		{ "keep-order",	  no_argument,	     NULL, OPT_KEEP_ORDER },
@@ -1616,6 +1679,7 @@ main(int argc, char *argv[])
 	struct aas_cmd cmd = {
 		.usage = usage_text, .shortopts = "fj:", .longopts = longopts,
 		.need = AAS_NEED_CONFIG | AAS_NEED_STATE, .lock = "submit.lock",
+		.lock_late = 1,
 		.option = option, .operands = operands, .setup = setup,
 		.run = run, .cleanup = cleanup,
 	};

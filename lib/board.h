@@ -163,6 +163,21 @@ int	aas_board_update(const char *path, const struct aas_board_opts *o,
 	    int (*fn)(struct aas_board *b, void *arg, struct aas_err *e),
 	    void *arg, struct aas_err *e);
 
+/*
+ * The goal rule.  A sub-task of goal is a task whose Parent is goal, or,
+ * with no Parent, whose id is goal's id, '-' and a number.
+ * aas_board_settle_goals looks at the goals (Parent) of the tasks ids[]
+ * names: a goal whose sub-tasks are all Done becomes Done, one with a
+ * Failed sub-task Failed; a goal that changed is looked at as a sub-task
+ * of its own goal in turn.  cb (may be NULL) is called for each change,
+ * which runs again when aas_board_update runs fn again.  Returns the
+ * number of goals changed, or -1 with e set (the edits so far stay).
+ */
+int	aas_board_is_subtask(const struct aas_task *t, const char *goal);
+int	aas_board_settle_goals(struct aas_board *b, const char *const *ids,
+	    size_t n, void (*cb)(const char *goal, enum aas_status from,
+	    enum aas_status to, void *arg), void *arg, struct aas_err *e);
+
 /* Lint: duplicate ids, unknown dependencies, cycles (printed as a path),
  * self-dependencies, unknown statuses.  cb gets "name:line: message" for
  * each; returns the number of problems. */

@@ -198,10 +198,24 @@ bootstrap(struct aas_cmd *c, char **sdirp, struct aas_err *e)
 }
 
 int
+aas_cmd_lock(struct aas_cmd *c, struct aas_err *e)
+{
+	char *lock;
+
+	if (c->lockfd != -1 || (c->need & AAS_NEED_LOCK) == 0 ||
+	    c->lock == NULL)
+		return 0;
+	lock = aas_state_path(c->st, c->lock);
+	c->lockfd = aas_lock(lock, 1, e);
+	free(lock);
+	return c->lockfd == -1 ? -1 : 0;
+}
+
+int
 aas_cmd_main(struct aas_cmd *c, int argc, char *argv[])
 {
 	struct aas_err e;
-	char *sdir = NULL, *lock;
+	char *sdir = NULL;
 	int status;
 
 	aas_setprogname(argv[0]);
@@ -219,15 +233,10 @@ aas_cmd_main(struct aas_cmd *c, int argc, char *argv[])
 		status = AAS_EXIT_USAGE;
 		goto out;
 	}
-	if ((c->need & AAS_NEED_LOCK) != 0 && c->lock != NULL) {
-		lock = aas_state_path(c->st, c->lock);
-		c->lockfd = aas_lock(lock, 1, &e);
-		free(lock);
-		if (c->lockfd == -1) {
-			aas_msg("%s", e.msg);
-			status = AAS_EXIT_USAGE;
-			goto out;
-		}
+	if (!c->lock_late && aas_cmd_lock(c, &e) == -1) {
+		aas_msg("%s", e.msg);
+		status = AAS_EXIT_USAGE;
+		goto out;
 	}
 	aas_signals_install();
 	if (c->run != NULL)

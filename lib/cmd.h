@@ -66,6 +66,11 @@ struct aas_cmd {
 	int	 takes_operands;	/* 0: operands are refused */
 	const char *lock;	/* with AAS_NEED_LOCK: the file in the state
 				 * folder ("fetch.lock"); may be set late */
+	int	 lock_late;	/* with AAS_NEED_LOCK: the driver does not
+				 * take it; the command calls aas_cmd_lock
+				 * once it has work the lock guards (so a
+				 * stage that only passes records on never
+				 * waits for it) */
 	/*
 	 * One of the command's options (ch as getopt_long returns it, arg
 	 * its argument or NULL).  0, or -1 with e set: the message and the
@@ -109,5 +114,12 @@ struct aas_cmd {
 
 /* Run the command; returns the exit status for main to return. */
 int	aas_cmd_main(struct aas_cmd *c, int argc, char *argv[]);
+
+/*
+ * Take the command's lock (c->lock in the state folder) now, waiting for
+ * it; a no-op when it is held already or the command needs none.  The
+ * driver releases it at exit.  0, or -1 with e set (code "lock").
+ */
+int	aas_cmd_lock(struct aas_cmd *c, struct aas_err *e);
 
 #endif

@@ -1143,3 +1143,215 @@ out:
 	}
 	return rc;
 }
+int
+aas_git_descends(struct aas_git *g, const char *id, const char *anc,
+    struct aas_err *e)
+{
+	git_oid a, b;
+	int rc;
+
+	if (git_oid_fromstr(&a, id) != 0 || git_oid_fromstr(&b, anc) != 0)
+		return aas_err_set(e, "git", "bad object id");
+	if (git_oid_equal(&a, &b))
+		return 1;
+	rc = git_graph_descendant_of(g->repo, &a, &b);
+	if (rc < 0)
+		return gerr(e, "git", "history");
+	return rc;
+}
+
+/* The conflicting regions of a merged text, each after "@@ line N @@". */
+static void
+conflict_hunks(struct aas_buf *b, const char *s, size_t n, size_t cap)
+{
+	const char *p = s, *end = s + n, *nl;
+	size_t line = 1, start = b->len, len;
+	int in = 0;
+
+	for (; p < end; p = nl, line++) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = nl != NULL ? nl + 1 : end;
+		len = (size_t)(nl - p);
+		if (!in && len >= 8 && strncmp(p, "<<<<<<< ", 8) == 0) {
+			in = 1;
+			aas_buf_printf(b, "@@ line %zu @@\n", line);
+		}
+		if (in) {
+			if (b->len - start + len + 6 > cap) {
+				aas_buf_adds(b, "(cut)\n");
+				return;
+			}
+			aas_buf_add(b, p, len);
+			if (nl == end && p[len - 1] != '\n')
+				aas_buf_addc(b, '\n');
+		}
+		if (in && len >= 8 && strncmp(p, ">>>>>>> ", 8) == 0)
+			in = 0;
+	}
+}
+
+/* One conflicting file: {"path", "hunks"}. */
+static json_t *
+conflict_entry(struct aas_git *g, const git_index_entry *anc,
+    const git_index_entry *ours, const git_index_entry *theirs,
+    const char *ours_label, const char *theirs_label, size_t cap)
+{
+	git_merge_file_options fo = GIT_MERGE_FILE_OPTIONS_INIT;
+	git_merge_file_result r;
+	struct aas_buf b = AAS_BUF_INIT;
+	const char *path = ours != NULL ? ours->path : theirs != NULL ?
+	    theirs->path : anc->path;
+	json_t *o;
+	char *s;
+
+	memset(&r, 0, sizeof(r));
+	if (ours == NULL)
+		aas_buf_printf(&b, "deleted on %s, changed by %s\n",
+		    ours_label, theirs_label);
+	else if (theirs == NULL)
+		aas_buf_printf(&b, "changed on %s, deleted by %s\n",
+		    ours_label, theirs_label);
+	else {
+		fo.ancestor_label = "base";
+		fo.our_label = ours_label;
+		fo.their_label = theirs_label;
+		fo.flags = GIT_MERGE_FILE_STYLE_DIFF3;
+		if (git_merge_file_from_index(&r, g->repo, anc, ours, theirs,
+		    &fo) != 0 || r.ptr == NULL)
+			aas_buf_adds(&b, "(no text to show: binary, or a "
+			    "change of mode or type)\n");
+		else
+			conflict_hunks(&b, r.ptr, r.len, cap);
+		if (b.len == 0)
+			aas_buf_adds(&b, "(both sides changed it: no text "
+			    "region conflicts, a change of mode or type)\n");
+		git_merge_file_result_free(&r);
+	}
+	s = aas_buf_detach(&b, NULL);
+	o = json_pack("{s:s, s:s}", "path", path, "hunks", s);
+	free(s);
+	return o;
+}
+
+static json_t *
+conflict_list(struct aas_git *g, git_index *idx, const char *ours_label,
+    const char *theirs_label, size_t cap)
+{
+	git_index_conflict_iterator *it;
+	const git_index_entry *a, *o, *t;
+	json_t *list = json_array();
+
+	if (git_index_conflict_iterator_new(&it, idx) != 0)
+		return list;
+	while (json_array_size(list) < AAS_GIT_CONFLICT_FILES &&
+	    git_index_conflict_next(&a, &o, &t, it) == 0)
+		json_array_append_new(list, conflict_entry(g, a, o, t,
+		    ours_label, theirs_label, cap));
+	git_index_conflict_iterator_free(it);
+	return list;
+}
+
+int
+aas_git_pick(struct aas_git *g, const char *commit, const char *onto,
+    const char *committer, const char *ours_label, const char *theirs_label,
+    size_t cap, json_t **conflicts, char out[AAS_GIT_HEX], struct aas_err *e)
+{
+	git_commit *c = NULL, *o = NULL;
+	git_index *idx = NULL;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	const git_commit *parents[1];
+	git_oid id, tid;
+	int rc = -1;
+
+	*conflicts = NULL;
+	if (git_oid_fromstr(&id, commit) != 0 ||
+	    git_commit_lookup(&c, g->repo, &id) != 0)
+		return aas_err_set(e, "bad_rev", "%s: not a commit", commit);
+	if (git_oid_fromstr(&id, onto) != 0 ||
+	    git_commit_lookup(&o, g->repo, &id) != 0) {
+		aas_err_set(e, "bad_rev", "%s: not a commit", onto);
+		goto out;
+	}
+	if (git_cherrypick_commit(&idx, g->repo, c, o, 0, NULL) != 0) {
+		gerr(e, "git", "merging");
+		goto out;
+	}
+	if (git_index_has_conflicts(idx)) {
+		*conflicts = conflict_list(g, idx, ours_label, theirs_label,
+		    cap);
+		rc = 1;
+		goto out;
+	}
+	if (git_index_write_tree_to(&tid, idx, g->repo) != 0) {
+		gerr(e, "git", "writing the merged tree");
+		goto out;
+	}
+	if (git_oid_equal(&tid, git_commit_tree_id(o))) {
+		memcpy(out, onto, AAS_GIT_HEX);
+		rc = 2;
+		goto out;
+	}
+	if (make_sig(g, committer, "GIT_COMMITTER_DATE", &sig, e) == -1)
+		goto out;
+	if (git_tree_lookup(&tree, g->repo, &tid) != 0) {
+		gerr(e, "git", "tree");
+		goto out;
+	}
+	parents[0] = o;
+	if (git_commit_create(&id, g->repo, NULL, git_commit_author(c), sig,
+	    git_commit_message_encoding(c), git_commit_message(c), tree, 1,
+	    parents) != 0) {
+		gerr(e, "git", "writing the commit");
+		goto out;
+	}
+	git_oid_tostr(out, AAS_GIT_HEX, &id);
+	rc = 0;
+out:
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_index_free(idx);
+	git_commit_free(o);
+	git_commit_free(c);
+	return rc;
+}
+
+struct files_walk {
+	int	(*cb)(const char *, unsigned, void *);
+	void	*arg;
+	int	 rc;
+};
+
+static int
+files_cb(const char *root, const git_tree_entry *te, void *arg)
+{
+	struct files_walk *w = arg;
+	git_filemode_t m = git_tree_entry_filemode(te);
+	char *path;
+
+	if (m == GIT_FILEMODE_COMMIT)
+		return 1;
+	if (m != GIT_FILEMODE_BLOB && m != GIT_FILEMODE_BLOB_EXECUTABLE)
+		return 0;
+	path = aas_xasprintf("%s%s", root, git_tree_entry_name(te));
+	w->rc = w->cb(path, m == GIT_FILEMODE_BLOB_EXECUTABLE ? 0100755 :
+	    0100644, w->arg);
+	free(path);
+	return w->rc != 0 ? -1 : 0;
+}
+
+int
+aas_git_tree_files(struct aas_git_tree *t,
+    int (*cb)(const char *path, unsigned mode, void *arg), void *arg,
+    struct aas_err *e)
+{
+	struct files_walk w = { cb, arg, 0 };
+	int rc;
+
+	rc = git_tree_walk(t->base, GIT_TREEWALK_PRE, files_cb, &w);
+	if (w.rc != 0)
+		return w.rc;
+	if (rc != 0)
+		return gerr(e, "git", "walking the tree");
+	return 0;
+}

@@ -151,4 +151,42 @@ int	aas_git_export(struct aas_git *g, const char *rev, const char *dir,
 int	aas_git_diff(struct aas_git *g, const char *from, const char *to,
 	    char **out, size_t *lenp, struct aas_err *e);
 
+/*
+ * Merges and trees for the integration branch and the prompt context
+ * (lib/integrate.h, lib/context.h).
+ *
+ * aas_git_descends: is commit anc an ancestor of commit id, or id itself?
+ * 1 yes, 0 no, -1 error.
+ */
+int	aas_git_descends(struct aas_git *g, const char *id, const char *anc,
+	    struct aas_err *e);
+/*
+ * Apply the change of commit (against its first parent) onto commit onto,
+ * as git cherry-pick does, in memory (libgit2's git_cherrypick_commit):
+ * no work tree, index or reference is touched.  0: out is a new commit
+ * whose parent is onto, with the merged tree and commit's author and
+ * message (committer: as in aas_git_commit).  2: the merge changes
+ * nothing (onto has the change already); out is onto.  1: the change
+ * conflicts; *conflicts is a new array [{"path", "hunks"}], one per
+ * conflicting file in path order (at most AAS_GIT_CONFLICT_FILES), hunks
+ * the conflicting regions of the merged text with diff3 markers (labels
+ * ours_label, "base" and theirs_label), each preceded by "@@ line N @@",
+ * at most cap bytes a file, or a line saying what clashed for a file
+ * without text (deleted on one side, binary).  -1: error.
+ */
+#define AAS_GIT_CONFLICT_FILES	20
+int	aas_git_pick(struct aas_git *g, const char *commit, const char *onto,
+	    const char *committer, const char *ours_label,
+	    const char *theirs_label, size_t cap, json_t **conflicts,
+	    char out[AAS_GIT_HEX], struct aas_err *e);
+/*
+ * Call cb for every regular file of the base tree (not the pending
+ * edits), in git's tree order: its path and mode (0100644 or 0100755).
+ * A non-zero return from cb stops the walk (and is returned).  Symbolic
+ * links and submodules are skipped.
+ */
+int	aas_git_tree_files(struct aas_git_tree *t,
+	    int (*cb)(const char *path, unsigned mode, void *arg), void *arg,
+	    struct aas_err *e);
+
 #endif

@@ -176,6 +176,29 @@ aas_lock(const char *path, int exclusive, struct aas_err *e)
 	return fd;
 }
 
+int
+aas_lock_try(const char *path, struct aas_err *e)
+{
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return aas_err_set(e, "lock", "%s: %s", path, strerror(errno));
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK)
+			aas_err_set(e, "busy", "%s: held by another process",
+			    path);
+		else
+			aas_err_set(e, "lock", "%s: %s", path,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 void
 aas_unlock(int fd)
 {

@@ -65,6 +65,9 @@ int	aas_journal_read(struct aas_state *st, const char *name,
  * with e set.  The lock dies with the process, so a kill leaves none.
  */
 int	aas_lock(const char *path, int exclusive, struct aas_err *e);
+/* The same without waiting: -1 with e code "busy" when another process
+ * holds it (e code "lock" for any other failure). */
+int	aas_lock_try(const char *path, struct aas_err *e);
 void	aas_unlock(int fd);
 
 #endif

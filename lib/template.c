@@ -1,17 +1,13 @@
 /* template.c: prompt templates and the structured-output schemas. */
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "aas.h"
+#include "context.h"
 #include "template.h"
 #include "banned.h"
 
@@ -45,7 +41,7 @@ static const char implement_user[] =
     "{{body}}\n"
     "\n"
     "Files:\n"
-    "{{files}}";
+    "{{files}}{{map}}";
 
 static const char decompose_system[] =
     "You are a technical lead splitting a goal into sub-tasks that one "
@@ -62,7 +58,7 @@ static const char decompose_user[] =
     "{{body}}\n"
     "\n"
     "Files:\n"
-    "{{files}}";
+    "{{files}}{{map}}";
 
 static const char repair_system[] =
     "You are a careful software engineer working in an existing git "
@@ -217,112 +213,44 @@ aas_template_name(const struct aas_template *t)
 	return t->name;
 }
 
-/* A path the template may read: relative, no "..", no ".git" part. */
-static int
-path_ok(const char *p)
-{
-	const char *s = p, *end;
-	size_t n;
-
-	if (*p == '\0' || *p == '/')
-		return 0;
-	while (*s != '\0') {
-		end = strchr(s, '/');
-		n = end ? (size_t)(end - s) : strlen(s);
-		if ((n == 2 && strncmp(s, "..", 2) == 0) ||
-		    (n == 4 && strncasecmp(s, ".git", 4) == 0))
-			return 0;
-		if (end == NULL)
-			break;
-		s = end + 1;
-	}
-	return 1;
-}
-
 /*
- * Open root/path refusing symbolic links at every step: each component
- * is opened relative to its parent with O_NOFOLLOW.
+ * One file as the tree the task will be applied to has it.  The path
+ * rules are aas_git_tree_read's: absolute, "..", .git and a path through
+ * a symbolic link are refused.
  */
-static int
-open_beneath(const char *root, const char *path)
-{
-	char *copy, *s, *slash;
-	int dfd, fd;
-
-	dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd == -1)
-		return -1;
-	copy = aas_xstrdup(path);
-	s = copy;
-	for (;;) {
-		slash = strchr(s, '/');
-		if (slash != NULL)
-			*slash = '\0';
-		if (*s == '\0' || strcmp(s, ".") == 0) {
-			if (slash == NULL) {
-				fd = -1;
-				errno = EISDIR;
-				break;
-			}
-			s = slash + 1;
-			continue;
-		}
-		fd = openat(dfd, s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-		    (slash ? O_DIRECTORY : 0));
-		if (fd == -1 || slash == NULL)
-			break;
-		close(dfd);
-		dfd = fd;
-		s = slash + 1;
-	}
-	close(dfd);
-	free(copy);
-	return fd;
-}
-
 static void
-add_file(struct aas_buf *b, const char *root, const char *path,
+add_file(struct aas_buf *b, struct aas_context *ctx, const char *path,
     size_t file_max)
 {
-	struct stat sb;
+	struct aas_err e;
 	char *data;
-	ssize_t n;
-	size_t got = 0;
-	int fd;
+	size_t len, got;
+	int rc;
 
 	aas_buf_printf(b, "--- %s ---\n", path);
-	if (!path_ok(path)) {
-		aas_buf_adds(b, "(refused)\n");
+	if (ctx == NULL) {
+		aas_buf_adds(b, "(no repository)\n");
 		return;
 	}
-	fd = open_beneath(root, path);
-	if (fd == -1) {
-		aas_buf_adds(b, errno == ELOOP || errno == ENOTDIR ?
-		    "(refused)\n" : "(missing)\n");
+	memset(&e, 0, sizeof(e));
+	rc = aas_context_read(ctx, path, &data, &len, &e);
+	if (rc == 1) {
+		aas_buf_adds(b, "(missing)\n");
 		return;
 	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		aas_buf_adds(b, "(not a file)\n");
+	if (rc == -1) {
+		aas_buf_adds(b, strcmp(e.code, "path_conflict") == 0 ?
+		    "(not a file)\n" : strcmp(e.code, "git") == 0 ?
+		    "(unreadable)\n" : "(refused)\n");
 		return;
 	}
-	data = aas_xmalloc(file_max + 1);
-	while (got < file_max) {
-		n = read(fd, data + got, file_max - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
+	got = len < file_max ? len : file_max;
 	aas_buf_add(b, data, got);
 	free(data);
 	if (got > 0 && b->s[b->len - 1] != '\n')
 		aas_buf_addc(b, '\n');
-	if ((off_t)got < sb.st_size)
-		aas_buf_printf(b, "(cut at %zu of %lld bytes)\n", got,
-		    (long long)sb.st_size);
+	if (got < len)
+		aas_buf_printf(b, "(cut at %zu of %zu bytes)\n", got, len);
 }
 
 /* The task's Files field, under any capitalisation: a string, or a list
@@ -341,9 +269,10 @@ files_field(json_t *rec)
 	return NULL;
 }
 
-/* Each path of a list string ("a.c, b.c", "`a.c` b.c"); how many. */
+/* Each path of a list string ("a.c, b.c", "`a.c` b.c"); how many.  With
+ * b NULL only counted. */
 static int
-add_list(struct aas_buf *b, const char *list, const char *root,
+add_list(struct aas_buf *b, const char *list, struct aas_context *ctx,
     size_t file_max)
 {
 	const char *s;
@@ -356,29 +285,77 @@ add_list(struct aas_buf *b, const char *list, const char *root,
 		n = strcspn(s, ", \t`");
 		if (n == 0)
 			continue;
-		path = aas_xstrndup(s, n);
-		add_file(b, root, path, file_max);
-		free(path);
+		if (b != NULL) {
+			path = aas_xstrndup(s, n);
+			add_file(b, ctx, path, file_max);
+			free(path);
+		}
 		any++;
 	}
 	return any;
 }
 
-static void
-add_files(struct aas_buf *b, json_t *rec, const char *root, size_t file_max)
+/* The paths the task's Files field names (added to b unless NULL). */
+static int
+named_files(struct aas_buf *b, json_t *rec, struct aas_context *ctx,
+    size_t file_max)
 {
 	json_t *list = files_field(rec), *v;
 	size_t i;
 	int any = 0;
 
 	if (json_is_string(list))
-		any = add_list(b, json_string_value(list), root, file_max);
+		any = add_list(b, json_string_value(list), ctx, file_max);
 	json_array_foreach(list, i, v)
 		if (json_is_string(v))
-			any += add_list(b, json_string_value(v), root,
+			any += add_list(b, json_string_value(v), ctx,
 			    file_max);
+	return any;
+}
+
+/* The named files; when there are none, the files the title and body
+ * mention. */
+static void
+add_files(struct aas_buf *b, json_t *rec, struct aas_context *ctx,
+    size_t file_max)
+{
+	const char *title, *body;
+	char *text, **list;
+	size_t i;
+	int any;
+
+	any = named_files(b, rec, ctx, file_max);
+	if (!any && ctx != NULL) {
+		title = json_string_value(json_object_get(rec, "title"));
+		body = json_string_value(json_object_get(rec, "body"));
+		text = aas_xasprintf("%s\n%s", title ? title : "",
+		    body ? body : "");
+		list = aas_context_mentioned(ctx, text,
+		    AAS_CONTEXT_MENTION_MAX);
+		for (i = 0; list[i] != NULL; i++) {
+			add_file(b, ctx, list[i], file_max);
+			free(list[i]);
+			any++;
+		}
+		free(list);
+		free(text);
+	}
 	if (!any)
 		aas_buf_adds(b, "(none)\n");
+}
+
+/* The repository map, for a task that names no files. */
+static void
+add_map(struct aas_buf *b, json_t *rec, struct aas_context *ctx)
+{
+	const char *map;
+
+	if (ctx == NULL || named_files(NULL, rec, NULL, 0) > 0)
+		return;
+	map = aas_context_map(ctx);
+	if (*map != '\0')
+		aas_buf_printf(b, "\nRepository map (paths and top-level "
+		    "definitions):\n%s", map);
 }
 
 static void
@@ -403,20 +380,20 @@ add_deps(struct aas_buf *b, json_t *rec)
 	}
 }
 
-static char *render(const char *, json_t *, const char *, size_t,
+static char *render(const char *, json_t *, struct aas_context *, size_t,
     json_t *);
 
 char *
-aas_template_render(const char *text, json_t *rec, const char *root,
+aas_template_render(const char *text, json_t *rec, struct aas_context *ctx,
     size_t file_max)
 {
-	return render(text, rec, root, file_max, NULL);
+	return render(text, rec, ctx, file_max, NULL);
 }
 
 /* aas_template_render, and the names of fields (strings) besides. */
 static char *
-render(const char *text, json_t *rec, const char *root, size_t file_max,
-    json_t *fields)
+render(const char *text, json_t *rec, struct aas_context *ctx,
+    size_t file_max, json_t *fields)
 {
 	struct aas_buf b = AAS_BUF_INIT;
 	const char *p = text, *open, *close;
@@ -445,7 +422,9 @@ render(const char *text, json_t *rec, const char *root, size_t file_max,
 		} else if (strcmp(name, "deps") == 0)
 			add_deps(&b, rec);
 		else if (strcmp(name, "files") == 0)
-			add_files(&b, rec, root, file_max);
+			add_files(&b, rec, ctx, file_max);
+		else if (strcmp(name, "map") == 0)
+			add_map(&b, rec, ctx);
 		else if (json_is_string(v = json_object_get(fields, name)))
 			aas_buf_adds(&b, json_string_value(v));
 		else {
@@ -461,7 +440,7 @@ render(const char *text, json_t *rec, const char *root, size_t file_max,
 
 json_t *
 aas_template_body(const struct aas_template *t, json_t *rec,
-    const char *root, const struct aas_template_opts *o)
+    struct aas_context *ctx, const struct aas_template_opts *o)
 {
 	json_t *body, *msgs;
 	char *s;
@@ -470,12 +449,12 @@ aas_template_body(const struct aas_template *t, json_t *rec,
 	json_object_set_new(body, "model", json_string(o->model));
 	msgs = json_array();
 	if (t->system != NULL) {
-		s = render(t->system, rec, root, o->file_max, o->fields);
+		s = render(t->system, rec, ctx, o->file_max, o->fields);
 		json_array_append_new(msgs, json_pack("{s:s, s:s}", "role",
 		    "system", "content", s));
 		free(s);
 	}
-	s = render(t->user, rec, root, o->file_max, o->fields);
+	s = render(t->user, rec, ctx, o->file_max, o->fields);
 	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "user",
 	    "content", s));
 	free(s);
@@ -526,4 +505,18 @@ aas_template_est_tokens(json_t *body)
 		bytes += last_len;
 	}
 	return tok + (long)((bytes + 3) / 4);
+}
+
+size_t
+aas_template_prompt_bytes(json_t *body)
+{
+	json_t *m;
+	size_t i, bytes = 0;
+	const char *s;
+
+	json_array_foreach(json_object_get(body, "messages"), i, m)
+		if ((s = json_string_value(json_object_get(m, "content"))) !=
+		    NULL)
+			bytes += strlen(s);
+	return bytes;
 }

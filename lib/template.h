@@ -19,9 +19,16 @@
  * its Files field names (comma- or space-separated paths relative to
  * the repository root), each capped at file_max bytes, as
  *   --- path ---\n<contents>\n
+ * read from the context's commit (context.h), never the working tree.
  * A path that is absolute, climbs out with "..", names .git or goes
  * through a symbolic link is not read ("(refused)"); a missing file reads
- * "(missing)".  An unknown {{name}} is left as it is.
+ * "(missing)", a folder "(not a file)", any file "(no repository)" when
+ * there is no context.  When the task names no file, {{files}} holds the
+ * files its title and body mention (aas_context_mentioned), or "(none)",
+ * and {{map}} "\nRepository map (paths and top-level definitions):\n"
+ * and the context's map (nothing when the task names files, or the map
+ * is empty).  An unknown {{name}} is left as it is.  The built-in
+ * templates end in "Files:\n{{files}}{{map}}".
  */
 #ifndef AAS_TEMPLATE_H
 #define AAS_TEMPLATE_H
@@ -31,6 +38,7 @@
 #include "aas.h"
 
 struct aas_template;
+struct aas_context;
 
 /* Load "implement", "decompose", "repair" or a template file.  -1 with e set
  * (code "template") when the file cannot be read. */
@@ -46,11 +54,11 @@ json_t	*aas_template_schema(const char *name);
 
 /*
  * Render text with the record's fields (rec is the parsed task record,
- * borrowed; root the repository root for {{files}}).  Returns a new
- * string the caller frees.
+ * borrowed; ctx the tree {{files}} and {{map}} come from, or NULL).
+ * Returns a new string the caller frees.
  */
-char	*aas_template_render(const char *text, json_t *rec, const char *root,
-	    size_t file_max);
+char	*aas_template_render(const char *text, json_t *rec,
+	    struct aas_context *ctx, size_t file_max);
 
 struct aas_template_opts {
 	const char *model;
@@ -66,10 +74,12 @@ struct aas_template_opts {
  * max_completion_tokens?, response_format?}.  New reference.
  */
 json_t	*aas_template_body(const struct aas_template *t, json_t *rec,
-	    const char *root, const struct aas_template_opts *o);
+	    struct aas_context *ctx, const struct aas_template_opts *o);
 
 /* Estimated prompt tokens of a chat body: message text bytes / 4,
  * rounded up, plus 4 per message and the schema's bytes / 4. */
 long	aas_template_est_tokens(json_t *body);
+/* The bytes of a chat body's message texts (what the prompt is). */
+size_t	aas_template_prompt_bytes(json_t *body);
 
 #endif

@@ -7,7 +7,7 @@
 # then the usage (as --help prints it) for usage errors; status 2, no
 # output.  A command joins by adding its name to cmds.
 . "${AAS_SRC:-.}/tests/lib.sh"
-cmds="aas-scan aas-notify aas-plan aas-apply aas-qa aas-fetch aas-submit"
+cmds="aas-scan aas-notify aas-plan aas-apply aas-qa aas-fetch aas-submit aas-run"
 n=0
 for c in $cmds; do
 	case $c in aas-scan|aas-notify|aas-fetch) n=$((n + 9)) ;; *) n=$((n + 10)) ;; esac

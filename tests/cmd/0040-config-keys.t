@@ -40,6 +40,8 @@ value() {
 	key_file) echo key.txt ;;
 	template) echo decompose ;;
 	template_file_max) echo 16777216 ;;
+	context.map_budget) echo 0 ;;
+	integration_branch) echo aas/int ;;
 	max_tokens) echo 4096 ;;
 	estimate_output_tokens) echo 0 ;;
 	max_attempts) echo 1000 ;;
@@ -136,7 +138,7 @@ done
 	for k in $keys; do
 		case $k in *.*) ;; *) printf '%s: %s\n' "$k" "$(value "$k")" ;; esac
 	done | grep -v '^qa.checks'
-	for s in batch plan apply github gitlab webhook linear repair qa; do
+	for s in batch plan apply github gitlab webhook linear repair context qa; do
 		echo "$s:"
 		for k in $keys; do
 			case $k in

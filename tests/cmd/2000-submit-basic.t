@@ -8,11 +8,11 @@ setup_repo
 
 check_run "--version" 0 "aas-submit 0.1.0" "" -- aas-submit --version
 run aas-submit --help
-is "$rc $(head -n 1 "$T/out")" "0 usage: aas-submit [-fqv] [--candidates N] [--config FILE] [--max-batches N] [--max-bytes N] [--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] [--state DIR] [--template NAME|FILE]" "--help: usage on stdout"
+is "$rc $(head -n 1 "$T/out")" "0 usage: aas-submit [-fqv] [--candidates N] [--config FILE] [--max-batches N] [--max-bytes N] [--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] [--state DIR] [--template NAME|FILE] [--base REV | --integrate]" "--help: usage on stdout"
 run aas-submit --bogus
 is "$rc $(head -n 1 "$T/err")" "2 aas-submit: unknown option --bogus" "bad option: exit 2"
 check_run "operand refused" 2 "" "aas-submit: unexpected operand: x
-usage: aas-submit [-fqv] [--candidates N] [--config FILE] [--max-batches N] [--max-bytes N] [--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] [--state DIR] [--template NAME|FILE]
+usage: aas-submit [-fqv] [--candidates N] [--config FILE] [--max-batches N] [--max-bytes N] [--max-cost USD] [--max-requests N] [--model MODEL] [--provider NAME] [--state DIR] [--template NAME|FILE] [--base REV | --integrate]
        aas-submit --sync [-j N] [--keep-order] [--rpm N] [--tpm N] [options]
        aas-submit --dry-run | --jsonl FILE [options]
        aas-submit --repair [--max-attempts N] [options]" -- aas-submit x
@@ -30,9 +30,9 @@ check_run "missing template file" 2 "" "aas-submit: nope.tpl: No such file or di
 
 gen 3 >in.jsonl
 check_run "--dry-run: estimates, no state" 0 \
-'{"id":"T-1","title":"Task 1","status":"Queued","body":"Do thing 1.","deps":[],"fields":{},"source":{"path":"ACTIVE_TASKS.md","line":1,"sha":"0000000000000000000000000000000000000000000000000000000000000001"},"request":{"custom_id":"T-1-000000000000","model":"gpt-4.1-mini","endpoint":"/v1/chat/completions","template":"implement","est_tokens":1356,"est_usd":0.0008712}}
-{"id":"T-2","title":"Task 2","status":"Queued","body":"Do thing 2.","deps":[],"fields":{},"source":{"path":"ACTIVE_TASKS.md","line":2,"sha":"0000000000000000000000000000000000000000000000000000000000000002"},"request":{"custom_id":"T-2-000000000000","model":"gpt-4.1-mini","endpoint":"/v1/chat/completions","template":"implement","est_tokens":1356,"est_usd":0.0008712}}
-{"id":"T-3","title":"Task 3","status":"Queued","body":"Do thing 3.","deps":[],"fields":{},"source":{"path":"ACTIVE_TASKS.md","line":3,"sha":"0000000000000000000000000000000000000000000000000000000000000003"},"request":{"custom_id":"T-3-000000000000","model":"gpt-4.1-mini","endpoint":"/v1/chat/completions","template":"implement","est_tokens":1356,"est_usd":0.0008712}}' \
+'{"id":"T-1","title":"Task 1","status":"Queued","body":"Do thing 1.","deps":[],"fields":{},"source":{"path":"ACTIVE_TASKS.md","line":1,"sha":"0000000000000000000000000000000000000000000000000000000000000001"},"request":{"custom_id":"T-1-000000000000","model":"gpt-4.1-mini","endpoint":"/v1/chat/completions","template":"implement","est_tokens":1356,"est_usd":0.0008712,"prompt_bytes":743}}
+{"id":"T-2","title":"Task 2","status":"Queued","body":"Do thing 2.","deps":[],"fields":{},"source":{"path":"ACTIVE_TASKS.md","line":2,"sha":"0000000000000000000000000000000000000000000000000000000000000002"},"request":{"custom_id":"T-2-000000000000","model":"gpt-4.1-mini","endpoint":"/v1/chat/completions","template":"implement","est_tokens":1356,"est_usd":0.0008712,"prompt_bytes":743}}
+{"id":"T-3","title":"Task 3","status":"Queued","body":"Do thing 3.","deps":[],"fields":{},"source":{"path":"ACTIVE_TASKS.md","line":3,"sha":"0000000000000000000000000000000000000000000000000000000000000003"},"request":{"custom_id":"T-3-000000000000","model":"gpt-4.1-mini","endpoint":"/v1/chat/completions","template":"implement","est_tokens":1356,"est_usd":0.0008712,"prompt_bytes":743}}' \
 "aas-submit: dry run: 3 tasks, 4068 tokens, 0.0026 USD estimated" -- aas-submit --dry-run <in.jsonl
 test -e .aas
 ok $((! $?)) "--dry-run makes no state folder"
@@ -73,9 +73,9 @@ is "$(jq -c '[.custom_id, .method, .url, .body.model, (.body.messages | length),
     '["T-1-000000000000","POST","/v1/chat/completions","gpt-4.1-mini",2,"plan"] ["T-2-000000000000","POST","/v1/chat/completions","gpt-4.1-mini",2,"plan"] ["T-3-000000000000","POST","/v1/chat/completions","gpt-4.1-mini",2,"plan"] ' \
     "--jsonl: OpenAI batch lines"
 is "$(jq -c '[.id, (.request | keys), has("batch")]' out.jsonl | sort -u)" \
-    '["T-1",["custom_id","endpoint","est_tokens","est_usd","model","template"],false]
-["T-2",["custom_id","endpoint","est_tokens","est_usd","model","template"],false]
-["T-3",["custom_id","endpoint","est_tokens","est_usd","model","template"],false]' "--jsonl: records get request only"
+    '["T-1",["custom_id","endpoint","est_tokens","est_usd","model","prompt_bytes","template"],false]
+["T-2",["custom_id","endpoint","est_tokens","est_usd","model","prompt_bytes","template"],false]
+["T-3",["custom_id","endpoint","est_tokens","est_usd","model","prompt_bytes","template"],false]' "--jsonl: records get request only"
 is "$(jq -c '[.ev, .n, .file]' .aas/batches.jsonl)" "[\"local\",3,\"$T/batch.jsonl\"]" "--jsonl: a local run in the journal"
 run aas-submit --jsonl "$T/a.jsonl" --provider anthropic --model claude-haiku-4-5 <in.jsonl
 is "$(jq -c '[.custom_id, .params.model, (.params.max_tokens > 0), (.params | has("system"))]' "$T/a.jsonl" | head -n 1)" \

@@ -12,7 +12,7 @@ gen 5 >in.jsonl
 run aas-submit <in.jsonl
 is "$rc $(wc -l <"$T/out") $(cat "$T/err")" "0 5 " "5 tasks submitted, quiet"
 norm "$T/out" | head -n 1 >"$T/got"
-is "$(cat "$T/got")" '{"id":"T-1","title":"Task 1","status":"Queued","body":"Do thing 1.","deps":[],"fields":{},"source":{"path":"ACTIVE_TASKS.md","line":1,"sha":"0000000000000000000000000000000000000000000000000000000000000001"},"request":{"custom_id":"T-1-000000000000","model":"gpt-4.1-mini","endpoint":"/v1/chat/completions","template":"implement","est_tokens":1356,"est_usd":0.0008712},"batch":{"provider":"openai","id":"BATCH","input_file_id":"FILE","submitted_at":"T"}}' \
+is "$(cat "$T/got")" '{"id":"T-1","title":"Task 1","status":"Queued","body":"Do thing 1.","deps":[],"fields":{},"source":{"path":"ACTIVE_TASKS.md","line":1,"sha":"0000000000000000000000000000000000000000000000000000000000000001"},"request":{"custom_id":"T-1-000000000000","model":"gpt-4.1-mini","endpoint":"/v1/chat/completions","template":"implement","est_tokens":1356,"est_usd":0.0008712,"prompt_bytes":743},"batch":{"provider":"openai","id":"BATCH","input_file_id":"FILE","submitted_at":"T"}}' \
     "record: request and batch"
 is "$(jq -r .batch.id "$T/out" | sort -u | wc -l)" 1 "one batch"
 is "$(norm .aas/batches.jsonl | jq -c '[.ev, .n, .id]')" '["intent",5,null]

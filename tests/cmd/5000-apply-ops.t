@@ -97,7 +97,7 @@ is "$?:$(jq -r .apply.branch "$T/out13")" "0:aas/T-13" \
     "repository found from the current folder"
 
 check_run "usage error" 2 "" "aas-apply: unknown option --bogus
-usage: aas-apply [-fnqv] [--base REV] [--onto BRANCH] [--repo DIR] [-c FILE] [--state DIR]
+usage: aas-apply [-fnqv] [--base REV] [--integrate | --onto BRANCH] [--repo DIR] [-c FILE] [--state DIR]
        aas-apply --undo [-qv] [--repo DIR] [-c FILE] [--state DIR]" -- \
     aas-apply --bogus
 

@@ -5,7 +5,7 @@
 . "$FIX/qa/qa.sh"
 plan 26
 
-U='usage: aas-qa [-qv] [-j N] [--keep-order] [--shard I/N] [--rollback] [--pick] [--fail-fast] [--keep] [--tmp] [--sandbox] [--no-builtin] [-c FILE] [--state DIR]'
+U='usage: aas-qa [-qv] [-j N] [--keep-order] [--shard I/N] [--rollback] [--pick] [--fail-fast] [--keep] [--tmp] [--sandbox] [--no-builtin] [--integrate] [-c FILE] [--state DIR]'
 check_run "--help" 0 "$U" "" -- aas-qa --help
 check_run "--version" 0 "aas-qa 0.1.0" "" -- aas-qa --version
 check_run "bad option" 2 "" "aas-qa: unknown option --nope

@@ -48,7 +48,7 @@ qa_norm out
 qa_norm out2
 cmp_file out2 out "CI_NODE_INDEX/CI_NODE_TOTAL as the default"
 
-U='usage: aas-qa [-qv] [-j N] [--keep-order] [--shard I/N] [--rollback] [--pick] [--fail-fast] [--keep] [--tmp] [--sandbox] [--no-builtin] [-c FILE] [--state DIR]'
+U='usage: aas-qa [-qv] [-j N] [--keep-order] [--shard I/N] [--rollback] [--pick] [--fail-fast] [--keep] [--tmp] [--sandbox] [--no-builtin] [--integrate] [-c FILE] [--state DIR]'
 check_run "--shard 0/2" 2 "" "aas-qa: --shard: expected I/N with 1 <= I <= N: 0/2
 $U" -- aas-qa --shard 0/2 </dev/null
 check_run "--shard 3/2" 2 "" "aas-qa: --shard: expected I/N with 1 <= I <= N: 3/2

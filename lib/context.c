@@ -1,0 +1,456 @@
+/* context.c: a commit's files, map and mentions for a prompt. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aas.h"
+#include "child.h"
+#include "config.h"
+#include "context.h"
+#include "git.h"
+#include "integrate.h"
+#include "banned.h"
+
+/* Files larger than this are listed but not given to ctags. */
+#define CTAGS_FILE_MAX	(1024 * 1024)
+#define CTAGS_TIMEOUT_MS	60000
+/* Room for the map's last line, "(N more files)". */
+#define MORE_MAX	24
+
+struct file {
+	char	*path;
+	char	*defs;		/* " foo bar" from ctags, or NULL */
+};
+
+struct aas_context {
+	struct aas_git *g, *own;
+	struct aas_git_tree *t;
+	char	 commit[AAS_GIT_HEX];
+	long	 budget;
+	char	*ctags;
+	char	*tmpdir;
+	struct file *f;
+	size_t	 nf;
+	int	 listed;
+	char	*map;
+};
+
+int
+aas_context_open(struct aas_context **cp, struct aas_git *g, const char *rev,
+    const struct aas_context_opts *o, struct aas_err *e)
+{
+	struct aas_context *c;
+
+	c = aas_xcalloc(1, sizeof(*c));
+	c->g = g;
+	if (aas_git_resolve(g, rev, c->commit, e) == -1 ||
+	    aas_git_tree_open(g, c->commit, &c->t, e) == -1) {
+		free(c);
+		return -1;
+	}
+	c->budget = o != NULL ? o->map_budget : AAS_CONTEXT_MAP_BUDGET;
+	c->ctags = aas_xstrdup(o != NULL && o->ctags != NULL ? o->ctags :
+	    "ctags");
+	if (o != NULL && o->tmpdir != NULL)
+		c->tmpdir = aas_xstrdup(o->tmpdir);
+	*cp = c;
+	return 0;
+}
+
+int
+aas_context_setup(struct aas_context **cp, const char *root,
+    const struct aas_config *cf, const char *base, int integrate,
+    struct aas_err *e)
+{
+	struct aas_context_opts o = { AAS_CONTEXT_MAP_BUDGET, NULL, NULL };
+	struct aas_git *g;
+	const char *rev = "HEAD", *name;
+	char tip[AAS_GIT_HEX];
+	long long v;
+	int asked = base != NULL || integrate, rc;
+
+	*cp = NULL;
+	if ((rc = aas_config_int(cf, "context.map_budget", &v, e)) == -1)
+		return -1;
+	if (rc == 0)
+		o.map_budget = (long)v;
+	if (base == NULL && aas_config_str(cf, "apply.base", &base, e) == -1)
+		return -1;
+	if (base != NULL)
+		rev = base;
+	if (integrate && aas_integrate_name(cf, &name, e) == -1)
+		return -1;
+	if (root == NULL || aas_git_open(&g, root, e) == -1) {
+		if (!asked)
+			return 0;
+		if (root == NULL)
+			aas_err_set(e, "no_repo", "not in a git repository");
+		return -1;
+	}
+	if (aas_git_resolve(g, rev, tip, e) == -1 || (integrate &&
+	    aas_integrate_tip(g, name, tip, 0, tip, e) == -1)) {
+		aas_git_close(g);
+		if (!asked)
+			return 0;
+		aas_err_prefix(e, integrate ? "--integrate" : "--base");
+		return -1;
+	}
+	if (aas_context_open(cp, g, tip, &o, e) == -1) {
+		aas_git_close(g);
+		return -1;
+	}
+	(*cp)->own = g;
+	return 0;
+}
+
+void
+aas_context_free(struct aas_context *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	aas_git_tree_free(c->t);
+	aas_git_close(c->own);
+	for (i = 0; i < c->nf; i++) {
+		free(c->f[i].path);
+		free(c->f[i].defs);
+	}
+	free(c->f);
+	free(c->ctags);
+	free(c->tmpdir);
+	free(c->map);
+	free(c);
+}
+
+const char *
+aas_context_commit(const struct aas_context *c)
+{
+	return c->commit;
+}
+
+int
+aas_context_read(struct aas_context *c, const char *path, char **data,
+    size_t *len, struct aas_err *e)
+{
+	unsigned mode;
+
+	return aas_git_tree_read(c->t, path, data, len, &mode, e);
+}
+
+static int
+list_cb(const char *path, unsigned mode, void *arg)
+{
+	struct aas_context *c = arg;
+
+	(void)mode;
+	if (aas_git_path_check(path, NULL) == -1)
+		return 0;	/* nothing a prompt could read anyway */
+	c->f = aas_xreallocarray(c->f, c->nf + 1, sizeof(*c->f));
+	c->f[c->nf].path = aas_xstrdup(path);
+	c->f[c->nf].defs = NULL;
+	c->nf++;
+	return 0;
+}
+
+static void
+list_files(struct aas_context *c)
+{
+	if (c->listed)
+		return;
+	c->listed = 1;
+	(void)aas_git_tree_files(c->t, list_cb, c, NULL);
+}
+
+static struct file *
+find_file(struct aas_context *c, const char *path, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < c->nf; i++)
+		if (strncmp(c->f[i].path, path, n) == 0 &&
+		    c->f[i].path[n] == '\0')
+			return &c->f[i];
+	return NULL;
+}
+
+/* A top-level definition worth a line of the map. */
+static int
+wanted_kind(const char *k, size_t n)
+{
+	static const char *const kinds[] = { "function", "prototype",
+	    "class", "struct", "union", "enum", "typedef", "interface",
+	    "module", "namespace", "type", "subroutine", "method", "trait",
+	    "implementation", NULL };
+	size_t i;
+
+	for (i = 0; kinds[i] != NULL; i++)
+		if (strlen(kinds[i]) == n && strncmp(kinds[i], k, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* One line of ctags' tags file: name, file, address;" kind, fields. */
+static void
+tags_line(struct aas_context *c, char *line, struct file **last)
+{
+	char *name = line, *file, *addr, *ext, *kind, *p, *tab;
+	size_t kn;
+	struct file *f;
+	struct aas_buf b = AAS_BUF_INIT;
+
+	if (strncmp(line, "!_", 2) == 0 || (file = strchr(name, '\t')) == NULL)
+		return;
+	*file++ = '\0';
+	if ((addr = strchr(file, '\t')) == NULL)
+		return;
+	*addr++ = '\0';
+	if ((ext = strstr(addr, ";\"\t")) == NULL)
+		return;
+	kind = ext + 3;
+	kn = strcspn(kind, "\t");
+	if (memchr(kind, ':', kn) != NULL || !wanted_kind(kind, kn))
+		return;
+	for (p = kind + kn; *p == '\t'; p = tab) {
+		p++;
+		if (strncmp(p, "scope:", 6) == 0)
+			return;
+		tab = p + strcspn(p, "\t");
+	}
+	f = *last != NULL && strcmp((*last)->path, file) == 0 ? *last :
+	    find_file(c, file, strlen(file));
+	if (f == NULL || *name == '\0' || strchr(name, ' ') != NULL)
+		return;
+	*last = f;
+	if (f->defs != NULL) {
+		/* the same name twice (a prototype and its function) */
+		const char *s = f->defs;
+		size_t n = strlen(name);
+
+		while ((s = strstr(s, name)) != NULL) {
+			if (s[-1] == ' ' && (s[n] == ' ' || s[n] == '\0'))
+				return;
+			s += n;
+		}
+		aas_buf_adds(&b, f->defs);
+		free(f->defs);
+	}
+	aas_buf_printf(&b, " %s", name);
+	f->defs = aas_buf_detach(&b, NULL);
+}
+
+/* Write file i of the tree under dir for ctags; 0 or -1 (skipped). */
+static int
+put_copy(struct aas_context *c, const char *dir, const char *path)
+{
+	char *data, *full, *slash;
+	size_t len;
+	int fd, rc;
+
+	if (aas_context_read(c, path, &data, &len, NULL) != 0)
+		return -1;
+	if (len > CTAGS_FILE_MAX) {
+		free(data);
+		return -1;
+	}
+	full = aas_xasprintf("%s/%s", dir, path);
+	slash = strrchr(full, '/');
+	*slash = '\0';
+	rc = aas_mkdirs(full, 0700, NULL);
+	*slash = '/';
+	fd = rc == -1 ? -1 : open(full, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	rc = fd == -1 || aas_write_all(fd, data, len) == -1 ? -1 : 0;
+	if (fd != -1 && close(fd) == -1)
+		rc = -1;
+	free(full);
+	free(data);
+	return rc;
+}
+
+/*
+ * ctags on copies of the first n files: each file's definitions.  Any
+ * failure leaves the files without (the plain list).
+ */
+static void
+run_ctags(struct aas_context *c, size_t n)
+{
+	const char *tmp = c->tmpdir != NULL ? c->tmpdir : getenv("TMPDIR");
+	struct aas_spawn sp;
+	struct aas_spawn_res res;
+	struct aas_buf list = AAS_BUF_INIT;
+	struct file *last = NULL;
+	char *dir, *src, *listf, *tagsf, *lf, *tags, *line, *nl, *prog;
+	size_t i, len;
+	int fd;
+
+	if ((prog = aas_spawn_which(c->ctags)) == NULL)
+		return;
+	if (tmp == NULL || *tmp != '/')
+		tmp = "/tmp";
+	dir = aas_xasprintf("%s/aas-ctags.XXXXXX", tmp);
+	if (mkdtemp(dir) == NULL) {
+		free(dir);
+		free(prog);
+		return;
+	}
+	src = aas_xasprintf("%s/src", dir);
+	listf = aas_xasprintf("%s/files", dir);
+	tagsf = aas_xasprintf("%s/tags", dir);
+	if (aas_mkdirs(src, 0700, NULL) == -1)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (put_copy(c, src, c->f[i].path) == 0)
+			aas_buf_printf(&list, "%s\n", c->f[i].path);
+	if (list.len == 0)
+		goto out;
+	fd = open(listf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1)
+		goto out;
+	if (aas_write_all(fd, list.s, list.len) == -1) {
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	lf = aas_xasprintf("-L%s", listf);
+	tags = aas_xasprintf("-f%s", tagsf);
+	{
+		char *argv[] = { prog, "--options=NONE", "--links=no",
+		    "--sort=no", "--excmd=number", "--fields=+KZ",
+		    "--kinds-C=+p", "--kinds-C++=+p", tags, lf, NULL };
+		char *unset[] = { "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
+		    NULL };
+
+		memset(&sp, 0, sizeof(sp));
+		sp.argv = argv;
+		sp.cwd = src;
+		sp.env_unset = unset;
+		sp.timeout_ms = CTAGS_TIMEOUT_MS;
+		sp.cap = 4096;
+		if (aas_spawn_run(&sp, &res, NULL) == 0) {
+			if (res.exit == 0 && aas_read_file(tagsf, &line, &len,
+			    NULL) == 0) {
+				char *s = line;
+
+				for (; *s != '\0'; s = nl + 1) {
+					nl = strchr(s, '\n');
+					if (nl != NULL)
+						*nl = '\0';
+					tags_line(c, s, &last);
+					if (nl == NULL)
+						break;
+				}
+				free(line);
+			}
+			aas_spawn_res_free(&res);
+		}
+	}
+	free(lf);
+	free(tags);
+out:
+	(void)aas_rmtree(dir, NULL);
+	aas_buf_free(&list);
+	free(tagsf);
+	free(listf);
+	free(src);
+	free(dir);
+	free(prog);
+}
+
+const char *
+aas_context_map(struct aas_context *c)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	size_t budget, used = 0, i, n, *after, full, bare;
+
+	if (c->map != NULL)
+		return c->map;
+	list_files(c);
+	if (c->budget <= 0 || c->nf == 0) {
+		c->map = aas_xstrdup("");
+		return c->map;
+	}
+	budget = (size_t)c->budget * 4;
+	/* the files whose bare paths fit, room kept for the last line */
+	for (n = 0; n < c->nf; n++) {
+		bare = strlen(c->f[n].path) + 1;
+		if (used + bare + (n + 1 < c->nf ? MORE_MAX : 0) > budget)
+			break;
+		used += bare;
+	}
+	run_ctags(c, n);
+	after = aas_xcalloc(n + 1, sizeof(*after));
+	for (i = n; i > 0; i--)
+		after[i - 1] = after[i] + strlen(c->f[i - 1].path) + 1;
+	used = 0;
+	for (i = 0; i < n; i++) {
+		bare = strlen(c->f[i].path) + 1;
+		full = bare + (c->f[i].defs != NULL ? strlen(c->f[i].defs) +
+		    1 : 0);
+		if (c->f[i].defs != NULL && used + full + after[i + 1] +
+		    (n < c->nf ? MORE_MAX : 0) <= budget) {
+			aas_buf_printf(&b, "%s:%s\n", c->f[i].path,
+			    c->f[i].defs);
+			used += full;
+		} else {
+			aas_buf_printf(&b, "%s\n", c->f[i].path);
+			used += bare;
+		}
+	}
+	free(after);
+	if (n < c->nf)
+		aas_buf_printf(&b, "(%zu more files)\n", c->nf - n);
+	c->map = b.s != NULL ? aas_buf_detach(&b, NULL) : aas_xstrdup("");
+	return c->map;
+}
+
+static int
+name_char(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '/' ||
+	    (unsigned char)ch >= 0x80;
+}
+
+/* Does word stand alone in text (not inside a longer name or path)? */
+static int
+stands_alone(const char *text, const char *word)
+{
+	const char *s = text;
+	size_t n = strlen(word);
+
+	while ((s = strstr(s, word)) != NULL) {
+		const char *end = s + n;
+
+		if ((s == text || (!name_char((unsigned char)s[-1]) &&
+		    s[-1] != '.')) && !name_char((unsigned char)*end) &&
+		    !(*end == '.' && name_char((unsigned char)end[1])))
+			return 1;
+		s++;
+	}
+	return 0;
+}
+
+char **
+aas_context_mentioned(struct aas_context *c, const char *text, size_t max)
+{
+	char **out;
+	const char *base;
+	size_t i, k = 0;
+
+	list_files(c);
+	out = aas_xcalloc(max + 1, sizeof(*out));
+	for (i = 0; i < c->nf && k < max && text != NULL; i++) {
+		base = strrchr(c->f[i].path, '/');
+		base = base != NULL ? base + 1 : c->f[i].path;
+		if (stands_alone(text, c->f[i].path) ||
+		    (strlen(base) >= 3 && stands_alone(text, base)))
+			out[k++] = aas_xstrdup(c->f[i].path);
+	}
+	return out;
+}
