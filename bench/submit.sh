@@ -8,7 +8,8 @@
 # Run from the top of the tree after `make` (make bench does both).
 # SUBMIT_BENCH_N overrides the task counts, SUBMIT_BENCH_RPM the limit,
 # SUBMIT_BENCH_SYNC the number of --sync calls, SUBMIT_BENCH_LATENCY their
-# latency in ms and SUBMIT_BENCH_J the calls in flight; SUBMIT_BENCH_N=''
+# latency in ms, SUBMIT_BENCH_J the calls in flight and SUBMIT_BENCH_TPM
+# a token limit (the emulator's own is 10,000,000); SUBMIT_BENCH_N=''
 # leaves out (1), SUBMIT_BENCH_SYNC=0 leaves out (2).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -77,9 +78,10 @@ ncalls=${SUBMIT_BENCH_SYNC:-2000}
 [ "$ncalls" -gt 0 ] || exit 0
 lat=${SUBMIT_BENCH_LATENCY:-50}
 jobs=${SUBMIT_BENCH_J:-32}
-printf '{"rpm":%d,"default":{"content":"ok","latency_ms":%d}}' "$rpm" "$lat" >"$W/sync.json"
+tpm=${SUBMIT_BENCH_TPM:-0}
+printf '{"rpm":%d,"tpm":%d,"default":{"content":"ok","latency_ms":%d}}' "$rpm" "$tpm" "$lat" >"$W/sync.json"
 gen "$ncalls" S >"$W/sync.jsonl"
-echo "# (2) --sync: $ncalls calls, $lat ms latency, limit $rpm RPM, $jobs in flight"
+echo "# (2) --sync: $ncalls calls, $lat ms latency, limit $rpm RPM$([ "$tpm" -gt 0 ] && echo " and $tpm TPM"), $jobs in flight"
 printf '%-6s %9s %10s %8s %6s %8s\n' tool seconds req_per_min of_limit 429s answered
 sync_row() {	# sync_row TOOL OUTFILE
 	r429=$(emu_stats | jq .rate_limited)
