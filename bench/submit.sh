@@ -23,7 +23,11 @@ rm -rf "$W"
 mkdir -p "$W/node"
 T=$W
 . "$top/tests/emu/emu.sh"
-trap 'emu_stop >/dev/null 2>&1 || :' EXIT
+# aas runs in a folder outside any repository, as the Node script works:
+# in a repository aas-submit also looks for the repository's files in
+# every task's text (see bench/submit.md)
+R=$(mktemp -d "${TMPDIR:-/tmp}/aas-bench-submit.XXXXXX")
+trap 'emu_stop >/dev/null 2>&1 || :; rm -rf "$R"' EXIT
 
 cp bench/node/package.json bench/node/*.mjs "$W/node/"
 (cd "$W/node" && npm install --silent --no-audit --no-fund >/dev/null 2>&1) || {
@@ -33,6 +37,10 @@ cp bench/node/package.json bench/node/*.mjs "$W/node/"
 : "${nonode:=0}"
 
 gen() { sh "$top/tests/fixtures/submit/gen.sh" "$@"; }
+# the Node script sends the template's prompt alone: no repository map
+# for aas either (in a repository it adds up to 8 KB to every prompt)
+printf 'context:\n  map_budget: 0\n' >"$W/aas.yml"
+
 # timed NAME CMD...: run, print "seconds maxrss_kB" into $W/NAME.time
 timed() {
 	_n=$1
@@ -49,8 +57,8 @@ printf '%-8s %-6s %9s %9s %9s %9s %8s\n' tasks tool submit_s fetch_s total_s pea
 for n in ${SUBMIT_BENCH_N-5000 50000}; do
 	gen "$n" >"$W/in$n.jsonl"
 	st=$W/state$n
-	timed sub$n sh -c 'aas-submit -q --state "$1" <"$2" >"$3"' sh "$st" \
-	    "$W/in$n.jsonl" "$W/sub$n.jsonl"
+	timed sub$n sh -c 'cd "$5" && aas-submit -q -c "$4" --state "$1" <"$2" >"$3"' sh "$st" \
+	    "$W/in$n.jsonl" "$W/sub$n.jsonl" "$W/aas.yml" "$R"
 	timed fetch$n sh -c 'aas-fetch -q --state "$1" --wait --interval 0.05 >"$2"' \
 	    sh "$st" "$W/out$n.jsonl"
 	got=$(grep -c '"response"' "$W/out$n.jsonl" || :)
@@ -90,8 +98,9 @@ sync_row() {	# sync_row TOOL OUTFILE
 	    -v n="$ncalls" 'BEGIN { r = n / s * 60; printf "%-6s %9.2f %10.0f %7.0f%% %6d %8d\n", t, s, r, 100 * r / rpm, q, g }'
 }
 emu_start "$W/sync.json" >/dev/null
-timed sync-aas sh -c 'aas-submit -q --sync -j "$4" --state "$1" <"$2" >"$3"' sh \
-    "$W/state-sync" "$W/sync.jsonl" "$W/sync-aas.jsonl" "$jobs" || :
+timed sync-aas sh -c 'cd "$6" && aas-submit -q -c "$5" --sync -j "$4" --state "$1" <"$2" >"$3"' sh \
+    "$W/state-sync" "$W/sync.jsonl" "$W/sync-aas.jsonl" "$jobs" "$W/aas.yml" \
+    "$R" || :
 sync_row aas "$W/sync-aas.jsonl"
 emu_stop >/dev/null
 if [ "$nonode" = 0 ]; then
