@@ -471,6 +471,9 @@ adopt_line(struct aas_run_writer *w, json_t *board, const char *line,
 		    (json_int_t)aas_template_prompt_bytes(body)));
 	if (n > 1)
 		json_object_set_new(req, "n", json_integer(n));
+	json_object_set_new(req, "prompt_bytes", json_integer((json_int_t)
+	    aas_template_prompt_bytes(body != NULL ? body :
+	    json_object_get(o, "params"))));
 	for (k = 1; k <= (n > 1 ? n : 1) && rc == 0; k++) {
 		aas_rec_parse(&c, rec.line, rec.len, NULL);
 		if (n > 1) {
