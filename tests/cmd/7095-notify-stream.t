@@ -8,6 +8,9 @@ plan 5
 cd "$T"
 cp "$FIX/boards/table.md" board.md
 mkfifo in
+# out exists before the shell opens it for aas-notify (which waits for
+# the fifo's writer first)
+: >out
 aas-notify -q --board board.md <in >out 2>err &
 pid=$!
 exec 3>in
