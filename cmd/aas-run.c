@@ -325,8 +325,10 @@ job_take(void)
 	raw = run_file("in.raw", 0);
 	zero = run_file("%ld.jsonl", 0);
 	tmp = run_file("0.jsonl.tmp", 0);
-	if (exists(zero))
+	if (exists(zero)) {
+		unlink(raw);	/* cleaned already: a kill came before */
 		goto out;
+	}
 	if (!exists(raw)) {
 		if (stat(inbox, &sb) == -1 || sb.st_size == 0) {
 			unlink(inbox);
@@ -498,6 +500,9 @@ job_clear(size_t nseg)
 
 	for (k = 0; k <= nseg; k++) {
 		p = run_file("%ld.jsonl", (long)k);
+		unlink(p);
+		free(p);
+		p = run_file("%ld.jsonl.tmp", (long)k);
 		unlink(p);
 		free(p);
 		p = run_file("%ld.run", (long)k);
