@@ -3,12 +3,13 @@
 # aas-run, each task once: an inbox with a line written twice and a torn
 # last line (aas-fetch or aas-submit --sync killed while writing); a job
 # whose inbox was cleaned into it but not yet removed; a pipeline cut
-# short after aas-apply made its branches (run again with --force).
+# short after aas-apply made its branches (run again with --force); a
+# goal's decompose answer written before aas-plan --decompose ran.
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/run/lib.sh"
 needs_loop_flags
 
-plan 8
+plan 10
 run_script "$T/script.json"
 emu_start "$T/script.json" || exit 1
 ALL="G-1 Done,G-1-1 Done,G-1-2 Done,G-1-3 Done,G-1-4 Done,G-1-5 Done,"
@@ -50,4 +51,14 @@ is "$(integration_order)" "G-1-1 G-1-2 G-1-3 G-1-4 G-1-5 " "each task landed onc
 is "$(($(emu_stats | jq .sync_requests) - n0))" 3 "only the three tasks not answered were sent"
 make_check_on aas/integration >/dev/null 2>&1
 ok $? "make check passes on aas/integration"
+
+run_repo "$T/c"
+cd "$T/c" || exit 1
+mkdir -p .aas/run
+aas-scan --id G-1 | aas-submit -q --sync --integrate --template decompose \
+    >.aas/run/goal-G-1.jsonl
+n0=$(emu_stats | jq .sync_requests)
+run aas-run -q --sync --goal G-1
+is "$rc $(run_outcome)" "0 $ALL" "a decompose answer kept: every task Done"
+is "$(($(emu_stats | jq .sync_requests) - n0))" 5 "the goal not asked again, its five tasks once"
 done_testing
