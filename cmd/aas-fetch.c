@@ -466,9 +466,6 @@ adopt_line(struct aas_run_writer *w, json_t *board, const char *line,
 	    json_string_value(json_object_get(body, "model")) ?
 	    json_string_value(json_object_get(body, "model")) : model,
 	    "endpoint", endpoint, "template", template);
-	if (json_is_object(body))
-		json_object_set_new(req, "prompt_bytes", json_integer(
-		    (json_int_t)aas_template_prompt_bytes(body)));
 	if (n > 1)
 		json_object_set_new(req, "n", json_integer(n));
 	json_object_set_new(req, "prompt_bytes", json_integer((json_int_t)
