@@ -7,7 +7,6 @@
 # goal's decompose answer written before aas-plan --decompose ran.
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/run/lib.sh"
-needs_loop_flags
 
 plan 10
 run_script "$T/script.json"

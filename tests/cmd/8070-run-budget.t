@@ -4,7 +4,6 @@
 # Failed), and a run with more budget goes on, sending nothing twice.
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/run/lib.sh"
-needs_loop_flags
 
 plan 5
 run_repo "$T/repo"
