@@ -28,6 +28,7 @@
 #include "results.h"
 #include "state.h"
 #include "tasks.h"
+#include "template.h"
 #include "banned.h"
 
 static const char usage_text[] =
@@ -468,6 +469,9 @@ adopt_line(struct aas_run_writer *w, json_t *board, const char *line,
 	    "endpoint", endpoint, "template", template);
 	if (n > 1)
 		json_object_set_new(req, "n", json_integer(n));
+	json_object_set_new(req, "prompt_bytes", json_integer((json_int_t)
+	    aas_template_prompt_bytes(body != NULL ? body :
+	    json_object_get(o, "params"))));
 	for (k = 1; k <= (n > 1 ? n : 1) && rc == 0; k++) {
 		aas_rec_parse(&c, rec.line, rec.len, NULL);
 		if (n > 1) {
@@ -531,7 +535,7 @@ adopt(struct aas_provider *p, json_t *b, json_t *board, const char *project)
 	if (aas_provider_download(p, b, "input", tmp, &got, &e) == -1 ||
 	    !got) {
 		aas_msg("%s: this project's batch, but its input file cannot "
-		    "be read: %s", bid, got ? e.msg : "none");
+		    "be read: %s", bid, got || *e.msg ? e.msg : "it names none");
 		unlink(tmp);
 		free(tmp);
 		return 0;
@@ -591,6 +595,223 @@ out:
 	return rc;
 }
 
+/*
+ * The task of the board a custom_id names: itself (*kp 1) or a
+ * candidate's "-c<k>" on it (aas_ledger_candidate_id).  1 with base and
+ * *kp set, 0 when the board has no such task.
+ */
+static int
+board_cid(json_t *board, const char *cid, char base[65], long *kp)
+{
+	const char *d = strrchr(cid, '-');
+
+	if (strlen(cid) > 64)
+		return 0;
+	if (json_object_get(board, cid) != NULL) {
+		snprintf(base, 65, "%s", cid);
+		*kp = 1;
+		return 1;
+	}
+	if (d == NULL || d[1] != 'c' || d[2] == '\0' || strlen(d + 2) > 3 ||
+	    strspn(d + 2, "0123456789") != strlen(d + 2))
+		return 0;
+	snprintf(base, 65, "%.*s", (int)(d - cid), cid);
+	*kp = strtol(d + 2, NULL, 10);
+	return *kp >= 2 && json_object_get(board, base) != NULL;
+}
+
+/*
+ * Anthropic batches carry no metadata: an ended batch is this project's
+ * when every custom_id of its results is a task of this board as it is
+ * (or a candidate of one).  Its results, downloaded to tell, are kept as
+ * the run's.  A batch still running cannot be told apart yet.
+ */
+static int
+adopt_by_results(struct aas_provider *p, json_t *b, json_t *board,
+    const char *project)
+{
+	const char *bid = json_string_value(json_object_get(b, "id"));
+	const char *template = "implement", *model = NULL, *cid;
+	json_t *ents = json_array(), *ns = json_object(), *res, *it, *req;
+	struct aas_run_writer *w;
+	struct aas_rec rec, c;
+	struct aas_err e;
+	char *dir, *out, *run, *line = NULL, base[65];
+	size_t cap = 0, i;
+	ssize_t n, ri;
+	long k, nk;
+	FILE *f = NULL;
+	int got = 0, ours = 1, rc = 0;
+
+	memset(&e, 0, sizeof(e));
+	if (bid == NULL || strspn(bid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+	    "klmnopqrstuvwxyz0123456789_-") != strlen(bid) || *bid == '\0')
+		return 0;
+	(void)aas_config_str(cf, "template", &template, NULL);
+	dir = aas_state_path(st, "results");
+	(void)aas_mkdirs(dir, 0755, NULL);
+	out = aas_xasprintf("%s/%s.output.jsonl", dir, bid);
+	free(dir);
+	unlink(out);
+	if (aas_results_download(p, b, "output", out, &got, &e) == -1 ||
+	    !got || (f = fopen(out, "re")) == NULL) {
+		if (got)
+			aas_msg("%s: results: %s", bid, e.msg);
+		ours = 0;
+	}
+	while (ours && (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n == 0 || aas_provider_parse_result(p, line, (size_t)n,
+		    &res, NULL) == -1)
+			continue;
+		cid = json_string_value(json_object_get(res, "custom_id"));
+		if (cid == NULL || !board_cid(board, cid, base, &k))
+			ours = 0;
+		else {
+			json_array_append_new(ents, json_pack("{s:s, s:s, s:I}",
+			    "cid", cid, "base", base, "k", (json_int_t)k));
+			nk = (long)json_integer_value(json_object_get(ns, base));
+			if (k > nk)
+				json_object_set_new(ns, base, json_integer(k));
+			if (model == NULL && json_is_string(json_object_get(res,
+			    "model")))
+				json_object_set_new(ns, "", json_incref(
+				    json_object_get(res, "model")));
+			model = json_string_value(json_object_get(ns, ""));
+		}
+		json_decref(res);
+	}
+	if (f != NULL)
+		fclose(f);
+	free(line);
+	if (!ours || json_array_size(ents) == 0) {
+		unlink(out);
+		goto done;
+	}
+	run = aas_xasprintf("found-%s", bid);
+	rc = aas_ledger_run_adopt(ledger, &w, run, aas_provider_kind(p),
+	    model ? model : "", "/v1/messages", template, &e);
+	free(run);
+	if (rc == -1) {
+		aas_msg("%s: %s", bid, e.msg);
+		goto done;
+	}
+	aas_ledger_run_set_project(w, project);
+	json_array_foreach(ents, i, it) {
+		const char *bs = json_string_value(json_object_get(it, "base"));
+		const char *text = json_string_value(json_object_get(board, bs));
+
+		k = (long)json_integer_value(json_object_get(it, "k"));
+		nk = (long)json_integer_value(json_object_get(ns, bs));
+		cid = json_string_value(json_object_get(it, "cid"));
+		aas_rec_parse(&rec, text, strlen(text), NULL);
+		aas_rec_parse(&c, rec.line, rec.len, NULL);
+		if (nk > 1) {
+			json_t *cv = json_pack("{s:I, s:I}", "k",
+			    (json_int_t)k, "n", (json_int_t)nk);
+
+			aas_rec_set(&c, "candidate", cv);
+			json_decref(cv);
+		}
+		req = json_pack("{s:s, s:s?, s:s, s:s}", "custom_id", cid,
+		    "model", model, "endpoint", "/v1/messages", "template",
+		    template);
+		aas_rec_set(&c, "request", req);
+		json_decref(req);
+		rc = aas_ledger_run_add_found(w, cid, c.line, c.len, &e);
+		aas_rec_free(&c);
+		aas_rec_free(&rec);
+		if (rc == -1)
+			break;
+	}
+	if (rc == -1) {
+		aas_ledger_run_discard(w);
+		aas_msg("%s: %s", bid, e.msg);
+		goto done;
+	}
+	if ((ri = aas_ledger_run_commit(ledger, w, &e)) == -1 ||
+	    aas_ledger_note_batch(ledger, (size_t)ri, b, &e) == -1 ||
+	    aas_ledger_run_downloaded(ledger, (size_t)ri, &e) == -1) {
+		aas_msg("%s: %s", bid, e.msg);
+		rc = -1;
+		goto done;
+	}
+	if (!aas_quiet)
+		aas_msg("%s: this project's batch (its tasks are this board's), "
+		    "%ld tasks, found at the provider", bid,
+		    aas_ledger_run(ledger, (size_t)ri)->n);
+done:
+	free(out);
+	json_decref(ents);
+	json_decref(ns);
+	return rc;
+}
+
+/* Anthropic: every ended batch looked into, the running ones counted. */
+struct unlabelled {
+	json_t	*ended;
+	long	 running;
+};
+
+static int
+unlabelled_cb(json_t *b, void *arg)
+{
+	struct unlabelled *u = arg;
+
+	if (json_is_true(json_object_get(b, "terminal")))
+		json_array_append(u->ended, b);
+	else
+		u->running++;
+	return 0;
+}
+
+/* discover() for batches without metadata; frees project and ended. */
+static int
+discover_unlabelled(struct aas_provider *p, char *project, json_t *ended)
+{
+	struct unlabelled u = { ended, 0 };
+	struct aas_err e;
+	json_t *board = NULL;
+	char *lock;
+	size_t i;
+	int rc = 0, fdl = -1;
+
+	memset(&e, 0, sizeof(e));
+	if (aas_provider_list(p, unlabelled_cb, &u, &e) == -1 ||
+	    (board = board_records(&e)) == NULL) {
+		aas_msg("looking for this project's batches: %s", e.msg);
+		rc = aas_provider_run_error(e.code) ? -1 : 0;
+		goto out;
+	}
+	if (json_array_size(ended) > 0) {
+		lock = aas_state_path(st, "submit.lock");
+		fdl = aas_lock(lock, 1, &e);
+		free(lock);
+		if (fdl == -1) {
+			aas_msg("%s", e.msg);
+			rc = -1;
+			goto out;
+		}
+	}
+	for (i = json_array_size(ended); rc == 0 && i-- > 0;)
+		rc = adopt_by_results(p, json_array_get(ended, i), board,
+		    project);
+	if (fdl != -1)
+		aas_unlock(fdl);
+	if (rc == 0 && u.running > 0 && aas_ledger_count(ledger) == 0 &&
+	    !aas_quiet)
+		aas_msg("%ld %s batches still running: %s batches carry no "
+		    "metadata, so one of this project's is found only once it "
+		    "has ended", u.running, aas_provider_kind(p),
+		    aas_provider_kind(p));
+out:
+	json_decref(board);
+	json_decref(ended);
+	free(project);
+	return rc;
+}
+
 static int
 discover(void)
 {
@@ -616,17 +837,11 @@ discover(void)
 		free(project);
 		return -1;
 	}
-	if (strcmp(aas_provider_kind(p), "openai") != 0) {
-		if (!aas_quiet)
-			aas_msg("the journal is empty, and %s batches carry no "
-			    "metadata: batches another clone submitted cannot "
-			    "be found", aas_provider_kind(p));
-		free(project);
-		return 0;
-	}
 	fd.project = project;
 	fd.batches = json_array();
 	board = NULL;
+	if (strcmp(aas_provider_kind(p), "openai") != 0)
+		return discover_unlabelled(p, project, fd.batches);
 	if (aas_provider_list(p, found_cb, &fd, &e) == -1 ||
 	    (board = board_records(&e)) == NULL) {
 		aas_msg("looking for this project's batches: %s", e.msg);
@@ -932,10 +1147,18 @@ index_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 {
 	const char *cid = json_string_value(aas_rec_path(rec,
 	    "request.custom_id"));
+	json_int_t n = json_integer_value(aas_rec_path(rec, "request.n"));
+	json_int_t k = json_integer_value(aas_rec_path(rec, "candidate.k"));
+	char kcid[65];
 
 	(void)e;
 	if (cid == NULL)
 		return 0;
+	/* candidates of one request: each under its own id, as submitted */
+	if (n > 1 && k > 1) {
+		aas_ledger_candidate_id(cid, (long)k, kcid);
+		cid = kcid;
+	}
 	fprintf(arg, "%s\t%.*s\n", cid, (int)rec->len, rec->line);
 	return AAS_LOOP_DROP;
 }

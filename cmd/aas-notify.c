@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "notify.h"
 #include "record.h"
+#include "report.h"
 #include "state.h"
 #include "banned.h"
 
@@ -21,7 +22,7 @@ static const char usage[] =
     "[FILE]";
 
 enum { OPT_BOARD = 256, OPT_STATUS, OPT_PER_TASK, OPT_DRY_RUN,
-    OPT_TARGET = 0x1000 };
+    OPT_SUMMARY, OPT_JUNIT, OPT_HTML, OPT_TARGET = 0x1000 };
 #define MAX_TARGETS	64
 
 /* One record in a batch and what each target made of it. */
@@ -55,6 +56,11 @@ static struct {
 } asked[MAX_TARGETS];
 static size_t nasked;
 static struct aas_notify *notifier;
+/* the run reports: --summary (to GITHUB_STEP_SUMMARY without a FILE),
+ * --junit, --html */
+static const char *report_path[3];
+static int want_summary, summary_append;
+static struct aas_report *report;
 
 /* ---------------------------------------------------------------- */
 /* what to report */
@@ -317,6 +323,8 @@ batch(struct aas_rec **recs, int *rcs, size_t n, void *arg,
 	}
 	for (i = 0; i < n; i++) {
 		rcs[i] = finish_item(&items[i]);
+		if (report != NULL)
+			aas_report_add(report, &items[i].rec);
 		*recs[i] = items[i].rec;
 		free(items[i].detail);
 		json_decref(items[i].entries);
@@ -341,6 +349,12 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 	case OPT_DRY_RUN:
 		dry_run = 1;
 		break;
+	case OPT_HTML:
+		report_path[2] = arg;
+		break;
+	case OPT_JUNIT:
+		report_path[1] = arg;
+		break;
 	case OPT_PER_TASK:
 		per_task = 1;
 		break;
@@ -349,6 +363,10 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 		if (force_status == AAS_ST_UNKNOWN)
 			return aas_err_set(e, "usage", "--status: unknown "
 			    "status '%s'", arg);
+		break;
+	case OPT_SUMMARY:
+		want_summary = 1;
+		report_path[0] = arg;
 		break;
 	default:
 		if (ch >= OPT_TARGET && aas_target_at((size_t)(ch -
@@ -368,7 +386,18 @@ option(struct aas_cmd *c, int ch, const char *arg, struct aas_err *e)
 static int
 operands(struct aas_cmd *c, int argc, char **argv, struct aas_err *e)
 {
-	if (!want_board && nasked == 0)
+	if (want_summary && report_path[0] == NULL) {
+		if (argc >= 1 && !want_board)
+			return aas_err_set(e, "usage", "--summary takes its "
+			    "file after '=': --summary=%s", argv[0]);
+		report_path[0] = getenv("GITHUB_STEP_SUMMARY");
+		if (report_path[0] == NULL || *report_path[0] == '\0')
+			return aas_err_set(e, "usage", "--summary without a "
+			    "FILE and GITHUB_STEP_SUMMARY is not set");
+		summary_append = 1;
+	}
+	if (!want_board && nasked == 0 && report_path[0] == NULL &&
+	    report_path[1] == NULL && report_path[2] == NULL)
 		return aas_err_set(e, "usage", "no target given: use --board");
 	/* getopt takes an optional value only after "=" */
 	if (argc >= 1 && strstr(argv[0], "://") != NULL)
@@ -404,6 +433,10 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	/* a board over board_max_bytes: exit 2 before any record */
 	if (aas_board_size_ok(board_path, &bopts, e) == -1)
 		return -1;
+	if ((report_path[0] != NULL || report_path[1] != NULL ||
+	    report_path[2] != NULL) && aas_report_new(&report, c->cf,
+	    board_path, e) == -1)
+		return -1;
 	if (nasked == 0)
 		return 0;
 	if (aas_notify_open(&notifier, c->st, dry_run, e) == -1)
@@ -424,6 +457,24 @@ setup(struct aas_cmd *c, struct aas_err *e)
 }
 
 static int
+write_reports(void)
+{
+	static const char *const kinds[] = { "summary", "junit", "html" };
+	struct aas_err e;
+	int failed = 0;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (report_path[i] != NULL && aas_report_write(report,
+		    kinds[i], report_path[i], i == 0 && summary_append,
+		    &e) == -1) {
+			aas_msg("--%s: %s", kinds[i], e.msg);
+			failed++;
+		}
+	return failed;
+}
+
+static int
 run(struct aas_cmd *c)
 {
 	struct aas_loop loop;
@@ -441,6 +492,12 @@ run(struct aas_cmd *c)
 	if (notifier != NULL && (status == AAS_EXIT_OK ||
 	    status == AAS_EXIT_RECORD) && aas_notify_finish(notifier) > 0)
 		status = AAS_EXIT_RECORD;
+	/* the reports, whole, at the end of input (or of a stop) */
+	if (report != NULL && status == AAS_EXIT_STOPPED)
+		aas_report_stopped(report);
+	if (report != NULL && status != AAS_EXIT_FATAL &&
+	    write_reports() > 0 && status == AAS_EXIT_OK)
+		status = AAS_EXIT_RECORD;
 	return status;
 }
 
@@ -450,25 +507,29 @@ cleanup(struct aas_cmd *c)
 	(void)c;
 	free(board_path);
 	aas_notify_close(notifier);
+	aas_report_free(report);
 }
 
 int
 main(int argc, char **argv)
 {
-	static struct option longopts[5 + MAX_TARGETS] = {
+	static struct option longopts[8 + MAX_TARGETS] = {
 		{ "board", optional_argument, NULL, OPT_BOARD },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "per-task", no_argument, NULL, OPT_PER_TASK },
 		{ "status", required_argument, NULL, OPT_STATUS },
+		{ "summary", optional_argument, NULL, OPT_SUMMARY },
+		{ "junit", required_argument, NULL, OPT_JUNIT },
+		{ "html", required_argument, NULL, OPT_HTML },
 	};
 	const struct aas_target_ops *ops;
 	size_t i;
 
 	for (i = 0; i < MAX_TARGETS && (ops = aas_target_at(i)) != NULL;
 	    i++) {
-		longopts[4 + i].name = ops->name;
-		longopts[4 + i].has_arg = optional_argument;
-		longopts[4 + i].val = OPT_TARGET + (int)i;
+		longopts[7 + i].name = ops->name;
+		longopts[7 + i].has_arg = optional_argument;
+		longopts[7 + i].val = OPT_TARGET + (int)i;
 	}
 	struct aas_cmd cmd = {
 		.usage = usage, .longopts = longopts, .takes_operands = 1,

@@ -260,7 +260,8 @@ do_check(struct aas_rec *rec, int roll)
 		if (why != NULL) {
 			aas_rec_fail(rec, "qa", aas_qa_code(qa), "%s", why);
 			result = R_FAILED;
-		} else if (integrate != NULL && aas_integrate_rec(rec,
+		} else if (integrate != NULL && !(pick && aas_rec_get(rec,
+		    "candidate") != NULL) && aas_integrate_rec(rec,
 		    integrate) != 0)
 			result = R_FAILED;
 		else
@@ -568,6 +569,8 @@ pick_finish(struct group *g, int complete, struct aas_rec *out)
 		json_object_set_new(ap, "branch", json_string(tb));
 		aas_rec_set(out, "apply", ap);
 		json_decref(ap);
+		if (integrate != NULL)
+			(void)aas_integrate_rec(out, integrate);
 	} else if (w != NULL && tb != NULL)
 		aas_rec_fail(out, "qa", e.code, "%s: candidate %lld kept on "
 		    "%s", e.msg, w->k, cand_str(w, "branch"));

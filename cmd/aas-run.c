@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,18 +244,24 @@ run_pipe(struct pipe *p, const char *in_path, const char *out_path,
 		close(in);
 	if (out > STDOUT_FILENO)
 		close(out);
-	/* the first stage that did not finish names the failure */
-	for (i = 0; rc == 0 && i < p->n; i++) {
-		if (status[i] == AAS_EXIT_OK || status[i] == AAS_EXIT_RECORD)
-			continue;
+	/*
+	 * The first stage that failed names the failure; a stage that
+	 * stopped early (75) stops the pipeline, and the SIGPIPE that kills
+	 * a stage before it is only the consequence.
+	 */
+	for (i = 0; rc == 0 && i < p->n; i++)
 		if (status[i] == AAS_EXIT_STOPPED)
 			rc = AAS_EXIT_STOPPED;
-		else {
+	for (i = 0; i < p->n; i++) {
+		if (status[i] == AAS_EXIT_OK || status[i] == AAS_EXIT_RECORD ||
+		    status[i] == AAS_EXIT_STOPPED || (status[i] == 128 +
+		    SIGPIPE && rc == AAS_EXIT_STOPPED))
+			continue;
+		if (rc != AAS_EXIT_FATAL)
 			aas_msg("%s exited %d", strrchr(p->st[i].v[0], '/') ?
 			    strrchr(p->st[i].v[0], '/') + 1 : p->st[i].v[0],
 			    status[i]);
-			rc = AAS_EXIT_FATAL;
-		}
+		rc = AAS_EXIT_FATAL;
 	}
 	if (rc == 0 && aas_state_stop_requested(cmd->st))
 		rc = AAS_EXIT_STOPPED;
@@ -433,6 +440,7 @@ seg_build(enum seg s, int resumed, struct pipe *p)
 		a = stage(p, "aas-submit");
 		av_add(a, "--sync");
 		av_add(a, "--repair");
+		av_add(a, "--integrate");
 		add_attempts(a);
 		add_jobs(a);
 		add_cost(a);
@@ -455,6 +463,7 @@ seg_build(enum seg s, int resumed, struct pipe *p)
 		if (max_attempts > 1) {
 			a = stage(p, "aas-submit");
 			av_add(a, "--repair");
+			av_add(a, "--integrate");
 			add_attempts(a);
 			add_cost(a);
 		}
@@ -674,6 +683,7 @@ decompose(void)
 		av_add(a, goalv[i]);
 		a = stage(&p, "aas-submit");
 		av_add(a, dry_run ? "--dry-run" : "--sync");
+		av_add(a, "--integrate");
 		av_add(a, "--template");
 		av_add(a, "decompose");
 		add_cost(a);
@@ -745,6 +755,8 @@ send_ready(void)
 	av_add(a, "--ready");
 	av_add(a, "--new");
 	a = stage(&p, "aas-submit");
+	/* the prompt shows the files where the task will be built */
+	av_add(a, "--integrate");
 	if (dry_run)
 		av_add(a, "--dry-run");
 	else if (sync_mode) {

@@ -179,6 +179,20 @@ passed(struct aas_rec *rec, const char *id, char **branchp)
 static struct aas_provider_pool *pool;
 
 /*
+ * An error of the run (provider.h), which stops every task, for a call
+ * to model m: a model that is not found is one only when it is the
+ * configured model; a task that named its own fails alone.
+ */
+static int
+run_error(const char *code, const char *m)
+{
+	if (!aas_provider_run_error(code))
+		return 0;
+	return strcmp(code, "model_not_found") != 0 || m == NULL ||
+	    strcmp(m, model) == 0;
+}
+
+/*
  * The submit lock, the ledger and the reconciling of interrupted runs,
  * taken at the first record there is something to send for, not before
  * reading: a second aas-submit in the same pipeline passes the first
@@ -274,7 +288,7 @@ chunk_end(size_t ci, struct aas_err *fatal)
 	if (aas_batch_create(ledger, (size_t)ri, prov, &c->err) == -1) {
 		if (strcmp(c->err.code, "submit_unknown") != 0)
 			live_batches--;
-		if (aas_provider_run_error(c->err.code))
+		if (run_error(c->err.code, c->model))
 			note_run_error(&c->err);
 		failed = 1;
 		return 0;
@@ -897,7 +911,7 @@ emit_spool(void)
 		aas_rec_parse(&rec, tab2 + 1, (size_t)(r.buf + n - tab2 - 1),
 		    NULL);
 		if (kind == 'B' && chunks[num].ri < 0 &&
-		    aas_provider_run_error(chunks[num].err.code)) {
+		    run_error(chunks[num].err.code, chunks[num].model)) {
 			aas_rec_free(&rec);
 			continue;
 		}
@@ -1168,7 +1182,7 @@ cand_done(struct pending *pd, json_t *res, const struct aas_err *e)
 	g->back++;
 	m = json_string_value(aas_rec_path(&g->c[0], "request.model"));
 	hp = price_for(m, &pr);
-	if (res == NULL && aas_provider_run_error(e->code)) {
+	if (res == NULL && run_error(e->code, m)) {
 		note_run_error(e);
 		g->closed = 1;
 	} else if (cand_choices)
@@ -1303,7 +1317,8 @@ sync_done(void *arg, void *tag, json_t *res, const struct aas_err *e)
 	hp = price_for(json_string_value(aas_rec_path(rec, "request.model")),
 	    &pr);
 	run_est -= pd->est;
-	if (res == NULL && aas_provider_run_error(e->code)) {
+	if (res == NULL && run_error(e->code, json_string_value(aas_rec_path(
+	    rec, "request.model")))) {
 		note_run_error(e);
 		aas_loop_done(&sloop, rec, AAS_LOOP_DROP, NULL);
 	} else if (res == NULL) {

@@ -1,10 +1,19 @@
 #!/bin/sh
 # The demo job (make demo): the example project's board through the whole
-# pipeline, against the local API emulator (no network, no key needed).
+# loop, against the local API emulator (no network, no key needed).
 #
-#   board -> aas-scan --ready -> aas-submit -> aas-fetch --wait -> aas-plan
-#         -> aas-apply -> aas-qa --rollback -> aas-notify --board --webhook
-# (a signed webhook to a local receiver, tests/emu-chat)
+#   1. the ready tasks as one batch, each built on the integration branch
+#      aas/integration and landed there when it passes, a failed one sent
+#      back to the model once (a repair round), the board and a signed
+#      webhook (to a local receiver, tests/emu-chat):
+#        aas-scan --ready | aas-submit
+#        aas-fetch --wait | aas-plan | aas-apply --integrate |
+#            aas-qa --integrate --rollback | aas-submit --sync --repair |
+#            aas-plan | aas-apply --integrate | aas-qa --integrate --rollback |
+#            aas-notify --board --webhook
+#   2. their pull requests, on a local GitHub emulator (tests/emu-forge)
+#   3. aas-run --sync --goal DEMO-6: the goal split into sub-tasks and
+#      every task that is ready, wave after wave, taken to Done
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 : "${AAS_BUILD:=$top/build}"
@@ -61,16 +70,16 @@ cat ACTIVE_TASKS.md >&2
 echo "== ready tasks, submitted as a batch" >&2
 aas-scan --ready | aas-submit >"$work/submitted.jsonl"
 jq -c '{id, batch: .batch.id}' "$work/submitted.jsonl" >&2
-echo "== results fetched, planned, committed, checked, reported" >&2
-aas-fetch --wait --interval 0.1 | aas-plan | aas-apply | aas-qa --rollback |
+echo "== results fetched, planned, committed onto aas/integration, checked, one repair round, reported" >&2
+aas-fetch --wait --interval 0.1 | aas-plan | aas-apply --integrate |
+    aas-qa --integrate --rollback | aas-submit --sync --repair | aas-plan |
+    aas-apply --integrate | aas-qa --integrate --rollback |
     aas-notify --board --webhook="$hook" >"$work/out.jsonl" || true
-jq -c '{id, plan: (.plan.edits | length), branch: .apply.branch,
-    qa: .qa.ok, error: .error.code}' "$work/out.jsonl" >&2
+jq -c '{id, attempt: (.attempt // 1), plan: (.plan.edits | length),
+    branch: .apply.branch, qa: .qa.ok, error: .error.code,
+    failed_before: [.history[]? | .code]}' "$work/out.jsonl" >&2
 echo "== what the webhook receiver got" >&2
 jq -c '{type: .body.type, id: .body.data.id, signed: .sig}' "$work/hook.log" >&2
-echo "== a goal split into sub-tasks on the board" >&2
-aas-scan --id DEMO-6 | aas-submit --sync --template decompose |
-    aas-plan --decompose | jq -c '{id, title, deps}' >&2
 echo "== branches" >&2
 git branch --list 'aas/*' >&2
 echo "== pull requests on a local GitHub emulator" >&2
@@ -91,22 +100,35 @@ jq -c '{id, github: (.notify.targets[] | select(.kind == "github") |
     .detail)}' "$work/pr.jsonl" >&2
 prs=$(curl -sS "$forge/_emu/pulls" | jq -r '.github["demo/strutil"][] |
     "\(.head.ref) \(.draft)"' | sort | tr '\n' ' ')
-if [ "$prs" != "aas/DEMO-2 false aas/DEMO-3 false " ]; then
+if [ "$prs" != "aas/DEMO-2 false aas/DEMO-3 false aas/DEMO-5 false " ]; then
 	echo "demo: unexpected pull requests: $prs" >&2
 	exit 1
 fi
+echo "== aas-run: the goal DEMO-6 split into sub-tasks, then every ready task, wave after wave" >&2
+st=0
+aas-run --sync --goal DEMO-6 2>"$work/run.err" || st=$?
+grep -v '^aas-qa: .*: check .* failed' "$work/run.err" >&2 || true
+if [ "$st" != 0 ]; then
+	echo "demo: aas-run exited $st" >&2
+	exit 1
+fi
+echo "== aas/integration, oldest first" >&2
+git log --reverse --format='%h %s' aas/integration >&2
 echo "== the board afterwards" >&2
 git diff --no-index "$top/examples/project/ACTIVE_TASKS.md" ACTIVE_TASKS.md >&2 || true
 
 # The demo checks its own outcome.
-want="DEMO-2 Done
+want="DEMO-1 Done
+DEMO-2 Done
 DEMO-3 Done
-DEMO-4 Queued
-DEMO-5 Failed
-DEMO-6-1 Queued
-ready: DEMO-4 DEMO-6-1"
-got=$(aas-scan --all | jq -r 'select(.id != "DEMO-1" and .id != "DEMO-6") |
-    "\(.id) \(.status)"' | grep -v 'DEMO-6-[23]'
+DEMO-4 Done
+DEMO-5 Done
+DEMO-6 Done
+DEMO-6-1 Done
+DEMO-6-2 Done
+DEMO-6-3 Done
+ready: "
+got=$(aas-scan --all | jq -r '"\(.id) \(.status)"'
     printf 'ready: %s\n' "$(aas-scan --ready | jq -r .id | tr '\n' ' ' |
     sed 's/ $//')")
 if [ "$got" != "$want" ]; then
@@ -116,9 +138,16 @@ if [ "$got" != "$want" ]; then
 fi
 hooks=$(jq -r 'select(.sig and .status == 200) | "\(.body.data.id) \(.body.type)"' \
     "$work/hook.log" | sort | tr '\n' ,)
-if [ "$hooks" != "DEMO-2 task.done,DEMO-3 task.done,DEMO-5 task.failed," ]; then
+if [ "$hooks" != "DEMO-2 task.done,DEMO-3 task.done,DEMO-5 task.done," ]; then
 	echo "demo: unexpected webhooks: $hooks" >&2
 	exit 1
 fi
-echo "demo: ok: DEMO-2 and DEMO-3 committed on aas/DEMO-2 and aas/DEMO-3 and passed QA; DEMO-5 failed its test and was rolled back; DEMO-6 became DEMO-6-1..3; a signed webhook for each of the three" >&2
-echo "demo: ok: pull requests opened for aas/DEMO-2 and aas/DEMO-3 on the local GitHub emulator" >&2
+rm -rf "$work/tree" && mkdir "$work/tree"
+git archive aas/integration | tar -x -C "$work/tree"
+if ! make -s -C "$work/tree" check >"$work/check.out" 2>&1; then
+	echo "demo: make check fails on aas/integration:" >&2
+	cat "$work/check.out" >&2
+	exit 1
+fi
+echo "demo: ok: DEMO-2, DEMO-3 and DEMO-5 (after a repair round: its first answer failed its test) passed QA and landed on aas/integration; a signed webhook and a pull request for each" >&2
+echo "demo: ok: aas-run split DEMO-6 into DEMO-6-1..3 and took them and DEMO-4 to Done, wave by wave; DEMO-6 is Done; make check passes on aas/integration" >&2

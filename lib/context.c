@@ -25,6 +25,8 @@
 struct file {
 	char	*path;
 	char	*defs;		/* " foo bar" from ctags, or NULL */
+	size_t	 depth;		/* the folders above it */
+	int	 show;		/* 0 not in the map, 1 its path, 2 with defs */
 };
 
 struct aas_context {
@@ -152,8 +154,10 @@ list_cb(const char *path, unsigned mode, void *arg)
 	if (aas_git_path_check(path, NULL) == -1)
 		return 0;	/* nothing a prompt could read anyway */
 	c->f = aas_xreallocarray(c->f, c->nf + 1, sizeof(*c->f));
+	memset(&c->f[c->nf], 0, sizeof(c->f[0]));
 	c->f[c->nf].path = aas_xstrdup(path);
-	c->f[c->nf].defs = NULL;
+	for (; *path != '\0'; path++)
+		c->f[c->nf].depth += *path == '/';
 	c->nf++;
 	return 0;
 }
@@ -224,7 +228,8 @@ tags_line(struct aas_context *c, char *line, struct file **last)
 	}
 	f = *last != NULL && strcmp((*last)->path, file) == 0 ? *last :
 	    find_file(c, file, strlen(file));
-	if (f == NULL || *name == '\0' || strchr(name, ' ') != NULL)
+	if (f == NULL || *name == '\0' || strchr(name, ' ') != NULL ||
+	    strncmp(name, "__anon", 6) == 0)	/* ctags' unnamed types */
 		return;
 	*last = f;
 	if (f->defs != NULL) {
@@ -273,12 +278,17 @@ put_copy(struct aas_context *c, const char *dir, const char *path)
 	return rc;
 }
 
+/* A file's place in the map: shallower files first, then tree order. */
+struct rank {
+	size_t	 depth, i;
+};
+
 /*
- * ctags on copies of the first n files: each file's definitions.  Any
- * failure leaves the files without (the plain list).
+ * ctags on copies of the first n files of ord: each file's definitions.
+ * Any failure leaves the files without (the plain list).
  */
 static void
-run_ctags(struct aas_context *c, size_t n)
+run_ctags(struct aas_context *c, const struct rank *ord, size_t n)
 {
 	const char *tmp = c->tmpdir != NULL ? c->tmpdir : getenv("TMPDIR");
 	struct aas_spawn sp;
@@ -305,8 +315,8 @@ run_ctags(struct aas_context *c, size_t n)
 	if (aas_mkdirs(src, 0700, NULL) == -1)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (put_copy(c, src, c->f[i].path) == 0)
-			aas_buf_printf(&list, "%s\n", c->f[i].path);
+		if (put_copy(c, src, c->f[ord[i].i].path) == 0)
+			aas_buf_printf(&list, "%s\n", c->f[ord[i].i].path);
 	if (list.len == 0)
 		goto out;
 	fd = open(listf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -362,10 +372,22 @@ out:
 	free(prog);
 }
 
+static int
+rank_cmp(const void *a, const void *b)
+{
+	const struct rank *x = a, *y = b;
+
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
 const char *
 aas_context_map(struct aas_context *c)
 {
 	struct aas_buf b = AAS_BUF_INIT;
+	struct rank *ord;
+	struct file *f;
 	size_t budget, used = 0, i, n, *after, full, bare;
 
 	if (c->map != NULL)
@@ -376,33 +398,52 @@ aas_context_map(struct aas_context *c)
 		return c->map;
 	}
 	budget = (size_t)c->budget * 4;
-	/* the files whose bare paths fit, room kept for the last line */
-	for (n = 0; n < c->nf; n++) {
-		bare = strlen(c->f[n].path) + 1;
-		if (used + bare + (n + 1 < c->nf ? MORE_MAX : 0) > budget)
-			break;
-		used += bare;
+	ord = aas_xcalloc(c->nf, sizeof(*ord));
+	for (i = 0; i < c->nf; i++) {
+		ord[i].depth = c->f[i].depth;
+		ord[i].i = i;
 	}
-	run_ctags(c, n);
-	after = aas_xcalloc(n + 1, sizeof(*after));
-	for (i = n; i > 0; i--)
-		after[i - 1] = after[i] + strlen(c->f[i - 1].path) + 1;
-	used = 0;
-	for (i = 0; i < n; i++) {
-		bare = strlen(c->f[i].path) + 1;
-		full = bare + (c->f[i].defs != NULL ? strlen(c->f[i].defs) +
-		    1 : 0);
-		if (c->f[i].defs != NULL && used + full + after[i + 1] +
-		    (n < c->nf ? MORE_MAX : 0) <= budget) {
-			aas_buf_printf(&b, "%s:%s\n", c->f[i].path,
-			    c->f[i].defs);
-			used += full;
-		} else {
-			aas_buf_printf(&b, "%s\n", c->f[i].path);
+	qsort(ord, c->nf, sizeof(*ord), rank_cmp);
+	/* every path when they fit; else the paths that fit in half the
+	 * budget, the rest for definitions and the last line */
+	for (n = 0; n < c->nf; n++)
+		used += strlen(c->f[n].path) + 1;
+	if (used > budget) {
+		used = 0;
+		for (n = 0; n < c->nf; n++) {
+			bare = strlen(c->f[ord[n].i].path) + 1;
+			if (used + bare > budget / 2 ||
+			    used + bare + MORE_MAX > budget)
+				break;
 			used += bare;
 		}
 	}
+	run_ctags(c, ord, n);
+	after = aas_xcalloc(n + 1, sizeof(*after));
+	for (i = n; i > 0; i--)
+		after[i - 1] = after[i] + strlen(c->f[ord[i - 1].i].path) + 1;
+	used = 0;
+	for (i = 0; i < n; i++) {
+		f = &c->f[ord[i].i];
+		bare = strlen(f->path) + 1;
+		full = bare + (f->defs != NULL ? strlen(f->defs) + 1 : 0);
+		f->show = 1;
+		if (f->defs != NULL && used + full + after[i + 1] +
+		    (n < c->nf ? MORE_MAX : 0) <= budget) {
+			f->show = 2;
+			used += full;
+		} else
+			used += bare;
+	}
+	for (i = 0; i < c->nf; i++) {
+		f = &c->f[i];
+		if (f->show == 2)
+			aas_buf_printf(&b, "%s:%s\n", f->path, f->defs);
+		else if (f->show == 1)
+			aas_buf_printf(&b, "%s\n", f->path);
+	}
 	free(after);
+	free(ord);
 	if (n < c->nf)
 		aas_buf_printf(&b, "(%zu more files)\n", c->nf - n);
 	c->map = b.s != NULL ? aas_buf_detach(&b, NULL) : aas_xstrdup("");

@@ -13,9 +13,12 @@
  * ctags (found on PATH, run without a shell and with no option file)
  * reads copies of the files written from the tree into a temporary
  * folder.  Without ctags, or when it fails, the map is the plain file
- * list.  Within the budget (tokens, about 4 bytes each) paths come first:
- * a file's definitions are shown only while every later path still fits;
- * files past the budget are counted in a last line "(N more files)".
+ * list.  Within the budget (tokens, about 4 bytes each): every path when
+ * they all fit, else the paths of the files nearer the top of the tree
+ * (fewer folders above them, then git's order) that fit in half of it,
+ * the files left out counted in a last line "(N more files)"; then, in
+ * the same order, a file's definitions while the paths of every file
+ * after it still fit.  The lines are in git's order.
  *
  * A struct aas_context is not safe to share between threads.
  */

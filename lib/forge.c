@@ -460,7 +460,7 @@ aas_forge_body(json_t *outcome)
 		aas_buf_adds(&b, "\n");
 	}
 	v = json_object_get(data, "attempts");
-	if (json_is_integer(v))
+	if (json_is_integer(v) && json_integer_value(v) > 1)	/* repaired */
 		aas_buf_printf(&r, "- Attempts: %lld\n",
 		    (long long)json_integer_value(v));
 	s = dstr(data, "model");

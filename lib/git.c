@@ -1143,6 +1143,7 @@ out:
 	}
 	return rc;
 }
+
 int
 aas_git_descends(struct aas_git *g, const char *id, const char *anc,
     struct aas_err *e)

@@ -808,6 +808,16 @@ aas_ledger_run_add_more(struct aas_run_writer *w, const char *custom_id,
 	return 0;
 }
 
+int
+aas_ledger_run_add_found(struct aas_run_writer *w, const char *custom_id,
+    const char *rec, size_t reclen, struct aas_err *e)
+{
+	if (aas_ledger_run_add_more(w, custom_id, rec, reclen, e) == -1)
+		return -1;
+	w->n++;
+	return 0;
+}
+
 long
 aas_ledger_run_count(const struct aas_run_writer *w)
 {

@@ -160,6 +160,12 @@ int	aas_ledger_run_add(struct aas_run_writer *w, const char *custom_id,
 int	aas_ledger_run_add_more(struct aas_run_writer *w,
 	    const char *custom_id, const char *rec, size_t reclen,
 	    struct aas_err *e);
+/* A request of a run found by its results, whose input file this folder
+ * never had (an Anthropic batch another clone sent): a tasks line, and
+ * the request counted; runs/RUN.jsonl stays empty. */
+int	aas_ledger_run_add_found(struct aas_run_writer *w,
+	    const char *custom_id, const char *rec, size_t reclen,
+	    struct aas_err *e);
 long	aas_ledger_run_count(const struct aas_run_writer *w);
 /* The project id (project.h) the batch's metadata is to carry, kept in
  * the intent.  project is copied. */

@@ -317,7 +317,7 @@ aas_linear_markdown(json_t *data)
 		aas_buf_adds(&o, "\n");
 	}
 	if ((v = json_object_get(data, "attempts")) != NULL &&
-	    json_is_integer(v))
+	    json_is_integer(v) && json_integer_value(v) > 1)	/* repaired */
 		aas_buf_printf(&o, "- Attempts: %lld\n", json_integer_value(v));
 	if ((s = jstr(data, "model")) != NULL)
 		aas_buf_printf(&o, "- Model: %s\n", s);

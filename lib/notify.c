@@ -108,10 +108,15 @@ aas_notify_outcome(json_t *rec, const char *status)
 	json_object_set_new(data, "checks", checks);
 	json_object_set_new(data, "summary", copy_or_null(get2(rec, "plan",
 	    "summary")));
-	v = json_object_get(rec, "attempts");
-	if (v == NULL)
-		v = get2(rec, "request", "attempt");
-	json_object_set_new(data, "attempts", copy_or_null(v));
+	/* the attempt the record is on (aas-submit --repair counts them);
+	 * a record that was sent and never repaired is on its first */
+	v = json_object_get(rec, "attempt");
+	if (json_is_integer(v))
+		json_object_set_new(data, "attempts", json_copy(v));
+	else
+		json_object_set_new(data, "attempts",
+		    json_object_get(rec, "request") != NULL ?
+		    json_integer(1) : json_null());
 	v = get2(rec, "request", "model");
 	if (v == NULL)
 		v = get2(rec, "response", "model");

@@ -85,7 +85,7 @@ static const char repair_user[] =
     "{{body}}\n"
     "\n"
     "Files:\n"
-    "{{files}}"
+    "{{files}}{{map}}"
     "\n"
     "Attempt {{attempt}} of {{max_attempts}}. Your previous answer:\n"
     "{{previous}}"
@@ -518,5 +518,7 @@ aas_template_prompt_bytes(json_t *body)
 		if ((s = json_string_value(json_object_get(m, "content"))) !=
 		    NULL)
 			bytes += strlen(s);
+	if ((s = json_string_value(json_object_get(body, "system"))) != NULL)
+		bytes += strlen(s);
 	return bytes;
 }

@@ -28,7 +28,7 @@
  * and {{map}} "\nRepository map (paths and top-level definitions):\n"
  * and the context's map (nothing when the task names files, or the map
  * is empty).  An unknown {{name}} is left as it is.  The built-in
- * templates end in "Files:\n{{files}}{{map}}".
+ * templates show "Files:\n{{files}}{{map}}".
  */
 #ifndef AAS_TEMPLATE_H
 #define AAS_TEMPLATE_H
@@ -79,7 +79,9 @@ json_t	*aas_template_body(const struct aas_template *t, json_t *rec,
 /* Estimated prompt tokens of a chat body: message text bytes / 4,
  * rounded up, plus 4 per message and the schema's bytes / 4. */
 long	aas_template_est_tokens(json_t *body);
-/* The bytes of a chat body's message texts (what the prompt is). */
+/* The bytes of a chat body's message texts (what the prompt is), and of
+ * its "system" text when it has one (Anthropic's Messages params, so a
+ * batch line's body or params give the same count). */
 size_t	aas_template_prompt_bytes(json_t *body);
 
 #endif

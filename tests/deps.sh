@@ -8,7 +8,7 @@ libmicrohttpd-dev libclang-rt-14-dev ca-certificates"
 tools="make:make cc:gcc clang:clang pkg-config:pkg-config git:git curl:curl
 jq:jq mandoc:mandoc bwrap:bubblewrap perl:perl prove:perl python3:python3
 patch:patch node:nodejs col:bsdextrautils hyperfine:hyperfine
-/usr/bin/time:time"
+/usr/bin/time:time xmllint:libxml2-utils chromium:chromium"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -15,6 +15,7 @@ emu_start "$T/script.json" || exit 1
 aas-scan | aas-submit -q --sync --keep-order | aas-plan -q | aas-apply -q |
     aas-qa -q --rollback >r1.jsonl
 printf 'repair:\n  tail_max: 8\n' >>.aas.yml
+printf '9\n' >value.txt	# not committed: the prompt shows the base's file
 
 check_run "--jsonl --repair: three repairs written" 0 "" "" \
     -- sh -c 'aas-submit -q --repair --jsonl "$1" <r1.jsonl >s2.jsonl' sh "$T/b.jsonl"

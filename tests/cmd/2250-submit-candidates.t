@@ -6,7 +6,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/submit/lib.sh"
 
-plan 22
+plan 25
 setup_repo
 cat >script.json <<'EOF'
 {"answers": [
@@ -83,5 +83,22 @@ run aas-fetch
 is "$rc $(jq -c '[.id, .candidate.k, .response.text]' "$T/out" | sort | tr '\n' ' ')" \
     '0 ["T-1",1,"one"] ["T-1",2,"anthropic second"] ["T-2",1,"one"] ["T-2",2,"anthropic second"] ' \
     "each candidate its own request's answer"
+
+# --jsonl and aas-fetch --from-file (a vLLM-like runner that honours n)
+rm -rf .aas .aas.yml
+run aas-submit --jsonl req.jsonl --candidates 2 <in.jsonl
+cp "$T/out" j.jsonl
+is "$rc $(wc -l <j.jsonl) $(jq -c '[.custom_id, .body.n]' req.jsonl | tr '\n' ' ')" \
+    '0 4 ["T-1-000000000000",2] ["T-2-000000000000",2] ' "--jsonl: one line a task with n 2, two records"
+jq -c '{custom_id, response: {status_code: 200, request_id: "r", body: {model: "gpt-4.1-mini",
+    choices: [{index: 1, message: {role: "assistant", content: "B"}, finish_reason: "stop"},
+              {index: 0, message: {role: "assistant", content: "A"}, finish_reason: "stop"}],
+    usage: {prompt_tokens: 10, completion_tokens: 4}}}, error: null}' req.jsonl >res.jsonl
+run aas-fetch --from-file res.jsonl
+is "$rc $(jq -c '[.id, .candidate.k, .response.text]' "$T/out" | tr '\n' ' ')" \
+    '0 ["T-1",1,"A"] ["T-1",2,"B"] ["T-2",1,"A"] ["T-2",2,"B"] ' "--from-file: choice by its index to each candidate"
+run aas-fetch --from-file res.jsonl --stdin <j.jsonl
+is "$rc $(jq -c '[.id, .candidate.k, .response.text]' "$T/out" | tr '\n' ' ')" \
+    '0 ["T-1",1,"A"] ["T-1",2,"B"] ["T-2",1,"A"] ["T-2",2,"B"] ' "--from-file --stdin: the same"
 emu_stop
 is $? 0 "the emulator exits cleanly"

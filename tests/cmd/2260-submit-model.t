@@ -5,7 +5,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/submit/lib.sh"
 
-plan 12
+plan 14
 setup_repo
 emu_start || exit 1
 cat >ACTIVE_TASKS.md <<'EOF'
@@ -66,3 +66,19 @@ run aas-fetch
 is "$rc $(jq -c 'select(.response.status == 200) | .id' "$T/out" | wc -l) $(emu_stats | jq -c .batches_by_status)" \
     '0 4 {"completed":4}' "every batch accepted (no model_mismatch) and fetched"
 is "$(jq -r 'select(.kind == "actual") | .usd' .aas/ledger.jsonl | wc -l)" 4 "an actual per batch, priced by its model"
+
+# a model the provider does not have: a task that named it fails alone
+cat >nf.json <<'EOS'
+{"answers":[{"match":"*Do thing 1.*","status":404,"error_body":{"error":{"message":"The model `no-such` does not exist","type":"invalid_request_error","param":null,"code":"model_not_found"}}}]}
+EOS
+emu_script nf.json >/dev/null
+rm -rf .aas .aas.yml
+gen 2 N | jq -c 'if .id == "N-1" then .fields.Model = "no-such" else . end' >nf.jsonl
+run aas-submit --sync --keep-order <nf.jsonl
+is "$rc $(jq -c '[.id, .request.model, .error.code, .response.status]' "$T/out" | tr '\n' ' ')" \
+    '1 ["N-1","no-such","model_not_found",null] ["N-2","gpt-4.1-mini",null,200] ' \
+    "the task's own model not found: that task fails, the others go on"
+sed 's/\*Do thing 1\.\*/*/' nf.json >nf-all.json
+emu_script nf-all.json >/dev/null
+run aas-submit --sync --model no-such <nf.jsonl
+is "$rc $(wc -l <"$T/out")" "2 0" "the configured model not found: the run stops, nothing written"

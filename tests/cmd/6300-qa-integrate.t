@@ -6,7 +6,7 @@
 # racing both land; the checkout, index and HEAD are never touched.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/apply/helpers.sh"
-plan 26
+plan 27
 
 mkdir -p "$T/src"
 seq 1 12 | sed 's/^/line /' >"$T/src/lines.txt"
@@ -118,6 +118,19 @@ h=$(jq -r 'select(.id == "C-1") | .error.data.files[0].hunks' "$T/out")
 n=$(printf '%s\n' "$h" | wc -c)
 is "$([ "$n" -le 4096 ] && [ "$n" -gt 4000 ] && echo capped) $(printf '%s\n' "$h" | sed -n '1p;$p' | tr '\n' '|')" \
     "capped @@ line 9 @@|(cut)|" "hunks capped at 4096 bytes"
+
+# a file both add; a file one deletes and the other changes
+mkin G-0 '[{"path":"gone.txt","op":"write","content":"x\n"}]'
+$AP --integrate <"$T/in" | $QA --integrate >/dev/null
+{ mkin N-1 '[{"path":"new.txt","op":"write","content":"one\n"}]'; cat "$T/in"
+  mkin N-2 '[{"path":"new.txt","op":"write","content":"two\n"}]'; cat "$T/in"
+  mkin G-1 '[{"path":"gone.txt","op":"delete"}]'; cat "$T/in"
+  mkin G-2 '[{"path":"gone.txt","op":"write","content":"y\n"}]'; cat "$T/in"; } >n.in
+$AP --integrate <n.in >n.ap
+run $QA --integrate <n.ap
+is "$rc $(jq -c 'select(.error) | [.id, .error.data.files]' "$T/out" | tr '\n' ' ')" \
+    '1 ["N-2",[{"path":"new.txt","hunks":"@@ line 1 @@\n<<<<<<< aas/integration\none\n|||||||\n=======\ntwo\n>>>>>>> aas/N-2\n"}]] ["G-2",[{"path":"gone.txt","hunks":"deleted on aas/integration, changed by aas/G-2\n"}]] ' \
+    "both add a file; one deletes what the other changes: the conflicts say so"
 
 # two aas-qa processes racing: every task lands
 : >race

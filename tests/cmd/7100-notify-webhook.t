@@ -17,7 +17,7 @@ H=$(printf 'webhook\n%s' "$HOOK_URL" | sha256sum | cut -c1-12)
 mkdir st
 
 cat >in <<'IN'
-{"id":"T-1","title":"Build it","qa":{"ok":false,"checks":[{"name":"build","cmd":"make","ok":false,"exit":2,"ms":5,"tail":"x"}]},"apply":{"branch":"aas/T-1","commit":"c1","base":"main","files":["a.c"]}}
+{"id":"T-1","title":"Build it","attempt":2,"qa":{"ok":false,"checks":[{"name":"build","cmd":"make","ok":false,"exit":2,"ms":5,"tail":"x"}]},"apply":{"branch":"aas/T-1","commit":"c1","base":"main","files":["a.c"]}}
 {"id":"T-2","title":"Parse","qa":{"ok":true},"response":{"usage":{"input":10,"output":20,"cached":0},"usd":0.25},"request":{"model":"gpt-x"}}
 IN
 e() {	# e DETAIL [OK]: one webhook entry
@@ -31,8 +31,8 @@ check_run "two records, two signed deliveries" 0 "$(out 1 "http 200")
 $(out 2 "http 200")" "" -- aas-notify --state st --webhook="$HOOK_URL" <in
 chat_log | jq -c 'select(.svc == "webhook") | .body | del(.timestamp)' >got
 cat >want <<'W'
-{"type":"task.failed","data":{"id":"T-1","title":"Build it","status":"Failed","branch":"aas/T-1","commit":"c1","base":"main","files":["a.c"],"checks":[{"name":"build","ok":false,"exit":2,"ms":5}],"summary":null,"attempts":null,"model":null,"usage":null,"usd":null,"fields":null}}
-{"type":"task.done","data":{"id":"T-2","title":"Parse","status":"Done","branch":null,"commit":null,"base":null,"files":null,"checks":null,"summary":null,"attempts":null,"model":"gpt-x","usage":{"input":10,"output":20},"usd":0.25,"fields":null}}
+{"type":"task.failed","data":{"id":"T-1","title":"Build it","status":"Failed","branch":"aas/T-1","commit":"c1","base":"main","files":["a.c"],"checks":[{"name":"build","ok":false,"exit":2,"ms":5}],"summary":null,"attempts":2,"model":null,"usage":null,"usd":null,"fields":null}}
+{"type":"task.done","data":{"id":"T-2","title":"Parse","status":"Done","branch":null,"commit":null,"base":null,"files":null,"checks":null,"summary":null,"attempts":1,"model":"gpt-x","usage":{"input":10,"output":20},"usd":0.25,"fields":null}}
 W
 cmp_file got want "the receiver got each outcome"
 is "$(chat_log | jq -r '[.sig, .dup, .status, (.headers["webhook-id"] | test("^msg_[0-9a-f]{24}$")), (.headers["webhook-timestamp"] | test("^[0-9]+$")), .headers["content-type"]] | @tsv' | sort -u)" \

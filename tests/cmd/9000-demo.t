@@ -1,20 +1,26 @@
 #!/bin/sh
 # The README's main job, examples/demo.sh, under the sanitizer build: the
-# example board through every stage against the emulator, checked by the
-# demo itself (DEMO-2 and DEMO-3 Done on their branches, DEMO-5 rolled
-# back and Failed), then the record stream checked here.
+# example board through every stage against the emulator, onto the
+# integration branch, with a repair round, then aas-run taking the goal
+# DEMO-6 and every ready task to Done; checked by the demo itself, then
+# the record stream and the repository checked here.
 . "${AAS_SRC:-.}/tests/lib.sh"
-plan 5
+. "$FIX/run/lib.sh"
+needs_loop_flags
+plan 6
 run env KEEP=1 TMPDIR="$T" AAS_BUILD="$AAS_BUILD" sh "$AAS_SRC/examples/demo.sh"
 is "$rc" 0 "demo exits 0"
 work=$(ls -d "$T"/aas-demo.* | head -n 1)
 is "$(grep -c 'Sanitizer\|runtime error' "$T/err")" 0 "no sanitizer report"
-is "$(jq -r '[.id, (.qa.ok|tostring), (.error.code // "-")] | join(" ")' \
+is "$(jq -r '[.id, (.qa.ok|tostring), (.attempt // 1 | tostring), (.error.code // "-")] | join(" ")' \
     "$work/out.jsonl" | sort | tr '\n' ',')" \
-    "DEMO-2 true -,DEMO-3 true -,DEMO-5 false qa_failed," \
-    "every task out once with its outcome"
+    "DEMO-2 true 1 -,DEMO-3 true 1 -,DEMO-5 true 2 -," \
+    "every task out once; DEMO-5 passed on its second attempt"
 is "$(git -C "$work/repo" branch --list 'aas/*' | tr -d ' ' | tr '\n' ,)" \
-    "aas/DEMO-2,aas/DEMO-3," "passing branches kept, the failed one rolled back"
+    "aas/DEMO-2,aas/DEMO-3,aas/DEMO-4,aas/DEMO-5,aas/DEMO-6-1,aas/DEMO-6-2,aas/DEMO-6-3,aas/integration," \
+    "a branch per task, and the integration branch"
+is "$(grep '^aas-run: ' "$T/err" | sed 's/[0-9.]* USD$/USD/')" \
+    "aas-run: 4 done, 0 failed, 0 left, USD" "aas-run's summary"
 is "$(git -C "$work/repo" status --porcelain | tr '\n' ,)" \
     " M ACTIVE_TASKS.md," "checkout untouched but for the board"
 done_testing

@@ -44,7 +44,8 @@ subtree(git_repository *r, git_treebuilder *tb, const char *name,
 	git_treebuilder_insert(NULL, tb, name, &id, GIT_FILEMODE_TREE);
 }
 
-/* Makefile, README, lib/x.c, lib/x.h, link -> lib, tools/gen.py; the
+/* Makefile, README, a/b/deep.txt, lib/x.c, lib/x.h, link -> lib,
+ * tools/gen.py; the
  * work tree also has extra.c, never committed. */
 static void
 make_repo(void)
@@ -59,10 +60,25 @@ make_repo(void)
 
 	git_repository_init(&r, dir, 0);
 	git_treebuilder_new(&tb, r, NULL);
+	{
+		git_treebuilder *a, *ab;
+		git_oid id;
+
+		git_treebuilder_new(&ab, r, NULL);
+		blob(r, ab, "deep.txt", "deep\n", GIT_FILEMODE_BLOB);
+		git_treebuilder_write(&id, ab);
+		git_treebuilder_free(ab);
+		git_treebuilder_new(&a, r, NULL);
+		git_treebuilder_insert(NULL, a, "b", &id, GIT_FILEMODE_TREE);
+		git_treebuilder_write(&id, a);
+		git_treebuilder_free(a);
+		git_treebuilder_insert(NULL, tb, "a", &id, GIT_FILEMODE_TREE);
+	}
 	blob(r, tb, "Makefile", "all:\n\ttrue\n", GIT_FILEMODE_BLOB);
 	blob(r, tb, "README", "hello\n", GIT_FILEMODE_BLOB);
 	subtree(r, tb, "lib", "x.c", "int\nf(void)\n{\n\treturn 0;\n}\n"
-	    "static int g(void) { return 1; }\nstruct s { int m; };\n", "x.h",
+	    "static int g(void) { return 1; }\nstruct s { int m; };\n"
+	    "enum { E1 } e;\n", "x.h",
 	    "int f(void);\n");
 	blob(r, tb, "link", "lib", GIT_FILEMODE_LINK);
 	subtree(r, tb, "tools", "gen.py", "class Gen:\n    def run(self):\n"
@@ -130,7 +146,7 @@ main(void)
 	char *data;
 	size_t len;
 
-	plan(12);
+	plan(13);
 	aas_init();
 	if (mkdtemp(dir) == NULL)
 		return 1;
@@ -139,12 +155,17 @@ main(void)
 		return 1;
 
 	s = map_of(g, 2000, "aas-no-such-ctags");
-	is_str(s, "Makefile\nREADME\nlib/x.c\nlib/x.h\ntools/gen.py\n",
-	    "no ctags: the committed files, links skipped, work tree unread");
+	is_str(s, "Makefile\nREADME\na/b/deep.txt\nlib/x.c\nlib/x.h\n"
+	    "tools/gen.py\n", "no ctags: the committed files in tree order, "
+	    "links skipped, work tree unread");
 	free(s);
 	s = map_of(g, 10, "aas-no-such-ctags");
-	is_str(s, "Makefile\nREADME\n(3 more files)\n",
+	is_str(s, "Makefile\nREADME\n(4 more files)\n",
 	    "a small budget: the paths that fit, the rest counted");
+	free(s);
+	s = map_of(g, 14, "aas-no-such-ctags");
+	is_str(s, "Makefile\nREADME\nlib/x.c\n(3 more files)\n",
+	    "not all fit: paths nearer the top first, in half the budget");
 	free(s);
 	s = map_of(g, 0, NULL);
 	is_str(s, "", "budget 0: no map");
@@ -156,14 +177,14 @@ main(void)
 		ok(1, "# SKIP no ctags on PATH");
 	} else {
 		s = map_of(g, 2000, NULL);
-		is_str(s, "Makefile\nREADME\nlib/x.c: f g s\nlib/x.h: f\n"
-		    "tools/gen.py: Gen main\n", "ctags: top-level definitions "
-		    "(no members, no methods in a class)");
+		is_str(s, "Makefile\nREADME\na/b/deep.txt\nlib/x.c: f g s\n"
+		    "lib/x.h: f\ntools/gen.py: Gen main\n", "ctags: top-level "
+		    "definitions (no members, no methods in a class)");
 		free(s);
-		s = map_of(g, 15, NULL);
-		is_str(s, "Makefile\nREADME\nlib/x.c: f g s\nlib/x.h: f\n"
-		    "tools/gen.py\n", "ctags: definitions only while the "
-		    "later paths still fit");
+		s = map_of(g, 18, NULL);
+		is_str(s, "Makefile\nREADME\na/b/deep.txt\nlib/x.c: f g s\n"
+		    "lib/x.h: f\ntools/gen.py\n", "ctags: definitions only "
+		    "while the later paths still fit");
 		free(s);
 	}
 	free(ct);

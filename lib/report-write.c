@@ -1,0 +1,123 @@
+/* report-write.c: a report into its file, whole or appended. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aas.h"
+#include "report.h"
+#include "report-int.h"
+#include "banned.h"
+
+static int
+append_file(const char *path, const char *data, size_t len,
+    struct aas_err *e)
+{
+	int fd, saved;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0644)) == -1)
+		return aas_err_set(e, "io", "%s: cannot open: %s", path,
+		    strerror(errno));
+	if (aas_write_all(fd, data, len) == -1 || fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		return aas_err_set(e, "io", "%s: cannot write: %s", path,
+		    strerror(saved));
+	}
+	if (close(fd) == -1)
+		return aas_err_set(e, "io", "%s: cannot write: %s", path,
+		    strerror(errno));
+	return 0;
+}
+
+static int
+fsync_dir(const char *path)
+{
+	char *copy = aas_xstrdup(path);
+	int fd, rc = 0;
+
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
+	    -1) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(copy);
+	return rc;
+}
+
+/* JUnit and HTML stream into a temporary file beside path as they are
+ * made (rpt_flush), then take its place. */
+static int
+write_streamed(struct aas_report *r, const char *kind, const char *path,
+    struct aas_err *e)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	struct stat st;
+	char *tmp;
+	int fd, saved = 0, mode;
+
+	mode = stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : 0644;
+	tmp = aas_xasprintf("%s.tmp.XXXXXX", path);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		saved = errno;
+		free(tmp);
+		return aas_err_set(e, "io", "%s: cannot create temporary file: "
+		    "%s", path, strerror(saved));
+	}
+	r->sink = fd;
+	r->sink_errno = 0;
+	if (strcmp(kind, "junit") == 0)
+		aas_report_junit(r, &b);
+	else
+		aas_report_html(r, &b);
+	r->sink = -1;
+	if (r->sink_errno != 0)
+		saved = r->sink_errno;
+	else if (fchmod(fd, (mode_t)mode) == -1 ||
+	    aas_write_all(fd, b.s, b.len) == -1 || fsync(fd) == -1)
+		saved = errno;
+	aas_buf_free(&b);
+	if (close(fd) == -1 && saved == 0)
+		saved = errno;
+	if (saved == 0 && rename(tmp, path) == -1)
+		saved = errno;
+	if (saved != 0) {
+		unlink(tmp);
+		free(tmp);
+		return aas_err_set(e, "io", "%s: %s", path, strerror(saved));
+	}
+	free(tmp);
+	if (fsync_dir(path) == -1)
+		return aas_err_set(e, "io", "%s: fsync of folder: %s", path,
+		    strerror(errno));
+	return 0;
+}
+
+int
+aas_report_write(struct aas_report *r, const char *kind, const char *path,
+    int append, struct aas_err *e)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	struct stat st;
+	size_t limit = AAS_REPORT_SUMMARY_MAX;
+	int rc;
+
+	if (strcmp(kind, "summary") != 0)
+		return write_streamed(r, kind, path, e);
+	/* the summary is at most 1 MiB: made whole, then written */
+	if (append && stat(path, &st) == 0)
+		limit = (size_t)st.st_size < limit ? limit - (size_t)st.st_size :
+		    0;
+	aas_report_markdown(r, &b, limit);
+	if (append)
+		rc = append_file(path, b.s, b.len, e);
+	else
+		rc = aas_write_atomic(path, b.s, b.len, -1, e);
+	aas_buf_free(&b);
+	return rc;
+}
