@@ -48,7 +48,6 @@ static const char *max_cost;
 static char *bindir, *rundir, *jobdir, *board_path;
 static struct aas_board_opts bopts;
 static long ndone, nfailed, nchanged;
-static long ntotal = -1;	/* tasks left when the run began */
 static double cost_shown;	/* spent() when the line last had it */
 static int lockfd = -1;
 
@@ -176,9 +175,11 @@ add_attempts(struct argv *a)
  * was asked for, AAS_EXIT_FATAL (with a message) for anything else.
  */
 static double spent(void);
+static long left(int *goal_failed);
 
-/* The progress line: tasks Done or Failed of those left at the start,
- * the cost so far, and the pipeline running (p; NULL: none). */
+/* The progress line: tasks Done or Failed of those and the ones left
+ * (the board grows as goals are decomposed), the cost so far, and the
+ * pipeline running (p; NULL: none). */
 static void
 show_progress(const struct pipe *p)
 {
@@ -186,6 +187,7 @@ show_progress(const struct pipe *p)
 	const char *name;
 	double d;
 	size_t i;
+	int gf;
 
 	if (!aas_progress_on())
 		return;
@@ -199,7 +201,8 @@ show_progress(const struct pipe *p)
 		aas_progress_cost(d - cost_shown);
 		cost_shown = d;
 	}
-	aas_progress_set(ndone + nfailed, ntotal, nfailed, b.s);
+	aas_progress_set(ndone + nfailed, ndone + nfailed + left(&gf), nfailed,
+	    b.s);
 	aas_buf_free(&b);
 }
 
@@ -963,10 +966,8 @@ run(struct aas_cmd *c)
 	if (aas_state_stop_requested(c->st))
 		return AAS_EXIT_STOPPED;	/* nothing started */
 	cost0 = cost_shown = spent();
-	if (aas_progress_on()) {
-		ntotal = left(&goal_failed);
+	if (aas_progress_on())
 		aas_pipeline_set_stderr(aas_progress_relay());
-	}
 	/* the stages draw no line of their own: this one is theirs */
 	setenv("AAS_PROGRESS", "0", 1);
 	rc = run_loop();

@@ -23,6 +23,7 @@
 #define TTY_EVERY	250	/* ms between redraws on a terminal */
 #define PLAIN_EVERY	1000	/* ms between plain lines */
 #define QUIET_START	500	/* ms before the first line */
+#define COUNT_MAX	((off_t)256 << 20)	/* the largest input counted */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int mode = AAS_PROGRESS_AUTO;
@@ -277,8 +278,10 @@ aas_progress_total_of(FILE *in)
 	long lines = 0;
 	int fd = fileno(in), blank = 1;
 
+	/* a count is not worth reading a huge file twice */
 	if (!aas_progress_on() || fd < 0 || fstat(fd, &sb) == -1 ||
-	    !S_ISREG(sb.st_mode) || (off = lseek(fd, 0, SEEK_CUR)) == -1)
+	    !S_ISREG(sb.st_mode) || sb.st_size > COUNT_MAX ||
+	    (off = lseek(fd, 0, SEEK_CUR)) == -1)
 		return;
 	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
 		for (i = 0; i < n; i++) {

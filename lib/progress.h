@@ -64,7 +64,8 @@ void	aas_progress_cost(double usd);
 /* The expected number of records out (-1: unknown). */
 void	aas_progress_total(long total);
 /* The expected total from a regular file's lines (from its current
- * offset, without moving it): for the record loop, when the line is on. */
+ * offset, without moving it; not past 256 MiB): for the record loop, when
+ * the line is on. */
 void	aas_progress_total_of(FILE *in);
 /* For a stage whose unit is not the record (aas-fetch --wait: batch
  * requests): set done, total and failed as they are now, and a word on
