@@ -914,8 +914,10 @@ fetch_runs(char **names, int nnames)
 	long pending, total, finished;
 	int k, rc;
 
+	if (aas_state_stop_requested(st))
+		stopped = 1;
 	if (nnames == 0 && !again && aas_ledger_count(ledger) == 0 &&
-	    discover() == -1)
+	    !stopped && discover() == -1)
 		return AAS_EXIT_USAGE;
 	sel = aas_xcalloc(aas_ledger_count(ledger) + 1, sizeof(*sel));
 	for (k = 0; k < nnames; k++) {

@@ -6,7 +6,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/submit/lib.sh"
 
-plan 9
+plan 10
 emu_start || exit 1
 mkdir "$T/src"
 printf '## Q-1: One\nDo one.\n\n## Q-2: Two\nDo two.\n' >"$T/src/ACTIVE_TASKS.md"
@@ -37,8 +37,14 @@ create "{\"aas_run\":\"../../x\",\"aas_project\":\"$root\"}" >/dev/null
 emu_advance >/dev/null
 
 cd "$T/b" || exit 1
-# an adoption cut short: its tasks file, never journaled
+# the STOP file: nothing asked of the provider
 mkdir -p .aas/runs
+touch .aas/STOP
+before=$(emu_stats | jq .requests)
+run aas-fetch
+is "$rc $(wc -l <"$T/out") $(($(emu_stats | jq .requests) - before))" "75 0 0" "STOP: exit 75, the list not read"
+rm .aas/STOP
+# an adoption cut short: its tasks file, never journaled
 echo garbage >".aas/runs/$run.tasks"
 run aas-fetch
 is "$rc" 0 "exit 0"

@@ -211,7 +211,7 @@ outcome(const char *id, const char *title, const char *status,
 	    "aas/T", "commit", "0123456789abcdef0123", "base", "main",
 	    "files", "lib/a.c", "checks", "name", "build", "ok", !failed,
 	    "exit", failed ? 2 : 0, "ms", 5, "summary", "Adds it.",
-	    "attempts", 1, "model", "gpt-4.1-mini", "usage", "input", 100,
+	    "attempts", 2, "model", "gpt-4.1-mini", "usage", "input", 100,
 	    "output", 20, "usd", 0.0012, "fields");
 	json_t *d = json_object_get(o, "data");
 
@@ -296,7 +296,7 @@ test_pure(void)
 	md = aas_linear_markdown(json_object_get(oc, "data"));
 	is_str(md, "**T-1: Done** (aas)\n\nAdds it.\n\n"
 	    "- Branch: `aas/T` at `0123456789ab` (base `main`)\n"
-	    "- Files: `lib/a.c`\n- Checks: build passed\n- Attempts: 1\n"
+	    "- Files: `lib/a.c`\n- Checks: build passed\n- Attempts: 2\n"
 	    "- Model: gpt-4.1-mini\n"
 	    "- Cost: $0.0012 (100 input, 20 output tokens)",
 	    "markdown of a done outcome");

@@ -263,7 +263,7 @@ main(void)
 	    "\"title\":\"x\",\"status\":\"In Progress\",\"branch\":\"aas/T-1\","
 	    "\"commit\":\"abc\",\"base\":null,\"files\":[\"a.c\"],\"checks\":"
 	    "[{\"name\":\"build\",\"ok\":false,\"exit\":2,\"ms\":7}],"
-	    "\"summary\":null,\"attempts\":null,\"model\":\"m\",\"usage\":"
+	    "\"summary\":null,\"attempts\":1,\"model\":\"m\",\"usage\":"
 	    "{\"input\":3,\"output\":4},\"usd\":0.5,\"error\":{\"stage\":"
 	    "\"qa\",\"code\":\"c\",\"message\":\"m\"},\"fields\":{\"linear\":"
 	    "\"ENG-1\"}}}", "the outcome of a record");
