@@ -363,8 +363,10 @@ job_take(void)
 	raw = run_file("in.raw", 0);
 	zero = run_file("%ld.jsonl", 0);
 	tmp = run_file("0.jsonl.tmp", 0);
-	if (exists(zero))
+	if (exists(zero)) {
+		unlink(raw);	/* cleaned already: a kill came before */
 		goto out;
+	}
 	if (!exists(raw)) {
 		if (stat(inbox, &sb) == -1 || sb.st_size == 0) {
 			unlink(inbox);
@@ -538,6 +540,9 @@ job_clear(size_t nseg)
 		p = run_file("%ld.jsonl", (long)k);
 		unlink(p);
 		free(p);
+		p = run_file("%ld.jsonl.tmp", (long)k);
+		unlink(p);
+		free(p);
 		p = run_file("%ld.run", (long)k);
 		unlink(p);
 		free(p);
@@ -654,6 +659,29 @@ has_subtasks(const struct aas_board *b, const char *goal)
 	return 0;
 }
 
+/* The file holds one whole record with a response. */
+static int
+answered(const char *path)
+{
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	json_t *o;
+	int ok = 0;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	if ((len = getline(&line, &cap, f)) > 0 && line[len - 1] == '\n' &&
+	    (o = json_loadb(line, (size_t)len, 0, NULL)) != NULL) {
+		ok = json_object_get(o, "response") != NULL;
+		json_decref(o);
+	}
+	free(line);
+	fclose(f);
+	return ok;
+}
+
 /*
  * Each goal with no sub-tasks yet is decomposed: the answer is kept in
  * run/goal-ID.jsonl until aas-plan --decompose has put the sub-tasks on
@@ -665,7 +693,7 @@ decompose(void)
 	struct aas_board *b;
 	struct pipe p;
 	struct argv *a;
-	char *ans, *tmp;
+	char *ans;
 	size_t i;
 	int rc = 0, has;
 
@@ -696,14 +724,11 @@ decompose(void)
 			free(ans);
 			continue;
 		}
-		if (!exists(ans)) {
-			tmp = aas_xasprintf("%s.tmp", ans);
-			if ((rc = run_pipe(&p, NULL, tmp, 0)) == 0 &&
-			    rename(tmp, ans) == -1) {
-				aas_warn("%s", ans);
-				rc = AAS_EXIT_FATAL;
-			}
-			free(tmp);
+		/* written as it comes: an answer written whole before a
+		 * kill is not asked for again */
+		if (!answered(ans)) {
+			unlink(ans);
+			rc = run_pipe(&p, NULL, ans, 1);
 		}
 		pipe_free(&p);
 		if (rc == 0) {

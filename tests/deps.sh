@@ -4,7 +4,7 @@
 # such as a newer node in /usr/local/bin, is fine).
 set -e
 pkgs="libcurl4-openssl-dev libjansson-dev libyaml-dev libgit2-dev
-libmicrohttpd-dev libclang-rt-14-dev ca-certificates"
+libmicrohttpd-dev libclang-rt-14-dev ca-certificates python3-yaml"
 tools="make:make cc:gcc clang:clang pkg-config:pkg-config git:git curl:curl
 jq:jq mandoc:mandoc bwrap:bubblewrap perl:perl prove:perl python3:python3
 patch:patch node:nodejs col:bsdextrautils hyperfine:hyperfine

@@ -6,7 +6,6 @@
 # code only an earlier task created (so it applies only on top of it).
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/run/lib.sh"
-needs_loop_flags
 
 plan 10
 run_repo "$T/repo"

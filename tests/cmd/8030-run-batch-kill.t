@@ -7,7 +7,6 @@
 # AAS_TEST_SEED repeats a sequence of kills.
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/run/lib.sh"
-needs_loop_flags
 
 plan 9
 run_repo "$T/repo"

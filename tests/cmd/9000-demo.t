@@ -6,7 +6,6 @@
 # the record stream and the repository checked here.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/run/lib.sh"
-needs_loop_flags
 plan 6
 run env KEEP=1 TMPDIR="$T" AAS_BUILD="$AAS_BUILD" sh "$AAS_SRC/examples/demo.sh"
 is "$rc" 0 "demo exits 0"
