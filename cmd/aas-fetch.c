@@ -21,6 +21,7 @@
 #include "ids.h"
 #include "ledger.h"
 #include "price.h"
+#include "progress.h"
 #include "project.h"
 #include "provider.h"
 #include "record.h"
@@ -908,6 +909,32 @@ out:
 
 /* The journal's batches (or those named) until done or, without --wait,
  * until what has finished is written. */
+/* The stop note for batches still pending: how many, and when the first
+ * is due (the providers' 24-hour completion window from its submission). */
+static void
+note_pending(const size_t *sel, size_t nsel, const char *done, long pending)
+{
+	long long first = -1;
+	char when[32];
+	size_t i;
+
+	for (i = 0; i < nsel; i++) {
+		const struct aas_run *r = aas_ledger_run(ledger, sel[i]);
+
+		if (!done[i] && r->state == AAS_RUN_LIVE &&
+		    (first < 0 || r->t < first))
+			first = r->t;
+	}
+	if (first < 0) {
+		aas_stop_note("pending", "%ld batch%s pending", pending,
+		    pending == 1 ? "" : "es");
+		return;
+	}
+	aas_iso8601(first + 86400, when, sizeof(when));
+	aas_stop_note("pending", "%ld batch%s pending, the first due by %s",
+	    pending, pending == 1 ? "" : "es", when);
+}
+
 static int
 fetch_runs(char **names, int nnames)
 {
@@ -1025,7 +1052,13 @@ fetch_runs(char **names, int nnames)
 			stopped = 1;
 		if (pending == 0 || stopped || !wait_all)
 			break;
-		if (aas_progress_enabled())
+		if (aas_progress_on()) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "%ld batch%s pending",
+			    pending, pending == 1 ? "" : "es");
+			aas_progress_set(finished, total, nfailed_tasks, what);
+		} else if (aas_progress_enabled())
 			aas_msg("batches pending: %ld; %ld/%ld requests done, "
 			    "%ld tasks failed; %llds", pending, finished, total,
 			    nfailed_tasks,
@@ -1038,13 +1071,12 @@ fetch_runs(char **names, int nnames)
 		}
 		nap *= 2;
 	}
+	if (pending > 0 && !stopped)
+		note_pending(sel, nsel, done, pending);
 	free(sel);
 	free(done);
-	if (stopped || pending > 0) {
-		if (pending > 0 && !stopped && !aas_quiet)
-			aas_msg("batches still pending: %ld", pending);
+	if (stopped || pending > 0)
 		return AAS_EXIT_STOPPED;
-	}
 	return failed ? AAS_EXIT_RECORD : AAS_EXIT_OK;
 }
 
@@ -1284,7 +1316,9 @@ fetch_file(void)
 	return status;
 }
 
-/* --list: one line per batch in the journal. */
+/* --list: one line per batch in the journal, then their total.  Costs
+ * are the actual ones, or "~" and the estimate until a batch is fetched,
+ * with every significant digit (aas_usd_format). */
 static int
 list_runs(char **names, int nnames)
 {
@@ -1294,9 +1328,12 @@ list_runs(char **names, int nnames)
 	struct aas_provider *p;
 	json_t *b;
 	long long now = (long long)time(NULL), age;
-	char cost[32];
+	char cost[32], num[32], what[32];
+	long tdone = 0, ttotal = 0, tfail = 0, nlisted = 0;
+	double tusd = 0;
+	int test = 0;
 
-	printf("%-40s %-11s %13s %7s %6s %10s\n", "BATCH", "STATUS",
+	printf("%-40s %-11s %13s %7s %6s %12s\n", "BATCH", "STATUS",
 	    "DONE/TOTAL", "FAILED", "AGE", "USD");
 	for (i = 0; i < aas_ledger_count(ledger); i++) {
 		const struct aas_run *r = aas_ledger_run(ledger, i);
@@ -1338,14 +1375,28 @@ list_runs(char **names, int nnames)
 		}
 		age = now - r->t;
 		if (r->state == AAS_RUN_DONE)
-			snprintf(cost, sizeof(cost), "%.4f", r->usd);
+			snprintf(cost, sizeof(cost), "%s", aas_usd_format(
+			    r->usd, num, sizeof(num)));
 		else
-			snprintf(cost, sizeof(cost), "~%.4f", r->est_usd);
-		printf("%-40s %-11s %6ld/%-6ld %7ld %5lldm %10s\n",
+			snprintf(cost, sizeof(cost), "~%s", aas_usd_format(
+			    r->est_usd, num, sizeof(num)));
+		printf("%-40s %-11s %6ld/%-6ld %7ld %5lldm %12s\n",
 		    r->batch_id, status ? status : "unknown", donec, total,
 		    failc, age / 60, cost);
 		json_decref(b);
+		nlisted++;
+		tdone += donec;
+		ttotal += total;
+		tfail += failc;
+		tusd += r->state == AAS_RUN_DONE ? r->usd : r->est_usd;
+		test |= r->state != AAS_RUN_DONE;
 	}
+	snprintf(what, sizeof(what), "%ld batch%s", nlisted,
+	    nlisted == 1 ? "" : "es");
+	snprintf(cost, sizeof(cost), "%s%s", test ? "~" : "",
+	    aas_usd_format(tusd, num, sizeof(num)));
+	printf("%-40s %-11s %6ld/%-6ld %7ld %6s %12s\n", "TOTAL", what, tdone,
+	    ttotal, tfail, "", cost);
 	return AAS_EXIT_OK;
 }
 
@@ -1464,9 +1515,10 @@ run(struct aas_cmd *c)
 		aas_msg("%s", e.msg);
 		return AAS_EXIT_USAGE;
 	}
-	if (list)
+	if (list) {
 		status = list_runs(names, nnames);
-	else if (from_file != NULL)
+		aas_progress_no_summary();	/* the table has its total */
+	} else if (from_file != NULL)
 		status = fetch_file();
 	else if (use_stdin)
 		status = fetch_stdin();

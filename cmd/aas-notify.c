@@ -12,6 +12,7 @@
 #include "notify.h"
 #include "record.h"
 #include "report.h"
+#include "state.h"
 #include "banned.h"
 
 #define MAX_BATCH	256
@@ -426,6 +427,7 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	if (aas_board_config(c->cf, c->root, &bopts,
 	    boardarg != NULL ? NULL : &board_path, e) == -1)
 		return -1;
+	bopts.state_dir = aas_state_dir(c->st);
 	if (boardarg != NULL)
 		board_path = aas_xstrdup(boardarg);
 	/* a board over board_max_bytes: exit 2 before any record */

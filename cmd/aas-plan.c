@@ -14,6 +14,7 @@
 #include "config.h"
 #include "plan.h"
 #include "record.h"
+#include "state.h"
 #include "banned.h"
 
 static const char usage[] =
@@ -266,6 +267,7 @@ setup(struct aas_cmd *c, struct aas_err *e)
 		    e) == -1 ||
 		    positive(c->cf, "plan.max_subtasks", &max_subtasks, e) == -1)
 			return -1;
+		bopts.state_dir = aas_state_dir(c->st);
 		if (boardopt != NULL) {
 			free(board_path);
 			board_path = aas_xstrdup(boardopt);

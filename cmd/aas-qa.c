@@ -16,6 +16,7 @@
 #include "config.h"
 #include "git.h"
 #include "integrate.h"
+#include "progress.h"
 #include "qa.h"
 #include "record.h"
 #include "scratch.h"
@@ -925,11 +926,14 @@ run(struct aas_cmd *c)
 	status = aas_loop_run(&loop, stdin, "stdin", stdout);
 	if (pick)
 		status = pick_rest(status);
+	if (status == AAS_EXIT_STOPPED)
+		aas_stop_report(c->st);	/* why, before the summary */
 	if (!aas_quiet)
 		aas_msg("%zu passed, %zu failed, %zu skipped in %.1fs%s",
 		    npassed, nfailed, nskipped,
 		    (double)(aas_now_ms() - t0) / 1000.0,
 		    status == AAS_EXIT_STOPPED ? ", stopped" : "");
+	aas_progress_no_summary();	/* that was the summary */
 	return status;
 }
 

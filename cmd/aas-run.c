@@ -23,8 +23,11 @@
 #include "child.h"
 #include "cmd.h"
 #include "config.h"
+#include "ids.h"
 #include "ledger.h"
 #include "pipeline.h"
+#include "price.h"
+#include "progress.h"
 #include "state.h"
 #include "banned.h"
 
@@ -45,6 +48,7 @@ static const char *max_cost;
 static char *bindir, *rundir, *jobdir, *board_path;
 static struct aas_board_opts bopts;
 static long ndone, nfailed, nchanged;
+static double cost_shown;	/* spent() when the line last had it */
 static int lockfd = -1;
 
 /* ---------------------------------------------------------------- */
@@ -170,6 +174,38 @@ add_attempts(struct argv *a)
  * task failed: the record says so), 75 when one stopped early or a stop
  * was asked for, AAS_EXIT_FATAL (with a message) for anything else.
  */
+static double spent(void);
+static long left(int *goal_failed);
+
+/* The progress line: tasks Done or Failed of those and the ones left
+ * (the board grows as goals are decomposed), the cost so far, and the
+ * pipeline running (p; NULL: none). */
+static void
+show_progress(const struct pipe *p)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	const char *name;
+	double d;
+	size_t i;
+	int gf;
+
+	if (!aas_progress_on())
+		return;
+	for (i = 0; p != NULL && i < p->n; i++) {
+		name = strrchr(p->st[i].v[0], '/');
+		name = name != NULL ? name + 1 : p->st[i].v[0];
+		aas_buf_printf(&b, "%s%s", i > 0 ? " | " : "", name);
+	}
+	d = spent();
+	if (d > cost_shown) {
+		aas_progress_cost(d - cost_shown);
+		cost_shown = d;
+	}
+	aas_progress_set(ndone + nfailed, ndone + nfailed + left(&gf), nfailed,
+	    b.s);
+	aas_buf_free(&b);
+}
+
 static int
 run_pipe(struct pipe *p, const char *in_path, const char *out_path,
     int append)
@@ -197,10 +233,12 @@ run_pipe(struct pipe *p, const char *in_path, const char *out_path,
 			close(in);
 		return AAS_EXIT_FATAL;
 	}
+	show_progress(p);
 	if (aas_pipeline_run(argvs, p->n, in, out, status, &e) == -1) {
 		aas_msg("%s", e.msg);
 		rc = AAS_EXIT_FATAL;
 	}
+	show_progress(NULL);
 	if (out > STDOUT_FILENO && rc == 0 && fsync(out) == -1) {
 		aas_warn("%s", out_path);
 		rc = AAS_EXIT_FATAL;
@@ -711,6 +749,27 @@ decompose(void)
 /* The ready tasks, sent: with --sync answered into the inbox; in batch
  * mode as batches (their records are in the journal, aas-fetch brings
  * them back). */
+/* aas-submit stopped short of its budget: say so for the run too. */
+static void
+note_budget(void)
+{
+	char a[32], b[32];
+	double lim = -1;
+	struct aas_err e;
+
+	if (max_cost != NULL)
+		lim = strtod(max_cost, NULL);
+	else if (aas_config_num(cmd->cf, "budget", &lim, &e) != 0)
+		lim = -1;
+	if (lim >= 0)
+		aas_stop_note("budget", "budget reached: %s USD spent, limit "
+		    "%s USD", aas_usd_format(spent(), a, sizeof(a)),
+		    aas_usd_format(lim, b, sizeof(b)));
+	else
+		aas_stop_note("budget", "budget reached: %s USD spent",
+		    aas_usd_format(spent(), a, sizeof(a)));
+}
+
 static int
 send_ready(void)
 {
@@ -741,6 +800,10 @@ send_ready(void)
 		free(inbox);
 	}
 	pipe_free(&p);
+	/* aas-submit stops early for its budget alone */
+	if (rc == AAS_EXIT_STOPPED && !dry_run &&
+	    !aas_state_stop_requested(cmd->st))
+		note_budget();
 	return rc;
 }
 
@@ -762,6 +825,8 @@ fetch(void)
 	    0 : rc;
 }
 
+/* The batches not yet fetched; with some, the stop note says how many
+ * and when the first is due (24 hours from its submission). */
 static size_t
 live_batches(void)
 {
@@ -769,14 +834,25 @@ live_batches(void)
 	struct aas_err e;
 	const struct aas_run *r;
 	size_t i, n = 0;
+	long long first = -1;
+	char when[32];
 
 	if (aas_ledger_open(&l, cmd->st, &e) == -1)
 		return 0;
 	for (i = 0; i < aas_ledger_count(l); i++) {
 		r = aas_ledger_run(l, i);
-		n += r->state == AAS_RUN_INTENT || r->state == AAS_RUN_LIVE;
+		if (r->state != AAS_RUN_INTENT && r->state != AAS_RUN_LIVE)
+			continue;
+		n++;
+		if (first < 0 || r->t < first)
+			first = r->t;
 	}
 	aas_ledger_close(l);
+	if (n > 0) {
+		aas_iso8601(first + 86400, when, sizeof(when));
+		aas_stop_note("pending", "%zu batch%s pending, the first due "
+		    "by %s", n, n == 1 ? "" : "es", when);
+	}
 	return n;
 }
 
@@ -873,6 +949,7 @@ run_loop(void)
 			return 0;
 		}
 	}
+	aas_stop_note("rounds", "--max-rounds %ld reached", max_rounds);
 	return AAS_EXIT_STOPPED;
 }
 
@@ -911,11 +988,22 @@ run(struct aas_cmd *c)
 		aas_warn("%s", rundir);
 		return AAS_EXIT_FATAL;
 	}
-	cost0 = spent();
+	if (aas_state_stop_requested(c->st))
+		return AAS_EXIT_STOPPED;	/* nothing started */
+	cost0 = cost_shown = spent();
+	if (aas_progress_on())
+		aas_pipeline_set_stderr(aas_progress_relay());
+	/* the stages draw no line of their own: this one is theirs */
+	setenv("AAS_PROGRESS", "0", 1);
 	rc = run_loop();
+	aas_progress_relay_end();
+	aas_pipeline_set_stderr(-1);
 	nleft = left(&goal_failed);
+	if (rc == AAS_EXIT_STOPPED)
+		aas_stop_report(c->st);	/* why, before the summary */
 	aas_msg("%ld done, %ld failed, %ld left, %.4f USD", ndone, nfailed,
 	    nleft, spent() - cost0);
+	aas_progress_no_summary();	/* that was the summary */
 	if (rc == 0 && (nfailed > 0 || goal_failed))
 		rc = AAS_EXIT_RECORD;
 	return rc;
@@ -1010,6 +1098,7 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	}
 	if (aas_board_config(c->cf, c->root, &bopts, &board_path, e) == -1)
 		return -1;
+	bopts.state_dir = aas_state_dir(c->st);
 	if (aas_board_load(&b, board_path, &bopts, e) == -1)
 		return -1;
 	for (i = 0; i < ngoal; i++)

@@ -384,6 +384,7 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	ledger_state = c->st;
 	if (aas_board_config(c->cf, c->root, &bopts, &board, e) == -1)
 		return -1;
+	bopts.state_dir = aas_state_dir(c->st);
 	if (nfiles == 0) {
 		files = &board;
 		nfiles = 1;

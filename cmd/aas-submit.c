@@ -23,6 +23,7 @@
 #include "ids.h"
 #include "ledger.h"
 #include "price.h"
+#include "progress.h"
 #include "project.h"
 #include "provider.h"
 #include "record.h"
@@ -607,9 +608,14 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 		}
 		if (aas_ledger_spent(ledger) + run_est + est > max_cost +
 		    1e-9) {
-			char lim[32];
+			char lim[32], spent[32];
 
 			json_decref(body);
+			aas_stop_note("budget", "budget reached: %s USD spent "
+			    "or committed, limit %s USD", aas_usd_format(
+			    aas_ledger_spent(ledger) + run_est, spent,
+			    sizeof(spent)), aas_usd_format(max_cost, lim,
+			    sizeof(lim)));
 			if (repair) {
 				/* the failure stays as it was, for a re-run */
 				aas_msg("%s: budget reached: %.4f USD spent or "

@@ -45,9 +45,13 @@ void	aas_err_prefix(struct aas_err *e, const char *fmt, ...)
  * before a line is written, so callers need not care.
  */
 void	aas_setprogname(const char *argv0);
+const char *aas_getprogname(void);
 void	aas_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	aas_vmsg(const char *fmt, va_list ap);
 void	aas_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Called right before and right after each message line is written (the
+ * progress line, progress.h, clears itself and comes back); NULL: none. */
+void	aas_msg_hook(void (*before)(void), void (*after)(void));
 /* Register a string (an API key, a webhook URL) that must never be printed.
  * The string is copied.  Strings shorter than 4 bytes are ignored. */
 void	aas_secret_add(const char *s);
@@ -137,10 +141,12 @@ void	aas_fini(void);
 
 /*
  * Signals.  aas_signals_install makes SIGINT and SIGTERM set aas_stop_flag
- * (and nothing else); SIGPIPE keeps its default action.
+ * (and aas_stop_signal); SIGPIPE keeps its default action.
  */
 #include <signal.h>
 extern volatile sig_atomic_t aas_stop_flag;
+/* The signal that set it (0 when none did). */
+extern volatile sig_atomic_t aas_stop_signal;
 void	aas_signals_install(void);
 
 /* Standard handling of --version and the usage lines.  usage is the text

@@ -559,6 +559,31 @@ write_checked(const char *path, const char *old, size_t oldlen,
 	    still_unchanged, &u, e);
 }
 
+/* The lock of the board at real: in the state folder (made when
+ * missing), named after the board's file. */
+static char *
+lock_path(const char *real, const struct aas_board_opts *o,
+    struct aas_err *e)
+{
+	const char *base = strrchr(real, '/');
+	char *dir, *p;
+
+	base = base != NULL ? base + 1 : real;
+	dir = o != NULL && o->state_dir != NULL ? aas_xstrdup(o->state_dir) :
+	    aas_state_dir_for(real);
+	if (dir == NULL) {
+		aas_err_set(e, "board", "%s: no folder for its lock", real);
+		return NULL;
+	}
+	if (aas_state_mkdir(dir, e) == -1) {
+		free(dir);
+		return NULL;
+	}
+	p = aas_xasprintf("%s/%s.lock", dir, base);
+	free(dir);
+	return p;
+}
+
 int
 aas_board_update(const char *path, const struct aas_board_opts *o,
     int (*fn)(struct aas_board *b, void *arg, struct aas_err *e),
@@ -579,8 +604,8 @@ aas_board_update(const char *path, const struct aas_board_opts *o,
 	real = realpath(path, NULL);
 	if (real == NULL)
 		real = aas_xstrdup(path);
-	lockpath = aas_xasprintf("%s.lock", real);
-	if ((lfd = aas_lock(lockpath, 1, e)) == -1) {
+	if ((lockpath = lock_path(real, o, e)) == NULL ||
+	    (lfd = aas_lock(lockpath, 1, e)) == -1) {
 		free(lockpath);
 		free(real);
 		return -1;

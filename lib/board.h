@@ -9,7 +9,8 @@
  * Writing: every edit is a splice of the original bytes, so an unchanged
  * board is written back byte-identical and a status change alters only
  * the bytes of that status.  aas_board_update holds an flock on
- * "<board>.lock" across read, edit and write, writes through a temporary
+ * "<state folder>/<board's file name>.lock" (inside the state folder, so
+ * git ignores it) across read, edit and write, writes through a temporary
  * file + fsync + rename + folder fsync, keeps the mode, and re-reads and
  * re-applies the edit when the file changed on disk underneath (an editor
  * that does not take the lock).  A board that fails to parse is never
@@ -58,6 +59,9 @@ struct aas_board_opts {
 	const char *id_pattern;	/* POSIX ERE; NULL: the default pattern */
 	json_t	*status_names;	/* config "statuses": how to write each */
 	size_t	 max_bytes;	/* the largest board read; 0: AAS_BOARD_MAX */
+	const char *state_dir;	/* where aas_board_update's lock is; NULL:
+				 * the board's repository's (state.h,
+				 * aas_state_dir_for) */
 };
 #define AAS_BOARD_MAX	268435456	/* 256 MiB: board_max_bytes */
 

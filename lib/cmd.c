@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "git.h"
+#include "progress.h"
 #include "record.h"
 #include "state.h"
 #include "banned.h"
@@ -15,6 +16,7 @@
 static const struct option common[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "progress", no_argument, NULL, AAS_OPT_PROGRESS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "state", required_argument, NULL, AAS_OPT_STATE },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -128,6 +130,9 @@ parse(struct aas_cmd *c, int argc, char *argv[])
 		case 'v':
 			aas_verbose = 1;
 			break;
+		case AAS_OPT_PROGRESS:
+			aas_progress_mode(AAS_PROGRESS_ON);
+			break;
 		case AAS_OPT_STATE:
 			c->state_dir = optarg;
 			break;
@@ -239,13 +244,18 @@ aas_cmd_main(struct aas_cmd *c, int argc, char *argv[])
 		goto out;
 	}
 	aas_signals_install();
+	aas_progress_begin();
 	if (c->run != NULL)
 		status = c->run(c);
 	else {
 		c->loop->state = c->st;
 		status = aas_loop_run(c->loop, stdin, "stdin", stdout);
 	}
+	aas_progress_end();
 	status = aas_finish_output(stdout, status);
+	if (status == AAS_EXIT_STOPPED)
+		aas_stop_report(c->st);
+	aas_progress_summary();
 out:
 	if (c->cleanup != NULL)
 		c->cleanup(c);

@@ -5,7 +5,8 @@
  *
  *   1. the program name for messages;
  *   2. the options: the common ones (-h/--help, --version, -q/--quiet,
- *      -v/--verbose, -c/--config FILE, --state DIR) and the command's own,
+ *      -v/--verbose, --progress, -c/--config FILE, --state DIR) and the
+ *      command's own,
  *      one getopt_long pass; a bad option, a missing argument and an
  *      unexpected operand get one message each (below) and the usage on
  *      stderr, exit AAS_EXIT_USAGE;
@@ -14,9 +15,11 @@
  *      layered configuration of the repository root; then the command's
  *      setup; then the lock; a failure is one message, exit
  *      AAS_EXIT_USAGE;
- *   4. the SIGINT/SIGTERM handlers, the command's run (or its record
- *      loop on stdin), the check of
- *      stdout (aas_finish_output), the command's cleanup, aas_fini.
+ *   4. the SIGINT/SIGTERM handlers, the progress line (progress.h), the
+ *      command's run (or its record loop on stdin), the check of stdout
+ *      (aas_finish_output), after exit status AAS_EXIT_STOPPED the reason
+ *      (aas_stop_report), the summary line (aas_progress_summary), the
+ *      command's cleanup, aas_fini.
  *
  * The messages, with "-x" or "--name" exactly as the user wrote it:
  *   aas-cmd: unknown option -x
@@ -55,6 +58,7 @@ struct aas_state;
  */
 #define AAS_OPT_STATE	0x10001
 #define AAS_OPT_VERSION	0x10002
+#define AAS_OPT_PROGRESS 0x10003
 
 struct aas_cmd {
 	/* Set by the command. */

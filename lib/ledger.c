@@ -16,6 +16,7 @@
 #include "ids.h"
 #include "ledger.h"
 #include "price.h"
+#include "progress.h"
 #include "record.h"
 #include "state.h"
 #include "tasks.h"
@@ -608,8 +609,10 @@ aas_ledger_call_cost(struct aas_ledger *l, const char *run,
 		json_object_set_new(o, "model", json_string(model));
 	rc = append_line(l, &l->cost_fd, "ledger", o, e);
 	json_decref(o);
-	if (rc == 0)
+	if (rc == 0) {
 		l->spent += usd;
+		aas_progress_cost(usd);
+	}
 	return rc;
 }
 
@@ -697,8 +700,10 @@ aas_ledger_run_done(struct aas_ledger *l, size_t ri, double usd,
 	rc = aas_journal_append(l->st, "batches", o, e);
 	json_decref(o);
 	if (rc == 0) {
-		if (r->state != AAS_RUN_LOCAL)
+		if (r->state != AAS_RUN_LOCAL) {
 			l->spent += usd - (r->usd >= 0 ? r->usd : r->est_usd);
+			aas_progress_cost(usd);
+		}
 		r->usd = usd;
 		r->state = AAS_RUN_DONE;
 	}

@@ -793,6 +793,8 @@ linear_open(struct aas_target **tp, const struct aas_target_env *env,
 		aas_target_linear.close(t);
 		return -1;
 	}
+	if (env->st != NULL)
+		t->bopts.state_dir = aas_state_dir(env->st);
 	memset(&ho, 0, sizeof(ho));
 	ho.verbose = env->verbose;
 	ho.timeout_ms = 60000;

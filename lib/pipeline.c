@@ -26,6 +26,14 @@ wait_for(pid_t pid)
 	return WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : 127;
 }
 
+static int err_fd = -1;
+
+void
+aas_pipeline_set_stderr(int fd)
+{
+	err_fd = fd;
+}
+
 int
 aas_pipeline_run(char *const *const *argvs, size_t n, int in_fd,
     int out_fd, int *status, struct aas_err *e)
@@ -56,6 +64,8 @@ aas_pipeline_run(char *const *const *argvs, size_t n, int in_fd,
 		posix_spawn_file_actions_init(&fa);
 		posix_spawn_file_actions_adddup2(&fa, in, 0);
 		posix_spawn_file_actions_adddup2(&fa, out, 1);
+		if (err_fd != -1)
+			posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
 		err = strchr(argvs[i][0], '/') != NULL ?
 		    posix_spawn(&pids[i], argvs[i][0], &fa, NULL,
 		    argvs[i], environ) :

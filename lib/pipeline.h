@@ -23,5 +23,8 @@
  */
 int	aas_pipeline_run(char *const *const *argvs, size_t n, int in_fd,
 	    int out_fd, int *status, struct aas_err *e);
+/* The standard error of the commands run from now on: fd (aas-run gives
+ * them aas_progress_relay's pipe), or -1 to inherit it again. */
+void	aas_pipeline_set_stderr(int fd);
 
 #endif

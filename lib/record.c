@@ -13,6 +13,7 @@
 
 #include "aas.h"
 #include "config.h"
+#include "progress.h"
 #include "record.h"
 #include "state.h"
 #include "banned.h"
@@ -963,6 +964,20 @@ aas_reader_free(struct aas_reader *r)
 	r->long_id = NULL;
 }
 
+/* Count a record a stage writes itself: failed when its error is this
+ * stage's ("aas-fetch" writes stage "fetch"). */
+static void
+count_written(const struct aas_rec *rec)
+{
+	const char *p = aas_getprogname(), *st;
+
+	st = json_string_value(json_object_get(json_object_get(rec->obj,
+	    "error"), "stage"));
+	if (strncmp(p, "aas-", 4) == 0)
+		p += 4;
+	aas_progress_out(st != NULL && strcmp(st, p) == 0);
+}
+
 static int
 write_failed(void)
 {
@@ -984,6 +999,7 @@ aas_line_put(FILE *out, const char *line, size_t len)
 int
 aas_rec_put(FILE *out, const struct aas_rec *rec)
 {
+	count_written(rec);
 	return aas_line_put(out, rec->line, rec->len);
 }
 
@@ -1102,8 +1118,10 @@ aas_loop_emit(struct aas_loop *l, const struct aas_rec *rec,
 		pthread_mutex_lock(&lp->mu);
 	if (loop_write(lp, b.s, b.len) == -1)
 		rc = aas_err_set(e, "io", "write error");
-	else
+	else {
 		l->nout++;
+		aas_progress_out(0);
+	}
 	if (l->jobs > 0)
 		pthread_mutex_unlock(&lp->mu);
 	aas_buf_free(&b);
@@ -1133,8 +1151,10 @@ put(struct loop *lp, struct job *j)
 	aas_buf_reset(&j->before);
 	aas_buf_add(&j->before, j->rec.line, j->rec.len);
 	aas_buf_addc(&j->before, '\n');
-	if (loop_write(lp, j->before.s, j->before.len) == 0)
+	if (loop_write(lp, j->before.s, j->before.len) == 0) {
 		lp->l->nout++;
+		aas_progress_out(j->rc == 1);
+	}
 }
 
 static void
@@ -1188,11 +1208,14 @@ run_serial(struct loop *lp, struct aas_reader *r)
 		if (aas_state_stop_requested(l->state))
 			return AAS_EXIT_STOPPED;
 		rc = aas_reader_next(r, &j.rec);
-		if (rc == 0)
+		if (rc == 0) {
+			aas_progress_total((long)l->nin);
 			break;
+		}
 		if (rc == -1)
 			return read_failed(lp, r);
 		l->nin++;
+		aas_progress_in(1);
 		memset(&j.e, 0, sizeof(j.e));
 		if ((j.rc = pre(l, &j.rec)) == -1)
 			run_step(lp, &j);
@@ -1259,11 +1282,14 @@ run_batch(struct loop *lp, struct aas_reader *r)
 			rcs[n] = recs[n].bad ? 1 : 0;
 		}
 		if (n == 0) {
-			if (status == -1)
+			if (status == -1) {
+				aas_progress_total((long)l->nin);
 				status = lp->status;
+			}
 			break;
 		}
 		l->nin += n;
+		aas_progress_in((long)n);
 		memset(&e, 0, sizeof(e));
 		cur_job = &j;
 		rc = l->batch(ptrs, rcs, n, l->arg, &e);
@@ -1359,6 +1385,7 @@ tick(struct loop *lp)
 	}
 	pthread_cond_timedwait(&lp->cv, &lp->mu, &ts);
 	reap(lp);
+	aas_progress_tick();
 	if (aas_stop_flag)
 		lp->l->cancel = 1;
 }
@@ -1405,9 +1432,12 @@ run_jobs(struct loop *lp, struct aas_reader *r)
 			free(j);
 			if (rc == -1)
 				status = read_failed(lp, r);
+			else
+				aas_progress_total((long)l->nin);
 			break;
 		}
 		l->nin++;
+		aas_progress_in(1);
 		if ((j->rc = pre(l, &j->rec)) == -1)
 			j->rc = l->dispatch != NULL ?
 			    l->dispatch(&j->rec, l->arg, &j->e) :
@@ -1469,6 +1499,7 @@ aas_loop_run(struct aas_loop *l, FILE *in, const char *inname, FILE *out)
 	lp.out = out;
 	lp.status = AAS_EXIT_OK;
 	l->priv = &lp;
+	aas_progress_total_of(in);
 	if (l->batch != NULL) {
 		aas_reader_init_fd(&r, fileno(in), inname);
 		status = run_batch(&lp, &r);
@@ -1509,6 +1540,7 @@ aas_loop_begin(struct aas_loop *l, FILE *in, const char *inname, FILE *out)
 	lp->out = out;
 	lp->status = AAS_EXIT_OK;
 	lp->pull_status = -1;
+	aas_progress_total_of(in);
 	aas_reader_init(&lp->r, in, inname);
 	l->priv = lp;
 }
@@ -1550,9 +1582,12 @@ aas_loop_next(struct aas_loop *l, struct aas_rec **recp)
 			free(j);
 			lp->pull_status = rc == -1 ? read_failed(lp, &lp->r) :
 			    AAS_EXIT_OK;
+			if (rc == 0)
+				aas_progress_total((long)l->nin);
 			break;
 		}
 		l->nin++;
+		aas_progress_in(1);
 		j->rc = pre(l, &j->rec);
 		if (j->rc == -1)
 			j->rc = AAS_LOOP_ASYNC;

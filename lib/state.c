@@ -21,6 +21,7 @@
 struct aas_state {
 	char	*dir;
 	char	*root;
+	int	 existed;	/* the folder was there at open */
 };
 
 char *
@@ -69,15 +70,56 @@ aas_state_open(struct aas_state **stp, const char *override, int create,
 		st->dir = aas_xstrdup(env);
 	else
 		st->dir = aas_xasprintf("%s/.aas", st->root);
-	if (create && aas_mkdirs(st->dir, 0755, e) == -1) {
+	st->existed = access(st->dir, F_OK) == 0;
+	if (create && aas_state_mkdir(st->dir, e) == -1) {
 		aas_err_prefix(e, "state folder");
 		aas_state_close(st);
 		return -1;
 	}
-	if (create)	/* the state folder ignores itself in git */
-		aas_scratch_ignore(st->dir);
 	*stp = st;
 	return 0;
+}
+
+int
+aas_state_mkdir(const char *dir, struct aas_err *e)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return 0;
+	if (aas_mkdirs(dir, 0755, e) == -1)
+		return -1;
+	/* the state folder ignores itself in git */
+	aas_scratch_ignore(dir);
+	return 0;
+}
+
+char *
+aas_state_dir_for(const char *path)
+{
+	const char *env = getenv("AAS_STATE");
+	char *dir, *slash, *root;
+
+	if (env != NULL && *env != '\0')
+		return aas_xstrdup(env);
+	dir = aas_xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		free(dir);
+		dir = aas_xstrdup(".");
+	} else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	root = aas_find_repo_root(dir);
+	if (root == NULL)
+		root = realpath(dir, NULL);
+	free(dir);
+	if (root == NULL)
+		return NULL;
+	dir = aas_xasprintf("%s/.aas", strcmp(root, "/") ? root : "");
+	free(root);
+	return dir;
 }
 
 void
@@ -85,6 +127,9 @@ aas_state_close(struct aas_state *st)
 {
 	if (st == NULL)
 		return;
+	/* made on the way by a module that wrote below it */
+	if (!st->existed && access(st->dir, F_OK) == 0)
+		aas_scratch_ignore(st->dir);
 	free(st->dir);
 	free(st->root);
 	free(st);
@@ -215,7 +260,7 @@ aas_journal_append(struct aas_state *st, const char *name, json_t *obj,
 	ssize_t n;
 	int fd, rc = 0;
 
-	if (aas_mkdirs(st->dir, 0755, e) == -1)
+	if (aas_state_mkdir(st->dir, e) == -1)
 		return -1;
 	path = aas_xasprintf("%s/%s.jsonl", st->dir, name);
 	line = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(15));

@@ -3,7 +3,8 @@
  * NDJSON journals and file locks.
  *
  * The folder is, in order: the --state flag, $AAS_STATE, .aas at the root
- * of the git repository containing the current folder, ./.aas.
+ * of the git repository containing the current folder, ./.aas.  Whoever
+ * makes it writes a .gitignore of "*" into it (aas_state_mkdir).
  */
 #ifndef AAS_STATE_H
 #define AAS_STATE_H
@@ -21,6 +22,15 @@ struct aas_state;
 int	aas_state_open(struct aas_state **stp, const char *override, int create,
 	    struct aas_err *e);
 void	aas_state_close(struct aas_state *st);
+/* Make the state folder dir when it is missing (mkdir -p), with a
+ * .gitignore of "*" in it, so that git ignores it and everything in it
+ * without the user doing anything.  0, or -1 with e set. */
+int	aas_state_mkdir(const char *dir, struct aas_err *e);
+/* The state folder of the repository that holds path (a file): the same
+ * order as aas_state_open, from path's folder instead of the current one
+ * and without an override; NULL when path's folder does not exist.
+ * Caller frees. */
+char	*aas_state_dir_for(const char *path);
 /* The folder, and the repository root (or the current folder outside a
  * repository).  Owned by st. */
 const char *aas_state_dir(const struct aas_state *st);

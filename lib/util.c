@@ -19,6 +19,7 @@
 int aas_quiet;
 int aas_verbose;
 volatile sig_atomic_t aas_stop_flag;
+volatile sig_atomic_t aas_stop_signal;
 
 static const char *progname = "aas";
 static char **secrets;
@@ -74,6 +75,21 @@ aas_err_prefix(struct aas_err *e, const char *fmt, ...)
 	e->msg[n] = '\0';
 	aas_buf_free(&b);
 	free(pre);
+}
+
+static void (*msg_before)(void), (*msg_after)(void);
+
+void
+aas_msg_hook(void (*before)(void), void (*after)(void))
+{
+	msg_before = before;
+	msg_after = after;
+}
+
+const char *
+aas_getprogname(void)
+{
+	return progname;
 }
 
 void
@@ -136,7 +152,11 @@ aas_vmsg(const char *fmt, va_list ap)
 
 	line = vformat(fmt, ap);
 	clean = aas_redact(line);
+	if (msg_before != NULL)
+		msg_before();
 	fprintf(stderr, "%s: %s\n", progname, clean);
+	if (msg_after != NULL)
+		msg_after();
 	free(clean);
 	free(line);
 }
@@ -544,7 +564,7 @@ aas_fini(void)
 static void
 on_stop(int sig)
 {
-	(void)sig;
+	aas_stop_signal = sig;
 	aas_stop_flag = 1;
 }
 

@@ -30,7 +30,7 @@ wait $pid || rc=$?
 is "$rc" 75 "STOP ends the watch with 75"
 is "$(jq -r .id out | tr '\n' ' ')" "W-3 W-2 W-4 " \
     "W-3 ready at once, W-2 once W-3 was done, W-4 when it was added"
-is "$(cat err)" "" "nothing on stderr"
+is "$(cat err)" "aas-scan: stopped: STOP file .aas/STOP" "on stderr only why it stopped"
 
 rm .aas/STOP
 : >out
@@ -46,5 +46,5 @@ is "$rc" 75 "SIGTERM ends the watch with 75"
 is "$(jq -r '.id + " " + .title' out | tr '\n' ',')" \
     "W-1 one,W-2 two,W-3 three,W-4 four,W-1 one, renamed," \
     "a changed task (new sha) is emitted again"
-is "$(cat err)" "" "nothing on stderr"
+is "$(cat err)" "aas-scan: stopped: signal SIGTERM" "on stderr only why it stopped"
 done_testing

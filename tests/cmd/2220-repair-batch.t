@@ -55,8 +55,9 @@ sed -n '2,3p' r1.jsonl >want
 sed -n '2,3p' "$T/out" >got
 cmp_file got want "budget: the records not sent are as they came, failure and all"
 is "$(sed -E 's/[0-9]+\.[0-9]+/N/g' "$T/err")" "aas-submit: DUP-1: budget reached: N USD spent or committed, this repair's N would pass the limit of N
-aas-submit: NEV-1: budget reached: N USD spent or committed, this repair's N would pass the limit of N" \
-    "budget: one line per repair not sent"
+aas-submit: NEV-1: budget reached: N USD spent or committed, this repair's N would pass the limit of N
+aas-submit: stopped: budget reached: N USD spent or committed, limit N USD" \
+    "budget: one line per repair not sent, then why it stopped"
 run aas-submit $S --repair --max-cost 1 <r1.jsonl
 is "$rc $(jq -r '[.id, .attempt, has("batch")] | map(tostring) | join(" ")' "$T/out" | tr '\n' ,) $(emu_stats | jq -c '[.batches_created, .duplicate_custom_ids_across_batches]')" \
     "0 FIX-1 2 true,DUP-1 2 true,NEV-1 2 true, [2,0]" "budget raised: the rest go out, FIX-1 is not sent again"

@@ -23,7 +23,10 @@ check_run "an unknown batch" 2 "" "aas-fetch: batch_x: no such batch in the jour
 
 gen 4 >in.jsonl
 aas-submit -q <in.jsonl >sub.jsonl
-check_run "pending: exit 75" 75 "" "aas-fetch: batches still pending: 1" -- aas-fetch
+t=$(jq -r 'select(.ev == "intent") | .t' .aas/batches.jsonl)
+due=$(date -u -d "@$((t + 86400))" +%Y-%m-%dT%H:%M:%SZ)
+check_run "pending: exit 75, how many and when due" 75 "" \
+    "aas-fetch: stopped: 1 batch pending, the first due by $due" -- aas-fetch
 run aas-fetch --wait --interval 0.01
 is "$rc $(wc -l <"$T/out")" "1 4" "--wait: 4 tasks, 2 failed: exit 1"
 # (in results-file order, which the emulator shuffles by batch id)
@@ -52,7 +55,8 @@ run aas-fetch -q --again "$bid"
 is "$rc $(wc -l <"$T/out")" "1 4" "--again BATCH: written again"
 run aas-fetch --list
 is "$(norm "$T/out" | tr -s ' ')" "BATCH STATUS DONE/TOTAL FAILED AGE USD
-BATCH fetched 2/4 2 0m 0.0001" "--list: 2 answered, 2 failed"
+BATCH fetched 2/4 2 0m 0.0000904
+TOTAL 1 batch 2/4 2 0.0000904" "--list: 2 answered, 2 failed, the cost to its last digit, the total"
 
 # stdin: the records name the batches; others pass through
 gen 2 S >s.jsonl

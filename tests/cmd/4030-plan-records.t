@@ -94,7 +94,8 @@ is "$rc:$(head -1 "$T/err")" "2:aas-plan: unexpected operand: extra" "operand: e
 # a STOP file stops before the next record: exit 75, nothing written
 mkdir -p "$T/st"; touch "$T/st/STOP"
 printf '%s\n' '{"id":"A-8"}' >"$T/in"
-check_run "STOP file: exit 75" 75 "" "" -- aas-plan --state "$T/st" <"$T/in"
+check_run "STOP file: exit 75, and why" 75 "" "aas-plan: stopped: STOP file $T/st/STOP" \
+    -- aas-plan --state "$T/st" <"$T/in"
 
 # a closed stdout is fatal, exit 3 (one record written before the error)
 printf '%s\n' '{"id":"A-9"}' >"$T/in"

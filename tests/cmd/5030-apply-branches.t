@@ -105,13 +105,15 @@ is "$(git -C "$R" fsck --connectivity-only 2>&1 | grep -c -v '^dangling')" 0 \
 
 # STOP: nothing read, exit 75
 mkdir -p "$R/.aas" && touch "$R/.aas/STOP"
-check_run "STOP file" 75 "" "" -- aas-apply --repo "$R" <"$T/many"
+check_run "STOP file" 75 "" "aas-apply: stopped: STOP file $R/.aas/STOP" \
+    -- aas-apply --repo "$R" <"$T/many"
 rm -f "$R/.aas/STOP"
 rmdir "$R/.aas"
 # with --repo, $AAS_STATE still comes before the repository's .aas
 mkdir -p "$T/st" && touch "$T/st/STOP"
 wd=$(pwd) && cd / && export AAS_STATE="$T/st"
-check_run "STOP file in \$AAS_STATE, with --repo" 75 "" "" -- \
+check_run "STOP file in \$AAS_STATE, with --repo" 75 "" \
+    "aas-apply: stopped: STOP file $T/st/STOP" -- \
     aas-apply --repo "$R" <"$T/many"
 unset AAS_STATE && cd "$wd" && rm -r "$T/st"
 

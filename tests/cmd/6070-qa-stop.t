@@ -36,7 +36,8 @@ wait $PID || rc=$?
 is "$rc" 75 "SIGTERM: exit 75"
 cmp_file out want "SIGTERM: the record in hand written untouched, no more read"
 qa_norm err
-is "$(cat err)" "aas-qa: 0 passed, 0 failed, 0 skipped in Ns, stopped" "SIGTERM: summary"
+is "$(cat err)" "aas-qa: stopped: signal SIGTERM
+aas-qa: 0 passed, 0 failed, 0 skipped in Ns, stopped" "SIGTERM: why, then the summary"
 is "$(pgrep -f "sleep $MARK" | wc -l | tr -d ' ')" 0 "SIGTERM: no process left"
 is "$(ls state/qa)" "" "SIGTERM: worktree removed"
 

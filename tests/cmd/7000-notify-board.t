@@ -98,6 +98,7 @@ check_run "bad status" 2 "" "aas-notify: --status: unknown status 'shipped'
 $U" -- aas-notify --board b.md --status shipped </dev/null
 check_run "--version" 0 "aas-notify 0.1.0" "" -- aas-notify --version
 mkdir -p .aas && touch .aas/STOP
-check_run "STOP file: exit 75 before any record" 75 "" "" \
+check_run "STOP file: exit 75 before any record, and why" 75 "" \
+    "aas-notify: stopped: STOP file .aas/STOP" \
     -- aas-notify --board board.md --state .aas <in
 done_testing

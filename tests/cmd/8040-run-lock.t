@@ -40,7 +40,7 @@ is "$(git branch --list 'aas/*' | wc -l) $(aas-scan --all | jq -r .id | tr '\n' 
     "0 G-1 " "nothing changed"
 # a stage started by aas-run holds the lock too: a stage that waits
 # (here aas-scan, on the board's lock) keeps a second aas-run out
-flock -o ACTIVE_TASKS.md.lock sh -c '
+flock -o .aas/ACTIVE_TASKS.md.lock sh -c '
 	aas-run -q --goal G-1 >/dev/null 2>first.err &
 	pid=$!
 	i=0
