@@ -74,7 +74,8 @@ echo "== results fetched, planned, committed onto aas/integration, checked, one 
 aas-fetch --wait --interval 0.1 | aas-plan | aas-apply --integrate |
     aas-qa --integrate --rollback | aas-submit --sync --repair | aas-plan |
     aas-apply --integrate | aas-qa --integrate --rollback |
-    aas-notify --board --webhook="$hook" >"$work/out.jsonl" || true
+    aas-notify --board --webhook="$hook" --html "$AAS_BUILD/demo-report.html" \
+    --summary="$AAS_BUILD/demo-summary.md" >"$work/out.jsonl" || true
 jq -c '{id, attempt: (.attempt // 1), plan: (.plan.edits | length),
     branch: .apply.branch, qa: .qa.ok, error: .error.code,
     failed_before: [.history[]? | .code]}' "$work/out.jsonl" >&2
@@ -151,3 +152,4 @@ if ! make -s -C "$work/tree" check >"$work/check.out" 2>&1; then
 fi
 echo "demo: ok: DEMO-2, DEMO-3 and DEMO-5 (after a repair round: its first answer failed its test) passed QA and landed on aas/integration; a signed webhook and a pull request for each" >&2
 echo "demo: ok: aas-run split DEMO-6 into DEMO-6-1..3 and took them and DEMO-4 to Done, wave by wave; DEMO-6 is Done; make check passes on aas/integration" >&2
+echo "demo: the run's report: $AAS_BUILD/demo-report.html (open it in a browser), and $AAS_BUILD/demo-summary.md" >&2

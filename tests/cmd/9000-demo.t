@@ -6,7 +6,7 @@
 # the record stream and the repository checked here.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/run/lib.sh"
-plan 6
+plan 8
 run env KEEP=1 TMPDIR="$T" AAS_BUILD="$AAS_BUILD" sh "$AAS_SRC/examples/demo.sh"
 is "$rc" 0 "demo exits 0"
 work=$(ls -d "$T"/aas-demo.* | head -n 1)
@@ -22,4 +22,7 @@ is "$(grep '^aas-run: ' "$T/err" | sed 's/[0-9.]* USD$/USD/')" \
     "aas-run: 4 done, 0 failed, 0 left, USD" "aas-run's summary"
 is "$(git -C "$work/repo" status --porcelain | tr '\n' ,)" \
     " M ACTIVE_TASKS.md," "checkout untouched but for the board"
+is "$(grep -o 'DEMO-[0-9]' "$AAS_BUILD/demo-report.html" | sort -u | tr '\n' ' ')|$(grep -o 'DEMO-[0-9]' "$AAS_BUILD/demo-summary.md" | sort -u | tr '\n' ' ')" \
+    "DEMO-2 DEMO-3 DEMO-5 |DEMO-2 DEMO-3 DEMO-5 " "the demo's reports: the page and the summary, its three tasks"
+is "$(grep -c "^demo: the run's report: $AAS_BUILD/demo-report.html" "$T/err")" 1 "the demo says where its report is"
 done_testing
