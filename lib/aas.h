@@ -96,6 +96,9 @@ void	aas_buf_free(struct aas_buf *b);
  * the NUL); the caller frees it.  -1 with e set ("io") on failure. */
 int	aas_read_file(const char *path, char **datap, size_t *lenp,
 	    struct aas_err *e);
+/* fsync(2) the folder holding path, so a rename into it lasts: 0, or -1
+ * with errno set. */
+int	aas_fsync_dir_of(const char *path);
 /*
  * Replace path atomically: write a temporary file in the same directory,
  * fsync it, rename it over path, fsync the directory.  mode is applied to

@@ -1,7 +1,6 @@
 /* report-write.c: a report into its file, whole or appended. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,21 +32,6 @@ append_file(const char *path, const char *data, size_t len,
 		return aas_err_set(e, "io", "%s: cannot write: %s", path,
 		    strerror(errno));
 	return 0;
-}
-
-static int
-fsync_dir(const char *path)
-{
-	char *copy = aas_xstrdup(path);
-	int fd, rc = 0;
-
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
-	    -1) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(copy);
-	return rc;
 }
 
 /* JUnit and HTML stream into a temporary file beside path as they are
@@ -92,7 +76,7 @@ write_streamed(struct aas_report *r, const char *kind, const char *path,
 		return aas_err_set(e, "io", "%s: %s", path, strerror(saved));
 	}
 	free(tmp);
-	if (fsync_dir(path) == -1)
+	if (aas_fsync_dir_of(path) == -1)
 		return aas_err_set(e, "io", "%s: fsync of folder: %s", path,
 		    strerror(errno));
 	return 0;

@@ -404,8 +404,8 @@ aas_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static int
-fsync_dir_of(const char *path)
+int
+aas_fsync_dir_of(const char *path)
 {
 	char *copy = aas_xstrdup(path);
 	int fd, rc = 0;
@@ -471,7 +471,7 @@ aas_write_atomic_if(const char *path, const void *data, size_t len, int mode,
 		return aas_err_set(e, "io", "%s: %s", path, strerror(saved));
 	}
 	free(tmp);
-	if (fsync_dir_of(path) == -1)
+	if (aas_fsync_dir_of(path) == -1)
 		return aas_err_set(e, "io", "%s: fsync of folder: %s", path,
 		    strerror(errno));
 	return 0;
