@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,47 @@ struct file {
 	int	 show;		/* 0 not in the map, 1 its path, 2 with defs */
 };
 
+/*
+ * The mention index: every path and base name (3 bytes or more) made
+ * only of token bytes (name_char or '.') is a key of an open-addressing
+ * hash table; a key lists the files it names (postings).  The other
+ * words, which a token cannot hold, are searched with strstr.  A stamp
+ * (gen) marks what one call has already counted.
+ */
+struct mkey {
+	const char *s;
+	size_t	 len;
+	uint64_t h;
+	size_t	 head;		/* first posting + 1; 0: none */
+	unsigned seen;
+};
+
+struct mpost {
+	size_t	 file;
+	size_t	 next;		/* next posting + 1; 0: none */
+};
+
+struct modd {
+	size_t	 file;
+	const char *w;
+};
+
+struct mindex {
+	int	 built;
+	struct mkey *k;
+	size_t	 nk;
+	struct mpost *p;
+	size_t	 np;
+	size_t	*tab;		/* key + 1; 0: empty */
+	size_t	 mask;
+	size_t	 maxlen;
+	struct modd *odd;
+	size_t	 nodd;
+	unsigned *fseen;
+	unsigned gen;
+	size_t	*hit;
+};
+
 struct aas_context {
 	struct aas_git *g, *own;
 	struct aas_git_tree *t;
@@ -40,6 +82,7 @@ struct aas_context {
 	size_t	 nf;
 	int	 listed;
 	char	*map;
+	struct mindex mi;
 };
 
 int
@@ -127,6 +170,12 @@ aas_context_free(struct aas_context *c)
 	free(c->ctags);
 	free(c->tmpdir);
 	free(c->map);
+	free(c->mi.k);
+	free(c->mi.p);
+	free(c->mi.tab);
+	free(c->mi.odd);
+	free(c->mi.fseen);
+	free(c->mi.hit);
 	free(c);
 }
 
@@ -477,21 +526,180 @@ stands_alone(const char *text, const char *word)
 	return 0;
 }
 
+static int
+token_char(int ch)
+{
+	return ch != '\0' && (name_char(ch) || ch == '.');
+}
+
+/* FNV-1a, one byte more. */
+static uint64_t
+hash_step(uint64_t h, unsigned char ch)
+{
+	return (h ^ ch) * 0x100000001b3ULL;
+}
+
+#define HASH_INIT	0xcbf29ce484222325ULL
+
+static struct mkey *
+key_find(struct mindex *m, const char *s, size_t len, uint64_t h)
+{
+	size_t j, x;
+
+	for (j = h & m->mask; (x = m->tab[j]) != 0; j = (j + 1) & m->mask) {
+		struct mkey *k = &m->k[x - 1];
+
+		if (k->h == h && k->len == len && memcmp(k->s, s, len) == 0)
+			return k;
+	}
+	return NULL;
+}
+
+static void
+index_word(struct mindex *m, size_t file, const char *w)
+{
+	struct mkey *k;
+	uint64_t h = HASH_INIT;
+	size_t len, j;
+
+	for (len = 0; w[len] != '\0'; len++) {
+		if (!token_char((unsigned char)w[len])) {
+			m->odd = aas_xreallocarray(m->odd, m->nodd + 1,
+			    sizeof(*m->odd));
+			m->odd[m->nodd].file = file;
+			m->odd[m->nodd++].w = w;
+			return;
+		}
+		h = hash_step(h, (unsigned char)w[len]);
+	}
+	if ((k = key_find(m, w, len, h)) == NULL) {
+		k = &m->k[m->nk++];
+		k->s = w;
+		k->len = len;
+		k->h = h;
+		for (j = h & m->mask; m->tab[j] != 0; j = (j + 1) & m->mask)
+			;
+		m->tab[j] = m->nk;
+		if (len > m->maxlen)
+			m->maxlen = len;
+	}
+	m->p[m->np].file = file;
+	m->p[m->np].next = k->head;
+	k->head = ++m->np;
+}
+
+static void
+index_build(struct aas_context *c)
+{
+	struct mindex *m = &c->mi;
+	const char *base;
+	size_t i, n = 1;
+
+	m->built = 1;
+	while (n < 4 * c->nf + 4)
+		n *= 2;
+	m->tab = aas_xcalloc(n, sizeof(*m->tab));
+	m->mask = n - 1;
+	m->k = aas_xcalloc(2 * c->nf + 1, sizeof(*m->k));
+	m->p = aas_xcalloc(2 * c->nf + 1, sizeof(*m->p));
+	m->fseen = aas_xcalloc(c->nf + 1, sizeof(*m->fseen));
+	m->hit = aas_xcalloc(c->nf + 1, sizeof(*m->hit));
+	for (i = 0; i < c->nf; i++) {
+		index_word(m, i, c->f[i].path);
+		base = strrchr(c->f[i].path, '/');
+		if (base != NULL && strlen(base + 1) >= 3)
+			index_word(m, i, base + 1);
+	}
+}
+
+/* A new call: stamps from earlier calls no longer count. */
+static void
+index_next(struct mindex *m, size_t nf)
+{
+	size_t i;
+
+	if (++m->gen != 0)
+		return;
+	for (i = 0; i < m->nk; i++)
+		m->k[i].seen = 0;
+	memset(m->fseen, 0, nf * sizeof(*m->fseen));
+	m->gen = 1;
+}
+
+/* The files of key k not yet counted, added to m->hit[nh...]. */
+static size_t
+key_hits(struct mindex *m, struct mkey *k, size_t nh)
+{
+	size_t i, j;
+
+	if (k->seen == m->gen)
+		return nh;
+	k->seen = m->gen;
+	for (j = k->head; j != 0; j = m->p[j - 1].next) {
+		i = m->p[j - 1].file;
+		if (m->fseen[i] != m->gen) {
+			m->fseen[i] = m->gen;
+			m->hit[nh++] = i;
+		}
+	}
+	return nh;
+}
+
+static int
+size_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One pass over text: a word standing alone starts a token (a run of
+ * token bytes, so the byte before it is neither a name byte nor '.') and
+ * ends where the old test's right edge holds; each such prefix of each
+ * token is looked up.  The words with other bytes go through
+ * stands_alone.  The files found are sorted into tree order.
+ */
 char **
 aas_context_mentioned(struct aas_context *c, const char *text, size_t max)
 {
+	struct mindex *m = &c->mi;
+	struct mkey *k;
+	const unsigned char *t = (const unsigned char *)text, *s;
 	char **out;
-	const char *base;
-	size_t i, k = 0;
+	uint64_t h;
+	size_t i, j, len, nh = 0;
 
 	list_files(c);
 	out = aas_xcalloc(max + 1, sizeof(*out));
-	for (i = 0; i < c->nf && k < max && text != NULL; i++) {
-		base = strrchr(c->f[i].path, '/');
-		base = base != NULL ? base + 1 : c->f[i].path;
-		if (stands_alone(text, c->f[i].path) ||
-		    (strlen(base) >= 3 && stands_alone(text, base)))
-			out[k++] = aas_xstrdup(c->f[i].path);
+	if (text == NULL || max == 0 || c->nf == 0)
+		return out;
+	if (!m->built)
+		index_build(c);
+	index_next(m, c->nf);
+	for (s = t; *s != '\0'; s++) {
+		if (!token_char(*s) || (s > t && token_char(s[-1])))
+			continue;
+		h = HASH_INIT;
+		for (len = 1; len <= m->maxlen; len++) {
+			h = hash_step(h, s[len - 1]);
+			if (!name_char(s[len]) &&
+			    !(s[len] == '.' && name_char(s[len + 1])) &&
+			    (k = key_find(m, (const char *)s, len, h)) != NULL)
+				nh = key_hits(m, k, nh);
+			if (!token_char(s[len]))
+				break;
+		}
 	}
+	for (j = 0; j < m->nodd; j++) {
+		i = m->odd[j].file;
+		if (m->fseen[i] != m->gen && stands_alone(text, m->odd[j].w)) {
+			m->fseen[i] = m->gen;
+			m->hit[nh++] = i;
+		}
+	}
+	qsort(m->hit, nh, sizeof(*m->hit), size_cmp);
+	for (i = 0; i < nh && i < max; i++)
+		out[i] = aas_xstrdup(c->f[m->hit[i]].path);
 	return out;
 }
