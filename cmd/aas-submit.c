@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +71,19 @@ static long max_requests, max_bytes, max_batches = -1, est_output = 1000;
 static long live_batches;
 static char *run_base;
 
-/* this run's custom_ids, to refuse a task given twice */
-static json_t *seen;
+/*
+ * This run's custom_ids, to refuse a task given twice: one arena of
+ * NUL-ended ids and an open-addressing table of their offsets (+ 1; 0
+ * empty), at most half full.  A lookup compares the ids themselves, so
+ * two ids of one hash are still two tasks.
+ */
+struct idset {
+	char	*a;
+	size_t	 alen, acap;
+	size_t	*tab;
+	size_t	 cap, n;
+};
+static struct idset seen;
 
 /* batch mode: the spool of every input line, and the chunks */
 static FILE *spool;
@@ -543,6 +555,60 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 	return request_prepare(rec, id, bodyp, cid, skipri, estp);
 }
 
+static size_t
+idset_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (size_t)(h ^ (h >> 32));
+}
+
+/* The slot of id in set: where it is, or the empty one it would go in. */
+static size_t
+idset_slot(const struct idset *set, const char *id)
+{
+	size_t j, m = set->cap - 1;
+
+	for (j = idset_hash(id) & m; set->tab[j] != 0; j = (j + 1) & m)
+		if (strcmp(set->a + set->tab[j] - 1, id) == 0)
+			break;
+	return j;
+}
+
+static int
+idset_has(const struct idset *set, const char *id)
+{
+	return set->cap > 0 && set->tab[idset_slot(set, id)] != 0;
+}
+
+/* Add id (not yet in set). */
+static void
+idset_add(struct idset *set, const char *id)
+{
+	size_t len = strlen(id) + 1, i, old = set->cap, *otab = set->tab;
+
+	if (2 * (set->n + 1) > set->cap) {
+		set->cap = old > 0 ? 2 * old : 1024;
+		set->tab = aas_xcalloc(set->cap, sizeof(*set->tab));
+		for (i = 0; i < old; i++)
+			if (otab[i] != 0)
+				set->tab[idset_slot(set, set->a + otab[i] -
+				    1)] = otab[i];
+		free(otab);
+	}
+	if (set->alen + len > set->acap) {
+		while (set->alen + len > set->acap)
+			set->acap = set->acap > 0 ? 2 * set->acap : 4096;
+		set->a = aas_xrealloc(set->a, set->acap);
+	}
+	memcpy(set->a + set->alen, id, len);
+	set->tab[idset_slot(set, id)] = set->alen + 1;
+	set->alen += len;
+	set->n++;
+}
+
 /*
  * The part of prepare that every request shares: the duplicate and
  * in-flight checks, the body (template fields from topts), the budget,
@@ -560,7 +626,7 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 	struct aas_price pr;
 	int hp;
 
-	if (json_object_get(seen, cid) != NULL) {
+	if (idset_has(&seen, cid)) {
 		aas_rec_fail(rec, "submit", "duplicate", "task %s given "
 		    "twice in this input", cid);
 		failed = 1;
@@ -636,7 +702,7 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 			return 1;
 		}
 	}
-	json_object_set_new(seen, cid, json_true());
+	idset_add(&seen, cid);
 	run_est += est;
 	req = json_pack("{s:s, s:s, s:s, s:s, s:I}", "custom_id", cid,
 	    "model", m, "endpoint", endpoint, "template",
@@ -1081,7 +1147,7 @@ run_batch(void)
 		return AAS_EXIT_FATAL;
 	if (mode == MODE_DRY)
 		aas_msg("dry run: %ld tasks, %lld tokens, %.4f USD estimated",
-		    (long)json_object_size(seen), est_tokens_total, run_est);
+		    (long)seen.n, est_tokens_total, run_est);
 	else if (mode == MODE_BATCH && aas_progress_enabled())
 		aas_msg("%ld tasks in %ld batches", ntasks, nbatches);
 	return status;
@@ -1629,7 +1695,6 @@ run(struct aas_cmd *c)
 
 	cmdp = c;
 	run_base = aas_ledger_new_run_id();
-	seen = json_object();
 	/* --jsonl writes its run from the start */
 	if (mode == MODE_JSONL && ledger_begin() == -1) {
 		aas_msg("%s", lock_err.msg);
@@ -1666,7 +1731,8 @@ cleanup(struct aas_cmd *c)
 		free(chunks[--nchunks].model);
 	free(chunks);
 	free(run_base);
-	json_decref(seen);
+	free(seen.a);
+	free(seen.tab);
 	json_decref(prices_seen);
 	free(project);
 	aas_ledger_close(ledger);

@@ -3,7 +3,7 @@
 . "${AAS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$FIX/submit/lib.sh"
 
-plan 23
+plan 24
 setup_repo
 
 check_run "--version" 0 "aas-submit 0.1.0" "" -- aas-submit --version
@@ -49,6 +49,13 @@ is "$(cat "$T/err")" "aas-submit: stdin:2: '[' or '{' expected near 'not' at col
 aas-submit: T-1: task T-1-000000000000 given twice in this input
 aas-submit: line 5: record has no id
 aas-submit: dry run: 1 tasks, 1220 tokens, 0.0042 USD estimated" "one stderr line per failure"
+
+# a task twice among many (the set of ids grows past its first table)
+{ gen 1500; gen 1; gen 1499 | tail -n 1; } >many.jsonl
+run aas-submit -q --dry-run <many.jsonl
+is "$rc $(jq -r 'select(.error.code == "duplicate") | .id' "$T/out" | tr '\n' ' ')$(jq -c 'select(.request) | .id' "$T/out" | sort -u | wc -l) $(tail -n 1 "$T/err")" \
+    "1 T-1 T-1499 1500 aas-submit: dry run: 1500 tasks, 2035992 tokens, 1.3072 USD estimated" \
+    "a task twice among 1,500: refused, each other counted once"
 
 # custom ids: sanitised, capped, unique
 printf '{"id":"a b","source":{"sha":"ffffffffffffffff"}}\n{"id":"a_b","source":{"sha":"ffffffffffffffff"}}\n{"id":"x"}\n' >odd.jsonl
