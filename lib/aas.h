@@ -113,6 +113,11 @@ int	aas_write_atomic(const char *path, const void *data, size_t len,
  * underneath). */
 int	aas_write_atomic_if(const char *path, const void *data, size_t len,
 	    int mode, int (*ok)(void *arg), void *arg, struct aas_err *e);
+/* The same with the contents written by fill(fd, farg) into the
+ * temporary file (0, or -1 with errno set), for a writer that streams. */
+int	aas_write_atomic_fill(const char *path, int mode,
+	    int (*fill)(int fd, void *farg), void *farg, int (*ok)(void *arg),
+	    void *arg, struct aas_err *e);
 /* Write all len bytes of data to fd, again after EINTR and short writes;
  * 0, or -1 with errno set. */
 int	aas_write_all(int fd, const void *data, size_t len);

@@ -34,52 +34,35 @@ append_file(const char *path, const char *data, size_t len,
 	return 0;
 }
 
-/* JUnit and HTML stream into a temporary file beside path as they are
- * made (rpt_flush), then take its place. */
-static int
-write_streamed(struct aas_report *r, const char *kind, const char *path,
-    struct aas_err *e)
-{
-	struct aas_buf b = AAS_BUF_INIT;
-	struct stat st;
-	char *tmp;
-	int fd, saved = 0, mode;
+struct streamed {
+	struct aas_report *r;
+	const char *kind;
+};
 
-	mode = stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : 0644;
-	tmp = aas_xasprintf("%s.tmp.XXXXXX", path);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		saved = errno;
-		free(tmp);
-		return aas_err_set(e, "io", "%s: cannot create temporary file: "
-		    "%s", path, strerror(saved));
-	}
+/* JUnit and HTML stream into the temporary file as they are made
+ * (rpt_flush, through r->sink); the rest goes after them. */
+static int
+fill_streamed(int fd, void *arg)
+{
+	struct streamed *sw = arg;
+	struct aas_report *r = sw->r;
+	struct aas_buf b = AAS_BUF_INIT;
+	int rc = 0;
+
 	r->sink = fd;
 	r->sink_errno = 0;
-	if (strcmp(kind, "junit") == 0)
+	if (strcmp(sw->kind, "junit") == 0)
 		aas_report_junit(r, &b);
 	else
 		aas_report_html(r, &b);
 	r->sink = -1;
-	if (r->sink_errno != 0)
-		saved = r->sink_errno;
-	else if (fchmod(fd, (mode_t)mode) == -1 ||
-	    aas_write_all(fd, b.s, b.len) == -1 || fsync(fd) == -1)
-		saved = errno;
+	if (r->sink_errno != 0) {
+		errno = r->sink_errno;
+		rc = -1;
+	} else
+		rc = aas_write_all(fd, b.s, b.len);
 	aas_buf_free(&b);
-	if (close(fd) == -1 && saved == 0)
-		saved = errno;
-	if (saved == 0 && rename(tmp, path) == -1)
-		saved = errno;
-	if (saved != 0) {
-		unlink(tmp);
-		free(tmp);
-		return aas_err_set(e, "io", "%s: %s", path, strerror(saved));
-	}
-	free(tmp);
-	if (aas_fsync_dir_of(path) == -1)
-		return aas_err_set(e, "io", "%s: fsync of folder: %s", path,
-		    strerror(errno));
-	return 0;
+	return rc;
 }
 
 int
@@ -91,8 +74,12 @@ aas_report_write(struct aas_report *r, const char *kind, const char *path,
 	size_t limit = AAS_REPORT_SUMMARY_MAX;
 	int rc;
 
-	if (strcmp(kind, "summary") != 0)
-		return write_streamed(r, kind, path, e);
+	if (strcmp(kind, "summary") != 0) {
+		struct streamed sw = { r, kind };
+
+		return aas_write_atomic_fill(path, -1, fill_streamed, &sw, NULL,
+		    NULL, e) == 0 ? 0 : -1;
+	}
 	/* the summary is at most 1 MiB: made whole, then written */
 	if (append && stat(path, &st) == 0)
 		limit = (size_t)st.st_size < limit ? limit - (size_t)st.st_size :

@@ -426,9 +426,31 @@ aas_write_atomic(const char *path, const void *data, size_t len, int mode,
 	return aas_write_atomic_if(path, data, len, mode, NULL, NULL, e);
 }
 
+struct atomic_data {
+	const void *data;
+	size_t	 len;
+};
+
+static int
+write_data(int fd, void *arg)
+{
+	struct atomic_data *d = arg;
+
+	return aas_write_all(fd, d->data, d->len);
+}
+
 int
 aas_write_atomic_if(const char *path, const void *data, size_t len, int mode,
     int (*ok)(void *), void *arg, struct aas_err *e)
+{
+	struct atomic_data d = { data, len };
+
+	return aas_write_atomic_fill(path, mode, write_data, &d, ok, arg, e);
+}
+
+int
+aas_write_atomic_fill(const char *path, int mode, int (*fill)(int, void *),
+    void *farg, int (*ok)(void *), void *arg, struct aas_err *e)
 {
 	struct stat st;
 	char *tmp;
@@ -445,7 +467,7 @@ aas_write_atomic_if(const char *path, const void *data, size_t len, int mode,
 		return aas_err_set(e, "io", "%s: cannot create temporary file: "
 		    "%s", path, strerror(saved));
 	}
-	if (fchmod(fd, (mode_t)mode) == -1 || aas_write_all(fd, data, len) == -1 ||
+	if (fchmod(fd, (mode_t)mode) == -1 || fill(fd, farg) == -1 ||
 	    fsync(fd) == -1) {
 		saved = errno;
 		close(fd);
