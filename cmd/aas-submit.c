@@ -59,8 +59,6 @@ static struct aas_context *ctx;		/* the tree prompts show */
 static const char *base_rev;
 static int integrate;
 static const char *model, *provider_kind, *endpoint;
-static struct aas_price price;
-static int have_price;
 /* --model, config repair_model, --candidates */
 static const char *opt_model, *repair_model;
 static long ncand = 1;
@@ -1614,6 +1612,7 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	const struct aas_provider_info *pi;
 	double budget = -1;
 	long fm = 0;
+	struct aas_price pr;
 
 	cf = c->cf;
 	st = c->st;
@@ -1664,11 +1663,12 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	if (mode == MODE_SYNC)
 		discount = 1;
 	topts.model = model;
-	switch (aas_price_lookup(cf, model, &price, e)) {
+	/* the configured model's price: a bad one is a configuration error;
+	 * each task's model is priced as it comes (price_for) */
+	switch (aas_price_lookup(cf, model, &pr, e)) {
 	case -1:
 		return -1;
 	case 0:
-		have_price = 1;
 		break;
 	default:
 		if (max_cost < 0 && !aas_quiet)

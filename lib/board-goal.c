@@ -70,19 +70,19 @@ aas_board_settle_goals(struct aas_board *b, const char *const *ids,
 {
 	const struct aas_task *t;
 	enum aas_status want, was;
-	char **todo, *goal, *up;
-	size_t ntodo = 0, cap = n + 1, i;
+	char **stack, *goal, *up;
+	size_t nstack = 0, cap = n + 1, i;
 	int changed = 0, rc = 0;
 
-	todo = aas_xreallocarray(NULL, cap, sizeof(*todo));
+	stack = aas_xreallocarray(NULL, cap, sizeof(*stack));
 	for (i = 0; i < n; i++)
 		if ((t = aas_board_find(b, ids[i])) != NULL &&
 		    (goal = goal_of(b, t)) != NULL)
-			todo[ntodo++] = goal;
+			stack[nstack++] = goal;
 	/* a goal that changed may settle its own goal in turn; the board's
 	 * tasks bound the chain (a Parent cycle ends when nothing changes) */
-	while (ntodo > 0 && rc == 0) {
-		goal = todo[--ntodo];
+	while (nstack > 0 && rc == 0) {
+		goal = stack[--nstack];
 		t = aas_board_find(b, goal);
 		want = t != NULL ? goal_status(b, goal) : AAS_ST_UNKNOWN;
 		if (want != AAS_ST_UNKNOWN && t->status != want) {
@@ -97,17 +97,17 @@ aas_board_settle_goals(struct aas_board *b, const char *const *ids,
 				if (t != NULL && (size_t)changed <=
 				    aas_board_count(b) &&
 				    (up = goal_of(b, t)) != NULL) {
-					if (ntodo == cap)
-						todo = aas_xreallocarray(todo,
-						    cap *= 2, sizeof(*todo));
-					todo[ntodo++] = up;
+					if (nstack == cap)
+						stack = aas_xreallocarray(stack,
+						    cap *= 2, sizeof(*stack));
+					stack[nstack++] = up;
 				}
 			}
 		}
 		free(goal);
 	}
-	while (ntodo > 0)
-		free(todo[--ntodo]);
-	free(todo);
+	while (nstack > 0)
+		free(stack[--nstack]);
+	free(stack);
 	return rc == -1 ? -1 : changed;
 }

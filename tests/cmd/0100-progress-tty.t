@@ -8,8 +8,12 @@
 . "$FIX/submit/lib.sh"
 . "$FIX/qa/qa.sh"
 
+# script(1) is util-linux's (bsdutils, essential on Debian): without a
+# pty this fails, it does not skip
 if ! script -qfec true /dev/null >/dev/null 2>&1; then
-	skip_all "script(1) cannot make a pty here"
+	plan 1
+	ok 1 "script(1) makes a pty"
+	exit 1
 fi
 plan 22
 
