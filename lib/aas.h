@@ -57,6 +57,8 @@ void	aas_msg_hook(void (*before)(void), void (*after)(void));
 void	aas_secret_add(const char *s);
 /* Copy src into a new string with every secret replaced; caller frees. */
 char	*aas_redact(const char *src);
+/* 1 when s[0..n) holds a registered secret, else 0 (no copy made). */
+int	aas_redact_hit(const char *s, size_t n);
 /* -q sets this; per-record messages are then suppressed. */
 extern int aas_quiet;
 /* -v sets this; progress and traces are printed even off a terminal. */

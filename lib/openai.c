@@ -367,6 +367,38 @@ parse_line(json_t *o, json_t **resp, struct aas_err *e)
 	return 0;
 }
 
+/* What parse_line and body_result read of a line, its response and
+ * its body. */
+static const char *const line_keys[] = { "custom_id", "error", NULL };
+static const char *const response_keys[] = { "request_id", "status_code",
+    NULL };
+static const char *const body_keys[] = { "object", "output", "status",
+    "incomplete_details", "error", "message", "choices", "usage", "model",
+    NULL };
+
+static json_t *
+pick_line(const char *s, struct aas_jspan doc)
+{
+	json_t *o = aas_jscan_pick(s, doc, line_keys), *rs, *body;
+	struct aas_jspan r, b;
+
+	if (!aas_jscan_member(s, doc, "response", &r))
+		return o;
+	if (aas_jscan_kind(s, r) != '{')
+		rs = aas_jscan_value(s, r);
+	else {
+		rs = aas_jscan_pick(s, r, response_keys);
+		if (aas_jscan_member(s, r, "body", &b)) {
+			body = aas_jscan_kind(s, b) == '{' ?
+			    aas_jscan_pick(s, b, body_keys) :
+			    aas_jscan_value(s, b);
+			json_object_set_new(rs, "body", body);
+		}
+	}
+	json_object_set_new(o, "response", rs);
+	return o;
+}
+
 /* Exactly-once upload and create. */
 
 struct find {
@@ -686,6 +718,7 @@ const struct aas_provider_ops aas_openai_ops = {
 	.batch_line = batch_line,
 	.batch_norm = batch_norm,
 	.parse_line = parse_line,
+	.pick_line = pick_line,
 	.chat_result = body_result,
 	.submit = submit,
 	.find_run = find_run,

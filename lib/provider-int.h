@@ -19,6 +19,8 @@
 
 #include <jansson.h>
 
+#include "jscan.h"
+
 #include "aas.h"
 #include "http.h"
 #include "provider.h"
@@ -56,6 +58,10 @@ struct aas_provider_ops {
 	json_t	*(*batch_norm)(json_t *raw);
 	/* One results-file line (an object, borrowed). */
 	int	(*parse_line)(json_t *o, json_t **resp, struct aas_err *e);
+	/* NULL, or the members of a checked line (jscan.h) that parse_line
+	 * reads, picked into a new object that parse_line reads as it
+	 * would the whole line's tree. */
+	json_t	*(*pick_line)(const char *s, struct aas_jspan doc);
 	/* A synchronous answer: body (may be NULL) with its status. */
 	json_t	*(*chat_result)(json_t *body, long status,
 		    const char *request_id);

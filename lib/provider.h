@@ -216,6 +216,10 @@ int	aas_provider_download(struct aas_provider *p, json_t *batch,
  * replaced by "[redacted]": an answer that echoes the key is data. */
 int	aas_provider_parse_result(const struct aas_provider *p,
 	    const char *line, size_t len, json_t **resp, struct aas_err *e);
+/* The same, always from jansson's tree of the whole line (what
+ * aas_provider_parse_result must equal; for the tests). */
+int	aas_provider_parse_result_tree(const struct aas_provider *p,
+	    const char *line, size_t len, json_t **resp, struct aas_err *e);
 
 /* One synchronous call (chat completions / messages).  body is in the
  * OpenAI chat shape (borrowed; translated for Anthropic).  *resp is a

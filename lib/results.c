@@ -12,6 +12,7 @@
 #include "provider.h"
 #include "results.h"
 #include "tasks.h"
+#include "jscan.h"
 #include "banned.h"
 
 json_t *
@@ -121,30 +122,42 @@ aas_results_missing(json_t *b, const char **code, char *msg, size_t size)
 	}
 }
 
-/* 1 when every line of a results file is a result, else 0. */
+/*
+ * 1 when every line of a results file ends with a newline and is a JSON
+ * object without a NUL byte (what aas_provider_parse_result can read; a
+ * line of another shape is reported when the file is matched), else 0.  *secretp is set
+ * when a line holds a registered secret.  One pass, nothing parsed into
+ * a tree: a download is read again only to be matched.
+ */
 static int
-file_whole(struct aas_provider *p, const char *path)
+file_whole(const char *path, int *secretp)
 {
 	FILE *f = fopen(path, "re");
-	char *line = NULL;
+	char *line = NULL, top;
 	size_t cap = 0;
 	ssize_t n;
-	json_t *res;
 	int whole = f != NULL;
 
+	*secretp = 0;
+	if (f != NULL)
+		setvbuf(f, NULL, _IOFBF, 1 << 20);
 	while (whole && (n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] != '\n') {
 			whole = 0;
 			break;
 		}
-		line[--n] = '\0';
-		if (n == 0)
+		if (--n == 0)
 			continue;
-		if (aas_provider_parse_result(p, line, (size_t)n, &res,
-		    NULL) == -1)
+		while (n > 0 && line[n - 1] == '\r')
+			n--;
+		/* a NUL (jansson lets one stand after a number) would cut
+		 * a line that redact_file writes again */
+		if (memchr(line, '\0', (size_t)n) != NULL ||
+		    aas_jscan_check(line, (size_t)n, &top) == -1 ||
+		    top != '{')
 			whole = 0;
-		else
-			json_decref(res);
+		else if (!*secretp)
+			*secretp = aas_redact_hit(line, (size_t)n);
 	}
 	free(line);
 	if (f != NULL)
@@ -164,26 +177,15 @@ redact_file(const char *path, struct aas_err *e)
 	size_t cap = 0;
 	ssize_t n;
 	FILE *in, *out;
-	int rc = 0, hit = 0;
+	int rc = 0;
 
 	if ((in = fopen(path, "re")) == NULL)
 		return aas_err_set(e, "io", "%s: %s", path, strerror(errno));
-	while (!hit && (n = getline(&line, &cap, in)) > 0) {
-		clean = aas_redact(line);
-		hit = strcmp(clean, line) != 0;
-		free(clean);
-	}
-	if (!hit) {
-		free(line);
-		fclose(in);
-		return 0;
-	}
-	rewind(in);
 	tmp = aas_xasprintf("%s.redact", path);
 	if ((out = fopen(tmp, "we")) == NULL)
 		rc = aas_err_set(e, "io", "%s: %s", tmp, strerror(errno));
 	while (rc == 0 && (n = getline(&line, &cap, in)) > 0) {
-		/* file_whole read every line as JSON: no NUL in them */
+		/* file_whole let no line with a NUL through */
 		clean = aas_redact(line);
 		if (fputs(clean, out) == EOF)
 			rc = aas_err_set(e, "io", "%s: %s", tmp,
@@ -211,15 +213,15 @@ int
 aas_results_download(struct aas_provider *p, json_t *b, const char *which,
     const char *path, int *gotp, struct aas_err *e)
 {
-	int i;
+	int i, secret;
 
 	for (i = 0; i < 3; i++) {
 		if (aas_provider_download(p, b, which, path, gotp, e) == -1)
 			return -1;
 		if (!*gotp)
 			return 0;
-		if (file_whole(p, path))
-			return redact_file(path, e);
+		if (file_whole(path, &secret))
+			return secret ? redact_file(path, e) : 0;
 		unlink(path);
 	}
 	return aas_err_set(e, "bad_result", "%s file still unreadable after "

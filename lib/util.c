@@ -145,6 +145,17 @@ aas_redact(const char *src)
 	return aas_buf_detach(&b, NULL);
 }
 
+int
+aas_redact_hit(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < nsecrets; i++)
+		if (memmem(s, n, secrets[i], strlen(secrets[i])) != NULL)
+			return 1;
+	return 0;
+}
+
 void
 aas_vmsg(const char *fmt, va_list ap)
 {

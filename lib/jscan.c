@@ -1,0 +1,606 @@
+/* jscan.c: JSON text checked and walked in place (jscan.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "jscan.h"
+#include "banned.h"
+
+/* jansson's JSON_PARSER_MAX_DEPTH */
+#define MAX_DEPTH	2048
+
+struct ck {
+	const unsigned char *s;
+	size_t	 i, n;
+};
+
+static void
+ck_ws(struct ck *c)
+{
+	while (c->i < c->n && (c->s[c->i] == ' ' || c->s[c->i] == '\t' ||
+	    c->s[c->i] == '\n' || c->s[c->i] == '\r'))
+		c->i++;
+}
+
+static int
+hexval(unsigned char h)
+{
+	if (h >= '0' && h <= '9')
+		return h - '0';
+	if (h >= 'a' && h <= 'f')
+		return h - 'a' + 10;
+	if (h >= 'A' && h <= 'F')
+		return h - 'A' + 10;
+	return -1;
+}
+
+/* The 4 hex digits at s[i..i+4) into *v; -1 when they are not. */
+static int
+hex4(const struct ck *c, size_t i, unsigned *v)
+{
+	size_t k;
+	int h;
+
+	if (i + 4 > c->n)
+		return -1;
+	*v = 0;
+	for (k = 0; k < 4; k++) {
+		if ((h = hexval(c->s[i + k])) < 0)
+			return -1;
+		*v = *v << 4 | (unsigned)h;
+	}
+	return 0;
+}
+
+/* One UTF-8 sequence at s[i] (a byte of 0x80 or above), as jansson's
+ * utf8_check_first and utf8_check_full judge it; its length or 0. */
+static size_t
+utf8_seq(const struct ck *c, size_t i)
+{
+	unsigned char u = c->s[i];
+	unsigned long v;
+	size_t len, k;
+
+	if (u >= 0xc2 && u <= 0xdf) {
+		len = 2;
+		v = u & 0x1f;
+	} else if (u >= 0xe0 && u <= 0xef) {
+		len = 3;
+		v = u & 0x0f;
+	} else if (u >= 0xf0 && u <= 0xf4) {
+		len = 4;
+		v = u & 0x07;
+	} else
+		return 0;
+	if (i + len > c->n)
+		return 0;
+	for (k = 1; k < len; k++) {
+		u = c->s[i + k];
+		if (u < 0x80 || u > 0xbf)
+			return 0;
+		v = v << 6 | (u & 0x3f);
+	}
+	if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) ||
+	    (len == 3 && v < 0x800) || (len == 4 && v < 0x10000))
+		return 0;
+	return len;
+}
+
+/* s[i] is '"': past the closing quote, or -1. */
+static int
+ck_string(struct ck *c)
+{
+	unsigned v, w;
+	size_t len;
+	unsigned char ch;
+
+	c->i++;
+	for (;;) {
+		if (c->i >= c->n)
+			return -1;
+		ch = c->s[c->i];
+		if (ch == '"') {
+			c->i++;
+			return 0;
+		}
+		if (ch < 0x20)
+			return -1;
+		if (ch >= 0x80) {
+			if ((len = utf8_seq(c, c->i)) == 0)
+				return -1;
+			c->i += len;
+			continue;
+		}
+		if (ch != '\\') {
+			c->i++;
+			continue;
+		}
+		if (++c->i >= c->n)
+			return -1;
+		switch (c->s[c->i]) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+		case 'r': case 't':
+			c->i++;
+			break;
+		case 'u':
+			if (hex4(c, c->i + 1, &v) == -1 || v == 0 ||
+			    (v >= 0xdc00 && v <= 0xdfff))
+				return -1;
+			c->i += 5;
+			if (v >= 0xd800 && v <= 0xdbff) {
+				if (c->i + 1 >= c->n || c->s[c->i] != '\\' ||
+				    c->s[c->i + 1] != 'u' ||
+				    hex4(c, c->i + 2, &w) == -1 ||
+				    w < 0xdc00 || w > 0xdfff)
+					return -1;
+				c->i += 6;
+			}
+			break;
+		default:
+			return -1;
+		}
+	}
+}
+
+static int
+is_digit(const struct ck *c, size_t i)
+{
+	return i < c->n && c->s[i] >= '0' && c->s[i] <= '9';
+}
+
+/* A number as jansson's lexer takes it, and its value in range. */
+static int
+ck_number(struct ck *c)
+{
+	size_t start = c->i, digits;
+	int real = 0, neg = 0, rc = 0;
+	char buf[64], *p;
+	double d;
+
+	if (c->s[c->i] == '-') {
+		neg = 1;
+		c->i++;
+	}
+	if (!is_digit(c, c->i))
+		return -1;
+	if (c->s[c->i] == '0') {
+		c->i++;
+		if (is_digit(c, c->i))
+			return -1;
+	} else
+		while (is_digit(c, c->i))
+			c->i++;
+	digits = c->i - start - (size_t)neg;
+	if (c->i < c->n && c->s[c->i] == '.') {
+		real = 1;
+		if (!is_digit(c, ++c->i))
+			return -1;
+		while (is_digit(c, c->i))
+			c->i++;
+	}
+	if (c->i < c->n && (c->s[c->i] == 'e' || c->s[c->i] == 'E')) {
+		real = 1;
+		c->i++;
+		if (c->i < c->n && (c->s[c->i] == '+' || c->s[c->i] == '-'))
+			c->i++;
+		if (!is_digit(c, c->i))
+			return -1;
+		while (is_digit(c, c->i))
+			c->i++;
+	}
+	if (!real) {
+		/* no leading zeros: 20 digits are past 9223372036854775807 */
+		if (digits < 19)
+			return 0;
+		if (digits > 19)
+			return -1;
+		return memcmp(c->s + start + neg, neg ? "9223372036854775808" :
+		    "9223372036854775807", 19) > 0 ? -1 : 0;
+	}
+	if (c->i - start < sizeof(buf)) {
+		memcpy(buf, c->s + start, c->i - start);
+		buf[c->i - start] = '\0';
+		p = buf;
+	} else
+		p = aas_xstrndup((const char *)c->s + start, c->i - start);
+	errno = 0;
+	d = strtod(p, NULL);
+	if ((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE)
+		rc = -1;
+	if (p != buf)
+		free(p);
+	return rc;
+}
+
+/*
+ * jansson reads the byte after a number or a literal and puts it back;
+ * a NUL put back is lost (its stream takes NUL for "nothing held"), so
+ * one NUL right after them is skipped, as it is there.
+ */
+static void
+ck_nul(struct ck *c)
+{
+	if (c->i < c->n && c->s[c->i] == '\0')
+		c->i++;
+}
+
+static int
+ck_word(struct ck *c, const char *w, size_t len)
+{
+	if (c->n - c->i < len || memcmp(c->s + c->i, w, len) != 0)
+		return -1;
+	c->i += len;
+	ck_nul(c);
+	return 0;
+}
+
+static int ck_value(struct ck *, int);
+
+/* s[i] is '{' or '[' */
+static int
+ck_nest(struct ck *c, int depth)
+{
+	int obj = c->s[c->i] == '{';
+	unsigned char close = obj ? '}' : ']';
+
+	if (depth > MAX_DEPTH)
+		return -1;
+	c->i++;
+	ck_ws(c);
+	if (c->i < c->n && c->s[c->i] == close) {
+		c->i++;
+		return 0;
+	}
+	for (;;) {
+		if (obj) {
+			if (c->i >= c->n || c->s[c->i] != '"' ||
+			    ck_string(c) == -1)
+				return -1;
+			ck_ws(c);
+			if (c->i >= c->n || c->s[c->i] != ':')
+				return -1;
+			c->i++;
+			ck_ws(c);
+		}
+		if (ck_value(c, depth) == -1)
+			return -1;
+		ck_ws(c);
+		if (c->i >= c->n)
+			return -1;
+		if (c->s[c->i] == close) {
+			c->i++;
+			return 0;
+		}
+		if (c->s[c->i] != ',')
+			return -1;
+		c->i++;
+		ck_ws(c);
+	}
+}
+
+static int
+ck_value(struct ck *c, int depth)
+{
+	if (c->i >= c->n)
+		return -1;
+	switch (c->s[c->i]) {
+	case '{':
+	case '[':
+		return ck_nest(c, depth + 1);
+	case '"':
+		return ck_string(c);
+	case 't':
+		return ck_word(c, "true", 4);
+	case 'f':
+		return ck_word(c, "false", 5);
+	case 'n':
+		return ck_word(c, "null", 4);
+	default:
+		if (ck_number(c) == -1)
+			return -1;
+		ck_nul(c);
+		return 0;
+	}
+}
+
+int
+aas_jscan_check(const char *s, size_t n, char *top)
+{
+	struct ck c = { (const unsigned char *)s, 0, n };
+
+	ck_ws(&c);
+	if (c.i >= n || (s[c.i] != '{' && s[c.i] != '['))
+		return -1;
+	if (top != NULL)
+		*top = s[c.i];
+	if (ck_nest(&c, 1) == -1)
+		return -1;
+	ck_ws(&c);
+	return c.i == n ? 0 : -1;
+}
+
+/* Walking checked text. */
+
+/* white space, and the NUL ck_nul lets stand after a number */
+static size_t
+ws(const char *s, size_t i, size_t end)
+{
+	while (i < end && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+	    s[i] == '\r' || s[i] == '\0'))
+		i++;
+	return i;
+}
+
+/* Past the string whose opening quote is s[i]: the next quote that an
+ * even run of backslashes (none, mostly) leaves unescaped. */
+static size_t
+skip_str(const char *s, size_t i, size_t end)
+{
+	const char *q;
+	size_t b;
+
+	for (i++; i < end; i++) {
+		if ((q = memchr(s + i, '"', end - i)) == NULL)
+			return end;
+		i = (size_t)(q - s);
+		for (b = i; s[b - 1] == '\\'; b--)
+			;
+		if ((i - b) % 2 == 0)
+			return i + 1;
+	}
+	return end;
+}
+
+/* Past the value that starts at s[i]. */
+static size_t
+skip_val(const char *s, size_t i, size_t end)
+{
+	size_t depth = 0;
+
+	if (i >= end)
+		return end;
+	if (s[i] == '"')
+		return skip_str(s, i, end);
+	if (s[i] != '{' && s[i] != '[') {
+		while (i < end && s[i] != ',' && s[i] != '}' && s[i] != ']' &&
+		    s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+		    s[i] != '\r' && s[i] != '\0')
+			i++;
+		return i;
+	}
+	while (i < end) {
+		switch (s[i]) {
+		case '"':
+			i = skip_str(s, i, end);
+			continue;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (--depth == 0)
+				return i + 1;
+			break;
+		}
+		i++;
+	}
+	return end;
+}
+
+struct aas_jspan
+aas_jscan_doc(const char *s, size_t n)
+{
+	struct aas_jspan v;
+
+	v.start = ws(s, 0, n);
+	v.end = n;
+	while (v.end > v.start && (s[v.end - 1] == ' ' ||
+	    s[v.end - 1] == '\t' || s[v.end - 1] == '\n' ||
+	    s[v.end - 1] == '\r'))
+		v.end--;
+	return v;
+}
+
+char
+aas_jscan_kind(const char *s, struct aas_jspan v)
+{
+	char k;
+
+	if (v.start >= v.end)
+		return '\0';
+	k = s[v.start];
+	return k == '-' || (k >= '0' && k <= '9') ? '0' : k;
+}
+
+/* Whether the key text s[a..b) (with its quotes) names key. */
+static int
+key_is(const char *s, size_t a, size_t b, const char *key)
+{
+	size_t kl = strlen(key);
+	json_t *j;
+	int eq;
+
+	if (memchr(s + a, '\\', b - a) == NULL)
+		return b - a == kl + 2 && memcmp(s + a + 1, key, kl) == 0;
+	j = json_loadb(s + a, b - a, JSON_DECODE_ANY, NULL);
+	eq = json_is_string(j) && json_string_length(j) == kl &&
+	    memcmp(json_string_value(j), key, kl) == 0;
+	json_decref(j);
+	return eq;
+}
+
+int
+aas_jscan_member(const char *s, struct aas_jspan v, const char *key,
+    struct aas_jspan *out)
+{
+	size_t i, ks, ke;
+	int found = 0;
+
+	if (aas_jscan_kind(s, v) != '{')
+		return 0;
+	i = ws(s, v.start + 1, v.end);
+	while (i < v.end && s[i] == '"') {
+		ks = i;
+		ke = skip_str(s, i, v.end);
+		i = ws(s, ke, v.end);
+		if (i >= v.end || s[i] != ':')
+			break;
+		i = ws(s, i + 1, v.end);
+		if (key_is(s, ks, ke, key)) {
+			found = 1;
+			out->start = i;
+			out->end = skip_val(s, i, v.end);
+			i = out->end;
+		} else
+			i = skip_val(s, i, v.end);
+		i = ws(s, i, v.end);
+		if (i >= v.end || s[i] != ',')
+			break;
+		i = ws(s, i + 1, v.end);
+	}
+	return found;
+}
+
+size_t
+aas_jscan_items(const char *s, struct aas_jspan v, size_t want,
+    struct aas_jspan *out)
+{
+	size_t i, k = 0, e;
+
+	if (aas_jscan_kind(s, v) != '[')
+		return 0;
+	i = ws(s, v.start + 1, v.end);
+	if (i < v.end && s[i] == ']')
+		return 0;
+	while (i < v.end) {
+		e = skip_val(s, i, v.end);
+		if (k == want && out != NULL) {
+			out->start = i;
+			out->end = e;
+		}
+		k++;
+		i = ws(s, e, v.end);
+		if (i >= v.end || s[i] != ',')
+			break;
+		i = ws(s, i + 1, v.end);
+	}
+	return k;
+}
+
+int
+aas_jscan_is(const char *s, struct aas_jspan v, const char *want)
+{
+	size_t wl = strlen(want);
+
+	return v.end - v.start == wl + 2 && s[v.start] == '"' &&
+	    memcmp(s + v.start + 1, want, wl) == 0;
+}
+
+void
+aas_jscan_set(struct aas_buf *out, const char *s, size_t n, const char *key,
+    const char *val, size_t vlen)
+{
+	struct aas_jspan doc = aas_jscan_doc(s, n), v;
+	size_t end, i;
+
+	out->len = 0;
+	if (aas_jscan_member(s, doc, key, &v)) {
+		aas_buf_add(out, s, v.start);
+		aas_buf_add(out, val, vlen);
+		aas_buf_add(out, s + v.end, n - v.end);
+		return;
+	}
+	end = n;
+	while (end > 0 && s[end - 1] != '}')
+		end--;
+	if (end == 0) {
+		aas_buf_add(out, s, n);
+		return;
+	}
+	aas_buf_add(out, s, end - 1);
+	i = ws(s, doc.start + 1, n);
+	if (i < end - 1)
+		aas_buf_addc(out, ',');
+	aas_buf_addc(out, '"');
+	aas_buf_adds(out, key);
+	aas_buf_adds(out, "\":");
+	aas_buf_add(out, val, vlen);
+	aas_buf_add(out, s + end - 1, n - end + 1);
+}
+
+json_t *
+aas_jscan_value(const char *s, struct aas_jspan v)
+{
+	size_t n = v.end - v.start;
+	const char *p = s + v.start;
+	char buf[32];
+
+	/* the scalars jansson would make of checked text, made directly:
+	 * a json_loadb costs a lexer and its buffers for each */
+	switch (aas_jscan_kind(s, v)) {
+	case 'n':
+		return json_null();
+	case 't':
+		return json_true();
+	case 'f':
+		return json_false();
+	case '"':
+		if (n >= 2 && memchr(p, '\\', n) == NULL)
+			return json_stringn_nocheck(p + 1, n - 2);
+		break;
+	case '0':
+		if (n < sizeof(buf) && memchr(p, '.', n) == NULL &&
+		    memchr(p, 'e', n) == NULL && memchr(p, 'E', n) == NULL) {
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			return json_integer((json_int_t)strtoll(buf, NULL, 10));
+		}
+		break;
+	}
+	return json_loadb(p, n, JSON_DECODE_ANY, NULL);
+}
+
+json_t *
+aas_jscan_pick(const char *s, struct aas_jspan v, const char *const *keys)
+{
+	struct aas_jspan found[16];
+	size_t i, ks, ke, nk, k;
+	json_t *o = json_object(), *x;
+
+	for (nk = 0; keys[nk] != NULL && nk < 16; nk++)
+		found[nk].start = found[nk].end = 0;
+	if (aas_jscan_kind(s, v) != '{')
+		return o;
+	/* one pass over the members; the last of a name wins */
+	i = ws(s, v.start + 1, v.end);
+	while (i < v.end && s[i] == '"') {
+		ks = i;
+		ke = skip_str(s, i, v.end);
+		i = ws(s, ke, v.end);
+		if (i >= v.end || s[i] != ':')
+			break;
+		i = ws(s, i + 1, v.end);
+		for (k = 0; k < nk; k++)
+			if (key_is(s, ks, ke, keys[k]))
+				break;
+		if (k < nk) {
+			found[k].start = i;
+			found[k].end = i = skip_val(s, i, v.end);
+		} else
+			i = skip_val(s, i, v.end);
+		i = ws(s, i, v.end);
+		if (i >= v.end || s[i] != ',')
+			break;
+		i = ws(s, i + 1, v.end);
+	}
+	for (k = 0; k < nk; k++)
+		if (found[k].end > found[k].start &&
+		    (x = aas_jscan_value(s, found[k])) != NULL)
+			json_object_set_new(o, keys[k], x);
+	return o;
+}

@@ -1,0 +1,258 @@
+/* t-jscan.c: aas_jscan_check accepts what json_loadb(s, n, 0) accepts,
+ * no more and no less; the walkers find what jansson finds. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "aas.h"
+#include "jscan.h"
+#include "record.h"
+#include "tap.h"
+
+static int
+jansson_ok(const char *s, size_t n)
+{
+	json_t *v = json_loadb(s, n, 0, NULL);
+	int ok = v != NULL;
+
+	json_decref(v);
+	return ok;
+}
+
+/* the verdicts of both on s (length n) */
+static void
+agree(const char *s, size_t n, int want, const char *name)
+{
+	int got = aas_jscan_check(s, n, NULL) == 0;
+
+	if (!ok(got == want && jansson_ok(s, n) == want, name))
+		printf("#   jscan %d, jansson %d, want %d\n", got,
+		    jansson_ok(s, n), want);
+}
+
+#define YES(s)	agree(s, sizeof(s) - 1, 1, "accepts " #s)
+#define NO(s)	agree(s, sizeof(s) - 1, 0, "refuses " #s)
+
+static uint64_t rng = 88172645463325252ULL;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+/* Random mutations of seed texts: both verdicts the same on each. */
+static void
+sweep(void)
+{
+	static const char *seeds[] = {
+		"{\"a\":[1,-2.5e3,true,false,null,\"x\\u00e9\\ud83d\\ude00\"]}",
+		"[{\"k\":{}},[],\"\\\\\\\"\",0,-0,1E+2,9223372036854775807]",
+		"{\"custom_id\":\"T-1\",\"response\":{\"status_code\":200,"
+		    "\"body\":{\"choices\":[{\"message\":{\"content\":"
+		    "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}}]}},\"error\":null}",
+	};
+	static const char bytes[] = "{}[]\",:\\/u0123456789abcdefABCDEF.eE+-"
+	    "tnrfl \t\n\r\x01\x7f\x80\xbf\xc0\xc2\xe0\xed\xf0\xf4\xf5\xff";
+	char buf[256];
+	size_t n, k, m, i;
+	long bad = 0, total = 0, acc = 0;
+
+	for (i = 0; i < 300000; i++) {
+		const char *sd = seeds[rnd(3)];
+
+		n = strlen(sd);
+		memcpy(buf, sd, n);
+		m = 1 + rnd(4);
+		for (k = 0; k < m; k++) {
+			size_t at = rnd((unsigned)n + 1);
+
+			switch (rnd(3)) {
+			case 0:
+				if (at < n)
+					buf[at] = bytes[rnd(sizeof(bytes) - 1)];
+				break;
+			case 1:
+				if (n + 1 < sizeof(buf)) {
+					memmove(buf + at + 1, buf + at, n - at);
+					buf[at] = bytes[rnd(sizeof(bytes) - 1)];
+					n++;
+				}
+				break;
+			default:
+				if (at < n) {
+					memmove(buf + at, buf + at + 1,
+					    n - at - 1);
+					n--;
+				}
+			}
+		}
+		total++;
+		if ((aas_jscan_check(buf, n, NULL) == 0) != jansson_ok(buf, n)) {
+			if (bad++ == 0)
+				printf("# differs on %.*s\n", (int)n, buf);
+		} else if (jansson_ok(buf, n))
+			acc++;
+	}
+	is_int(bad, 0, "300,000 mutated texts: the same verdict as jansson");
+	ok(acc > 1000 && acc < total, "the sweep has texts of both kinds");
+}
+
+static void
+nesting(void)
+{
+	char *s = malloc(2 * 2049 + 1);
+	size_t i;
+
+	for (i = 0; i < 2048; i++) {
+		s[i] = '[';
+		s[2048 + i] = ']';
+	}
+	agree(s, 4096, 1, "2,048 nested arrays");
+	for (i = 0; i < 2049; i++) {
+		s[i] = '[';
+		s[2049 + i] = ']';
+	}
+	agree(s, 4098, 0, "2,049 nested arrays are too deep");
+	free(s);
+}
+
+static void
+walk(void)
+{
+	const char *s = " {\"a\":1, \"b\" : {\"c\":[10, \"x,]}\", {\"d\":null}]},"
+	    "\"a\":\"last\",\"k\\u0065y\":true} ";
+	struct aas_jspan doc = aas_jscan_doc(s, strlen(s)), v, b, it;
+
+	is_int(aas_jscan_kind(s, doc), '{', "the document is an object");
+	ok(aas_jscan_member(s, doc, "a", &v) && aas_jscan_is(s, v, "last"),
+	    "a duplicate key: the last one");
+	ok(aas_jscan_member(s, doc, "key", &v) &&
+	    aas_jscan_kind(s, v) == 't', "an escaped key is decoded");
+	ok(!aas_jscan_member(s, doc, "c", &v), "no member c at the top");
+	ok(aas_jscan_member(s, doc, "b", &b) &&
+	    aas_jscan_member(s, b, "c", &v), "b.c");
+	is_int((long long)aas_jscan_items(s, v, 1, &it), 3, "b.c has 3 items");
+	ok(aas_jscan_is(s, it, "x,]}"), "item 1 is the string");
+	aas_jscan_items(s, v, 2, &it);
+	ok(aas_jscan_member(s, it, "d", &v) && aas_jscan_kind(s, v) == 'n',
+	    "item 2's d is null");
+	ok(aas_jscan_items(s, doc, 0, NULL) == 0, "an object has no items");
+	v.start = 0;
+	v.end = 2;
+	ok(aas_jscan_items("[]", v, 0, NULL) == 0, "[] has none");
+}
+
+/* aas_jscan_set writes what aas_rec_set writes */
+static void
+set_like_rec(void)
+{
+	static const char *recs[] = {
+		"{\"id\":\"T-1\",\"request\":{\"batch\":1}}",
+		"{\"id\":\"T-1\",\"batch\":{\"id\":\"old\"},\"x\":[1]}",
+		"{\"batch\":1,\"id\":\"T-1\",\"batch\":2}",
+		"{}",
+		"{ \"id\" : \"T-2\" , \"b\\u0061tch\" : null } ",
+		"{\"id\":\"T-3\",\"body\":\"a \\\"batch\\\": no\"}",
+	};
+	struct aas_buf b = AAS_BUF_INIT;
+	struct aas_rec rec;
+	json_t *v = json_pack("{s:s, s:[i, f]}", "id", "batch_1", "n", 1, 0.5);
+	char *vt, name[64];
+	size_t i, vlen;
+
+	vt = aas_json_text(v, 15, &vlen);
+	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		aas_rec_parse(&rec, recs[i], strlen(recs[i]), NULL);
+		aas_rec_set(&rec, "batch", v);
+		aas_jscan_set(&b, recs[i], strlen(recs[i]), "batch", vt, vlen);
+		aas_buf_addc(&b, '\0');
+		snprintf(name, sizeof(name), "set, record %zu", i + 1);
+		is_str(b.s, rec.line, name);
+		aas_rec_free(&rec);
+	}
+	free(vt);
+	json_decref(v);
+	aas_buf_free(&b);
+}
+
+int
+main(void)
+{
+	char nul[] = "[\"a\0b\"]";
+
+	plan(75);
+	YES("{}");
+	YES(" [ ] ");
+	YES("{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}");
+	YES("[-0,0.5,1e10,1E-7,-1.5e+3,123]");
+	YES("[9223372036854775807,-9223372036854775808]");
+	YES("[1e-400]");
+	YES("[\"\\u00e9\\ud83d\\ude00\\\"\\\\\\/\\b\\f\\n\\r\\t\"]");
+	YES("[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"]");
+	YES("[\"\x7f\"]");
+	YES("{\"a\":1,\"a\":2}");
+	YES("[true,false,null]");
+	NO("");
+	NO("   ");
+	NO("1");
+	NO("\"s\"");
+	NO("null");
+	NO("{} x");
+	NO("{}{}");
+	NO("{\"a\"}");
+	NO("{\"a\":}");
+	NO("{\"a\":1,}");
+	NO("[1,]");
+	NO("[,1]");
+	NO("{1:2}");
+	NO("[01]");
+	NO("[-]");
+	NO("[1.]");
+	NO("[.5]");
+	NO("[1e]");
+	NO("[+1]");
+	NO("[9223372036854775808]");
+	NO("[-9223372036854775809]");
+	NO("[1e400]");
+	NO("[\"\\u0000\"]");
+	NO("[\"\\ud800\"]");
+	NO("[\"\\udc00\"]");
+	NO("[\"\\ud800\\u0041\"]");
+	NO("[\"\\x\"]");
+	NO("[\"\\u12g4\"]");
+	NO("[\"\x01\"]");
+	NO("[\"\xc0\x80\"]");
+	NO("[\"\xed\xa0\x80\"]");
+	NO("[\"\xf4\x90\x80\x80\"]");
+	NO("[\"\xe2\x82\"]");
+	NO("[\"abc]");
+	NO("[tru]");
+	NO("[truex]");
+	NO("[nul]");
+	agree(nul, sizeof(nul) - 1, 0, "refuses a NUL byte in a string");
+	/* jansson loses one NUL put back after a number or a literal */
+	agree("[1\0]", 4, 1, "one NUL after a number is skipped");
+	agree("{\"a\":true\0,\"b\":2}", 17, 1, "one NUL after a literal");
+	agree("[1\0\0]", 5, 0, "two are not");
+	agree("[\"a\"\0]", 6, 0, "nor one after a string");
+	agree("[\0 1]", 5, 0, "nor one before a value");
+	{
+		const char *t = "{\"a\":1\0,\"b\":2}";
+		struct aas_jspan d = aas_jscan_doc(t, 14), v;
+
+		ok(aas_jscan_member(t, d, "b", &v) && v.end - v.start == 1 &&
+		    t[v.start] == '2', "the walk goes on past that NUL");
+	}
+	nesting();
+	sweep();
+	walk();
+	set_like_rec();
+	return done_testing();
+}
