@@ -117,7 +117,8 @@ FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined \
     -fno-sanitize-recover=undefined
 build/fuzz/lib/%.o: lib/%.c | deps-ok
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Ilib $(DEP_CFLAGS) -c -o $@ $<
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Ilib $(DEP_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(wildcard build/fuzz/lib/*.d)
 build/fuzz/libaas.a: $(patsubst lib/%.c,build/fuzz/lib/%.o,$(LIB_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^

@@ -434,35 +434,74 @@ key_is(const char *s, size_t a, size_t b, const char *key)
 	return eq;
 }
 
+/*
+ * The walk over an object's members or an array's items: w.i is where
+ * the next one starts.  Each step gives its key (with the quotes; an
+ * item has none) and value, and moves past them and their comma.
+ */
+struct walk {
+	size_t	 i, end;
+};
+
+static int
+walk_start(const char *s, struct aas_jspan v, char kind, struct walk *w)
+{
+	if (aas_jscan_kind(s, v) != kind)
+		return -1;
+	w->i = ws(s, v.start + 1, v.end);
+	w->end = v.end;
+	return 0;
+}
+
+static int
+walk_member(const char *s, struct walk *w, struct aas_jspan *k,
+    struct aas_jspan *v)
+{
+	size_t i = w->i;
+
+	if (i >= w->end || s[i] != '"')
+		return 0;
+	k->start = i;
+	k->end = skip_str(s, i, w->end);
+	i = ws(s, k->end, w->end);
+	if (i >= w->end || s[i] != ':')
+		return 0;
+	v->start = ws(s, i + 1, w->end);
+	v->end = skip_val(s, v->start, w->end);
+	i = ws(s, v->end, w->end);
+	w->i = i < w->end && s[i] == ',' ? ws(s, i + 1, w->end) : w->end;
+	return 1;
+}
+
+static int
+walk_item(const char *s, struct walk *w, struct aas_jspan *v)
+{
+	size_t i = w->i;
+
+	if (i >= w->end || s[i] == ']')
+		return 0;
+	v->start = i;
+	v->end = skip_val(s, i, w->end);
+	i = ws(s, v->end, w->end);
+	w->i = i < w->end && s[i] == ',' ? ws(s, i + 1, w->end) : w->end;
+	return 1;
+}
+
 int
 aas_jscan_member(const char *s, struct aas_jspan v, const char *key,
     struct aas_jspan *out)
 {
-	size_t i, ks, ke;
+	struct aas_jspan k, m;
+	struct walk w;
 	int found = 0;
 
-	if (aas_jscan_kind(s, v) != '{')
+	if (walk_start(s, v, '{', &w) == -1)
 		return 0;
-	i = ws(s, v.start + 1, v.end);
-	while (i < v.end && s[i] == '"') {
-		ks = i;
-		ke = skip_str(s, i, v.end);
-		i = ws(s, ke, v.end);
-		if (i >= v.end || s[i] != ':')
-			break;
-		i = ws(s, i + 1, v.end);
-		if (key_is(s, ks, ke, key)) {
+	while (walk_member(s, &w, &k, &m))
+		if (key_is(s, k.start, k.end, key)) {
 			found = 1;
-			out->start = i;
-			out->end = skip_val(s, i, v.end);
-			i = out->end;
-		} else
-			i = skip_val(s, i, v.end);
-		i = ws(s, i, v.end);
-		if (i >= v.end || s[i] != ',')
-			break;
-		i = ws(s, i + 1, v.end);
-	}
+			*out = m;
+		}
 	return found;
 }
 
@@ -470,24 +509,16 @@ size_t
 aas_jscan_items(const char *s, struct aas_jspan v, size_t want,
     struct aas_jspan *out)
 {
-	size_t i, k = 0, e;
+	struct aas_jspan m;
+	struct walk w;
+	size_t k = 0;
 
-	if (aas_jscan_kind(s, v) != '[')
+	if (walk_start(s, v, '[', &w) == -1)
 		return 0;
-	i = ws(s, v.start + 1, v.end);
-	if (i < v.end && s[i] == ']')
-		return 0;
-	while (i < v.end) {
-		e = skip_val(s, i, v.end);
-		if (k == want && out != NULL) {
-			out->start = i;
-			out->end = e;
-		}
+	while (walk_item(s, &w, &m)) {
+		if (k == want && out != NULL)
+			*out = m;
 		k++;
-		i = ws(s, e, v.end);
-		if (i >= v.end || s[i] != ',')
-			break;
-		i = ws(s, i + 1, v.end);
 	}
 	return k;
 }
@@ -533,15 +564,31 @@ aas_jscan_set(struct aas_buf *out, const char *s, size_t n, const char *key,
 	aas_buf_add(out, s + end - 1, n - end + 1);
 }
 
+/* A key with escapes (quotes included) decoded, into a new string. */
+static char *
+key_text(const char *s, struct aas_jspan k)
+{
+	json_t *j;
+	char *t;
+
+	j = json_loadb(s + k.start, k.end - k.start, JSON_DECODE_ANY, NULL);
+	t = aas_xstrdup(json_is_string(j) ? json_string_value(j) : "");
+	json_decref(j);
+	return t;
+}
+
 json_t *
 aas_jscan_value(const char *s, struct aas_jspan v)
 {
 	size_t n = v.end - v.start;
 	const char *p = s + v.start;
-	char buf[32];
+	struct aas_jspan k, m;
+	struct walk w;
+	json_t *o;
+	char buf[32], *key;
 
-	/* the scalars jansson would make of checked text, made directly:
-	 * a json_loadb costs a lexer and its buffers for each */
+	/* what jansson would make of checked text, made directly: its
+	 * lexer reads a byte at a time */
 	switch (aas_jscan_kind(s, v)) {
 	case 'n':
 		return json_null();
@@ -561,6 +608,28 @@ aas_jscan_value(const char *s, struct aas_jspan v)
 			return json_integer((json_int_t)strtoll(buf, NULL, 10));
 		}
 		break;
+	case '{':
+		o = json_object();
+		walk_start(s, v, '{', &w);
+		while (walk_member(s, &w, &k, &m)) {
+			if (memchr(s + k.start, '\\', k.end - k.start) ==
+			    NULL) {
+				json_object_setn_new_nocheck(o, s + k.start + 1,
+				    k.end - k.start - 2, aas_jscan_value(s, m));
+				continue;
+			}
+			key = key_text(s, k);
+			json_object_set_new_nocheck(o, key,
+			    aas_jscan_value(s, m));
+			free(key);
+		}
+		return o;
+	case '[':
+		o = json_array();
+		walk_start(s, v, '[', &w);
+		while (walk_item(s, &w, &m))
+			json_array_append_new(o, aas_jscan_value(s, m));
+		return o;
 	}
 	return json_loadb(p, n, JSON_DECODE_ANY, NULL);
 }
@@ -568,39 +637,25 @@ aas_jscan_value(const char *s, struct aas_jspan v)
 json_t *
 aas_jscan_pick(const char *s, struct aas_jspan v, const char *const *keys)
 {
-	struct aas_jspan found[16];
-	size_t i, ks, ke, nk, k;
+	struct aas_jspan found[16], k, m;
+	struct walk w;
+	size_t nk, i;
 	json_t *o = json_object(), *x;
 
 	for (nk = 0; keys[nk] != NULL && nk < 16; nk++)
 		found[nk].start = found[nk].end = 0;
-	if (aas_jscan_kind(s, v) != '{')
+	if (walk_start(s, v, '{', &w) == -1)
 		return o;
 	/* one pass over the members; the last of a name wins */
-	i = ws(s, v.start + 1, v.end);
-	while (i < v.end && s[i] == '"') {
-		ks = i;
-		ke = skip_str(s, i, v.end);
-		i = ws(s, ke, v.end);
-		if (i >= v.end || s[i] != ':')
-			break;
-		i = ws(s, i + 1, v.end);
-		for (k = 0; k < nk; k++)
-			if (key_is(s, ks, ke, keys[k]))
+	while (walk_member(s, &w, &k, &m))
+		for (i = 0; i < nk; i++)
+			if (key_is(s, k.start, k.end, keys[i])) {
+				found[i] = m;
 				break;
-		if (k < nk) {
-			found[k].start = i;
-			found[k].end = i = skip_val(s, i, v.end);
-		} else
-			i = skip_val(s, i, v.end);
-		i = ws(s, i, v.end);
-		if (i >= v.end || s[i] != ',')
-			break;
-		i = ws(s, i + 1, v.end);
-	}
-	for (k = 0; k < nk; k++)
-		if (found[k].end > found[k].start &&
-		    (x = aas_jscan_value(s, found[k])) != NULL)
-			json_object_set_new(o, keys[k], x);
+			}
+	for (i = 0; i < nk; i++)
+		if (found[i].end > found[i].start &&
+		    (x = aas_jscan_value(s, found[i])) != NULL)
+			json_object_set_new(o, keys[i], x);
 	return o;
 }
