@@ -290,8 +290,7 @@ run_line(void *arg, size_t j, size_t slot, json_t *res)
 	/* the line's cost, once however many candidates it answers */
 	if (json_is_true(json_object_get(res, "ok")) ||
 	    json_object_get(res, "usage") != NULL)
-		json_decref(aas_response_key(res, c->price, c->discount,
-		    &usd));
+		usd = aas_result_usd(res, c->price, c->discount);
 	c->usd += usd;
 	if (emit_answer(t, slot, c->run, c->batch, res, c->price,
 	    c->discount, 1) == -1)

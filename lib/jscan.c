@@ -634,26 +634,36 @@ aas_jscan_value(const char *s, struct aas_jspan v)
 	return json_loadb(p, n, JSON_DECODE_ANY, NULL);
 }
 
-json_t *
-aas_jscan_pick(const char *s, struct aas_jspan v, const char *const *keys)
+void
+aas_jscan_spans(const char *s, struct aas_jspan v, const char *const *keys,
+    struct aas_jspan *spans)
 {
-	struct aas_jspan found[16], k, m;
+	struct aas_jspan k, m;
 	struct walk w;
 	size_t nk, i;
-	json_t *o = json_object(), *x;
 
-	for (nk = 0; keys[nk] != NULL && nk < 16; nk++)
-		found[nk].start = found[nk].end = 0;
+	for (nk = 0; keys[nk] != NULL; nk++)
+		spans[nk].start = spans[nk].end = 0;
 	if (walk_start(s, v, '{', &w) == -1)
-		return o;
+		return;
 	/* one pass over the members; the last of a name wins */
 	while (walk_member(s, &w, &k, &m))
 		for (i = 0; i < nk; i++)
 			if (key_is(s, k.start, k.end, keys[i])) {
-				found[i] = m;
+				spans[i] = m;
 				break;
 			}
-	for (i = 0; i < nk; i++)
+}
+
+json_t *
+aas_jscan_pick(const char *s, struct aas_jspan v, const char *const *keys)
+{
+	struct aas_jspan found[16];
+	json_t *o = json_object(), *x;
+	size_t i;
+
+	aas_jscan_spans(s, v, keys, found);
+	for (i = 0; keys[i] != NULL; i++)
 		if (found[i].end > found[i].start &&
 		    (x = aas_jscan_value(s, found[i])) != NULL)
 			json_object_set_new(o, keys[i], x);

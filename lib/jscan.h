@@ -62,6 +62,14 @@ struct aas_buf;
 json_t	*aas_jscan_value(const char *s, struct aas_jspan v);
 
 /*
+ * The values of the members of the object at v named in keys (NULL-ended)
+ * into spans[0..], in one pass: spans[i] is empty (start == end) when
+ * there is no member keys[i].
+ */
+void	aas_jscan_spans(const char *s, struct aas_jspan v,
+	    const char *const *keys, struct aas_jspan *spans);
+
+/*
  * A new object of the members of the object at v that are named in keys
  * (NULL-ended, at most 16), each parsed alone: what jansson's tree of
  * the whole text holds under those names, for the cost of those values

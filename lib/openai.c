@@ -369,34 +369,53 @@ parse_line(json_t *o, json_t **resp, struct aas_err *e)
 
 /* What parse_line and body_result read of a line, its response and
  * its body. */
-static const char *const line_keys[] = { "custom_id", "error", NULL };
-static const char *const response_keys[] = { "request_id", "status_code",
+static const char *const line_keys[] = { "custom_id", "error", "response",
     NULL };
+static const char *const response_keys[] = { "request_id", "status_code",
+    "body", NULL };
 static const char *const body_keys[] = { "object", "output", "status",
     "incomplete_details", "error", "message", "choices", "usage", "model",
     NULL };
+#define NKEYS(k)	(sizeof(k) / sizeof((k)[0]) - 1)
+
+/* The members keys[] (nk of them) of the object at v; the last one
+ * (response, body) picked again by down when it is an object. */
+static json_t *
+pick(const char *s, struct aas_jspan v, const char *const *keys, size_t nk,
+    json_t *(*down)(const char *, struct aas_jspan))
+{
+	struct aas_jspan sp[16];
+	json_t *o = json_object(), *x;
+	size_t i;
+
+	aas_jscan_spans(s, v, keys, sp);
+	for (i = 0; i < nk; i++) {
+		if (sp[i].end == sp[i].start)
+			continue;
+		x = down != NULL && i == nk - 1 &&
+		    aas_jscan_kind(s, sp[i]) == '{' ? down(s, sp[i]) :
+		    aas_jscan_value(s, sp[i]);
+		json_object_set_new(o, keys[i], x);
+	}
+	return o;
+}
+
+static json_t *
+pick_body(const char *s, struct aas_jspan v)
+{
+	return pick(s, v, body_keys, NKEYS(body_keys), NULL);
+}
+
+static json_t *
+pick_response(const char *s, struct aas_jspan v)
+{
+	return pick(s, v, response_keys, NKEYS(response_keys), pick_body);
+}
 
 static json_t *
 pick_line(const char *s, struct aas_jspan doc)
 {
-	json_t *o = aas_jscan_pick(s, doc, line_keys), *rs, *body;
-	struct aas_jspan r, b;
-
-	if (!aas_jscan_member(s, doc, "response", &r))
-		return o;
-	if (aas_jscan_kind(s, r) != '{')
-		rs = aas_jscan_value(s, r);
-	else {
-		rs = aas_jscan_pick(s, r, response_keys);
-		if (aas_jscan_member(s, r, "body", &b)) {
-			body = aas_jscan_kind(s, b) == '{' ?
-			    aas_jscan_pick(s, b, body_keys) :
-			    aas_jscan_value(s, b);
-			json_object_set_new(rs, "body", body);
-		}
-	}
-	json_object_set_new(o, "response", rs);
-	return o;
+	return pick(s, doc, line_keys, NKEYS(line_keys), pick_response);
 }
 
 /* Exactly-once upload and create. */

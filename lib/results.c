@@ -15,20 +15,31 @@
 #include "jscan.h"
 #include "banned.h"
 
+double
+aas_result_usd(json_t *res, const struct aas_price *price, double discount)
+{
+	json_t *u = json_object_get(res, "usage");
+
+	if (price == NULL)
+		return 0;
+	return aas_usd_round(aas_price_usd(price,
+	    (long)json_integer_value(json_object_get(u, "input")),
+	    (long)json_integer_value(json_object_get(u, "output")),
+	    (long)json_integer_value(json_object_get(u, "cached")), discount));
+}
+
 json_t *
 aas_response_key(json_t *res, const struct aas_price *price, double discount,
     double *usdp)
 {
 	json_t *u = json_object_get(res, "usage");
 	long in, out, cached;
-	double usd = 0;
+	double usd;
 
 	in = (long)json_integer_value(json_object_get(u, "input"));
 	out = (long)json_integer_value(json_object_get(u, "output"));
 	cached = (long)json_integer_value(json_object_get(u, "cached"));
-	if (price != NULL)
-		usd = aas_usd_round(aas_price_usd(price, in, out, cached,
-		    discount));
+	usd = aas_result_usd(res, price, discount);
 	*usdp = usd;
 	return json_pack("{s:O?, s:O?, s:O?, s:{s:I, s:I, s:I}, s:o, s:O?}",
 	    "status", json_object_get(res, "status_code"),

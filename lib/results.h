@@ -17,6 +17,10 @@ struct aas_price;
 struct aas_provider;
 struct aas_tasks;
 
+/* What the result res cost (usd rounded, usage from res): 0 without a
+ * price.  The usd of aas_response_key. */
+double	aas_result_usd(json_t *res, const struct aas_price *price,
+	    double discount);
 /*
  * The response key of result res (borrowed):
  *   {"status", "text", "finish_reason",
