@@ -428,6 +428,9 @@ setup(struct aas_cmd *c, struct aas_err *e)
 	    boardarg != NULL ? NULL : &board_path, e) == -1)
 		return -1;
 	bopts.state_dir = aas_state_dir(c->st);
+	/* status edits compare no task's text: no hash of every task in
+	 * every batch (most of a parse on a large board) */
+	bopts.no_sha = 1;
 	if (boardarg != NULL)
 		board_path = aas_xstrdup(boardarg);
 	/* a board over board_max_bytes: exit 2 before any record */

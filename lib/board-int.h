@@ -67,6 +67,7 @@ struct aas_board {
 	json_t	*status_names;
 	regex_t	 re;
 	int	 yaml;		/* read from a YAML plan: read-only */
+	int	 no_sha;	/* aas_board_opts no_sha */
 	struct aas_task *tasks;
 	struct tinfo *info;
 	size_t	 ntasks, cap;

@@ -500,7 +500,8 @@ finish(struct aas_board *b)
 		t = &b->tasks[i];
 		in = &b->info[i];
 		aas_bd_task_defaults(b, t);
-		sha_task(b, t, in);
+		if (!b->no_sha)
+			sha_task(b, t, in);
 	}
 	aas_bd_hash_build(b);
 	aas_bd_mark_dups(b);
@@ -722,6 +723,7 @@ aas_bd_board_new(const char *name, const struct aas_board_opts *o,
 	    o->id_pattern : DEFAULT_ID_PATTERN);
 	if (o != NULL && json_is_object(o->status_names))
 		b->status_names = json_incref(o->status_names);
+	b->no_sha = o != NULL && o->no_sha;
 	re = aas_xasprintf("^(%s)$", b->pattern);
 	rc = regcomp(&b->re, re, REG_EXTENDED | REG_NOSUB);
 	free(re);

@@ -62,6 +62,9 @@ struct aas_board_opts {
 	const char *state_dir;	/* where aas_board_update's lock is; NULL:
 				 * the board's repository's (state.h,
 				 * aas_state_dir_for) */
+	int	 no_sha;	/* leave each task's sha empty: the caller
+				 * (status edits) reads none, and hashing
+				 * every task is most of a parse */
 };
 #define AAS_BOARD_MAX	268435456	/* 256 MiB: board_max_bytes */
 
