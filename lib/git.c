@@ -403,17 +403,15 @@ struct findname {
 };
 
 static int
-find_cb(const char *root, const git_tree_entry *te, void *arg)
+find_cb(const char *path, unsigned mode, void *arg)
 {
 	struct findname *f = arg;
-	git_filemode_t m = git_tree_entry_filemode(te);
+	const char *base = strrchr(path, '/');
 
-	if ((m == GIT_FILEMODE_BLOB || m == GIT_FILEMODE_BLOB_EXECUTABLE) &&
-	    strcmp(git_tree_entry_name(te), f->name) == 0) {
-		if (f->n++ == 0)
-			f->first = aas_xasprintf("%s%s", root,
-			    git_tree_entry_name(te));
-	}
+	(void)mode;
+	if (strcmp(base != NULL ? base + 1 : path, f->name) == 0 &&
+	    f->n++ == 0)
+		f->first = aas_xstrdup(path);
 	return 0;
 }
 
@@ -423,9 +421,9 @@ aas_git_tree_find_name(struct aas_git_tree *t, const char *name,
 {
 	struct findname f = { name, NULL, 0 };
 
-	if (git_tree_walk(t->base, GIT_TREEWALK_PRE, find_cb, &f) != 0) {
+	if (aas_git_tree_files(t, find_cb, &f, e) != 0) {
 		free(f.first);
-		return gerr(e, "git", "walking the tree");
+		return -1;
 	}
 	if (f.n == 0)
 		return 1;
@@ -628,6 +626,23 @@ make_sig(struct aas_git *g, const char *ident, const char *datevar,
 	return 0;
 }
 
+/* Write a commit of tree with parent (may be NULL); out gets its id. */
+static int
+write_commit(struct aas_git *g, const git_signature *author,
+    const git_signature *committer, const char *encoding, const char *message,
+    git_tree *tree, const git_commit *parent, char out[AAS_GIT_HEX],
+    struct aas_err *e)
+{
+	const git_commit *parents[1] = { parent };
+	git_oid id;
+
+	if (git_commit_create(&id, g->repo, NULL, author, committer, encoding,
+	    message, tree, parent != NULL ? 1 : 0, parents) != 0)
+		return gerr(e, "git", "writing the commit");
+	git_oid_tostr(out, AAS_GIT_HEX, &id);
+	return 0;
+}
+
 int
 aas_git_commit(struct aas_git *g, const char *tree, const char *parent,
     const char *message, const char *author, const char *committer,
@@ -636,7 +651,6 @@ aas_git_commit(struct aas_git *g, const char *tree, const char *parent,
 	git_signature *a = NULL, *c = NULL;
 	git_tree *t = NULL;
 	git_commit *p = NULL;
-	const git_commit *parents[1];
 	git_oid id;
 	int rc = -1;
 
@@ -653,14 +667,7 @@ aas_git_commit(struct aas_git *g, const char *tree, const char *parent,
 		aas_err_set(e, "bad_rev", "%s: not a commit", parent);
 		goto out;
 	}
-	parents[0] = p;
-	if (git_commit_create(&id, g->repo, NULL, a, c, NULL, message, t,
-	    p != NULL ? 1 : 0, parents) != 0) {
-		gerr(e, "git", "writing the commit");
-		goto out;
-	}
-	git_oid_tostr(out, AAS_GIT_HEX, &id);
-	rc = 0;
+	rc = write_commit(g, a, c, NULL, message, t, p, out, e);
 out:
 	git_signature_free(a);
 	git_signature_free(c);
@@ -1261,7 +1268,6 @@ aas_git_pick(struct aas_git *g, const char *commit, const char *onto,
 	git_index *idx = NULL;
 	git_tree *tree = NULL;
 	git_signature *sig = NULL;
-	const git_commit *parents[1];
 	git_oid id, tid;
 	int rc = -1;
 
@@ -1299,15 +1305,9 @@ aas_git_pick(struct aas_git *g, const char *commit, const char *onto,
 		gerr(e, "git", "tree");
 		goto out;
 	}
-	parents[0] = o;
-	if (git_commit_create(&id, g->repo, NULL, git_commit_author(c), sig,
-	    git_commit_message_encoding(c), git_commit_message(c), tree, 1,
-	    parents) != 0) {
-		gerr(e, "git", "writing the commit");
-		goto out;
-	}
-	git_oid_tostr(out, AAS_GIT_HEX, &id);
-	rc = 0;
+	rc = write_commit(g, git_commit_author(c), sig,
+	    git_commit_message_encoding(c), git_commit_message(c), tree, o, out,
+	    e);
 out:
 	git_signature_free(sig);
 	git_tree_free(tree);
