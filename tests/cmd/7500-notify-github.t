@@ -5,28 +5,14 @@
 # labels from the configuration, adoption on 422 and after a reset, rate
 # limits waited out, dry runs and configuration errors.
 . "${AAS_SRC:-.}/tests/lib.sh"
-. "$AAS_SRC/tests/emu-forge/forge.sh"
-command -v python3 >/dev/null || skip_all "no python3"
-[ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
+. "$AAS_SRC/tests/fixtures/forge/lib.sh"
 
 plan 49
 TOKEN=ghp_t0kenThatMustNotLeak42
 export EMU_GH_TOKEN=$TOKEN
-forge_start || exit 1
-forge_clone "$T/w"
-cd "$T/w" || exit 1
+forge_work
 cp .git/config "$T/config.before"
-export AAS_HTTP_BACKOFF_MS=10
 
-# branch ID: a commit on aas/ID adding ID.txt; prints its id
-branch() {
-	git checkout -q -b "aas/$1" main
-	echo "$1" >"$1.txt"
-	git add "$1.txt"
-	git commit -q -m "$1"
-	git rev-parse HEAD
-	git checkout -q main
-}
 # rec ID OK: a record of aas-qa for the task on its branch
 rec() {
 	printf '{"id":"%s","title":"Task %s","apply":{"branch":"aas/%s","commit":"%s","files":[{"path":"%s.txt","op":"write"}]},"plan":{"summary":"Adds %s.txt."},"qa":{"ok":%s,"checks":[{"name":"build","ok":%s,"exit":%s,"ms":1500}]},"request":{"model":"gpt-4.1-mini"},"response":{"usage":{"input":100,"output":20},"usd":0.0125}}\n' \
@@ -34,7 +20,7 @@ rec() {
 	    "$([ "$2" = true ] && echo 0 || echo 2)"
 }
 gh() {	# gh: the github entry of the record on stdout
-	jq -c '.notify.targets[] | select(.kind == "github") | [.ok, .detail]' "$T/out"
+	notified github
 }
 pulls() {	# pulls JQ: over the emulator's pull requests of owner/repo
 	curl -sS "$FORGE_URL/_emu/pulls" | jq -c ".github[\"owner/repo\"] | $1"

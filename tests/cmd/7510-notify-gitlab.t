@@ -4,34 +4,21 @@
 # it passes, labels, the project from CI_PROJECT_ID or the remote's path,
 # a 429 waited out, no token anywhere.
 . "${AAS_SRC:-.}/tests/lib.sh"
-. "$AAS_SRC/tests/emu-forge/forge.sh"
-command -v python3 >/dev/null || skip_all "no python3"
-[ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
+. "$AAS_SRC/tests/fixtures/forge/lib.sh"
 
 plan 16
 TOKEN=glpat-t0kenThatMustNotLeak42
 export EMU_GL_TOKEN=$TOKEN
-forge_start || exit 1
-forge_clone "$T/w"
-cd "$T/w" || exit 1
-export AAS_HTTP_BACKOFF_MS=10
+forge_work
 printf 'gitlab:\n  remote: %s/group/repo.git\n  labels: [aas, bot]\n' \
     "$FORGE_URL" >.aas.yml
 
-branch() {
-	git checkout -q -b "aas/$1" main
-	echo "$1" >"$1.txt"
-	git add "$1.txt"
-	git commit -q -m "$1"
-	git rev-parse HEAD
-	git checkout -q main
-}
 rec() {
 	printf '{"id":"%s","title":"Task %s","apply":{"branch":"aas/%s","commit":"%s","files":[{"path":"%s.txt","op":"write"}]},"qa":{"ok":%s,"checks":[{"name":"build","ok":%s,"exit":0,"ms":10}]}}\n' \
 	    "$1" "$1" "$1" "$(git rev-parse "aas/$1")" "$1" "$2" "$2"
 }
 gl() {
-	jq -c '.notify.targets[] | select(.kind == "gitlab") | [.ok, .detail]' "$T/out"
+	notified gitlab
 }
 mrs() {
 	curl -sS "$FORGE_URL/_emu/pulls" | jq -c ".gitlab[\"group/repo\"] | $1"
