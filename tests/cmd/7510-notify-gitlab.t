@@ -57,16 +57,15 @@ is "$(forge_log | jq -s '[.[] | select(.method == "POST" and .service == "gitlab
 branch T-2 >/dev/null
 curl -sS -X POST -d '{"service":"gitlab","repo":"group/repo","head":"aas/T-2","base":"main","title":"by hand"}' \
     "$FORGE_URL/_emu/pulls" >/dev/null
-cat >s.json <<'S'
+faults <<'S'
 {"faults": [{"path": "/api/v4/projects/7/merge_requests", "method": "GET", "kind": "empty_list", "count": 1},
             {"path": "/api/v4/projects/7/merge_requests", "method": "POST", "kind": "429", "retry_after": 1, "count": 1}]}
 S
-forge_script s.json
 m=$(forge_log | wc -l)
 rec T-2 true >r2
 run aas-notify --gitlab <r2
 is "$rc $(gl)" "0 [true,\"$M/2\"]" "409 already exists: adopted"
-is "$(forge_log | tail -n +$((m + 1)) | jq -r 'select(.service == "gitlab") | "\(.method) \(.status) \(.fault // "-")"' | tr '\n' ,)" \
+is "$(calls gitlab $m)" \
     "GET 200 empty_list,GET 200 -,POST 429 429,POST 409 -,GET 200 -,PUT 200 -," \
     "listed (stale), a 429 waited out, 409, listed again, updated"
 is "$(mrs '[.[] | select(.source_branch == "aas/T-2")] | [length, .[0].title, .[0].labels]')" \
