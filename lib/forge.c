@@ -766,8 +766,8 @@ aas_forge_deliver(struct aas_target *t, json_t *outcome,
 	if ((rc = fl->find(t, branch, &req, e)) == -1)
 		goto out;
 	for (round = 0; req == NULL && round < 3; round++)
-		if ((rc = create_once(fl, t, f, branch, title, body, draft, &req,
-		    &created, e)) != 2)
+		if ((rc = create_once(fl, t, f, branch, title, body, draft,
+		    &req, &created, e)) != 2)
 			break;
 	if (rc == 2)
 		rc = -1;
