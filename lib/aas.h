@@ -74,6 +74,9 @@ void	*aas_xreallocarray(void *p, size_t n, size_t m);
 char	*aas_xstrdup(const char *s);
 char	*aas_xstrndup(const char *s, size_t n);
 char	*aas_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The length of the first string of list (NULL-terminated) that the n
+ * bytes at s begin with and go on past, or 0 when none does. */
+size_t	aas_lead_len(const char *s, size_t n, const char *const *list);
 
 /* A growable byte buffer, always NUL-terminated.  Zero-initialise it, or
  * use AAS_BUF_INIT; release with aas_buf_free. */

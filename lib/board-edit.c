@@ -28,20 +28,8 @@ board_splice(struct aas_board *b, size_t from, size_t to, const char *repl,
 	aas_buf_add(&o, b->text, from);
 	aas_buf_add(&o, repl, rlen);
 	aas_buf_add(&o, b->text + to, b->len - to);
-	nb = *b;
-	nb.tasks = NULL;
-	nb.info = NULL;
-	nb.ntasks = nb.cap = 0;
-	nb.tables = NULL;
-	nb.ntables = 0;
-	nb.hash = NULL;
-	nb.hcap = 0;
-	nb.text = aas_buf_detach(&o, &nb.len);
-	if (aas_bd_parse_text(&nb, e) == -1) {
-		aas_bd_board_reset(&nb);
-		free(nb.text);
+	if (aas_bd_parse_new(&nb, b, &o, e) == -1)
 		return -1;
-	}
 	b->text = oldtext;
 	b->len = oldlen;
 	aas_bd_board_reset(b);

@@ -146,6 +146,10 @@ struct aas_board *aas_bd_board_new(const char *name,
 void	 aas_bd_board_reset(struct aas_board *b);
 /* Parse b->text (Markdown) into b's tasks. */
 int	 aas_bd_parse_text(struct aas_board *b, struct aas_err *e);
+/* Parse the text in o (which is emptied) into nb, a new board with b's
+ * name and options; on failure nb holds nothing (b is never touched). */
+int	 aas_bd_parse_new(struct aas_board *nb, const struct aas_board *b,
+	    struct aas_buf *o, struct aas_err *e);
 /* The body of a block [s, e) of t as a string. */
 char	*aas_bd_block_body(const char *t, size_t s, size_t e);
 /* Mark the tasks whose id another task has too. */

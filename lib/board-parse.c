@@ -710,6 +710,27 @@ aas_bd_board_reset(struct aas_board *b)
 	b->hcap = 0;
 }
 
+int
+aas_bd_parse_new(struct aas_board *nb, const struct aas_board *b,
+    struct aas_buf *o, struct aas_err *e)
+{
+	*nb = *b;
+	nb->tasks = NULL;
+	nb->info = NULL;
+	nb->ntasks = nb->cap = 0;
+	nb->tables = NULL;
+	nb->ntables = 0;
+	nb->hash = NULL;
+	nb->hcap = 0;
+	nb->text = aas_buf_detach(o, &nb->len);
+	if (aas_bd_parse_text(nb, e) == -1) {
+		aas_bd_board_reset(nb);
+		free(nb->text);
+		return -1;
+	}
+	return 0;
+}
+
 struct aas_board *
 aas_bd_board_new(const char *name, const struct aas_board_opts *o,
     struct aas_err *e)

@@ -442,18 +442,10 @@ pend_apply(struct aas_board *b, int parse, struct aas_err *e)
 		return 0;
 	}
 	if (rc == 0) {
-		struct aas_board nb = *b, gone = *b;
+		struct aas_board nb, gone = *b;
 		struct aas_task t;
 
-		nb.tasks = NULL;
-		nb.info = NULL;
-		nb.ntasks = nb.cap = 0;
-		nb.tables = NULL;
-		nb.ntables = 0;
-		nb.hash = NULL;
-		nb.hcap = 0;
-		nb.text = aas_buf_detach(&o, &nb.len);
-		if ((rc = aas_bd_parse_text(&nb, e)) == 0) {
+		if ((rc = aas_bd_parse_new(&nb, b, &o, e)) == 0) {
 			/* the same tasks (status edits add none): keep them
 			 * where they were, so pointers the caller holds stay
 			 * good, with what the parse read in them */
@@ -472,8 +464,6 @@ pend_apply(struct aas_board *b, int parse, struct aas_err *e)
 			*b = nb;
 			return 0;
 		}
-		aas_bd_board_reset(&nb);
-		free(nb.text);
 	}
 	/* back to the text as last parsed (which parsed then), the
 	 * statuses set in place undone */

@@ -44,6 +44,16 @@ struct ckey {
 
 #define GIB	1073741824.0
 
+/* A forge target's section (lib/forge.c reads it): where names the
+ * repository or project. */
+#define FORGE_KEYS(kind, where) \
+	{ kind, K_SECTION, F_NULL, 0, 0, NULL }, \
+	{ kind "." where, K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL }, \
+	{ kind ".api_url", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL }, \
+	{ kind ".remote", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL }, \
+	{ kind ".base", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL }, \
+	{ kind ".labels", K_LIST, F_DOC | F_ONE, 0, 0, NULL }
+
 static const struct ckey keys[] = {
 	{ "board", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
 	{ "id_pattern", K_REGEX, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
@@ -85,18 +95,8 @@ static const struct ckey keys[] = {
 	{ "prices.*.output", K_NUM, 0, 0, 1e6, NULL },
 	{ "prices.*.cached", K_NUM, 0, 0, 1e6, NULL },
 	{ "budget", K_NUM, F_DOC | F_NULL, 0, 1e9, NULL },
-	{ "github", K_SECTION, F_NULL, 0, 0, NULL },
-	{ "github.repository", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
-	{ "github.api_url", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
-	{ "github.remote", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
-	{ "github.base", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
-	{ "github.labels", K_LIST, F_DOC | F_ONE, 0, 0, NULL },
-	{ "gitlab", K_SECTION, F_NULL, 0, 0, NULL },
-	{ "gitlab.project", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
-	{ "gitlab.api_url", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
-	{ "gitlab.remote", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
-	{ "gitlab.base", K_STR, F_DOC | F_NULL | F_NONEMPTY, 0, 0, NULL },
-	{ "gitlab.labels", K_LIST, F_DOC | F_ONE, 0, 0, NULL },
+	FORGE_KEYS("github", "repository"),
+	FORGE_KEYS("gitlab", "project"),
 	{ "plan", K_SECTION, F_NULL, 0, 0, NULL },
 	{ "plan.test_globs", K_LIST, F_DOC | F_ONE, 0, 0, NULL },
 	{ "plan.require_tests", K_BOOL, F_DOC | F_NULL, 0, 0, NULL },

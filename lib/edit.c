@@ -100,18 +100,13 @@ elision_line(const char *s, size_t n)
 {
 	static const char *const lead[] = { "#", "//", "/*", "--", ";",
 	    "<!--", "*", NULL };
-	size_t i, k;
+	size_t k;
 
 	while (n > 0 && (*s == ' ' || *s == '\t'))
 		s++, n--;
 	if (aas_patch_is_elision(s, n))
 		return 1;
-	for (i = 0; lead[i] != NULL; i++) {
-		k = strlen(lead[i]);
-		if (n > k && memcmp(s, lead[i], k) == 0)
-			break;
-	}
-	if (lead[i] == NULL)
+	if ((k = aas_lead_len(s, n, lead)) == 0)
 		return 0;
 	s += k;
 	n -= k;

@@ -90,6 +90,21 @@ aas_forge_init(struct aas_forge *f, const char *kind, const char *api,
 }
 
 void
+aas_forge_open(struct aas_forge *f, const struct aas_forge_flow *fl,
+    struct aas_forge_conf *c, const char *const *headers,
+    const struct aas_target_env *env, char hash[13])
+{
+	char *id;
+
+	aas_forge_init(f, fl->kind, c->api, headers, env);
+	f->flow = fl;
+	f->conf = c;
+	id = aas_xasprintf("%s %s", f->api, c->where);
+	aas_notify_hash(fl->kind, id, hash);
+	free(id);
+}
+
+void
 aas_forge_fini(struct aas_forge *f)
 {
 	size_t i;
@@ -651,5 +666,122 @@ aas_forge_default_base(struct aas_forge *f, struct aas_forge_conf *c,
 	if (rc == 0)
 		c->base = aas_xstrdup(b);
 	aas_http_resp_free(&r);
+	return rc;
+}
+
+/* 0 with *reqp and *createdp, -1, or 2 when nothing was made and the
+ * create may be sent again (e then holds why it failed). */
+static int
+create_once(const struct aas_forge_flow *fl, struct aas_target *t,
+    struct aas_forge *f, const char *branch, const char *title,
+    const char *body, int draft, json_t **reqp, int *createdp,
+    struct aas_err *e)
+{
+	struct aas_http_resp r;
+	json_t *req;
+	char *path, code[24];
+	long status;
+	int rc, exists;
+
+	*createdp = 0;
+	if (fl->base(t, e) == -1)
+		return -1;
+	req = fl->create_req(t, branch, title, body, draft, &path);
+	rc = aas_forge_call(f, "POST", path, req, 1, &r, e);
+	free(path);
+	json_decref(req);
+	if (rc == 0 && json_is_integer(json_object_get(r.json, fl->id_key))) {
+		*reqp = json_incref(r.json);
+		*createdp = 1;
+		aas_http_resp_free(&r);
+		return 0;
+	}
+	exists = rc != 0 && fl->exists(&r);
+	if (rc == 0)
+		rc = aas_err_set(e, "bad_response", "%s: the new %s has no %s",
+		    f->kind, fl->what, fl->id_key);
+	else if (exists || aas_forge_maybe_made(&r)) {
+		/* made meanwhile, or maybe made by this very call */
+		struct aas_err first = *e;
+
+		status = r.status;
+		aas_http_resp_free(&r);
+		if (fl->find(t, branch, reqp, e) == -1)
+			return -1;
+		if (*reqp != NULL)
+			return 0;
+		if (!exists) {
+			*e = first;
+			return 2;
+		}
+		snprintf(code, sizeof(code), "http_%ld", status);
+		return aas_err_set(e, code, "%s: a %s for %s exists but is not "
+		    "listed as open", f->kind, fl->what, branch);
+	}
+	aas_http_resp_free(&r);
+	return rc;
+}
+
+int
+aas_forge_deliver(struct aas_target *t, json_t *outcome,
+    const char *delivery_id, json_t **detailp, struct aas_err *e)
+{
+	struct aas_forge *f = (struct aas_forge *)t;
+	const struct aas_forge_flow *fl = f->flow;
+	struct aas_forge_conf *c = f->conf;
+	json_t *data = json_object_get(outcome, "data"), *req = NULL;
+	const char *branch = dstr(data, "branch"), *commit = dstr(data,
+	    "commit"), *url;
+	char *title = NULL, *body = NULL;
+	int draft = aas_forge_draft(outcome), created = 0, rc, round;
+
+	(void)delivery_id;
+	if (branch == NULL || *branch == '\0' || commit == NULL) {
+		*detailp = json_string("no branch to push");
+		return 0;
+	}
+	title = aas_forge_title(outcome, draft ? fl->draft_prefix : NULL);
+	if (c->dry_run) {
+		aas_msg("%s: %s: would push %s (%.12s) to %s and open or "
+		    "update its %s%s on %s: %s", f->kind,
+		    dstr(data, "id") != NULL ? dstr(data, "id") : "?", branch,
+		    commit, c->push_url, draft && fl->draft_prefix == NULL ?
+		    "draft " : "", fl->what, c->where, title);
+		free(title);
+		*detailp = json_string("dry run: nothing sent");
+		return 0;
+	}
+	rc = aas_push_branch(c->repo, c->push_url, branch, commit,
+	    fl->push_user, c->token, e);
+	if (rc == 1) {
+		free(title);
+		*detailp = json_pack("s+", "no local branch ", branch);
+		return 0;
+	}
+	if (rc == -1) {
+		aas_err_prefix(e, f->kind);
+		goto out;
+	}
+	body = aas_forge_body(outcome);
+	if ((rc = fl->find(t, branch, &req, e)) == -1)
+		goto out;
+	for (round = 0; req == NULL && round < 3; round++)
+		if ((rc = create_once(fl, t, f, branch, title, body, draft,
+		    &req, &created, e)) != 2)
+			break;
+	if (rc == 2)
+		rc = -1;
+	if (rc == -1)
+		goto out;
+	if (!created && (rc = fl->update(t, req, title, body, draft, e)) == -1)
+		goto out;
+	if (fl->labels != NULL && (rc = fl->labels(t, req, e)) == -1)
+		goto out;
+	url = dstr(req, fl->url_key);
+	*detailp = json_string(url != NULL ? url : "");
+out:
+	json_decref(req);
+	free(title);
+	free(body);
 	return rc;
 }

@@ -23,8 +23,15 @@ extern const struct aas_target_ops aas_target_gitlab;
  * "rate_limited" (a re-run delivers it then). */
 #define AAS_FORGE_MAX_WAIT_MS	300000
 
+struct aas_forge_flow;
+struct aas_forge_conf;
+
+/* One target's service.  Each target's struct aas_target begins with
+ * its struct aas_forge, so that aas_forge_deliver can be its deliver. */
 struct aas_forge {
 	const char	*kind;		/* "github", "gitlab": in messages */
+	const struct aas_forge_flow *flow; /* set by the target's open */
+	struct aas_forge_conf *conf;	/* the target's, likewise */
 	char		*api;		/* base URL, no trailing slash */
 	char		**headers;	/* NULL-terminated; secret-bearing */
 	struct aas_http	*http;
@@ -42,6 +49,11 @@ struct aas_forge {
 void	aas_forge_init(struct aas_forge *f, const char *kind, const char *api,
 	    const char *const *headers, const struct aas_target_env *env);
 void	aas_forge_fini(struct aas_forge *f);
+/* aas_forge_init for a target's open: f->kind from fl, f->flow and
+ * f->conf set, and hash (see notify.h) from the API URL and c->where. */
+void	aas_forge_open(struct aas_forge *f, const struct aas_forge_flow *fl,
+	    struct aas_forge_conf *c, const char *const *headers,
+	    const struct aas_target_env *env, char hash[13]);
 
 /*
  * One API call: method ("GET", "POST", "PATCH", "PUT") on api + path
@@ -161,5 +173,51 @@ int	aas_forge_get_first(struct aas_forge *f, const char *path,
  * (set KIND.base)"). */
 int	aas_forge_default_base(struct aas_forge *f, struct aas_forge_conf *c,
 	    const char *path, const char *what, struct aas_err *e);
+
+/*
+ * The request flow both targets run for one outcome: push the branch,
+ * find its open request, create it when there is none (a create that
+ * failed where the service may have acted on it is looked up; when
+ * nothing was made it is sent again, three times at most), else update
+ * it, then add labels.  What differs between the services is in the
+ * table; its callbacks get the target as it was opened.
+ */
+struct aas_forge_flow {
+	const char *kind;	/* "github": f->kind and the hash */
+	const char *what;	/* "pull request": in messages */
+	const char *push_user;	/* the user name the token pushes as */
+	const char *id_key;	/* the request's number: "number", "iid" */
+	const char *url_key;	/* its page: "html_url", "web_url" */
+	const char *draft_prefix; /* a draft's title prefix, or NULL when
+				   drafts are marked otherwise (the dry run
+				   then says "draft") */
+	/* Whether a failed create's answer says the request exists. */
+	int	(*exists)(const struct aas_http_resp *r);
+	/* The open request for branch: 0 and *reqp (a new reference, or
+	 * NULL for none), or -1. */
+	int	(*find)(struct aas_target *t, const char *branch,
+		    json_t **reqp, struct aas_err *e);
+	/* Sets the base branch when it is not known yet: 0 or -1. */
+	int	(*base)(struct aas_target *t, struct aas_err *e);
+	/* The create call's body, and in *pathp its path (caller frees). */
+	json_t	*(*create_req)(struct aas_target *t, const char *branch,
+		    const char *title, const char *body, int draft,
+		    char **pathp);
+	/* Brings a request found open up to date: 0 or -1. */
+	int	(*update)(struct aas_target *t, json_t *req, const char *title,
+		    const char *body, int draft, struct aas_err *e);
+	/* Adds the labels to a request, new or found; NULL when the
+	 * create and update calls carry them: 0 or -1. */
+	int	(*labels)(struct aas_target *t, json_t *req,
+		    struct aas_err *e);
+};
+
+/*
+ * The targets' deliver (see notify.h): outcome through the flow of t's
+ * struct aas_forge, which t begins with.  0 with *detailp (the request's
+ * URL, or why nothing was sent), or -1 with e set.
+ */
+int	aas_forge_deliver(struct aas_target *t, json_t *outcome,
+	    const char *delivery_id, json_t **detailp, struct aas_err *e);
 
 #endif

@@ -44,8 +44,8 @@ struct aas_git_tree {
 	char	*undone;	/* a path written, then deleted */
 };
 
-static int
-gerr(struct aas_err *e, const char *code, const char *what)
+int
+aas_git_fail(struct aas_err *e, const char *code, const char *what)
 {
 	const git_error *ge = git_error_last();
 
@@ -135,7 +135,7 @@ aas_git_tree_open(struct aas_git *g, const char *base,
 	if (git_commit_tree(&t->base, c) != 0) {
 		git_commit_free(c);
 		free(t);
-		return gerr(e, "git", "reading the base tree");
+		return aas_git_fail(e, "git", "reading the base tree");
 	}
 	git_commit_free(c);
 	if (aas_path_guard_new(NULL, &t->own, e) == -1) {
@@ -201,7 +201,7 @@ walk(struct aas_git_tree *t, const char *path, git_tree_entry **ent,
 		if (rc == GIT_ENOTFOUND)
 			return 0;
 		if (rc != 0)
-			return gerr(e, "git", path);
+			return aas_git_fail(e, "git", path);
 		m = git_tree_entry_filemode(te);
 		if (m == GIT_FILEMODE_LINK) {
 			git_tree_entry_free(te);
@@ -261,7 +261,7 @@ aas_git_tree_read(struct aas_git_tree *t, const char *path, char **data,
 		return 1;
 	if (git_blob_lookup(&b, t->g->repo, git_tree_entry_id(te)) != 0) {
 		git_tree_entry_free(te);
-		return gerr(e, "git", path);
+		return aas_git_fail(e, "git", path);
 	}
 	n = (size_t)git_blob_rawsize(b);
 	*data = aas_xmalloc(n + 1);
@@ -403,17 +403,15 @@ struct findname {
 };
 
 static int
-find_cb(const char *root, const git_tree_entry *te, void *arg)
+find_cb(const char *path, unsigned mode, void *arg)
 {
 	struct findname *f = arg;
-	git_filemode_t m = git_tree_entry_filemode(te);
+	const char *base = strrchr(path, '/');
 
-	if ((m == GIT_FILEMODE_BLOB || m == GIT_FILEMODE_BLOB_EXECUTABLE) &&
-	    strcmp(git_tree_entry_name(te), f->name) == 0) {
-		if (f->n++ == 0)
-			f->first = aas_xasprintf("%s%s", root,
-			    git_tree_entry_name(te));
-	}
+	(void)mode;
+	if (strcmp(base != NULL ? base + 1 : path, f->name) == 0 &&
+	    f->n++ == 0)
+		f->first = aas_xstrdup(path);
 	return 0;
 }
 
@@ -423,9 +421,9 @@ aas_git_tree_find_name(struct aas_git_tree *t, const char *name,
 {
 	struct findname f = { name, NULL, 0 };
 
-	if (git_tree_walk(t->base, GIT_TREEWALK_PRE, find_cb, &f) != 0) {
+	if (aas_git_tree_files(t, find_cb, &f, e) != 0) {
 		free(f.first);
-		return gerr(e, "git", "walking the tree");
+		return -1;
 	}
 	if (f.n == 0)
 		return 1;
@@ -452,7 +450,7 @@ aas_git_tree_write(struct aas_git_tree *t, char out[AAS_GIT_HEX],
 		}
 		if (git_blob_create_from_buffer(&ids[i], t->g->repo,
 		    t->p[i].data, t->p[i].len) != 0) {
-			gerr(e, "git", t->p[i].path);
+			aas_git_fail(e, "git", t->p[i].path);
 			goto out;
 		}
 		u[i].action = GIT_TREE_UPDATE_UPSERT;
@@ -461,7 +459,7 @@ aas_git_tree_write(struct aas_git_tree *t, char out[AAS_GIT_HEX],
 		    GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
 	}
 	if (git_tree_create_updated(&tid, t->g->repo, t->base, t->np, u) != 0) {
-		gerr(e, "git", "writing the tree");
+		aas_git_fail(e, "git", "writing the tree");
 		goto out;
 	}
 	if (git_oid_equal(&tid, git_tree_id(t->base))) {
@@ -624,7 +622,24 @@ make_sig(struct aas_git *g, const char *ident, const char *datevar,
 	free(name);
 	free(email);
 	if (rc != 0)
-		return gerr(e, "git", "signature");
+		return aas_git_fail(e, "git", "signature");
+	return 0;
+}
+
+/* Write a commit of tree with parent (may be NULL); out gets its id. */
+static int
+write_commit(struct aas_git *g, const git_signature *author,
+    const git_signature *committer, const char *encoding, const char *message,
+    git_tree *tree, const git_commit *parent, char out[AAS_GIT_HEX],
+    struct aas_err *e)
+{
+	const git_commit *parents[1] = { parent };
+	git_oid id;
+
+	if (git_commit_create(&id, g->repo, NULL, author, committer, encoding,
+	    message, tree, parent != NULL ? 1 : 0, parents) != 0)
+		return aas_git_fail(e, "git", "writing the commit");
+	git_oid_tostr(out, AAS_GIT_HEX, &id);
 	return 0;
 }
 
@@ -636,7 +651,6 @@ aas_git_commit(struct aas_git *g, const char *tree, const char *parent,
 	git_signature *a = NULL, *c = NULL;
 	git_tree *t = NULL;
 	git_commit *p = NULL;
-	const git_commit *parents[1];
 	git_oid id;
 	int rc = -1;
 
@@ -645,7 +659,7 @@ aas_git_commit(struct aas_git *g, const char *tree, const char *parent,
 		goto out;
 	if (git_oid_fromstr(&id, tree) != 0 ||
 	    git_tree_lookup(&t, g->repo, &id) != 0) {
-		gerr(e, "git", "tree");
+		aas_git_fail(e, "git", "tree");
 		goto out;
 	}
 	if (parent != NULL && (git_oid_fromstr(&id, parent) != 0 ||
@@ -653,14 +667,7 @@ aas_git_commit(struct aas_git *g, const char *tree, const char *parent,
 		aas_err_set(e, "bad_rev", "%s: not a commit", parent);
 		goto out;
 	}
-	parents[0] = p;
-	if (git_commit_create(&id, g->repo, NULL, a, c, NULL, message, t,
-	    p != NULL ? 1 : 0, parents) != 0) {
-		gerr(e, "git", "writing the commit");
-		goto out;
-	}
-	git_oid_tostr(out, AAS_GIT_HEX, &id);
-	rc = 0;
+	rc = write_commit(g, a, c, NULL, message, t, p, out, e);
 out:
 	git_signature_free(a);
 	git_signature_free(c);
@@ -717,7 +724,7 @@ aas_git_branch_get(struct aas_git *g, const char *name,
 	if (rc == GIT_ENOTFOUND)
 		return 1;
 	if (rc != 0)
-		return gerr(e, "git", name);
+		return aas_git_fail(e, "git", name);
 	git_oid_tostr(out, AAS_GIT_HEX, &id);
 	return 0;
 }
@@ -841,8 +848,8 @@ aas_git_branch_set(struct aas_git *g, const char *name, const char *id,
 		return aas_err_set(e, "branch_moved", "branch %s has moved",
 		    name);
 	if (rc == GIT_ELOCKED)
-		return gerr(e, "locked", name);
-	return gerr(e, "git", name);
+		return aas_git_fail(e, "locked", name);
+	return aas_git_fail(e, "git", name);
 }
 
 int
@@ -892,8 +899,8 @@ aas_git_branch_delete(struct aas_git *g, const char *name,
 		return aas_err_set(e, "branch_moved", "branch %s has moved",
 		    name);
 	if (rc == GIT_ELOCKED)
-		return gerr(e, "locked", name);
-	return gerr(e, "git", name);
+		return aas_git_fail(e, "locked", name);
+	return aas_git_fail(e, "git", name);
 }
 
 /* Does the HEAD file at path name refs/heads/<name>? */
@@ -981,7 +988,7 @@ write_blob(struct export *x, const git_tree_entry *te, const char *path,
 	int fd;
 
 	if (git_blob_lookup(&b, x->g->repo, git_tree_entry_id(te)) != 0)
-		return gerr(x->e, "git", path);
+		return aas_git_fail(x->e, "git", path);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    exec ? 0755 : 0644);
 	if (fd == -1) {
@@ -1038,7 +1045,7 @@ export_cb(const char *root, const git_tree_entry *te, void *arg)
 	case GIT_FILEMODE_LINK:
 		if (git_blob_lookup(&b, x->g->repo, git_tree_entry_id(te))
 		    != 0) {
-			rc = gerr(x->e, "git", path);
+			rc = aas_git_fail(x->e, "git", path);
 			break;
 		}
 		target = aas_xstrndup(git_blob_rawcontent(b),
@@ -1085,7 +1092,7 @@ aas_git_export(struct aas_git *g, const char *rev, const char *dir,
 	if (x.failed)
 		return -1;
 	if (rc != 0)
-		return gerr(e, "git", "export");
+		return aas_git_fail(e, "git", "export");
 	return 0;
 }
 
@@ -1127,7 +1134,7 @@ aas_git_diff(struct aas_git *g, const char *from, const char *to, char **out,
 	if (git_diff_tree_to_tree(&d, g->repo, t[0], t[1], &opts) != 0 ||
 	    git_diff_print(d, GIT_DIFF_FORMAT_PATCH, diff_line_cb,
 	    &b) != 0) {
-		gerr(e, "git", "diff");
+		aas_git_fail(e, "git", "diff");
 		goto out;
 	}
 	if (b.s == NULL)
@@ -1157,7 +1164,7 @@ aas_git_descends(struct aas_git *g, const char *id, const char *anc,
 		return 1;
 	rc = git_graph_descendant_of(g->repo, &a, &b);
 	if (rc < 0)
-		return gerr(e, "git", "history");
+		return aas_git_fail(e, "git", "history");
 	return rc;
 }
 
@@ -1261,7 +1268,6 @@ aas_git_pick(struct aas_git *g, const char *commit, const char *onto,
 	git_index *idx = NULL;
 	git_tree *tree = NULL;
 	git_signature *sig = NULL;
-	const git_commit *parents[1];
 	git_oid id, tid;
 	int rc = -1;
 
@@ -1275,7 +1281,7 @@ aas_git_pick(struct aas_git *g, const char *commit, const char *onto,
 		goto out;
 	}
 	if (git_cherrypick_commit(&idx, g->repo, c, o, 0, NULL) != 0) {
-		gerr(e, "git", "merging");
+		aas_git_fail(e, "git", "merging");
 		goto out;
 	}
 	if (git_index_has_conflicts(idx)) {
@@ -1285,7 +1291,7 @@ aas_git_pick(struct aas_git *g, const char *commit, const char *onto,
 		goto out;
 	}
 	if (git_index_write_tree_to(&tid, idx, g->repo) != 0) {
-		gerr(e, "git", "writing the merged tree");
+		aas_git_fail(e, "git", "writing the merged tree");
 		goto out;
 	}
 	if (git_oid_equal(&tid, git_commit_tree_id(o))) {
@@ -1296,18 +1302,12 @@ aas_git_pick(struct aas_git *g, const char *commit, const char *onto,
 	if (make_sig(g, committer, "GIT_COMMITTER_DATE", &sig, e) == -1)
 		goto out;
 	if (git_tree_lookup(&tree, g->repo, &tid) != 0) {
-		gerr(e, "git", "tree");
+		aas_git_fail(e, "git", "tree");
 		goto out;
 	}
-	parents[0] = o;
-	if (git_commit_create(&id, g->repo, NULL, git_commit_author(c), sig,
-	    git_commit_message_encoding(c), git_commit_message(c), tree, 1,
-	    parents) != 0) {
-		gerr(e, "git", "writing the commit");
-		goto out;
-	}
-	git_oid_tostr(out, AAS_GIT_HEX, &id);
-	rc = 0;
+	rc = write_commit(g, git_commit_author(c), sig,
+	    git_commit_message_encoding(c), git_commit_message(c), tree, o, out,
+	    e);
 out:
 	git_signature_free(sig);
 	git_tree_free(tree);
@@ -1353,6 +1353,6 @@ aas_git_tree_files(struct aas_git_tree *t,
 	if (w.rc != 0)
 		return w.rc;
 	if (rc != 0)
-		return gerr(e, "git", "walking the tree");
+		return aas_git_fail(e, "git", "walking the tree");
 	return 0;
 }

@@ -29,6 +29,10 @@ struct aas_git;
 struct aas_git_tree;
 struct aas_path_guard;
 
+/* Fill e with code and "what: " libgit2's last error message (also for
+ * the modules that call libgit2 themselves); returns -1. */
+int	aas_git_fail(struct aas_err *e, const char *code, const char *what);
+
 /* Open the repository containing dir (the current folder when NULL). */
 int	aas_git_open(struct aas_git **gp, const char *dir, struct aas_err *e);
 void	aas_git_close(struct aas_git *g);

@@ -11,7 +11,6 @@
 #include "forge.h"
 #include "http.h"
 #include "notify.h"
-#include "push.h"
 #include "banned.h"
 
 #define GH_API		"https://api.github.com"
@@ -24,11 +23,13 @@ static const struct aas_forge_names names = {
 };
 
 struct aas_target {
-	struct aas_forge f;
+	struct aas_forge f;	/* first: see forge.h */
 	struct aas_forge_conf c;	/* c.where: owner/name */
 	char	*owner;
 	char	*graphql;	/* the GraphQL endpoint (drafts) */
 };
+
+static const struct aas_forge_flow flow;
 
 static void
 gh_close(struct aas_target *t)
@@ -65,7 +66,7 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
     char hash[13], struct aas_err *e)
 {
 	struct aas_target *t;
-	char *auth, *id;
+	char *auth;
 	const char *hdrs[4];
 	size_t n;
 
@@ -88,7 +89,7 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 	hdrs[1] = "X-GitHub-Api-Version: 2022-11-28";
 	hdrs[2] = auth;
 	hdrs[3] = NULL;
-	aas_forge_init(&t->f, "github", t->c.api, hdrs, env);
+	aas_forge_open(&t->f, &flow, &t->c, hdrs, env, hash);
 	free(auth);
 	n = strlen(t->f.api);
 	/* Enterprise: https://HOST/api/v3 and https://HOST/api/graphql */
@@ -97,9 +98,6 @@ gh_open(struct aas_target **tp, const struct aas_target_env *env,
 		    t->f.api);
 	else
 		t->graphql = aas_xasprintf("%s/graphql", t->f.api);
-	id = aas_xasprintf("%s %s", t->f.api, t->c.where);
-	aas_notify_hash("github", id, hash);
-	free(id);
 	*tp = t;
 	return 0;
 }
@@ -158,69 +156,18 @@ already_exists(json_t *body)
 }
 
 static int
-create_once(struct aas_target *t, const char *branch, const char *title,
-    const char *body, int draft, json_t **prp, int *createdp,
-    struct aas_err *e)
+pr_exists(const struct aas_http_resp *r)
 {
-	struct aas_http_resp r;
-	json_t *req;
-	char *path;
-	int rc;
-
-	*createdp = 0;
-	if (get_base(t, e) == -1)
-		return -1;
-	req = json_pack("{s:s, s:s, s:s, s:s, s:b}", "title", title, "head",
-	    branch, "base", t->c.base, "body", body, "draft", draft);
-	path = aas_xasprintf("/repos/%s/pulls", t->c.where);
-	rc = aas_forge_call(&t->f, "POST", path, req, 1, &r, e);
-	free(path);
-	json_decref(req);
-	if (rc == 0 && json_is_integer(json_object_get(r.json, "number"))) {
-		*prp = json_incref(r.json);
-		*createdp = 1;
-		aas_http_resp_free(&r);
-		return 0;
-	}
-	if (rc == 0)
-		rc = aas_err_set(e, "bad_response", "github: the new pull "
-		    "request has no number");
-	else if ((r.status == 422 && already_exists(r.json)) ||
-	    aas_forge_maybe_made(&r)) {
-		/* made meanwhile, or maybe made by this very call */
-		int exists = r.status == 422 && already_exists(r.json);
-		struct aas_err first = *e;
-
-		aas_http_resp_free(&r);
-		if (find_pr(t, branch, prp, e) == -1)
-			return -1;
-		if (*prp != NULL)
-			return 0;
-		if (!exists) {
-			*e = first;
-			return 2;
-		}
-		return aas_err_set(e, "http_422", "github: a pull request for "
-		    "%s exists but is not listed as open", branch);
-	}
-	aas_http_resp_free(&r);
-	return rc;
+	return r->status == 422 && already_exists(r->json);
 }
 
-/* A create that failed where the service may have acted on it is looked
- * up; when nothing was made it is sent again (three times at most). */
-static int
-create_pr(struct aas_target *t, const char *branch, const char *title,
-    const char *body, int draft, json_t **prp, int *createdp,
-    struct aas_err *e)
+static json_t *
+create_req(struct aas_target *t, const char *branch, const char *title,
+    const char *body, int draft, char **pathp)
 {
-	int rc, round;
-
-	for (round = 0; round < 3; round++)
-		if ((rc = create_once(t, branch, title, body, draft, prp,
-		    createdp, e)) != 2)
-			return rc;
-	return -1;
+	*pathp = aas_xasprintf("/repos/%s/pulls", t->c.where);
+	return json_pack("{s:s, s:s, s:s, s:s, s:b}", "title", title, "head",
+	    branch, "base", t->c.base, "body", body, "draft", draft);
 }
 
 static int
@@ -330,65 +277,26 @@ set_draft(struct aas_target *t, json_t *pr, int draft, struct aas_err *e)
 }
 
 static int
-gh_deliver(struct aas_target *t, json_t *outcome, const char *delivery_id,
-    json_t **detailp, struct aas_err *e)
+update(struct aas_target *t, json_t *pr, const char *title, const char *body,
+    int draft, struct aas_err *e)
 {
-	json_t *data = json_object_get(outcome, "data"), *pr = NULL;
-	const char *branch = jstr(data, "branch"), *commit = jstr(data,
-	    "commit"), *url;
-	char *title = NULL, *body = NULL;
-	int draft = aas_forge_draft(outcome), created = 0, rc;
-
-	(void)delivery_id;
-	if (branch == NULL || *branch == '\0' || commit == NULL) {
-		*detailp = json_string("no branch to push");
-		return 0;
-	}
-	title = aas_forge_title(outcome, NULL);
-	if (t->c.dry_run) {
-		aas_msg("github: %s: would push %s (%.12s) to %s and open or "
-		    "update its %spull request on %s: %s",
-		    jstr(data, "id") != NULL ? jstr(data, "id") : "?", branch,
-		    commit, t->c.push_url, draft ? "draft " : "", t->c.where, title);
-		free(title);
-		*detailp = json_string("dry run: nothing sent");
-		return 0;
-	}
-	rc = aas_push_branch(t->c.repo, t->c.push_url, branch, commit,
-	    "x-access-token", t->c.token, e);
-	if (rc == 1) {
-		free(title);
-		*detailp = json_pack("s+", "no local branch ", branch);
-		return 0;
-	}
-	if (rc == -1) {
-		aas_err_prefix(e, "github");
-		goto out;
-	}
-	body = aas_forge_body(outcome);
-	if ((rc = find_pr(t, branch, &pr, e)) == -1)
-		goto out;
-	if (pr == NULL && (rc = create_pr(t, branch, title, body, draft, &pr,
-	    &created, e)) == -1)
-		goto out;
-	if (!created && ((rc = update_pr(t, pr, title, body, e)) == -1 ||
-	    (rc = set_draft(t, pr, draft, e)) == -1))
-		goto out;
-	if ((rc = add_labels(t, pr, e)) == -1)
-		goto out;
-	url = jstr(pr, "html_url");
-	*detailp = json_string(url != NULL ? url : "");
-out:
-	json_decref(pr);
-	free(title);
-	free(body);
-	return rc;
+	if (update_pr(t, pr, title, body, e) == -1)
+		return -1;
+	return set_draft(t, pr, draft, e);
 }
+
+static const struct aas_forge_flow flow = {
+	.kind = "github",
+	.what = "pull request", .push_user = "x-access-token",
+	.id_key = "number", .url_key = "html_url", .draft_prefix = NULL,
+	.exists = pr_exists, .find = find_pr, .base = get_base,
+	.create_req = create_req, .update = update, .labels = add_labels,
+};
 
 const struct aas_target_ops aas_target_github = {
 	.name = "github",
 	.open = gh_open,
-	.deliver = gh_deliver,
+	.deliver = aas_forge_deliver,
 	.finish = NULL,
 	.close = gh_close,
 };

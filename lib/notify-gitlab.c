@@ -11,7 +11,6 @@
 #include "forge.h"
 #include "http.h"
 #include "notify.h"
-#include "push.h"
 #include "banned.h"
 
 #define GL_API		"https://gitlab.com/api/v4"
@@ -25,10 +24,12 @@ static const struct aas_forge_names names = {
 };
 
 struct aas_target {
-	struct aas_forge f;
+	struct aas_forge f;	/* first: see forge.h */
 	struct aas_forge_conf c;	/* c.where: numeric id or group/name */
 	char	*pid;		/* the project escaped for a path */
 };
+
+static const struct aas_forge_flow flow;
 
 static void
 gl_close(struct aas_target *t)
@@ -46,7 +47,7 @@ gl_open(struct aas_target **tp, const struct aas_target_env *env,
     char hash[13], struct aas_err *e)
 {
 	struct aas_target *t;
-	char *auth, *id;
+	char *auth;
 	const char *hdrs[2];
 
 	t = aas_xcalloc(1, sizeof(*t));
@@ -64,11 +65,8 @@ gl_open(struct aas_target **tp, const struct aas_target_env *env,
 	auth = aas_xasprintf("PRIVATE-TOKEN: %s", t->c.token);
 	hdrs[0] = auth;
 	hdrs[1] = NULL;
-	aas_forge_init(&t->f, "gitlab", t->c.api, hdrs, env);
+	aas_forge_open(&t->f, &flow, &t->c, hdrs, env, hash);
 	free(auth);
-	id = aas_xasprintf("%s %s", t->f.api, t->c.where);
-	aas_notify_hash("gitlab", id, hash);
-	free(id);
 	*tp = t;
 	return 0;
 }
@@ -126,17 +124,19 @@ label_list(json_t *labels)
 }
 
 static int
-create_once(struct aas_target *t, const char *branch, const char *title,
-    const char *body, json_t **mrp, int *createdp, struct aas_err *e)
+mr_exists(const struct aas_http_resp *r)
 {
-	struct aas_http_resp r;
-	json_t *req;
-	char *path, *labels;
-	int rc;
+	return r->status == 409;
+}
 
-	*createdp = 0;
-	if (get_base(t, e) == -1)
-		return -1;
+static json_t *
+create_req(struct aas_target *t, const char *branch, const char *title,
+    const char *body, int draft, char **pathp)
+{
+	json_t *req;
+	char *labels;
+
+	(void)draft;	/* in the title */
 	req = json_pack("{s:s, s:s, s:s, s:s}", "source_branch", branch,
 	    "target_branch", t->c.base, "title", title, "description", body);
 	if (json_array_size(t->c.labels) > 0) {
@@ -144,52 +144,8 @@ create_once(struct aas_target *t, const char *branch, const char *title,
 		json_object_set_new(req, "labels", json_string(labels));
 		free(labels);
 	}
-	path = aas_xasprintf("/projects/%s/merge_requests", t->pid);
-	rc = aas_forge_call(&t->f, "POST", path, req, 1, &r, e);
-	free(path);
-	json_decref(req);
-	if (rc == 0 && json_is_integer(json_object_get(r.json, "iid"))) {
-		*mrp = json_incref(r.json);
-		*createdp = 1;
-		aas_http_resp_free(&r);
-		return 0;
-	}
-	if (rc == 0)
-		rc = aas_err_set(e, "bad_response", "gitlab: the new merge "
-		    "request has no iid");
-	else if (r.status == 409 || aas_forge_maybe_made(&r)) {
-		int exists = r.status == 409;
-		struct aas_err first = *e;
-
-		aas_http_resp_free(&r);
-		if (find_mr(t, branch, mrp, e) == -1)
-			return -1;
-		if (*mrp != NULL)
-			return 0;
-		if (!exists) {
-			*e = first;
-			return 2;
-		}
-		return aas_err_set(e, "http_409", "gitlab: a merge request for "
-		    "%s exists but is not listed as open", branch);
-	}
-	aas_http_resp_free(&r);
-	return rc;
-}
-
-/* A create that failed where the service may have acted on it is looked
- * up; when nothing was made it is sent again (three times at most). */
-static int
-create_mr(struct aas_target *t, const char *branch, const char *title,
-    const char *body, json_t **mrp, int *createdp, struct aas_err *e)
-{
-	int rc, round;
-
-	for (round = 0; round < 3; round++)
-		if ((rc = create_once(t, branch, title, body, mrp, createdp,
-		    e)) != 2)
-			return rc;
-	return -1;
+	*pathp = aas_xasprintf("/projects/%s/merge_requests", t->pid);
+	return req;
 }
 
 /* The configured labels the merge request lacks, comma-separated, or
@@ -219,7 +175,7 @@ missing_labels(json_t *want, json_t *have)
 
 static int
 update_mr(struct aas_target *t, json_t *mr, const char *title,
-    const char *body, struct aas_err *e)
+    const char *body, int draft, struct aas_err *e)
 {
 	struct aas_http_resp r;
 	const char *ot = jstr(mr, "title"), *ob = jstr(mr, "description");
@@ -227,6 +183,7 @@ update_mr(struct aas_target *t, json_t *mr, const char *title,
 	char *path, *missing;
 	int rc;
 
+	(void)draft;	/* in the title */
 	missing = missing_labels(t->c.labels, json_object_get(mr, "labels"));
 	if (ot != NULL && ob != NULL && strcmp(ot, title) == 0 &&
 	    strcmp(ob, body) == 0 && missing == NULL)
@@ -244,63 +201,18 @@ update_mr(struct aas_target *t, json_t *mr, const char *title,
 	return rc;
 }
 
-static int
-gl_deliver(struct aas_target *t, json_t *outcome, const char *delivery_id,
-    json_t **detailp, struct aas_err *e)
-{
-	json_t *data = json_object_get(outcome, "data"), *mr = NULL;
-	const char *branch = jstr(data, "branch"), *commit = jstr(data,
-	    "commit"), *url;
-	char *title = NULL, *body = NULL;
-	int draft = aas_forge_draft(outcome), created = 0, rc;
-
-	(void)delivery_id;
-	if (branch == NULL || *branch == '\0' || commit == NULL) {
-		*detailp = json_string("no branch to push");
-		return 0;
-	}
-	title = aas_forge_title(outcome, draft ? DRAFT : NULL);
-	if (t->c.dry_run) {
-		aas_msg("gitlab: %s: would push %s (%.12s) to %s and open or "
-		    "update its merge request on %s: %s",
-		    jstr(data, "id") != NULL ? jstr(data, "id") : "?", branch,
-		    commit, t->c.push_url, t->c.where, title);
-		free(title);
-		*detailp = json_string("dry run: nothing sent");
-		return 0;
-	}
-	rc = aas_push_branch(t->c.repo, t->c.push_url, branch, commit, "oauth2",
-	    t->c.token, e);
-	if (rc == 1) {
-		free(title);
-		*detailp = json_pack("s+", "no local branch ", branch);
-		return 0;
-	}
-	if (rc == -1) {
-		aas_err_prefix(e, "gitlab");
-		goto out;
-	}
-	body = aas_forge_body(outcome);
-	if ((rc = find_mr(t, branch, &mr, e)) == -1)
-		goto out;
-	if (mr == NULL && (rc = create_mr(t, branch, title, body, &mr,
-	    &created, e)) == -1)
-		goto out;
-	if (!created && (rc = update_mr(t, mr, title, body, e)) == -1)
-		goto out;
-	url = jstr(mr, "web_url");
-	*detailp = json_string(url != NULL ? url : "");
-out:
-	json_decref(mr);
-	free(title);
-	free(body);
-	return rc;
-}
+static const struct aas_forge_flow flow = {
+	.kind = "gitlab",
+	.what = "merge request", .push_user = "oauth2",
+	.id_key = "iid", .url_key = "web_url", .draft_prefix = DRAFT,
+	.exists = mr_exists, .find = find_mr, .base = get_base,
+	.create_req = create_req, .update = update_mr, .labels = NULL,
+};
 
 const struct aas_target_ops aas_target_gitlab = {
 	.name = "gitlab",
 	.open = gl_open,
-	.deliver = gl_deliver,
+	.deliver = aas_forge_deliver,
 	.finish = NULL,
 	.close = gl_close,
 };

@@ -474,46 +474,79 @@ line_of(const size_t *offs, size_t n, size_t off)
 	return lo;
 }
 
+/* One exact search of s in norm (exact_start, then exact_next). */
+struct exact {
+	const char *norm, *s, *p;
+	size_t	 nlen, slen, lines;
+	int	 whole;
+};
+
+static void
+exact_start(struct exact *x, const char *norm, size_t nlen, const char *s,
+    size_t slen, int whole)
+{
+	size_t i;
+
+	x->norm = x->p = norm;
+	x->nlen = nlen;
+	x->s = s;
+	x->slen = slen;
+	x->whole = whole;
+	x->lines = 1;
+	for (i = 0; i < slen; i++)
+		if (s[i] == '\n')
+			x->lines++;
+}
+
 /*
- * Exact search: positions in norm where s occurs; when whole is set only
- * those that start a line and end at a line end.  Counts to 2 (all the
- * callers need to know); each occurrence costs w the lines of s.
+ * The next position in norm where s occurs; when whole is set only one
+ * that starts a line and ends at a line end.  Each occurrence costs w
+ * the lines of s.  1 with *atp, 0 for no more (an empty s never
+ * occurs), -1 when w's budget is spent (w->over set).
+ */
+static int
+exact_next(struct exact *x, size_t *atp, struct work *w)
+{
+	const char *hit;
+	size_t at;
+
+	if (x->slen == 0)
+		return 0;
+	while ((size_t)(x->p - x->norm) < x->nlen && (hit = memmem(x->p,
+	    x->nlen - (size_t)(x->p - x->norm), x->s, x->slen)) != NULL) {
+		if (w->used > w->max) {
+			w->over = 1;
+			return -1;
+		}
+		w->used += x->lines;
+		at = (size_t)(hit - x->norm);
+		x->p = hit + 1;
+		if (x->whole && ((at > 0 && x->norm[at - 1] != '\n') ||
+		    (x->s[x->slen - 1] != '\n' && at + x->slen < x->nlen &&
+		    x->norm[at + x->slen] != '\n')))
+			continue;
+		*atp = at;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Exact search: positions in norm where s occurs (see exact_next).
+ * Counts to 2 (all the callers need to know); 0 when the budget ran out.
  */
 static size_t
 exact_find(const char *norm, size_t nlen, const char *s, size_t slen,
     int whole, size_t out[2], struct work *w)
 {
-	const char *p = norm, *hit;
-	size_t n = 0, at, lines = 1, i;
+	struct exact x;
+	size_t n = 0;
+	int r = 0;
 
-	if (slen == 0)
-		return 0;
-	for (i = 0; i < slen; i++)
-		if (s[i] == '\n')
-			lines++;
-	while (n < 2 && (hit = memmem(p, nlen - (size_t)(p - norm), s,
-	    slen)) != NULL) {
-		if (w->used > w->max) {
-			w->over = 1;
-			return 0;
-		}
-		w->used += lines;
-		at = (size_t)(hit - norm);
-		p = hit + 1;
-		if (whole) {
-			if (at > 0 && norm[at - 1] != '\n')
-				continue;
-			if (s[slen - 1] != '\n' && at + slen < nlen &&
-			    norm[at + slen] != '\n')
-				continue;
-		}
-		if (n < 2)
-			out[n] = at;
+	exact_start(&x, norm, nlen, s, slen, whole);
+	while (n < 2 && (r = exact_next(&x, &out[n], w)) == 1)
 		n++;
-		if ((size_t)(p - norm) >= nlen)
-			break;
-	}
-	return n;
+	return r == -1 ? 0 : n;
 }
 
 /* Splice text into d at the normalised offsets [from, to); *li, *lj
@@ -726,34 +759,19 @@ static size_t
 exact_all(const char *norm, size_t nlen, const char *s, size_t slen,
     int whole, size_t **outp, struct work *w)
 {
-	const char *p = norm, *hit;
-	size_t n = 0, at, lines = 1, i, *v = NULL;
+	struct exact x;
+	size_t n = 0, at, *v = NULL;
+	int r;
 
 	*outp = NULL;
-	if (slen == 0)
-		return 0;
-	for (i = 0; i < slen; i++)
-		if (s[i] == '\n')
-			lines++;
-	while ((size_t)(p - norm) < nlen && (hit = memmem(p,
-	    nlen - (size_t)(p - norm), s, slen)) != NULL) {
-		if (w->used > w->max) {
-			w->over = 1;
-			free(v);
-			return 0;
-		}
-		w->used += lines;
-		at = (size_t)(hit - norm);
-		p = hit + 1;
-		if (whole) {
-			if (at > 0 && norm[at - 1] != '\n')
-				continue;
-			if (s[slen - 1] != '\n' && at + slen < nlen &&
-			    norm[at + slen] != '\n')
-				continue;
-		}
+	exact_start(&x, norm, nlen, s, slen, whole);
+	while ((r = exact_next(&x, &at, w)) == 1) {
 		v = aas_xreallocarray(v, n + 1, sizeof(*v));
 		v[n++] = at;
+	}
+	if (r == -1) {
+		free(v);
+		return 0;
 	}
 	*outp = v;
 	return n;

@@ -41,6 +41,17 @@ ap_is(const struct ln *l, const char *what)
 	return n == strlen(what) && memcmp(s, what, n) == 0;
 }
 
+/* An edit of the file ps (pn bytes) with the text in sb under key. */
+static void
+add_edit(json_t *edits, const char *ps, size_t pn, const char *op,
+    const char *key, const struct aas_buf *sb)
+{
+	json_t *ed = aas_pl_edit_new(ps, pn, op);
+
+	json_object_set_new(ed, key, aas_json_lossy(sb->s, sb->len));
+	json_array_append_new(edits, ed);
+}
+
 int
 aas_plan_parse_apply_patch(const char *text, size_t len, json_t *edits,
     struct aas_err *e)
@@ -50,7 +61,6 @@ aas_plan_parse_apply_patch(const char *text, size_t len, json_t *edits,
 	const char *ps;
 	size_t pn, i, k;
 	int n = 0, in = 0, nfind;
-	json_t *ed;
 
 	aas_pl_lines_split(&L, text, len);
 	for (i = 0; i < L.n && json_array_size(edits) <= AAS_PLAN_MAX_EDITS;
@@ -71,10 +81,7 @@ aas_plan_parse_apply_patch(const char *text, size_t len, json_t *edits,
 				aas_buf_add(&sb, L.v[k].s + 1, L.v[k].n - 1);
 				aas_buf_addc(&sb, '\n');
 			}
-			ed = aas_pl_edit_new(ps, pn, "write");
-			json_object_set_new(ed, "content",
-			    aas_json_lossy(sb.s, sb.len));
-			json_array_append_new(edits, ed);
+			add_edit(edits, ps, pn, "write", "content", &sb);
 			n++;
 			i = k - 1;
 		} else if (ap_cmd(&L.v[i], "*** Delete File:", &ps, &pn)) {
@@ -133,10 +140,7 @@ aas_plan_parse_apply_patch(const char *text, size_t len, json_t *edits,
 				    "hunk with nothing to find", k);
 				goto fail;
 			}
-			ed = aas_pl_edit_new(ps, pn, "patch");
-			json_object_set_new(ed, "diff",
-			    aas_json_lossy(sb.s, sb.len));
-			json_array_append_new(edits, ed);
+			add_edit(edits, ps, pn, "patch", "diff", &sb);
 			n++;
 			i = k - 1;
 		} else if (!aas_pl_is_blank(&L.v[i])) {

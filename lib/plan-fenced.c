@@ -56,15 +56,10 @@ comment_path(const struct ln *l, const char **ps, size_t *pn)
 	size_t n = l->n, i, k;
 
 	aas_pl_trim(&s, &n);
-	for (i = 0; lead[i] != NULL; i++) {
-		k = strlen(lead[i]);
-		if (n > k && memcmp(s, lead[i], k) == 0)
-			break;
-	}
-	if (lead[i] == NULL)
+	if ((k = aas_lead_len(s, n, lead)) == 0)
 		return 0;
-	s += strlen(lead[i]);
-	n -= strlen(lead[i]);
+	s += k;
+	n -= k;
 	for (i = 0; tail[i] != NULL; i++) {
 		k = strlen(tail[i]);
 		if (n >= k && memcmp(s + n - k, tail[i], k) == 0) {

@@ -109,30 +109,18 @@ aas_plan_parse_search_replace(const char *text, size_t len, json_t *edits,
 		} else
 			continue;
 		/* the text to find, then the replacement */
-		for (d = s0; d < L.n; d++) {
-			if (IS_DIVIDER(&L.v[d]))
-				break;
-			if (IS_SEARCH(&L.v[d]) || IS_REPLACE(&L.v[d])) {
-				aas_err_set(e, "bad_block", "line %zu: search "
-				    "block without a divider", i + 1);
-				goto fail;
-			}
-		}
-		if (d == L.n) {
+		for (d = s0; d < L.n && !IS_DIVIDER(&L.v[d]) &&
+		    !IS_SEARCH(&L.v[d]) && !IS_REPLACE(&L.v[d]); d++)
+			;
+		if (d < L.n && !IS_DIVIDER(&L.v[d])) {
 			aas_err_set(e, "bad_block", "line %zu: search block "
-			    "not closed", i + 1);
+			    "without a divider", i + 1);
 			goto fail;
 		}
-		for (r0 = d + 1; r0 < L.n; r0++) {
-			if (IS_REPLACE(&L.v[r0]))
-				break;
-			if (IS_SEARCH(&L.v[r0])) {
-				aas_err_set(e, "bad_block", "line %zu: search "
-				    "block not closed", i + 1);
-				goto fail;
-			}
-		}
-		if (r0 == L.n) {
+		for (r0 = d + 1; r0 < L.n && !IS_REPLACE(&L.v[r0]) &&
+		    !IS_SEARCH(&L.v[r0]); r0++)
+			;
+		if (d == L.n || r0 >= L.n || !IS_REPLACE(&L.v[r0])) {
 			aas_err_set(e, "bad_block", "line %zu: search block "
 			    "not closed", i + 1);
 			goto fail;

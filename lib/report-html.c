@@ -120,6 +120,15 @@ static const char script[] =
 "if(m)for(var j=0;j<hs.length;j++)if(key(j)===m[2])sort(j,m[1]==='-');\n"
 "})();\n";
 
+/* open, s escaped as text, close. */
+static void
+wrap(struct aas_buf *b, const char *open, const char *s, const char *close)
+{
+	aas_buf_adds(b, open);
+	rpt_esc(b, s, 0);
+	aas_buf_adds(b, close);
+}
+
 static const char *
 cls(const struct rpt_task *t)
 {
@@ -163,16 +172,12 @@ chart(struct aas_buf *b, const char *title, const char *desc,
 	size_t i;
 	int k, y, h;
 
-	aas_buf_adds(b, "<figure><figcaption>");
-	rpt_esc(b, title, 0);
-	aas_buf_adds(b, "</figcaption>\n");
+	wrap(b, "<figure><figcaption>", title, "</figcaption>\n");
 	for (i = 0; i < n; i++)
 		if (bars[i].seg[0] + bars[i].seg[1] > max)
 			max = bars[i].seg[0] + bars[i].seg[1];
 	if (n == 0 || max <= 0) {
-		aas_buf_adds(b, "<p class=\"empty\">");
-		rpt_esc(b, desc, 0);
-		aas_buf_adds(b, "</p></figure>\n");
+		wrap(b, "<p class=\"empty\">", desc, "</p></figure>\n");
 		return;
 	}
 	h = (int)n * 26 + 34;
@@ -356,9 +361,7 @@ task_row(struct aas_buf *b, const struct rpt_task *t, size_t i)
 		rpt_esc(b, rpt_pr_name(t->pr, x, sizeof(x)), 0);
 		aas_buf_adds(b, "</a>");
 	} else if (t->branch != NULL) {
-		aas_buf_adds(b, "<code>");
-		rpt_esc(b, t->branch, 0);
-		aas_buf_adds(b, "</code>");
+		wrap(b, "<code>", t->branch, "</code>");
 	} else
 		aas_buf_adds(b, "\xe2\x80\x94");
 	aas_buf_adds(b, "</td></tr>\n");
@@ -369,9 +372,7 @@ meta(struct aas_buf *b, const char *dt, const char *dd, int code)
 {
 	if (dd == NULL || *dd == '\0')
 		return;
-	aas_buf_adds(b, "<div><dt>");
-	rpt_esc(b, dt, 0);
-	aas_buf_adds(b, code ? "</dt><dd><code>" : "</dt><dd>");
+	wrap(b, "<div><dt>", dt, code ? "</dt><dd><code>" : "</dt><dd>");
 	rpt_esc(b, dd, 0);
 	aas_buf_adds(b, code ? "</code></dd></div>" : "</dd></div>");
 }
@@ -399,9 +400,7 @@ check_html(struct aas_buf *b, const struct rpt_check *c)
 		aas_buf_adds(b, " \xc2\xb7 the end of its output");
 	aas_buf_adds(b, "</span></summary>");
 	if (c->tail != NULL && *c->tail != '\0') {
-		aas_buf_adds(b, "<pre>");
-		rpt_esc(b, c->tail, 0);
-		aas_buf_adds(b, "</pre>");
+		wrap(b, "<pre>", c->tail, "</pre>");
 	} else
 		aas_buf_adds(b, "<p class=\"muted\">No output kept.</p>");
 	aas_buf_adds(b, "</details>\n");
@@ -420,9 +419,7 @@ task_article(struct aas_buf *b, const struct rpt_task *t, size_t i)
 	    "<span class=\"badge %s\">%s</span> <span class=\"tid\">", cls(t),
 	    i + 1, cls(t), t->status);
 	rpt_esc(b, t->id, 0);
-	aas_buf_adds(b, "</span> ");
-	rpt_esc(b, t->title, 0);
-	aas_buf_adds(b, "</h3>\n<dl class=\"meta\">");
+	wrap(b, "</span> ", t->title, "</h3>\n<dl class=\"meta\">");
 	meta(b, "Branch", t->branch, 1);
 	if (t->commit != NULL) {
 		snprintf(v, sizeof(v), "%.12s", t->commit);
@@ -449,9 +446,7 @@ task_article(struct aas_buf *b, const struct rpt_task *t, size_t i)
 	aas_buf_adds(b, "</dl>\n");
 	if (t->state == RPT_FAILED) {
 		why = rpt_reason(t);
-		aas_buf_adds(b, "<p class=\"why\">");
-		rpt_esc(b, why, 0);
-		aas_buf_adds(b, "</p>\n");
+		wrap(b, "<p class=\"why\">", why, "</p>\n");
 		free(why);
 	}
 	if (t->nchecks > 0) {
@@ -495,9 +490,8 @@ task_article(struct aas_buf *b, const struct rpt_task *t, size_t i)
 			rpt_esc(b, a->message, 0);
 		}
 		if (a->checks != NULL) {
-			aas_buf_adds(b, " <span class=\"muted\">(checks: ");
-			rpt_esc(b, a->checks, 0);
-			aas_buf_adds(b, ")</span>");
+			wrap(b, " <span class=\"muted\">(checks: ", a->checks,
+			    ")</span>");
 		}
 		aas_buf_adds(b, " <span class=\"muted\">");
 		if (a->model != NULL) {
@@ -508,9 +502,7 @@ task_article(struct aas_buf *b, const struct rpt_task *t, size_t i)
 		    "unpriced");
 		aas_buf_adds(b, "</span>");
 		if (a->branch != NULL) {
-			aas_buf_adds(b, " <code>");
-			rpt_esc(b, a->branch, 0);
-			aas_buf_adds(b, "</code>");
+			wrap(b, " <code>", a->branch, "</code>");
 		}
 		aas_buf_adds(b, "</li>");
 	}

@@ -14,17 +14,9 @@
 #include <git2.h>
 
 #include "aas.h"
+#include "git.h"
 #include "scratch.h"
 #include "banned.h"
-
-static int
-git_fail(struct aas_err *e, const char *code, const char *what)
-{
-	const git_error *ge = git_error_last();
-
-	return aas_err_set(e, code, "%s: %s", what,
-	    ge != NULL && ge->message != NULL ? ge->message : "unknown error");
-}
 
 void
 aas_scratch_ignore(const char *dir)
@@ -100,7 +92,7 @@ write_blob(struct walk *w, const git_tree_entry *te, const char *path)
 	git_filemode_t mode = git_tree_entry_filemode(te);
 
 	if (git_blob_lookup(&blob, w->repo, git_tree_entry_id(te)) < 0)
-		return git_fail(w->e, "scratch", path);
+		return aas_git_fail(w->e, "scratch", path);
 	data = git_blob_rawcontent(blob);
 	n = (size_t)git_blob_rawsize(blob);
 	if (mode == GIT_FILEMODE_LINK) {
@@ -169,46 +161,54 @@ hex_id(const char *s)
 	return n >= 4 && n <= GIT_OID_HEXSZ && s[n] == '\0';
 }
 
+/* The repository at repo_path and the tree of its commit (a hex id):
+ * 0 with *repop and *treep (caller frees both), or -1. */
+static int
+open_tree(const char *repo_path, const char *commit, git_repository **repop,
+    git_tree **treep, struct aas_err *e)
+{
+	git_object *obj = NULL;
+	git_commit *c = NULL;
+	int rc = 0;
+
+	*repop = NULL;
+	*treep = NULL;
+	if (commit == NULL || !hex_id(commit))
+		return aas_err_set(e, "scratch", "commit '%s' is not a hex id",
+		    commit != NULL ? commit : "");
+	if (git_repository_open_ext(repop, repo_path,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return aas_git_fail(e, "scratch", repo_path);
+	if (git_revparse_single(&obj, *repop, commit) < 0 ||
+	    git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT) < 0 ||
+	    git_commit_tree(treep, c) < 0) {
+		rc = aas_git_fail(e, "scratch", commit);
+		git_repository_free(*repop);
+		*repop = NULL;
+	}
+	git_commit_free(c);
+	git_object_free(obj);
+	return rc;
+}
+
 int
 aas_scratch_checkout(const char *repo_path, const char *commit,
     const char *dir, struct aas_err *e)
 {
-	git_repository *repo = NULL;
-	git_object *obj = NULL;
-	git_commit *c = NULL;
-	git_tree *tree = NULL;
+	git_repository *repo;
+	git_tree *tree;
 	struct walk w;
-	int rc = -1;
+	int rc = 0;
 
-	if (commit == NULL || !hex_id(commit))
-		return aas_err_set(e, "scratch", "commit '%s' is not a hex id",
-		    commit != NULL ? commit : "");
-	if (git_repository_open_ext(&repo, repo_path,
-	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
-		return git_fail(e, "scratch", repo_path);
-	if (git_revparse_single(&obj, repo, commit) < 0 ||
-	    git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT) < 0) {
-		git_fail(e, "scratch", commit);
-		goto out;
-	}
-	if (git_commit_tree(&tree, c) < 0) {
-		git_fail(e, "scratch", commit);
-		goto out;
-	}
+	if (open_tree(repo_path, commit, &repo, &tree, e) == -1)
+		return -1;
 	memset(&w, 0, sizeof(w));
 	w.repo = repo;
 	w.dir = dir;
 	w.e = e;
-	if (git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, &w) < 0) {
-		if (!w.failed)
-			git_fail(e, "scratch", commit);
-		goto out;
-	}
-	rc = 0;
-out:
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, &w) < 0)
+		rc = w.failed ? -1 : aas_git_fail(e, "scratch", commit);
 	git_tree_free(tree);
-	git_commit_free(c);
-	git_object_free(obj);
 	git_repository_free(repo);
 	return rc;
 }
@@ -288,7 +288,7 @@ aas_scratch_branch_delete(const char *repo_path, const char *branch,
 	if (git_repository_open_ext(&repo, repo_path,
 	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		free(name);
-		return git_fail(e, "scratch", repo_path);
+		return aas_git_fail(e, "scratch", repo_path);
 	}
 	err = git_reference_lookup(&ref, repo, name);
 	if (err == GIT_ENOTFOUND) {
@@ -298,7 +298,7 @@ aas_scratch_branch_delete(const char *repo_path, const char *branch,
 		goto out;
 	}
 	if (err < 0) {
-		git_fail(e, "scratch", branch);
+		aas_git_fail(e, "scratch", branch);
 		goto out;
 	}
 	at = git_reference_target(ref);
@@ -322,7 +322,7 @@ aas_scratch_branch_delete(const char *repo_path, const char *branch,
 		    branch);
 		rc = 1;
 	} else if (err < 0)
-		git_fail(e, "scratch", branch);
+		aas_git_fail(e, "scratch", branch);
 	else
 		rc = 0;
 out:
@@ -364,7 +364,7 @@ overlay_blob(git_repository *repo, const git_tree_entry *te, int dfd,
 	int fd, rc = 0;
 
 	if (git_blob_lookup(&blob, repo, git_tree_entry_id(te)) < 0)
-		return git_fail(e, "scratch", path);
+		return aas_git_fail(e, "scratch", path);
 	if (unlinkat(dfd, name, 0) == -1 && errno != ENOENT) {
 		rc = aas_err_set(e, "scratch", "%s: %s", path,
 		    strerror(errno));
@@ -443,36 +443,18 @@ aas_scratch_overlay(const char *repo_path, const char *commit,
     const char *dir, const char *const *paths, size_t n, size_t *written,
     struct aas_err *e)
 {
-	git_repository *repo = NULL;
-	git_object *obj = NULL;
-	git_commit *c = NULL;
-	git_tree *tree = NULL;
+	git_repository *repo;
+	git_tree *tree;
 	size_t i;
-	int r, rc = -1;
+	int r = 0;
 
 	*written = 0;
-	if (commit == NULL || !hex_id(commit))
-		return aas_err_set(e, "scratch", "commit '%s' is not a hex id",
-		    commit != NULL ? commit : "");
-	if (git_repository_open_ext(&repo, repo_path,
-	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
-		return git_fail(e, "scratch", repo_path);
-	if (git_revparse_single(&obj, repo, commit) < 0 ||
-	    git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT) < 0 ||
-	    git_commit_tree(&tree, c) < 0) {
-		git_fail(e, "scratch", commit);
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if ((r = overlay_one(repo, tree, dir, paths[i], e)) == -1)
-			goto out;
-		*written += (size_t)r;
-	}
-	rc = 0;
-out:
+	if (open_tree(repo_path, commit, &repo, &tree, e) == -1)
+		return -1;
+	for (i = 0; i < n && r != -1; i++)
+		if ((r = overlay_one(repo, tree, dir, paths[i], e)) != -1)
+			*written += (size_t)r;
 	git_tree_free(tree);
-	git_commit_free(c);
-	git_object_free(obj);
 	git_repository_free(repo);
-	return rc;
+	return r == -1 ? -1 : 0;
 }

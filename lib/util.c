@@ -366,6 +366,19 @@ aas_buf_free(struct aas_buf *b)
 	b->len = b->cap = 0;
 }
 
+size_t
+aas_lead_len(const char *s, size_t n, const char *const *list)
+{
+	size_t k;
+
+	for (; *list != NULL; list++) {
+		k = strlen(*list);
+		if (n > k && memcmp(s, *list, k) == 0)
+			return k;
+	}
+	return 0;
+}
+
 int
 aas_read_file(const char *path, char **datap, size_t *lenp, struct aas_err *e)
 {

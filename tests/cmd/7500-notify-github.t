@@ -5,28 +5,14 @@
 # labels from the configuration, adoption on 422 and after a reset, rate
 # limits waited out, dry runs and configuration errors.
 . "${AAS_SRC:-.}/tests/lib.sh"
-. "$AAS_SRC/tests/emu-forge/forge.sh"
-command -v python3 >/dev/null || skip_all "no python3"
-[ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
+. "$AAS_SRC/tests/fixtures/forge/lib.sh"
 
 plan 49
 TOKEN=ghp_t0kenThatMustNotLeak42
 export EMU_GH_TOKEN=$TOKEN
-forge_start || exit 1
-forge_clone "$T/w"
-cd "$T/w" || exit 1
+forge_work
 cp .git/config "$T/config.before"
-export AAS_HTTP_BACKOFF_MS=10
 
-# branch ID: a commit on aas/ID adding ID.txt; prints its id
-branch() {
-	git checkout -q -b "aas/$1" main
-	echo "$1" >"$1.txt"
-	git add "$1.txt"
-	git commit -q -m "$1"
-	git rev-parse HEAD
-	git checkout -q main
-}
 # rec ID OK: a record of aas-qa for the task on its branch
 rec() {
 	printf '{"id":"%s","title":"Task %s","apply":{"branch":"aas/%s","commit":"%s","files":[{"path":"%s.txt","op":"write"}]},"plan":{"summary":"Adds %s.txt."},"qa":{"ok":%s,"checks":[{"name":"build","ok":%s,"exit":%s,"ms":1500}]},"request":{"model":"gpt-4.1-mini"},"response":{"usage":{"input":100,"output":20},"usd":0.0125}}\n' \
@@ -34,7 +20,7 @@ rec() {
 	    "$([ "$2" = true ] && echo 0 || echo 2)"
 }
 gh() {	# gh: the github entry of the record on stdout
-	jq -c '.notify.targets[] | select(.kind == "github") | [.ok, .detail]' "$T/out"
+	notified github
 }
 pulls() {	# pulls JQ: over the emulator's pull requests of owner/repo
 	curl -sS "$FORGE_URL/_emu/pulls" | jq -c ".github[\"owner/repo\"] | $1"
@@ -125,15 +111,14 @@ rm .aas.yml
 branch T-4 >/dev/null
 curl -sS -X POST -d '{"repo":"owner/repo","head":"aas/T-4","base":"main","title":"by hand","body":"old"}' \
     "$FORGE_URL/_emu/pulls" >/dev/null
-cat >s.json <<'S'
+faults <<'S'
 {"faults": [{"path": "/repos/owner/repo/pulls", "method": "GET", "kind": "empty_list", "count": 1}]}
 S
-forge_script s.json
 m=$(forge_log | wc -l)
 rec T-4 true >r4
 run aas-notify --github <r4
 is "$rc $(gh)" "0 [true,\"$P/4\"]" "422 already exists: the open one adopted"
-is "$(forge_log | tail -n +$((m + 1)) | jq -r 'select(.service == "github") | "\(.method) \(.status) \(.fault // "-")"' | tr '\n' ,)" \
+is "$(calls github $m)" \
     "GET 200 empty_list,GET 200 -,POST 422 -,GET 200 -,PATCH 200 -," \
     "listed (stale), created (422), listed again, updated"
 is "$(pulls '[.[] | select(.head.ref == "aas/T-4")] | [length, .[0].title]')" \
@@ -141,10 +126,9 @@ is "$(pulls '[.[] | select(.head.ref == "aas/T-4")] | [length, .[0].title]')" \
 
 # the create is made but the connection drops: looked up, not made twice
 branch T-5 >/dev/null
-cat >s.json <<'S'
+faults <<'S'
 {"faults": [{"path": "/repos/owner/repo/pulls", "method": "POST", "kind": "commit_then_reset", "count": 1}]}
 S
-forge_script s.json
 rec T-5 true >r5
 run aas-notify --github <r5
 is "$rc $(gh)" "0 [true,\"$P/5\"]" "a reset after the create: the new one found"
@@ -155,20 +139,19 @@ is "$(pulls '[.[] | select(.head.ref == "aas/T-5")] | length')" 1 \
 # its reset, a 429; the emulator answers 403 again to any call made before
 # the limit is over, so none may appear
 branch T-6 >/dev/null
-cat >s.json <<'S'
+faults <<'S'
 {"faults": [
  {"path": "/repos/owner/repo/pulls", "method": "GET", "kind": "primary", "reset_in": 1, "count": 1},
  {"path": "/repos/owner/repo/pulls", "method": "POST", "kind": "secondary", "retry_after": 1, "count": 1},
  {"path": "/repos/owner/repo/issues/*/labels", "kind": "429", "retry_after": 1, "count": 1}
 ]}
 S
-forge_script s.json
 printf 'github:\n  labels: ci\n' >.aas.yml
 m=$(forge_log | wc -l)
 rec T-6 true >r6
 run aas-notify --github <r6
 is "$rc $(gh)" "0 [true,\"$P/6\"]" "rate limited three ways: delivered"
-is "$(forge_log | tail -n +$((m + 1)) | jq -r 'select(.service == "github") | "\(.method) \(.status) \(.fault // "-")"' | tr '\n' ,)" \
+is "$(calls github $m)" \
     "GET 403 primary,GET 200 -,GET 200 -,POST 403 secondary,POST 201 -,POST 429 429,POST 200 -," \
     "each limit waited out: no call inside a limit"
 is "$(forge_log | tail -n +$((m + 1)) | jq -s '[.[] | select(.service == "github")] | (.[1].t_ms - .[0].t_ms >= 900) and (.[4].t_ms - .[3].t_ms >= 900)')" \
@@ -178,23 +161,21 @@ rm .aas.yml
 
 # an answer that leaves no requests: the next call waits for the reset
 branch T-12 >/dev/null
-cat >s.json <<'S'
+faults <<'S'
 {"faults": [{"path": "/repos/owner/repo/pulls", "method": "GET", "kind": "exhaust", "reset_in": 1, "count": 1}]}
 S
-forge_script s.json
 m=$(forge_log | wc -l)
 rec T-12 true >r12
 run aas-notify --github <r12
 is "$rc $(gh)" "0 [true,\"$P/7\"]" "remaining 0: delivered"
-is "$(forge_log | tail -n +$((m + 1)) | jq -r 'select(.service == "github") | "\(.method) \(.status) \(.fault // "-")"' | tr '\n' ,)" \
+is "$(calls github $m)" \
     "GET 200 exhaust,GET 200 -,POST 201 -," "the call after it waited for the reset"
 
 # a limit longer than aas waits: not sent, a re-run delivers
 branch T-7 >/dev/null
-cat >s.json <<'S'
+faults <<'S'
 {"faults": [{"path": "/repos/owner/repo/pulls", "method": "GET", "kind": "secondary", "retry_after": 3600, "count": 1}]}
 S
-forge_script s.json
 rec T-7 true >r7
 run aas-notify --github <r7
 is "$rc $(jq -c '.notify.targets[0].ok' "$T/out")" "1 false" \
@@ -206,14 +187,13 @@ is "$rc $(gh)" "0 [true,\"$P/8\"]" "the limit over: a re-run delivers it"
 
 # a 502 on the create: looked up, not there, sent again
 branch T-13 >/dev/null
-cat >s.json <<'S'
+faults <<'S'
 {"faults": [{"path": "/repos/owner/repo/pulls", "method": "POST", "kind": "502", "count": 1}]}
 S
-forge_script s.json
 m=$(forge_log | wc -l)
 rec T-13 true >r13
 run aas-notify --github <r13
-is "$rc $(forge_log | tail -n +$((m + 1)) | jq -r 'select(.service == "github") | "\(.method) \(.status) \(.fault // "-")"' | tr '\n' ,)" \
+is "$rc $(calls github $m)" \
     "0 GET 200 -,GET 200 -,POST 502 502,GET 200 -,POST 201 -," \
     "a 502 on the create: listed, nothing there, created once"
 is "$(pulls '[.[] | select(.head.ref == "aas/T-13")] | length')" 1 \
@@ -221,10 +201,9 @@ is "$(pulls '[.[] | select(.head.ref == "aas/T-13")] | length')" 1 \
 
 # a 403 that is no rate limit (the token may not do this): not retried
 branch T-14 >/dev/null
-cat >s.json <<'S'
+faults <<'S'
 {"faults": [{"path": "/repos/owner/repo/pulls", "method": "POST", "kind": "forbidden"}]}
 S
-forge_script s.json
 m=$(forge_log | wc -l)
 rec T-14 true >r14
 run aas-notify --github <r14

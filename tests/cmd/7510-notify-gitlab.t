@@ -4,34 +4,21 @@
 # it passes, labels, the project from CI_PROJECT_ID or the remote's path,
 # a 429 waited out, no token anywhere.
 . "${AAS_SRC:-.}/tests/lib.sh"
-. "$AAS_SRC/tests/emu-forge/forge.sh"
-command -v python3 >/dev/null || skip_all "no python3"
-[ -x /usr/lib/git-core/git-http-backend ] || skip_all "no git-http-backend"
+. "$AAS_SRC/tests/fixtures/forge/lib.sh"
 
 plan 16
 TOKEN=glpat-t0kenThatMustNotLeak42
 export EMU_GL_TOKEN=$TOKEN
-forge_start || exit 1
-forge_clone "$T/w"
-cd "$T/w" || exit 1
-export AAS_HTTP_BACKOFF_MS=10
+forge_work
 printf 'gitlab:\n  remote: %s/group/repo.git\n  labels: [aas, bot]\n' \
     "$FORGE_URL" >.aas.yml
 
-branch() {
-	git checkout -q -b "aas/$1" main
-	echo "$1" >"$1.txt"
-	git add "$1.txt"
-	git commit -q -m "$1"
-	git rev-parse HEAD
-	git checkout -q main
-}
 rec() {
 	printf '{"id":"%s","title":"Task %s","apply":{"branch":"aas/%s","commit":"%s","files":[{"path":"%s.txt","op":"write"}]},"qa":{"ok":%s,"checks":[{"name":"build","ok":%s,"exit":0,"ms":10}]}}\n' \
 	    "$1" "$1" "$1" "$(git rev-parse "aas/$1")" "$1" "$2" "$2"
 }
 gl() {
-	jq -c '.notify.targets[] | select(.kind == "gitlab") | [.ok, .detail]' "$T/out"
+	notified gitlab
 }
 mrs() {
 	curl -sS "$FORGE_URL/_emu/pulls" | jq -c ".gitlab[\"group/repo\"] | $1"
@@ -70,16 +57,15 @@ is "$(forge_log | jq -s '[.[] | select(.method == "POST" and .service == "gitlab
 branch T-2 >/dev/null
 curl -sS -X POST -d '{"service":"gitlab","repo":"group/repo","head":"aas/T-2","base":"main","title":"by hand"}' \
     "$FORGE_URL/_emu/pulls" >/dev/null
-cat >s.json <<'S'
+faults <<'S'
 {"faults": [{"path": "/api/v4/projects/7/merge_requests", "method": "GET", "kind": "empty_list", "count": 1},
             {"path": "/api/v4/projects/7/merge_requests", "method": "POST", "kind": "429", "retry_after": 1, "count": 1}]}
 S
-forge_script s.json
 m=$(forge_log | wc -l)
 rec T-2 true >r2
 run aas-notify --gitlab <r2
 is "$rc $(gl)" "0 [true,\"$M/2\"]" "409 already exists: adopted"
-is "$(forge_log | tail -n +$((m + 1)) | jq -r 'select(.service == "gitlab") | "\(.method) \(.status) \(.fault // "-")"' | tr '\n' ,)" \
+is "$(calls gitlab $m)" \
     "GET 200 empty_list,GET 200 -,POST 429 429,POST 409 -,GET 200 -,PUT 200 -," \
     "listed (stale), a 429 waited out, 409, listed again, updated"
 is "$(mrs '[.[] | select(.source_branch == "aas/T-2")] | [length, .[0].title, .[0].labels]')" \

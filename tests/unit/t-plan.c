@@ -92,7 +92,7 @@ main(void)
 	const char *globs[] = { "spec/*", "*.t" };
 	struct aas_plan_opts o = { 0 };
 
-	plan(85);
+	plan(86);
 
 	/* paths */
 	is_str(path("a/b.c"), "a/b.c", "plain path");
@@ -164,6 +164,10 @@ main(void)
 	is_str(parse(aas_plan_parse_search_replace,
 	    "a.py\n<<<<<<< SEARCH\nx\n=======\ny\n"),
 	    "-1:bad_block: line 2: search block not closed", "not closed");
+	is_str(parse(aas_plan_parse_search_replace,
+	    "a.py\n<<<<<<< SEARCH\nx\n"),
+	    "-1:bad_block: line 2: search block not closed",
+	    "neither divider nor end");
 	is_str(parse(aas_plan_parse_search_replace,
 	    "a.py\n<<<<<<< SEARCH\nx\n=======\ny\n<<<<<<< SEARCH\n"),
 	    "-1:bad_block: line 2: search block not closed",

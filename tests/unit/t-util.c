@@ -28,7 +28,7 @@ main(void)
 	int i;
 
 	aas_setprogname("t-util");
-	plan(19);
+	plan(23);
 	for (i = 0; i < 1000; i++)
 		aas_buf_printf(&b, "%d,", i);
 	is_int(b.len, 3890, "buffer grows");
@@ -102,6 +102,16 @@ main(void)
 	    "missing file message");
 	aas_rmtree(dir, &e);
 	ok(access(dir, F_OK) == -1, "rmtree removes everything");
+	{
+		static const char *const lead[] = { "#", "//", "<!--", NULL };
+
+		is_int(aas_lead_len("// x", 4, lead), 2, "lead_len: the lead");
+		is_int(aas_lead_len("<!-- x", 6, lead), 4,
+		    "lead_len: a longer lead");
+		is_int(aas_lead_len("//", 2, lead), 0,
+		    "lead_len: a lead with nothing after it");
+		is_int(aas_lead_len("x //", 4, lead), 0, "lead_len: none");
+	}
 	aas_fini();
 	return done_testing();
 }
