@@ -142,7 +142,7 @@ static void
 ab_results(struct batch *b, double frac, const char *notrun,
     int64_t now)
 {
-	FILE *f;
+	struct jsonl f;
 	char p[PATH_MAX], *reqid;
 	size_t *perm, k, i, nrun;
 	struct line *l;
@@ -152,12 +152,14 @@ ab_results(struct batch *b, double frac, const char *notrun,
 	if (b->ended)
 		return;
 	snprintf(p, sizeof(p), "%s/%s_results.jsonl", E.state_dir, b->id);
-	if ((f = fopen(p, "w")) == NULL)
+	if (jsonl_open(&f, p) != 0)
 		return;
 	perm = batch_perm(b);
 	nrun = (size_t)(frac * (double)b->nlines);
 	if (nrun > b->nlines)
 		nrun = b->nlines;
+	/* each line's values are built, dumped and dropped in the arena */
+	arena_on();
 	for (k = 0; k < b->nlines; k++) {
 		i = perm[k];
 		l = &b->lines[i];
@@ -193,12 +195,12 @@ ab_results(struct batch *b, double frac, const char *notrun,
 		}
 		res = json_pack("{s:s, s:o}", "custom_id", l->custom_id,
 		    "result", res);
-		json_dumpf(res, f, JSON_COMPACT);
-		fputc('\n', f);
-		json_decref(res);
+		jsonl_put(&f, res);
+		arena_reset();
 	}
+	arena_end();
 	free(perm);
-	fclose(f);
+	jsonl_close(&f);
 	b->results_path = xstrdup(p);
 	b->ended = 1;
 	b->completed_at = now;

@@ -53,7 +53,7 @@ answer_content(json_t *a)
 	if (json_is_string(c))
 		return xstrdup(json_string_value(c));
 	if (c != NULL && !json_is_null(c))
-		return json_dumps(c, JSON_COMPACT | JSON_ENCODE_ANY);
+		return json_dump_str(c, JSON_COMPACT | JSON_ENCODE_ANY);
 	return xstrdup(default_content);
 }
 
@@ -299,24 +299,6 @@ disp_param(const char *h, size_t hl, const char *name)
 		}
 	}
 	return NULL;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 static void
@@ -846,11 +828,15 @@ validate_input(struct batch *b, const char *path)
 			ln[--n] = '\0';
 		if (lineno > E.max_requests)
 			continue;
+		/* the line's values live in the arena until its reset */
+		arena_on();
 		o = json_loadb(ln, (size_t)n, 0, NULL);
+		arena_off();
 		if (!json_is_object(o)) {
 			err_add(errs, &nerr, "invalid_json_line", "This line "
 			    "is not parseable as valid JSON.", NULL, lineno);
 			json_decref(o);
+			arena_reset();
 			continue;
 		}
 		cid = json_str(json_object_get(o, "custom_id"));
@@ -916,7 +902,9 @@ validate_input(struct batch *b, const char *path)
 			b->nlines++;
 		}
 		json_decref(o);
+		arena_reset();
 	}
+	arena_end();
 	fclose(fp);
 	if (lineno == 0)
 		err_add(errs, &nerr, "empty_file", "The batch input file is "
@@ -1061,14 +1049,6 @@ results_file(const char *prefix, const char *bid, const char *what)
 	return xstrdup(p);
 }
 
-static void
-put_line(FILE *f, json_t *o)
-{
-	json_dumpf(o, f, JSON_COMPACT);
-	fputc('\n', f);
-	json_decref(o);
-}
-
 /* move a finished results file into the file store; caller locks */
 static char *
 store_results(const char *tmp, struct batch *b, const char *what,
@@ -1098,7 +1078,7 @@ store_results(const char *tmp, struct batch *b, const char *what,
 static void
 ob_results(struct batch *b, double frac, const char *notrun)
 {
-	FILE *out, *err;
+	struct jsonl out, err;
 	char *op, *ep, *rid, *reqid;
 	size_t *perm, k, i, nrun;
 	long nout = 0, nerr = 0, st;
@@ -1112,13 +1092,9 @@ ob_results(struct batch *b, double frac, const char *notrun)
 	b->ended = 1;
 	op = results_file("o", b->id, "output.tmp");
 	ep = results_file("e", b->id, "error.tmp");
-	out = fopen(op, "w");
-	err = fopen(ep, "w");
-	if (out == NULL || err == NULL) {
-		if (out)
-			fclose(out);
-		if (err)
-			fclose(err);
+	if (jsonl_open(&out, op) != 0 || jsonl_open(&err, ep) != 0) {
+		if (out.fd >= 0)
+			jsonl_close(&out);
 		free(op);
 		free(ep);
 		return;
@@ -1130,6 +1106,8 @@ ob_results(struct batch *b, double frac, const char *notrun)
 	seed = fnv1a64(b->id, strlen(b->id));
 	b->total = (long)b->nlines;
 	b->completed = b->failed = 0;
+	/* each line's values are built, dumped and dropped in the arena */
+	arena_on();
 	for (k = 0; k < b->nlines; k++) {
 		i = perm[k];
 		l = &b->lines[i];
@@ -1139,7 +1117,7 @@ ob_results(struct batch *b, double frac, const char *notrun)
 		le = json_object_get(a, "line_error");
 		st = script_int(a, "status", 200);
 		if (k >= nrun) {
-			put_line(err, json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}",
+			jsonl_put(&err, json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}",
 			    "id", rid, "custom_id", l->custom_id, "response",
 			    "error", "code", notrun, "message",
 			    strcmp(notrun, "batch_expired") == 0 ?
@@ -1149,7 +1127,7 @@ ob_results(struct batch *b, double frac, const char *notrun)
 			    "executed."));
 			nerr++;
 		} else if (json_is_object(le)) {
-			put_line(err, json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}",
+			jsonl_put(&err, json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}",
 			    "id", rid, "custom_id", l->custom_id, "response",
 			    "error", "code", json_str(json_object_get(le,
 			    "code")) ? json_str(json_object_get(le, "code")) :
@@ -1159,7 +1137,7 @@ ob_results(struct batch *b, double frac, const char *notrun)
 			    "emulated line error"));
 			nerr++;
 		} else if (st != 200) {
-			put_line(err, json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, "
+			jsonl_put(&err, json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, "
 			    "s:n}", "id", rid, "custom_id", l->custom_id,
 			    "response", "status_code", (int)st, "request_id",
 			    reqid, "body", answer_error_body(a, (int)st),
@@ -1178,7 +1156,7 @@ ob_results(struct batch *b, double frac, const char *notrun)
 			    strcmp(b->endpoint, "/v1/responses") == 0 ?
 			    "output_tokens" : "completion_tokens"));
 			b->cached_tok += script_int(a, "cached_tokens", 0);
-			put_line(out, json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, "
+			jsonl_put(&out, json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, "
 			    "s:n}", "id", rid, "custom_id", l->custom_id,
 			    "response", "status_code", 200, "request_id",
 			    reqid, "body", body, "error"));
@@ -1186,10 +1164,12 @@ ob_results(struct batch *b, double frac, const char *notrun)
 		}
 		free(rid);
 		free(reqid);
+		arena_reset();
 	}
+	arena_end();
 	free(perm);
-	fclose(out);
-	fclose(err);
+	jsonl_close(&out);
+	jsonl_close(&err);
 	b->completed = nout;
 	b->failed = nerr;
 	b->pend_output = store_results(op, b, "output", nout);
