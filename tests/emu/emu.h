@@ -300,6 +300,9 @@ void	 serve_path(struct req *, struct reply *, const char *);
 void	 set_status(struct batch *, const char *);
 long	 list_limit(struct req *, const char *, long, long, struct reply *);
 
+/* line.c */
+json_t	*line_scan(const char *, size_t);
+
 /* anthropic.c */
 void	 anthropic_route(struct req *, struct reply *);
 void	 ab_step(struct batch *, int64_t);
