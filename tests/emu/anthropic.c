@@ -530,12 +530,7 @@ ab_list(struct req *q, struct reply *r)
 		json_array_append_new(data, ab_json(v[i]));
 	pthread_mutex_unlock(&E.lock);
 	free(v);
-	if (json_array_size(data) > 0) {
-		json_object_set(o, "first_id", json_object_get(
-		    json_array_get(data, 0), "id"));
-		json_object_set(o, "last_id", json_object_get(
-		    json_array_get(data, json_array_size(data) - 1), "id"));
-	}
+	list_ends(o, data);
 	reply_json(r, 200, o);
 }
 
@@ -601,7 +596,7 @@ anthropic_route(struct req *q, struct reply *r)
 {
 	const char *p = q->path, *m = q->method, *rest;
 	char *id, msg[256];
-	size_t n;
+	int done;
 
 	if (strcmp(p, "/v1/messages") == 0 && strcmp(m, "POST") == 0) {
 		messages(q, r);
@@ -616,12 +611,8 @@ anthropic_route(struct req *q, struct reply *r)
 			goto bad;
 		return;
 	}
-	if (strncmp(p, "/v1/messages/batches/", 21) == 0) {
-		n = strcspn(p + 21, "/");
-		if (n == 0)
-			goto bad;
-		id = xstrndup(p + 21, n);
-		rest = p + 21 + n;
+	if ((id = path_id(p, "/v1/messages/batches/", &rest)) != NULL) {
+		done = 1;
 		if (*rest == '\0' && strcmp(m, "GET") == 0)
 			ab_get(r, id);
 		else if (*rest == '\0' && strcmp(m, "DELETE") == 0)
@@ -632,12 +623,11 @@ anthropic_route(struct req *q, struct reply *r)
 		else if (strcmp(rest, "/results") == 0 &&
 		    strcmp(m, "GET") == 0)
 			ab_results_get(q, r, id);
-		else {
-			free(id);
-			goto bad;
-		}
+		else
+			done = 0;
 		free(id);
-		return;
+		if (done)
+			return;
 	}
 bad:
 	snprintf(msg, sizeof(msg), "Not found: %s %.200s", m, p);

@@ -299,6 +299,8 @@ char	*answer_content(json_t *);
 void	 serve_path(struct req *, struct reply *, const char *);
 void	 set_status(struct batch *, const char *);
 long	 list_limit(struct req *, const char *, long, long, struct reply *);
+void	 list_ends(json_t *, json_t *);
+char	*path_id(const char *, const char *, const char **);
 
 /* line.c */
 json_t	*line_scan(const char *, size_t);

@@ -459,47 +459,101 @@ list_limit(struct req *q, const char *name, long def, long max,
 	return v;
 }
 
+/* first_id and last_id of a list object: its data's first and last ids */
+void
+list_ends(json_t *o, json_t *data)
+{
+	size_t n = json_array_size(data);
+
+	if (n == 0)
+		return;
+	json_object_set(o, "first_id", json_object_get(json_array_get(data,
+	    0), "id"));
+	json_object_set(o, "last_id", json_object_get(json_array_get(data,
+	    n - 1), "id"));
+}
+
+/* a page of an OpenAI list: at most limit items after the one named after */
+struct page {
+	json_t		*o;
+	json_t		*data;
+	const char	*after;
+	long		 limit;
+	long		 n;
+};
+
+static void
+page_start(struct page *pg, const char *after, long limit)
+{
+	pg->data = json_array();
+	pg->o = json_pack("{s:s, s:o, s:n, s:n, s:b}", "object", "list",
+	    "data", pg->data, "first_id", "last_id", "has_more", 0);
+	pg->after = after;
+	pg->limit = limit;
+	pg->n = 0;
+}
+
+/* Is the item with this id before the page (up to and including after)? */
+static int
+page_before(struct page *pg, const char *id)
+{
+	if (pg->after == NULL)
+		return 0;
+	if (strcmp(id, pg->after) == 0)
+		pg->after = NULL;
+	return 1;
+}
+
+/* Is there room for one more item?  If not, the page has_more. */
+static int
+page_room(struct page *pg)
+{
+	if (pg->n < pg->limit)
+		return 1;
+	json_object_set_new(pg->o, "has_more", json_true());
+	return 0;
+}
+
+static void
+page_add(struct page *pg, json_t *item)
+{
+	json_array_append_new(pg->data, item);
+	pg->n++;
+}
+
+static json_t *
+page_end(struct page *pg)
+{
+	list_ends(pg->o, pg->data);
+	return pg->o;
+}
+
 static void
 files_list(struct req *q, struct reply *r)
 {
 	const char *purpose = query_arg(q, "purpose");
 	const char *order = query_arg(q, "order");
-	const char *after = query_arg(q, "after");
-	json_t *data, *o;
-	long limit, n = 0;
+	struct page pg;
+	long limit;
 	size_t i, k;
-	int asc = order && strcmp(order, "asc") == 0, started;
+	int asc = order && strcmp(order, "asc") == 0;
 
 	if ((limit = list_limit(q, "limit", 10000, 10000, r)) < 0)
 		return;
-	data = json_array();
-	o = json_pack("{s:s, s:o, s:n, s:n, s:b}", "object", "list", "data",
-	    data, "first_id", "last_id", "has_more", 0);
+	page_start(&pg, query_arg(q, "after"), limit);
 	pthread_mutex_lock(&E.lock);
-	started = after == NULL;
 	for (k = 0; k < E.nfiles; k++) {
 		i = asc ? k : E.nfiles - 1 - k;
-		if (!started) {
-			started = strcmp(E.files[i]->id, after) == 0;
+		if (page_before(&pg, E.files[i]->id))
 			continue;
-		}
 		if (purpose && strcmp(purpose, E.files[i]->purpose) != 0)
 			continue;
-		if (n == limit) {
-			json_object_set_new(o, "has_more", json_true());
+		if (!page_room(&pg))
 			break;
-		}
-		json_array_append_new(data, file_json(E.files[i]));
-		n++;
+		page_add(&pg, file_json(E.files[i]));
 	}
 	pthread_mutex_unlock(&E.lock);
-	if (n > 0) {
-		json_object_set(o, "first_id", json_object_get(
-		    json_array_get(data, 0), "id"));
-		json_object_set(o, "last_id", json_object_get(
-		    json_array_get(data, n - 1), "id"));
-	}
-	reply_json(r, 200, o);
+	reply_json(r, 200, page_end(&pg));
 }
 
 static void
@@ -1376,42 +1430,26 @@ batch_cancel(struct reply *r, const char *id)
 static void
 batch_list(struct req *q, struct reply *r)
 {
-	const char *after = query_arg(q, "after");
-	json_t *data, *o;
-	long limit, n = 0;
+	struct page pg;
+	long limit;
 	size_t k, i;
-	int started;
 
 	if ((limit = list_limit(q, "limit", 20, 100, r)) < 0)
 		return;
-	data = json_array();
-	o = json_pack("{s:s, s:o, s:n, s:n, s:b}", "object", "list", "data",
-	    data, "first_id", "last_id", "has_more", 0);
+	page_start(&pg, query_arg(q, "after"), limit);
 	pthread_mutex_lock(&E.lock);
-	started = after == NULL;
 	for (k = E.nbatches; k > 0; k--) {
 		i = k - 1;
 		if (E.batches[i]->prov != EMU_OPENAI)
 			continue;
-		if (!started) {
-			started = strcmp(E.batches[i]->id, after) == 0;
+		if (page_before(&pg, E.batches[i]->id))
 			continue;
-		}
-		if (n == limit) {
-			json_object_set_new(o, "has_more", json_true());
+		if (!page_room(&pg))
 			break;
-		}
-		json_array_append_new(data, ob_json(E.batches[i]));
-		n++;
+		page_add(&pg, ob_json(E.batches[i]));
 	}
 	pthread_mutex_unlock(&E.lock);
-	if (n > 0) {
-		json_object_set(o, "first_id", json_object_get(
-		    json_array_get(data, 0), "id"));
-		json_object_set(o, "last_id", json_object_get(
-		    json_array_get(data, n - 1), "id"));
-	}
-	reply_json(r, 200, o);
+	reply_json(r, 200, page_end(&pg));
 }
 
 static void
@@ -1493,13 +1531,27 @@ out:
 	json_decref(o);
 }
 
+/*
+ * The id of a path PREFIX{id}[/...]: a new string, and *rest what follows
+ * it; NULL when p does not start with prefix or the id is empty.
+ */
+char *
+path_id(const char *p, const char *prefix, const char **rest)
+{
+	size_t pl = strlen(prefix), n;
+
+	if (strncmp(p, prefix, pl) != 0 || (n = strcspn(p + pl, "/")) == 0)
+		return NULL;
+	*rest = p + pl + n;
+	return xstrndup(p + pl, n);
+}
+
 void
 openai_route(struct req *q, struct reply *r)
 {
 	const char *p = q->path, *m = q->method, *rest;
-	char *id;
-	size_t n;
-	char msg[256];
+	char *id, msg[256];
+	int done = 0;
 
 	if (strcmp(p, "/v1/chat/completions") == 0 &&
 	    strcmp(m, "POST") == 0) {
@@ -1524,12 +1576,8 @@ openai_route(struct req *q, struct reply *r)
 			goto bad;
 		return;
 	}
-	if (strncmp(p, "/v1/files/", 10) == 0) {
-		n = strcspn(p + 10, "/");
-		if (n == 0)
-			goto bad;
-		id = xstrndup(p + 10, n);
-		rest = p + 10 + n;
+	if ((id = path_id(p, "/v1/files/", &rest)) != NULL) {
+		done = 1;
 		if (*rest == '\0' && strcmp(m, "GET") == 0)
 			file_get(r, id);
 		else if (*rest == '\0' && strcmp(m, "DELETE") == 0)
@@ -1537,31 +1585,21 @@ openai_route(struct req *q, struct reply *r)
 		else if (strcmp(rest, "/content") == 0 &&
 		    strcmp(m, "GET") == 0)
 			file_content(q, r, id);
-		else {
-			free(id);
-			goto bad;
-		}
-		free(id);
-		return;
-	}
-	if (strncmp(p, "/v1/batches/", 12) == 0) {
-		n = strcspn(p + 12, "/");
-		if (n == 0)
-			goto bad;
-		id = xstrndup(p + 12, n);
-		rest = p + 12 + n;
+		else
+			done = 0;
+	} else if ((id = path_id(p, "/v1/batches/", &rest)) != NULL) {
+		done = 1;
 		if (*rest == '\0' && strcmp(m, "GET") == 0)
 			batch_get(r, id);
 		else if (strcmp(rest, "/cancel") == 0 &&
 		    strcmp(m, "POST") == 0)
 			batch_cancel(r, id);
-		else {
-			free(id);
-			goto bad;
-		}
-		free(id);
-		return;
+		else
+			done = 0;
 	}
+	free(id);
+	if (done)
+		return;
 bad:
 	snprintf(msg, sizeof(msg), "Invalid URL (%s %.200s)", m, p);
 	reply_error(r, EMU_OPENAI, 404, msg, NULL, NULL, NULL);
