@@ -61,6 +61,7 @@ struct jsonl {
 
 int		 jsonl_open(struct jsonl *, const char *);
 void		 jsonl_put(struct jsonl *, json_t *);
+void		 jsonl_line(struct jsonl *);
 int		 jsonl_close(struct jsonl *);
 int		 write_all(int, const char *, size_t);
 

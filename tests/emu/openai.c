@@ -99,7 +99,7 @@ choices_n(json_t *body)
 }
 
 static json_t *chat_completion_n(json_t *, const char *, long, long,
-    int64_t);
+    int64_t, const char *);
 
 /* a chat.completion body for an answer */
 json_t *
@@ -107,16 +107,17 @@ chat_completion(json_t *a, const char *model, long ptok, json_t *unused,
     int64_t created)
 {
 	(void)unused;
-	return chat_completion_n(a, model, ptok, 1, created);
+	return chat_completion_n(a, model, ptok, 1, created, NULL);
 }
 
 /*
  * n choices (index 0..n-1, each from choice_answer); usage counts the
- * prompt once and every choice's completion, as the service does.
+ * prompt once and every choice's completion, as the service does.  The
+ * id is cid, or a new one when cid is NULL.
  */
 static json_t *
 chat_completion_n(json_t *a0, const char *model, long ptok, long n,
-    int64_t created)
+    int64_t created, const char *cid)
 {
 	char *content, *id;
 	long ctok, cached, i, all = 0;
@@ -139,7 +140,7 @@ chat_completion_n(json_t *a0, const char *model, long ptok, long n,
 	content = answer_content(a);
 	ctok = all;
 	cached = script_int(a, "cached_tokens", 0);
-	id = new_id("chatcmpl-", 29);
+	id = cid != NULL ? xstrdup(cid) : new_id("chatcmpl-", 29);
 	o = json_pack("{s:s, s:s, s:I, s:s, s:[{s:i, s:{s:s, s:s, s:n, "
 	    "s:[]}, s:n, s:s}], s:{s:i, s:i, s:i, s:{s:i, s:i}, "
 	    "s:{s:i, s:i, s:i, s:i}}, s:s, s:n}",
@@ -1127,6 +1128,164 @@ store_results(const char *tmp, struct batch *b, const char *what,
 	return id;
 }
 
+/* an output line of a chat completion that succeeded */
+static json_t *
+ok_line(const char *rid, const char *cid, const char *reqid, json_t *body)
+{
+	return json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, s:n}", "id", rid,
+	    "custom_id", cid, "response", "status_code", 200, "request_id",
+	    reqid, "body", body, "error");
+}
+
+/*
+ * The lines of a batch that succeed mostly differ only in their ids,
+ * custom_id and prompt tokens.  okline is the dump of one such line
+ * built by ok_line with stand-ins for those, cut around them, so that
+ * each line is the pieces with its own values in between instead of a
+ * tree built and dumped.  A template that cannot be cut cleanly (a
+ * stand-in found other than exactly once) is not used, and lines go
+ * the slow way.
+ */
+enum { OK_RID, OK_CID, OK_REQID, OK_CHATID, OK_PTOK, OK_TOTAL, OK_NCUT };
+
+struct okline {
+	json_t		*a;		/* the key: answer, n and model */
+	long		 n;
+	char		*model;
+	long		 ctok;		/* its completion tokens */
+	char		*dump;		/* NULL when it cannot be used */
+	size_t		 cut[OK_NCUT][2];	/* stand-in i: from, to */
+};
+
+static const char *const ok_stand[OK_NCUT] = {
+	"\"\\u0002rid\"", "\"\\u0002cid\"", "\"\\u0002reqid\"",
+	"\"\\u0002chatid\"", "\"prompt_tokens\":0,",
+	"\"total_tokens\":"
+};
+
+static void
+okline_free(struct okline *t)
+{
+	free(t->model);
+	free(t->dump);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t
+count_of(const char *h, const char *n)
+{
+	size_t k = 0;
+
+	while ((h = strstr(h, n)) != NULL) {
+		k++;
+		h++;
+	}
+	return k;
+}
+
+static void
+okline_build(struct okline *t, json_t *a, long n, const char *model,
+    int64_t now)
+{
+	json_t *body, *line;
+	const char *p, *q;
+	size_t i;
+	char tot[32];
+
+	okline_free(t);
+	t->a = a;
+	t->n = n;
+	t->model = xstrdup(model);
+	body = chat_completion_n(a, model, 0, n, now, "\002chatid");
+	t->ctok = (long)json_integer_value(json_object_get(json_object_get(
+	    body, "usage"), "completion_tokens"));
+	line = ok_line("\002rid", "\002cid", "\002reqid", body);
+	t->dump = json_dump_str(line, JSON_COMPACT);
+	json_decref(line);
+	snprintf(tot, sizeof(tot), "\"total_tokens\":%ld,", t->ctok);
+	for (i = 0, p = t->dump; i < OK_NCUT; i++) {
+		q = i == OK_TOTAL ? tot : ok_stand[i];
+		if (count_of(t->dump, q) != 1 || (p = strstr(p, q)) == NULL)
+			break;
+		/* the stand-in's value only: keys and quotes stay */
+		t->cut[i][0] = (size_t)(p - t->dump);
+		t->cut[i][1] = t->cut[i][0] + strlen(q);
+		if (i == OK_PTOK) {
+			t->cut[i][0] += strlen("\"prompt_tokens\":");
+			t->cut[i][1]--;
+		} else if (i == OK_TOTAL) {
+			t->cut[i][0] += strlen("\"total_tokens\":");
+			t->cut[i][1]--;
+		}
+		p = t->dump + t->cut[i][1];
+	}
+	if (i < OK_NCUT) {
+		free(t->dump);
+		t->dump = NULL;
+	}
+}
+
+/* Can the template serve a line of answer a, n choices and model? */
+static int
+okline_for(struct okline *t, json_t *a, long n, const char *model,
+    int64_t now)
+{
+	if (t->model == NULL || t->a != a || t->n != n ||
+	    strcmp(t->model, model) != 0)
+		okline_build(t, a, n, model, now);
+	return t->dump != NULL;
+}
+
+/* a string as json_dumps writes it (with its quotes) */
+static void
+put_str(struct buf *w, const char *s)
+{
+	const char *c;
+	char *d;
+
+	for (c = s; *c != '\0'; c++)
+		if (*c < 0x20 || *c > 0x7e || *c == '"' || *c == '\\')
+			break;
+	if (*c == '\0') {
+		buf_add(w, "\"", 1);
+		buf_add(w, s, (size_t)(c - s));
+		buf_add(w, "\"", 1);
+		return;
+	}
+	d = json_dump_str(json_string(s), JSON_COMPACT | JSON_ENCODE_ANY);
+	buf_addstr(w, d);
+	free(d);
+}
+
+/* the line from the template; what ok_line would dump */
+static void
+okline_put(struct okline *t, struct jsonl *w, const char *rid,
+    const char *cid, const char *reqid, const char *chatid, long ptok)
+{
+	const char *v[OK_NCUT];
+	char pt[32], tt[32];
+	size_t i, at = 0;
+
+	snprintf(pt, sizeof(pt), "%d", (int)ptok);
+	snprintf(tt, sizeof(tt), "%d", (int)(ptok + t->ctok));
+	v[OK_RID] = rid;
+	v[OK_CID] = cid;
+	v[OK_REQID] = reqid;
+	v[OK_CHATID] = chatid;
+	v[OK_PTOK] = pt;
+	v[OK_TOTAL] = tt;
+	for (i = 0; i < OK_NCUT; i++) {
+		buf_add(&w->b, t->dump + at, t->cut[i][0] - at);
+		if (i == OK_PTOK || i == OK_TOTAL)
+			buf_addstr(&w->b, v[i]);
+		else
+			put_str(&w->b, v[i]);
+		at = t->cut[i][1];
+	}
+	buf_addstr(&w->b, t->dump + at);
+	jsonl_line(w);
+}
+
 /*
  * Run the batch: the first frac of the lines (in shuffled order) get
  * their scripted answers, the rest an error line with code notrun.
@@ -1136,7 +1295,8 @@ static void
 ob_results(struct batch *b, double frac, const char *notrun)
 {
 	struct jsonl out, err;
-	char *op, *ep, *rid, *reqid;
+	struct okline tp = { 0 };
+	char *op, *ep, *rid, *reqid, *chatid;
 	size_t *perm, k, i, nrun;
 	long nout = 0, nerr = 0, st;
 	json_t *a, *le, *body;
@@ -1200,23 +1360,31 @@ ob_results(struct batch *b, double frac, const char *notrun)
 			    reqid, "body", answer_error_body(a, (int)st),
 			    "error"));
 			nerr++;
+		} else if (strcmp(b->endpoint, "/v1/responses") != 0 &&
+		    okline_for(&tp, a, l->n, l->model, now)) {
+			chatid = new_id("chatcmpl-", 29);
+			okline_put(&tp, &out, rid, l->custom_id, reqid, chatid,
+			    l->ptok);
+			free(chatid);
+			b->in_tok += l->ptok;
+			b->out_tok += tp.ctok;
+			b->cached_tok += script_int(a, "cached_tokens", 0);
+			nout++;
 		} else {
 			if (strcmp(b->endpoint, "/v1/responses") == 0)
 				body = response_object(a, l->model, l->ptok,
 				    now);
 			else
 				body = chat_completion_n(a, l->model,
-				    l->ptok, l->n, now);
+				    l->ptok, l->n, now, NULL);
 			b->in_tok += l->ptok;
 			b->out_tok += json_integer_value(json_object_get(
 			    json_object_get(body, "usage"),
 			    strcmp(b->endpoint, "/v1/responses") == 0 ?
 			    "output_tokens" : "completion_tokens"));
 			b->cached_tok += script_int(a, "cached_tokens", 0);
-			jsonl_put(&out, json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, "
-			    "s:n}", "id", rid, "custom_id", l->custom_id,
-			    "response", "status_code", 200, "request_id",
-			    reqid, "body", body, "error"));
+			jsonl_put(&out, ok_line(rid, l->custom_id, reqid,
+			    body));
 			nout++;
 		}
 		free(rid);
@@ -1224,6 +1392,7 @@ ob_results(struct batch *b, double frac, const char *notrun)
 		arena_reset();
 	}
 	arena_end();
+	okline_free(&tp);
 	free(perm);
 	jsonl_close(&out);
 	jsonl_close(&err);
@@ -1524,7 +1693,7 @@ chat(struct req *q, struct reply *r)
 		reply_json(r, (int)st, answer_error_body(a, (int)st));
 	else
 		reply_json(r, 200, chat_completion_n(a, model, ptok,
-		    choices_n(o), now_ms()));
+		    choices_n(o), now_ms(), NULL));
 out:
 	json_decref(s);
 	free(text);

@@ -173,15 +173,22 @@ jsonl_flush(struct jsonl *w)
 	w->b.len = 0;
 }
 
+/* the line written into w->b so far is whole: end it */
+void
+jsonl_line(struct jsonl *w)
+{
+	buf_add(&w->b, "\n", 1);
+	if (w->b.len >= JSONL_BLOCK)
+		jsonl_flush(w);
+}
+
 /* takes the reference to o */
 void
 jsonl_put(struct jsonl *w, json_t *o)
 {
 	json_dump_callback(o, dump_add, &w->b, JSON_COMPACT);
-	buf_add(&w->b, "\n", 1);
 	json_decref(o);
-	if (w->b.len >= JSONL_BLOCK)
-		jsonl_flush(w);
+	jsonl_line(w);
 }
 
 int
