@@ -77,7 +77,7 @@ delim(struct scan *s)
 static int
 string(struct scan *s, const char **out, size_t *len)
 {
-	const char *st = s->p;
+	const char *st = s->p, *bs;
 	unsigned char c;
 	int esc = 0;
 
@@ -111,30 +111,33 @@ string(struct scan *s, const char **out, size_t *len)
 		return 0;
 	}
 	s->tmp.len = 0;
-	for (; st < s->p; st++) {
-		c = (unsigned char)*st;
-		if (c == '\\') {
-			switch (*++st) {
-			case 'b':
-				c = '\b';
-				break;
-			case 'f':
-				c = '\f';
-				break;
-			case 'n':
-				c = '\n';
-				break;
-			case 'r':
-				c = '\r';
-				break;
-			case 't':
-				c = '\t';
-				break;
-			default:
-				c = (unsigned char)*st;
-			}
+	while (st < s->p) {
+		if ((bs = memchr(st, '\\', (size_t)(s->p - st))) == NULL)
+			bs = s->p;
+		buf_add(&s->tmp, st, (size_t)(bs - st));
+		if (bs == s->p)
+			break;
+		switch (bs[1]) {
+		case 'b':
+			c = '\b';
+			break;
+		case 'f':
+			c = '\f';
+			break;
+		case 'n':
+			c = '\n';
+			break;
+		case 'r':
+			c = '\r';
+			break;
+		case 't':
+			c = '\t';
+			break;
+		default:
+			c = (unsigned char)bs[1];
 		}
 		buf_add(&s->tmp, &c, 1);
+		st = bs + 2;
 	}
 	*out = s->tmp.p;
 	*len = s->tmp.len;
