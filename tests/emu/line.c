@@ -35,7 +35,7 @@ enum want {
 	W_PART,		/* an object: {text: W_STR}, else null */
 	W_MSGS,		/* an array of W_MSG, else null */
 	W_MSG,		/* an object: {content: W_TEXT}, else null */
-	W_BODY,		/* an object: model, n and the text members, else null */
+	W_BODY,		/* an object: model, n, the text members; else null */
 	W_TOP		/* the line: custom_id, method, url, body */
 };
 

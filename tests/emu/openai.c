@@ -1334,8 +1334,9 @@ ob_results(struct batch *b, double frac, const char *notrun)
 		le = json_object_get(a, "line_error");
 		st = script_int(a, "status", 200);
 		if (k >= nrun) {
-			jsonl_put(&err, json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}",
-			    "id", rid, "custom_id", l->custom_id, "response",
+			jsonl_put(&err, json_pack("{s:s, s:s, s:n, "
+			    "s:{s:s, s:s}}", "id", rid, "custom_id",
+			    l->custom_id, "response",
 			    "error", "code", notrun, "message",
 			    strcmp(notrun, "batch_expired") == 0 ?
 			    "This request could not be executed before the "
@@ -1344,8 +1345,9 @@ ob_results(struct batch *b, double frac, const char *notrun)
 			    "executed."));
 			nerr++;
 		} else if (json_is_object(le)) {
-			jsonl_put(&err, json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}",
-			    "id", rid, "custom_id", l->custom_id, "response",
+			jsonl_put(&err, json_pack("{s:s, s:s, s:n, "
+			    "s:{s:s, s:s}}", "id", rid, "custom_id",
+			    l->custom_id, "response",
 			    "error", "code", json_str(json_object_get(le,
 			    "code")) ? json_str(json_object_get(le, "code")) :
 			    "server_error", "message",
@@ -1354,8 +1356,9 @@ ob_results(struct batch *b, double frac, const char *notrun)
 			    "emulated line error"));
 			nerr++;
 		} else if (st != 200) {
-			jsonl_put(&err, json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, "
-			    "s:n}", "id", rid, "custom_id", l->custom_id,
+			jsonl_put(&err, json_pack("{s:s, s:s, "
+			    "s:{s:i, s:s, s:o}, s:n}", "id", rid,
+			    "custom_id", l->custom_id,
 			    "response", "status_code", (int)st, "request_id",
 			    reqid, "body", answer_error_body(a, (int)st),
 			    "error"));
