@@ -790,6 +790,7 @@ main(int argc, char *argv[])
 	int c, sig;
 	char *end;
 
+	json_set_alloc_funcs(emu_json_malloc, emu_json_free);
 	E.key = getenv("EMU_KEY") ? getenv("EMU_KEY") : "sk-test";
 	E.ant_key = getenv("EMU_ANTHROPIC_KEY") ?
 	    getenv("EMU_ANTHROPIC_KEY") : "sk-ant-test";

@@ -142,7 +142,7 @@ static void
 ab_results(struct batch *b, double frac, const char *notrun,
     int64_t now)
 {
-	FILE *f;
+	struct jsonl f;
 	char p[PATH_MAX], *reqid;
 	size_t *perm, k, i, nrun;
 	struct line *l;
@@ -152,12 +152,14 @@ ab_results(struct batch *b, double frac, const char *notrun,
 	if (b->ended)
 		return;
 	snprintf(p, sizeof(p), "%s/%s_results.jsonl", E.state_dir, b->id);
-	if ((f = fopen(p, "w")) == NULL)
+	if (jsonl_open(&f, p) != 0)
 		return;
 	perm = batch_perm(b);
 	nrun = (size_t)(frac * (double)b->nlines);
 	if (nrun > b->nlines)
 		nrun = b->nlines;
+	/* each line's values are built, dumped and dropped in the arena */
+	arena_on();
 	for (k = 0; k < b->nlines; k++) {
 		i = perm[k];
 		l = &b->lines[i];
@@ -193,12 +195,12 @@ ab_results(struct batch *b, double frac, const char *notrun,
 		}
 		res = json_pack("{s:s, s:o}", "custom_id", l->custom_id,
 		    "result", res);
-		json_dumpf(res, f, JSON_COMPACT);
-		fputc('\n', f);
-		json_decref(res);
+		jsonl_put(&f, res);
+		arena_reset();
 	}
+	arena_end();
 	free(perm);
-	fclose(f);
+	jsonl_close(&f);
 	b->results_path = xstrdup(p);
 	b->ended = 1;
 	b->completed_at = now;
@@ -528,12 +530,7 @@ ab_list(struct req *q, struct reply *r)
 		json_array_append_new(data, ab_json(v[i]));
 	pthread_mutex_unlock(&E.lock);
 	free(v);
-	if (json_array_size(data) > 0) {
-		json_object_set(o, "first_id", json_object_get(
-		    json_array_get(data, 0), "id"));
-		json_object_set(o, "last_id", json_object_get(
-		    json_array_get(data, json_array_size(data) - 1), "id"));
-	}
+	list_ends(o, data);
 	reply_json(r, 200, o);
 }
 
@@ -599,7 +596,7 @@ anthropic_route(struct req *q, struct reply *r)
 {
 	const char *p = q->path, *m = q->method, *rest;
 	char *id, msg[256];
-	size_t n;
+	int done;
 
 	if (strcmp(p, "/v1/messages") == 0 && strcmp(m, "POST") == 0) {
 		messages(q, r);
@@ -614,12 +611,8 @@ anthropic_route(struct req *q, struct reply *r)
 			goto bad;
 		return;
 	}
-	if (strncmp(p, "/v1/messages/batches/", 21) == 0) {
-		n = strcspn(p + 21, "/");
-		if (n == 0)
-			goto bad;
-		id = xstrndup(p + 21, n);
-		rest = p + 21 + n;
+	if ((id = path_id(p, "/v1/messages/batches/", &rest)) != NULL) {
+		done = 1;
 		if (*rest == '\0' && strcmp(m, "GET") == 0)
 			ab_get(r, id);
 		else if (*rest == '\0' && strcmp(m, "DELETE") == 0)
@@ -630,12 +623,11 @@ anthropic_route(struct req *q, struct reply *r)
 		else if (strcmp(rest, "/results") == 0 &&
 		    strcmp(m, "GET") == 0)
 			ab_results_get(q, r, id);
-		else {
-			free(id);
-			goto bad;
-		}
+		else
+			done = 0;
 		free(id);
-		return;
+		if (done)
+			return;
 	}
 bad:
 	snprintf(msg, sizeof(msg), "Not found: %s %.200s", m, p);

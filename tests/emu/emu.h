@@ -47,6 +47,44 @@ long		 prompt_tokens(json_t *);
 char		*last_user_text(json_t *);
 char		*json_str(json_t *);
 
+/*
+ * A JSON Lines file written in blocks: jsonl_put dumps a value (compact,
+ * as json_dumpf does) and a newline into the buffer, and the buffer goes
+ * to the file each time it passes 256 KB and at jsonl_close, rather than
+ * a stdio call per token.  jsonl_close returns -1 if any write failed.
+ */
+struct jsonl {
+	int		 fd;
+	int		 failed;
+	struct buf	 b;
+};
+
+int		 jsonl_open(struct jsonl *, const char *);
+void		 jsonl_put(struct jsonl *, json_t *);
+void		 jsonl_line(struct jsonl *);
+int		 jsonl_close(struct jsonl *);
+int		 write_all(int, const char *, size_t);
+
+/*
+ * jansson's memory (json_set_alloc_funcs, at startup): plain malloc, but
+ * while a thread has its arena on, that thread's jansson allocations come
+ * from the arena, a bump allocator whose frees cost nothing, and
+ * arena_reset takes back all of it at once.  A batch line is parsed,
+ * read and dropped (or built, dumped and dropped) per line with no
+ * malloc or free per value.  Nothing allocated in the arena may outlive
+ * the next arena_reset or arena_end, nor reach another thread: turn it
+ * off (arena_off) around code that builds values kept for later, and
+ * free jansson's strings (json_dumps) through free only when they were
+ * made with the arena off.
+ */
+void		*emu_json_malloc(size_t);
+void		 emu_json_free(void *);
+void		 arena_on(void);
+void		 arena_off(void);
+void		 arena_reset(void);
+void		 arena_end(void);
+char		*json_dump_str(json_t *, size_t);
+
 /* a string-keyed hash of counters */
 struct hset {
 	char	**keys;
@@ -262,6 +300,11 @@ char	*answer_content(json_t *);
 void	 serve_path(struct req *, struct reply *, const char *);
 void	 set_status(struct batch *, const char *);
 long	 list_limit(struct req *, const char *, long, long, struct reply *);
+void	 list_ends(json_t *, json_t *);
+char	*path_id(const char *, const char *, const char **);
+
+/* line.c */
+json_t	*line_scan(const char *, size_t);
 
 /* anthropic.c */
 void	 anthropic_route(struct req *, struct reply *);

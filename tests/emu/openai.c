@@ -53,7 +53,7 @@ answer_content(json_t *a)
 	if (json_is_string(c))
 		return xstrdup(json_string_value(c));
 	if (c != NULL && !json_is_null(c))
-		return json_dumps(c, JSON_COMPACT | JSON_ENCODE_ANY);
+		return json_dump_str(c, JSON_COMPACT | JSON_ENCODE_ANY);
 	return xstrdup(default_content);
 }
 
@@ -99,7 +99,7 @@ choices_n(json_t *body)
 }
 
 static json_t *chat_completion_n(json_t *, const char *, long, long,
-    int64_t);
+    int64_t, const char *);
 
 /* a chat.completion body for an answer */
 json_t *
@@ -107,16 +107,17 @@ chat_completion(json_t *a, const char *model, long ptok, json_t *unused,
     int64_t created)
 {
 	(void)unused;
-	return chat_completion_n(a, model, ptok, 1, created);
+	return chat_completion_n(a, model, ptok, 1, created, NULL);
 }
 
 /*
  * n choices (index 0..n-1, each from choice_answer); usage counts the
- * prompt once and every choice's completion, as the service does.
+ * prompt once and every choice's completion, as the service does.  The
+ * id is cid, or a new one when cid is NULL.
  */
 static json_t *
 chat_completion_n(json_t *a0, const char *model, long ptok, long n,
-    int64_t created)
+    int64_t created, const char *cid)
 {
 	char *content, *id;
 	long ctok, cached, i, all = 0;
@@ -139,7 +140,7 @@ chat_completion_n(json_t *a0, const char *model, long ptok, long n,
 	content = answer_content(a);
 	ctok = all;
 	cached = script_int(a, "cached_tokens", 0);
-	id = new_id("chatcmpl-", 29);
+	id = cid != NULL ? xstrdup(cid) : new_id("chatcmpl-", 29);
 	o = json_pack("{s:s, s:s, s:I, s:s, s:[{s:i, s:{s:s, s:s, s:n, "
 	    "s:[]}, s:n, s:s}], s:{s:i, s:i, s:i, s:{s:i, s:i}, "
 	    "s:{s:i, s:i, s:i, s:i}}, s:s, s:n}",
@@ -301,24 +302,6 @@ disp_param(const char *h, size_t hl, const char *name)
 	return NULL;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void
 files_upload(struct req *q, struct reply *r)
 {
@@ -477,47 +460,101 @@ list_limit(struct req *q, const char *name, long def, long max,
 	return v;
 }
 
+/* first_id and last_id of a list object: its data's first and last ids */
+void
+list_ends(json_t *o, json_t *data)
+{
+	size_t n = json_array_size(data);
+
+	if (n == 0)
+		return;
+	json_object_set(o, "first_id", json_object_get(json_array_get(data,
+	    0), "id"));
+	json_object_set(o, "last_id", json_object_get(json_array_get(data,
+	    n - 1), "id"));
+}
+
+/* a page of an OpenAI list: at most limit items after the one named after */
+struct page {
+	json_t		*o;
+	json_t		*data;
+	const char	*after;
+	long		 limit;
+	long		 n;
+};
+
+static void
+page_start(struct page *pg, const char *after, long limit)
+{
+	pg->data = json_array();
+	pg->o = json_pack("{s:s, s:o, s:n, s:n, s:b}", "object", "list",
+	    "data", pg->data, "first_id", "last_id", "has_more", 0);
+	pg->after = after;
+	pg->limit = limit;
+	pg->n = 0;
+}
+
+/* Is the item with this id before the page (up to and including after)? */
+static int
+page_before(struct page *pg, const char *id)
+{
+	if (pg->after == NULL)
+		return 0;
+	if (strcmp(id, pg->after) == 0)
+		pg->after = NULL;
+	return 1;
+}
+
+/* Is there room for one more item?  If not, the page has_more. */
+static int
+page_room(struct page *pg)
+{
+	if (pg->n < pg->limit)
+		return 1;
+	json_object_set_new(pg->o, "has_more", json_true());
+	return 0;
+}
+
+static void
+page_add(struct page *pg, json_t *item)
+{
+	json_array_append_new(pg->data, item);
+	pg->n++;
+}
+
+static json_t *
+page_end(struct page *pg)
+{
+	list_ends(pg->o, pg->data);
+	return pg->o;
+}
+
 static void
 files_list(struct req *q, struct reply *r)
 {
 	const char *purpose = query_arg(q, "purpose");
 	const char *order = query_arg(q, "order");
-	const char *after = query_arg(q, "after");
-	json_t *data, *o;
-	long limit, n = 0;
+	struct page pg;
+	long limit;
 	size_t i, k;
-	int asc = order && strcmp(order, "asc") == 0, started;
+	int asc = order && strcmp(order, "asc") == 0;
 
 	if ((limit = list_limit(q, "limit", 10000, 10000, r)) < 0)
 		return;
-	data = json_array();
-	o = json_pack("{s:s, s:o, s:n, s:n, s:b}", "object", "list", "data",
-	    data, "first_id", "last_id", "has_more", 0);
+	page_start(&pg, query_arg(q, "after"), limit);
 	pthread_mutex_lock(&E.lock);
-	started = after == NULL;
 	for (k = 0; k < E.nfiles; k++) {
 		i = asc ? k : E.nfiles - 1 - k;
-		if (!started) {
-			started = strcmp(E.files[i]->id, after) == 0;
+		if (page_before(&pg, E.files[i]->id))
 			continue;
-		}
 		if (purpose && strcmp(purpose, E.files[i]->purpose) != 0)
 			continue;
-		if (n == limit) {
-			json_object_set_new(o, "has_more", json_true());
+		if (!page_room(&pg))
 			break;
-		}
-		json_array_append_new(data, file_json(E.files[i]));
-		n++;
+		page_add(&pg, file_json(E.files[i]));
 	}
 	pthread_mutex_unlock(&E.lock);
-	if (n > 0) {
-		json_object_set(o, "first_id", json_object_get(
-		    json_array_get(data, 0), "id"));
-		json_object_set(o, "last_id", json_object_get(
-		    json_array_get(data, n - 1), "id"));
-	}
-	reply_json(r, 200, o);
+	reply_json(r, 200, page_end(&pg));
 }
 
 static void
@@ -846,11 +883,18 @@ validate_input(struct batch *b, const char *path)
 			ln[--n] = '\0';
 		if (lineno > E.max_requests)
 			continue;
-		o = json_loadb(ln, (size_t)n, 0, NULL);
+		/* the line's values live in the arena until its reset; the
+		 * fast path (line.c) answers for most lines, json_loadb for
+		 * the rest */
+		arena_on();
+		if ((o = line_scan(ln, (size_t)n)) == NULL)
+			o = json_loadb(ln, (size_t)n, 0, NULL);
+		arena_off();
 		if (!json_is_object(o)) {
 			err_add(errs, &nerr, "invalid_json_line", "This line "
 			    "is not parseable as valid JSON.", NULL, lineno);
 			json_decref(o);
+			arena_reset();
 			continue;
 		}
 		cid = json_str(json_object_get(o, "custom_id"));
@@ -916,7 +960,9 @@ validate_input(struct batch *b, const char *path)
 			b->nlines++;
 		}
 		json_decref(o);
+		arena_reset();
 	}
+	arena_end();
 	fclose(fp);
 	if (lineno == 0)
 		err_add(errs, &nerr, "empty_file", "The batch input file is "
@@ -1061,14 +1107,6 @@ results_file(const char *prefix, const char *bid, const char *what)
 	return xstrdup(p);
 }
 
-static void
-put_line(FILE *f, json_t *o)
-{
-	json_dumpf(o, f, JSON_COMPACT);
-	fputc('\n', f);
-	json_decref(o);
-}
-
 /* move a finished results file into the file store; caller locks */
 static char *
 store_results(const char *tmp, struct batch *b, const char *what,
@@ -1090,6 +1128,164 @@ store_results(const char *tmp, struct batch *b, const char *what,
 	return id;
 }
 
+/* an output line of a chat completion that succeeded */
+static json_t *
+ok_line(const char *rid, const char *cid, const char *reqid, json_t *body)
+{
+	return json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, s:n}", "id", rid,
+	    "custom_id", cid, "response", "status_code", 200, "request_id",
+	    reqid, "body", body, "error");
+}
+
+/*
+ * The lines of a batch that succeed mostly differ only in their ids,
+ * custom_id and prompt tokens.  okline is the dump of one such line
+ * built by ok_line with stand-ins for those, cut around them, so that
+ * each line is the pieces with its own values in between instead of a
+ * tree built and dumped.  A template that cannot be cut cleanly (a
+ * stand-in found other than exactly once) is not used, and lines go
+ * the slow way.
+ */
+enum { OK_RID, OK_CID, OK_REQID, OK_CHATID, OK_PTOK, OK_TOTAL, OK_NCUT };
+
+struct okline {
+	json_t		*a;		/* the key: answer, n and model */
+	long		 n;
+	char		*model;
+	long		 ctok;		/* its completion tokens */
+	char		*dump;		/* NULL when it cannot be used */
+	size_t		 cut[OK_NCUT][2];	/* stand-in i: from, to */
+};
+
+static const char *const ok_stand[OK_NCUT] = {
+	"\"\\u0002rid\"", "\"\\u0002cid\"", "\"\\u0002reqid\"",
+	"\"\\u0002chatid\"", "\"prompt_tokens\":0,",
+	"\"total_tokens\":"
+};
+
+static void
+okline_free(struct okline *t)
+{
+	free(t->model);
+	free(t->dump);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t
+count_of(const char *h, const char *n)
+{
+	size_t k = 0;
+
+	while ((h = strstr(h, n)) != NULL) {
+		k++;
+		h++;
+	}
+	return k;
+}
+
+static void
+okline_build(struct okline *t, json_t *a, long n, const char *model,
+    int64_t now)
+{
+	json_t *body, *line;
+	const char *p, *q;
+	size_t i;
+	char tot[32];
+
+	okline_free(t);
+	t->a = a;
+	t->n = n;
+	t->model = xstrdup(model);
+	body = chat_completion_n(a, model, 0, n, now, "\002chatid");
+	t->ctok = (long)json_integer_value(json_object_get(json_object_get(
+	    body, "usage"), "completion_tokens"));
+	line = ok_line("\002rid", "\002cid", "\002reqid", body);
+	t->dump = json_dump_str(line, JSON_COMPACT);
+	json_decref(line);
+	snprintf(tot, sizeof(tot), "\"total_tokens\":%ld,", t->ctok);
+	for (i = 0, p = t->dump; i < OK_NCUT; i++) {
+		q = i == OK_TOTAL ? tot : ok_stand[i];
+		if (count_of(t->dump, q) != 1 || (p = strstr(p, q)) == NULL)
+			break;
+		/* the stand-in's value only: keys and quotes stay */
+		t->cut[i][0] = (size_t)(p - t->dump);
+		t->cut[i][1] = t->cut[i][0] + strlen(q);
+		if (i == OK_PTOK) {
+			t->cut[i][0] += strlen("\"prompt_tokens\":");
+			t->cut[i][1]--;
+		} else if (i == OK_TOTAL) {
+			t->cut[i][0] += strlen("\"total_tokens\":");
+			t->cut[i][1]--;
+		}
+		p = t->dump + t->cut[i][1];
+	}
+	if (i < OK_NCUT) {
+		free(t->dump);
+		t->dump = NULL;
+	}
+}
+
+/* Can the template serve a line of answer a, n choices and model? */
+static int
+okline_for(struct okline *t, json_t *a, long n, const char *model,
+    int64_t now)
+{
+	if (t->model == NULL || t->a != a || t->n != n ||
+	    strcmp(t->model, model) != 0)
+		okline_build(t, a, n, model, now);
+	return t->dump != NULL;
+}
+
+/* a string as json_dumps writes it (with its quotes) */
+static void
+put_str(struct buf *w, const char *s)
+{
+	const char *c;
+	char *d;
+
+	for (c = s; *c != '\0'; c++)
+		if (*c < 0x20 || *c > 0x7e || *c == '"' || *c == '\\')
+			break;
+	if (*c == '\0') {
+		buf_add(w, "\"", 1);
+		buf_add(w, s, (size_t)(c - s));
+		buf_add(w, "\"", 1);
+		return;
+	}
+	d = json_dump_str(json_string(s), JSON_COMPACT | JSON_ENCODE_ANY);
+	buf_addstr(w, d);
+	free(d);
+}
+
+/* the line from the template; what ok_line would dump */
+static void
+okline_put(struct okline *t, struct jsonl *w, const char *rid,
+    const char *cid, const char *reqid, const char *chatid, long ptok)
+{
+	const char *v[OK_NCUT];
+	char pt[32], tt[32];
+	size_t i, at = 0;
+
+	snprintf(pt, sizeof(pt), "%d", (int)ptok);
+	snprintf(tt, sizeof(tt), "%d", (int)(ptok + t->ctok));
+	v[OK_RID] = rid;
+	v[OK_CID] = cid;
+	v[OK_REQID] = reqid;
+	v[OK_CHATID] = chatid;
+	v[OK_PTOK] = pt;
+	v[OK_TOTAL] = tt;
+	for (i = 0; i < OK_NCUT; i++) {
+		buf_add(&w->b, t->dump + at, t->cut[i][0] - at);
+		if (i == OK_PTOK || i == OK_TOTAL)
+			buf_addstr(&w->b, v[i]);
+		else
+			put_str(&w->b, v[i]);
+		at = t->cut[i][1];
+	}
+	buf_addstr(&w->b, t->dump + at);
+	jsonl_line(w);
+}
+
 /*
  * Run the batch: the first frac of the lines (in shuffled order) get
  * their scripted answers, the rest an error line with code notrun.
@@ -1098,8 +1294,9 @@ store_results(const char *tmp, struct batch *b, const char *what,
 static void
 ob_results(struct batch *b, double frac, const char *notrun)
 {
-	FILE *out, *err;
-	char *op, *ep, *rid, *reqid;
+	struct jsonl out, err;
+	struct okline tp = { 0 };
+	char *op, *ep, *rid, *reqid, *chatid;
 	size_t *perm, k, i, nrun;
 	long nout = 0, nerr = 0, st;
 	json_t *a, *le, *body;
@@ -1112,13 +1309,9 @@ ob_results(struct batch *b, double frac, const char *notrun)
 	b->ended = 1;
 	op = results_file("o", b->id, "output.tmp");
 	ep = results_file("e", b->id, "error.tmp");
-	out = fopen(op, "w");
-	err = fopen(ep, "w");
-	if (out == NULL || err == NULL) {
-		if (out)
-			fclose(out);
-		if (err)
-			fclose(err);
+	if (jsonl_open(&out, op) != 0 || jsonl_open(&err, ep) != 0) {
+		if (out.fd >= 0)
+			jsonl_close(&out);
 		free(op);
 		free(ep);
 		return;
@@ -1130,6 +1323,8 @@ ob_results(struct batch *b, double frac, const char *notrun)
 	seed = fnv1a64(b->id, strlen(b->id));
 	b->total = (long)b->nlines;
 	b->completed = b->failed = 0;
+	/* each line's values are built, dumped and dropped in the arena */
+	arena_on();
 	for (k = 0; k < b->nlines; k++) {
 		i = perm[k];
 		l = &b->lines[i];
@@ -1139,8 +1334,9 @@ ob_results(struct batch *b, double frac, const char *notrun)
 		le = json_object_get(a, "line_error");
 		st = script_int(a, "status", 200);
 		if (k >= nrun) {
-			put_line(err, json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}",
-			    "id", rid, "custom_id", l->custom_id, "response",
+			jsonl_put(&err, json_pack("{s:s, s:s, s:n, "
+			    "s:{s:s, s:s}}", "id", rid, "custom_id",
+			    l->custom_id, "response",
 			    "error", "code", notrun, "message",
 			    strcmp(notrun, "batch_expired") == 0 ?
 			    "This request could not be executed before the "
@@ -1149,8 +1345,9 @@ ob_results(struct batch *b, double frac, const char *notrun)
 			    "executed."));
 			nerr++;
 		} else if (json_is_object(le)) {
-			put_line(err, json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}",
-			    "id", rid, "custom_id", l->custom_id, "response",
+			jsonl_put(&err, json_pack("{s:s, s:s, s:n, "
+			    "s:{s:s, s:s}}", "id", rid, "custom_id",
+			    l->custom_id, "response",
 			    "error", "code", json_str(json_object_get(le,
 			    "code")) ? json_str(json_object_get(le, "code")) :
 			    "server_error", "message",
@@ -1159,37 +1356,49 @@ ob_results(struct batch *b, double frac, const char *notrun)
 			    "emulated line error"));
 			nerr++;
 		} else if (st != 200) {
-			put_line(err, json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, "
-			    "s:n}", "id", rid, "custom_id", l->custom_id,
+			jsonl_put(&err, json_pack("{s:s, s:s, "
+			    "s:{s:i, s:s, s:o}, s:n}", "id", rid,
+			    "custom_id", l->custom_id,
 			    "response", "status_code", (int)st, "request_id",
 			    reqid, "body", answer_error_body(a, (int)st),
 			    "error"));
 			nerr++;
+		} else if (strcmp(b->endpoint, "/v1/responses") != 0 &&
+		    okline_for(&tp, a, l->n, l->model, now)) {
+			chatid = new_id("chatcmpl-", 29);
+			okline_put(&tp, &out, rid, l->custom_id, reqid, chatid,
+			    l->ptok);
+			free(chatid);
+			b->in_tok += l->ptok;
+			b->out_tok += tp.ctok;
+			b->cached_tok += script_int(a, "cached_tokens", 0);
+			nout++;
 		} else {
 			if (strcmp(b->endpoint, "/v1/responses") == 0)
 				body = response_object(a, l->model, l->ptok,
 				    now);
 			else
 				body = chat_completion_n(a, l->model,
-				    l->ptok, l->n, now);
+				    l->ptok, l->n, now, NULL);
 			b->in_tok += l->ptok;
 			b->out_tok += json_integer_value(json_object_get(
 			    json_object_get(body, "usage"),
 			    strcmp(b->endpoint, "/v1/responses") == 0 ?
 			    "output_tokens" : "completion_tokens"));
 			b->cached_tok += script_int(a, "cached_tokens", 0);
-			put_line(out, json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, "
-			    "s:n}", "id", rid, "custom_id", l->custom_id,
-			    "response", "status_code", 200, "request_id",
-			    reqid, "body", body, "error"));
+			jsonl_put(&out, ok_line(rid, l->custom_id, reqid,
+			    body));
 			nout++;
 		}
 		free(rid);
 		free(reqid);
+		arena_reset();
 	}
+	arena_end();
+	okline_free(&tp);
 	free(perm);
-	fclose(out);
-	fclose(err);
+	jsonl_close(&out);
+	jsonl_close(&err);
 	b->completed = nout;
 	b->failed = nerr;
 	b->pend_output = store_results(op, b, "output", nout);
@@ -1393,42 +1602,26 @@ batch_cancel(struct reply *r, const char *id)
 static void
 batch_list(struct req *q, struct reply *r)
 {
-	const char *after = query_arg(q, "after");
-	json_t *data, *o;
-	long limit, n = 0;
+	struct page pg;
+	long limit;
 	size_t k, i;
-	int started;
 
 	if ((limit = list_limit(q, "limit", 20, 100, r)) < 0)
 		return;
-	data = json_array();
-	o = json_pack("{s:s, s:o, s:n, s:n, s:b}", "object", "list", "data",
-	    data, "first_id", "last_id", "has_more", 0);
+	page_start(&pg, query_arg(q, "after"), limit);
 	pthread_mutex_lock(&E.lock);
-	started = after == NULL;
 	for (k = E.nbatches; k > 0; k--) {
 		i = k - 1;
 		if (E.batches[i]->prov != EMU_OPENAI)
 			continue;
-		if (!started) {
-			started = strcmp(E.batches[i]->id, after) == 0;
+		if (page_before(&pg, E.batches[i]->id))
 			continue;
-		}
-		if (n == limit) {
-			json_object_set_new(o, "has_more", json_true());
+		if (!page_room(&pg))
 			break;
-		}
-		json_array_append_new(data, ob_json(E.batches[i]));
-		n++;
+		page_add(&pg, ob_json(E.batches[i]));
 	}
 	pthread_mutex_unlock(&E.lock);
-	if (n > 0) {
-		json_object_set(o, "first_id", json_object_get(
-		    json_array_get(data, 0), "id"));
-		json_object_set(o, "last_id", json_object_get(
-		    json_array_get(data, n - 1), "id"));
-	}
-	reply_json(r, 200, o);
+	reply_json(r, 200, page_end(&pg));
 }
 
 static void
@@ -1503,20 +1696,34 @@ chat(struct req *q, struct reply *r)
 		reply_json(r, (int)st, answer_error_body(a, (int)st));
 	else
 		reply_json(r, 200, chat_completion_n(a, model, ptok,
-		    choices_n(o), now_ms()));
+		    choices_n(o), now_ms(), NULL));
 out:
 	json_decref(s);
 	free(text);
 	json_decref(o);
 }
 
+/*
+ * The id of a path PREFIX{id}[/...]: a new string, and *rest what follows
+ * it; NULL when p does not start with prefix or the id is empty.
+ */
+char *
+path_id(const char *p, const char *prefix, const char **rest)
+{
+	size_t pl = strlen(prefix), n;
+
+	if (strncmp(p, prefix, pl) != 0 || (n = strcspn(p + pl, "/")) == 0)
+		return NULL;
+	*rest = p + pl + n;
+	return xstrndup(p + pl, n);
+}
+
 void
 openai_route(struct req *q, struct reply *r)
 {
 	const char *p = q->path, *m = q->method, *rest;
-	char *id;
-	size_t n;
-	char msg[256];
+	char *id, msg[256];
+	int done = 0;
 
 	if (strcmp(p, "/v1/chat/completions") == 0 &&
 	    strcmp(m, "POST") == 0) {
@@ -1541,12 +1748,8 @@ openai_route(struct req *q, struct reply *r)
 			goto bad;
 		return;
 	}
-	if (strncmp(p, "/v1/files/", 10) == 0) {
-		n = strcspn(p + 10, "/");
-		if (n == 0)
-			goto bad;
-		id = xstrndup(p + 10, n);
-		rest = p + 10 + n;
+	if ((id = path_id(p, "/v1/files/", &rest)) != NULL) {
+		done = 1;
 		if (*rest == '\0' && strcmp(m, "GET") == 0)
 			file_get(r, id);
 		else if (*rest == '\0' && strcmp(m, "DELETE") == 0)
@@ -1554,31 +1757,21 @@ openai_route(struct req *q, struct reply *r)
 		else if (strcmp(rest, "/content") == 0 &&
 		    strcmp(m, "GET") == 0)
 			file_content(q, r, id);
-		else {
-			free(id);
-			goto bad;
-		}
-		free(id);
-		return;
-	}
-	if (strncmp(p, "/v1/batches/", 12) == 0) {
-		n = strcspn(p + 12, "/");
-		if (n == 0)
-			goto bad;
-		id = xstrndup(p + 12, n);
-		rest = p + 12 + n;
+		else
+			done = 0;
+	} else if ((id = path_id(p, "/v1/batches/", &rest)) != NULL) {
+		done = 1;
 		if (*rest == '\0' && strcmp(m, "GET") == 0)
 			batch_get(r, id);
 		else if (strcmp(rest, "/cancel") == 0 &&
 		    strcmp(m, "POST") == 0)
 			batch_cancel(r, id);
-		else {
-			free(id);
-			goto bad;
-		}
-		free(id);
-		return;
+		else
+			done = 0;
 	}
+	free(id);
+	if (done)
+		return;
 bad:
 	snprintf(msg, sizeof(msg), "Invalid URL (%s %.200s)", m, p);
 	reply_error(r, EMU_OPENAI, 404, msg, NULL, NULL, NULL);

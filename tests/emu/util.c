@@ -3,11 +3,14 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "emu.h"
 
@@ -125,6 +128,191 @@ buf_take(struct buf *b)
 	b->p = NULL;
 	b->len = b->cap = 0;
 	return p;
+}
+
+static int
+dump_add(const char *p, size_t n, void *cls)
+{
+	buf_add(cls, p, n);
+	return 0;
+}
+
+int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+#define JSONL_BLOCK	(256 * 1024)
+
+int
+jsonl_open(struct jsonl *w, const char *path)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	return w->fd < 0 ? -1 : 0;
+}
+
+static void
+jsonl_flush(struct jsonl *w)
+{
+	if (w->b.len > 0 && write_all(w->fd, w->b.p, w->b.len) != 0)
+		w->failed = 1;
+	w->b.len = 0;
+}
+
+/* the line written into w->b so far is whole: end it */
+void
+jsonl_line(struct jsonl *w)
+{
+	buf_add(&w->b, "\n", 1);
+	if (w->b.len >= JSONL_BLOCK)
+		jsonl_flush(w);
+}
+
+/* takes the reference to o */
+void
+jsonl_put(struct jsonl *w, json_t *o)
+{
+	json_dump_callback(o, dump_add, &w->b, JSON_COMPACT);
+	json_decref(o);
+	jsonl_line(w);
+}
+
+int
+jsonl_close(struct jsonl *w)
+{
+	jsonl_flush(w);
+	buf_free(&w->b);
+	if (close(w->fd) != 0)
+		w->failed = 1;
+	w->fd = -1;
+	return w->failed ? -1 : 0;
+}
+
+/* the arena: a list of chunks, the newest first */
+struct chunk {
+	struct chunk	*next;
+	size_t		 cap;
+	size_t		 used;
+	max_align_t	 data[];
+};
+
+#define CHUNK_SIZE	(256 * 1024)
+
+static _Thread_local struct chunk *arena;
+static _Thread_local int arena_active;
+
+static int
+in_arena(const void *p)
+{
+	const struct chunk *c;
+	const char *d;
+
+	for (c = arena; c != NULL; c = c->next) {
+		d = (const char *)c->data;
+		if ((const char *)p >= d && (const char *)p < d + c->cap)
+			return 1;
+	}
+	return 0;
+}
+
+void *
+emu_json_malloc(size_t n)
+{
+	struct chunk *c;
+	size_t al = sizeof(max_align_t), sz;
+	void *p;
+
+	if (!arena_active)
+		return malloc(n);
+	n = (n + al - 1) / al * al;
+	if (n == 0)
+		n = al;
+	if ((c = arena) == NULL || c->cap - c->used < n) {
+		sz = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+		c = xmalloc(sizeof(*c) + sz);
+		c->cap = sz;
+		c->used = 0;
+		c->next = arena;
+		arena = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+void
+emu_json_free(void *p)
+{
+	if (p != NULL && !in_arena(p))
+		free(p);
+}
+
+void
+arena_on(void)
+{
+	arena_active = 1;
+}
+
+void
+arena_off(void)
+{
+	arena_active = 0;
+}
+
+/* empty the arena, keeping one chunk of the standard size */
+void
+arena_reset(void)
+{
+	struct chunk *c, *keep = NULL;
+
+	while ((c = arena) != NULL) {
+		arena = c->next;
+		if (keep == NULL && c->cap == CHUNK_SIZE)
+			keep = c;
+		else
+			free(c);
+	}
+	if (keep != NULL) {
+		keep->used = 0;
+		keep->next = NULL;
+		arena = keep;
+	}
+}
+
+void
+arena_end(void)
+{
+	struct chunk *c;
+
+	arena_active = 0;
+	while ((c = arena) != NULL) {
+		arena = c->next;
+		free(c);
+	}
+}
+
+/* json_dumps into memory of xmalloc's, whatever the arena's state */
+char *
+json_dump_str(json_t *v, size_t flags)
+{
+	struct buf b = { 0 };
+
+	json_dump_callback(v, dump_add, &b, flags);
+	return buf_take(&b);
 }
 
 int64_t
