@@ -930,7 +930,7 @@ aas_patch_replace_ctx(const char *text, size_t len, const char *search,
 {
 	struct doc d, sp, rp;
 	struct work w = { 0, WORK_MAX, 0 };
-	size_t *offs, nlen, slen, at[2], n, *v, end, i, nbefore, a, b;
+	size_t *offs, nlen, slen, at[2], n, *v, end, i, nbefore, a = 0, b = 0;
 	char *norm, *s, *r, *note = NULL;
 	const char *why;
 	int level, rc = -1, whole, already;
