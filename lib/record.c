@@ -390,6 +390,12 @@ aas_json_add_string(struct aas_buf *b, const char *s, size_t n)
 	return text_string(b, s, n);
 }
 
+void
+aas_json_add_real(struct aas_buf *b, double d, int prec)
+{
+	text_real(b, d, prec);
+}
+
 char *
 aas_json_text(const json_t *v, int prec, size_t *lenp)
 {
@@ -583,6 +589,39 @@ aas_rec_set(struct aas_rec *rec, const char *key, json_t *val)
 	aas_buf_free(&b);
 	free(k);
 	free(v);
+}
+
+void
+aas_rec_add_text(struct aas_rec *rec, const char *key, const char *val,
+    size_t vlen)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	size_t end = rec->len, i;
+
+	while (end > 0 && rec->line[end - 1] != '}')
+		end--;
+	i = skip_ws(rec->line, 0, rec->len);
+	i = skip_ws(rec->line, i + 1, rec->len);
+	if (end == 0 || i >= rec->len) {
+		/* not an object: as aas_rec_set would have it */
+		json_t *v = json_loadb(val, vlen, JSON_DECODE_ANY, NULL);
+
+		aas_rec_set(rec, key, v);
+		json_decref(v);
+		return;
+	}
+	if (i < end - 1)
+		aas_buf_addc(&b, ',');
+	(void)text_string(&b, key, strlen(key));
+	aas_buf_addc(&b, ':');
+	rec->line = aas_xrealloc(rec->line, rec->len + b.len + vlen + 1);
+	memmove(rec->line + end - 1 + b.len + vlen, rec->line + end - 1,
+	    rec->len - (end - 1));
+	memcpy(rec->line + end - 1, b.s, b.len);
+	memcpy(rec->line + end - 1 + b.len, val, vlen);
+	rec->len += b.len + vlen;
+	rec->line[rec->len] = '\0';
+	aas_buf_free(&b);
 }
 
 void
@@ -1068,6 +1107,7 @@ struct loop {
 	struct aas_reader r;		/* pull mode: the input */
 	int		 pull_status;	/* pull mode: how reading ended (-1:
 					   it goes on) */
+	int		 held;		/* serial mode with hold */
 };
 
 /* The job whose step runs in this thread (NULL outside a step). */
@@ -1083,7 +1123,7 @@ loop_write(struct loop *lp, const char *text, size_t len)
 	if (lp->fatal)
 		return -1;
 	if (fwrite(text, 1, len, lp->out) == len && (lp->l->batch != NULL ||
-	    fflush(lp->out) != EOF))
+	    lp->held || fflush(lp->out) != EOF))
 		return 0;
 	if (errno == EPIPE && lp->l->jobs <= 0) {
 		signal(SIGPIPE, SIG_DFL);
@@ -1205,7 +1245,8 @@ run_serial(struct loop *lp, struct aas_reader *r)
 	memset(&j, 0, sizeof(j));
 	j.lp = lp;
 	for (;;) {
-		if (aas_state_stop_requested(l->state))
+		if (lp->held ? aas_state_stop_poll(l->state) :
+		    aas_state_stop_requested(l->state))
 			return AAS_EXIT_STOPPED;
 		rc = aas_reader_next(r, &j.rec);
 		if (rc == 0) {
@@ -1503,6 +1544,19 @@ aas_loop_run(struct aas_loop *l, FILE *in, const char *inname, FILE *out)
 	if (l->batch != NULL) {
 		aas_reader_init_fd(&r, fileno(in), inname);
 		status = run_batch(&lp, &r);
+	} else if (l->jobs <= 0 && l->hold) {
+		aas_reader_init_fd(&r, fileno(in), inname);
+		lp.held = 1;
+		held_out = loop_flush;
+		held_arg = &lp;
+		status = run_serial(&lp, &r);
+		if (lp.fatal)
+			(void)fflush(out);
+		else
+			(void)loop_flush(&lp);
+		held_out = NULL;
+		if (lp.fatal)
+			status = AAS_EXIT_FATAL;
 	} else if (l->jobs <= 0) {
 		aas_reader_init(&r, in, inname);
 		status = run_serial(&lp, &r);
