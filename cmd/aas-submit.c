@@ -1350,7 +1350,7 @@ run_batch(void)
 	l.stage = "submit";
 	l.step = batch_step;
 	l.see_errors = l.see_bad = 1;
-	l.hold = 1;
+	l.hold = l.quick = 1;
 	l.state = st;
 	status = aas_loop_run(&l, stdin, "stdin", stdout);
 	if (status == AAS_EXIT_STOPPED) {

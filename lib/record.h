@@ -38,6 +38,11 @@ struct aas_rec {
  */
 int	aas_rec_parse(struct aas_rec *rec, const char *text, size_t len,
 	    struct aas_err *e);
+/* The same, faster: a record jansson surely reads as it is written is
+ * parsed without jansson's reader (the same tree comes out); any other
+ * line goes to aas_rec_parse. */
+int	aas_rec_parse_quick(struct aas_rec *rec, const char *text, size_t len,
+	    struct aas_err *e);
 /* Append s to b as valid UTF-8: each byte of an invalid sequence becomes
  * U+FFFD; a NUL byte becomes nul unless nul is 0. */
 void	aas_utf8_lossy(struct aas_buf *b, const char *s, size_t n, int nul);
@@ -108,6 +113,7 @@ struct aas_reader {
 	size_t	 max;		/* the cap, aas_record_max() at init */
 	size_t	 skip;		/* fd mode: bytes of an over-long line passed */
 	json_t	*long_id;	/* the id of that line, if found */
+	int	 quick;		/* 1: records through aas_rec_parse_quick */
 };
 struct aas_config;
 /* The cap of readers made from now on (0: the default). */
@@ -210,6 +216,8 @@ struct aas_loop {
 				   would block, and the STOP file is looked
 				   for as aas_state_stop_poll does (every
 				   200 ms), not before every record */
+	int	 quick;		/* 1: records are parsed with
+				   aas_rec_parse_quick */
 	struct aas_state *state;	/* for the STOP file; may be NULL */
 	long	 jobs;		/* steps at once; 0 or 1: in this thread */
 	int	 keep_order;	/* with jobs > 1: write in input order */
