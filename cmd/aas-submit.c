@@ -313,6 +313,29 @@ chunk_end(size_t ci, struct aas_err *fatal)
 	return 0;
 }
 
+/* kind TAB num TAB into buf (at least 24 bytes), as "%c\t%ld\t" prints
+ * it; its length. */
+static int
+put_long(char *buf, char kind, long num)
+{
+	char d[24];
+	unsigned long u = num < 0 ? 0UL - (unsigned long)num :
+	    (unsigned long)num;
+	int n = 0, k = 0;
+
+	buf[n++] = kind;
+	buf[n++] = '\t';
+	if (num < 0)
+		buf[n++] = '-';
+	do
+		d[k++] = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	while (k > 0)
+		buf[n++] = d[--k];
+	buf[n++] = '\t';
+	return n;
+}
+
 /* Which spooled records have a "batch" key already (emit_spool then
  * replaces it), a bit each, in spool order. */
 static unsigned char *spool_keyed;
@@ -331,7 +354,7 @@ spool_put(char kind, long num, const struct aas_rec *rec, struct aas_err *e)
 	if (aas_rec_get(rec, "batch") != NULL)
 		spool_keyed[nspooled / 8] |= 1 << nspooled % 8;
 	nspooled++;
-	n = snprintf(pre, sizeof(pre), "%c\t%ld\t", kind, num);
+	n = put_long(pre, kind, num);
 	if (fwrite(pre, 1, (size_t)n, spool) != (size_t)n ||
 	    fwrite(rec->line, 1, rec->len, spool) != rec->len ||
 	    putc('\n', spool) == EOF)
@@ -591,15 +614,20 @@ idset_slot(const struct idset *set, const char *id)
 	return j;
 }
 
+/* Whether id is in set; *slotp where it is or would go (for
+ * idset_add, while nothing else is added). */
 static int
-idset_has(const struct idset *set, const char *id)
+idset_has(const struct idset *set, const char *id, size_t *slotp)
 {
-	return set->cap > 0 && set->tab[idset_slot(set, id)] != 0;
+	if (set->cap == 0)
+		return 0;
+	*slotp = idset_slot(set, id);
+	return set->tab[*slotp] != 0;
 }
 
-/* Add id (not yet in set). */
+/* Add id (not yet in set; slot from idset_has, or SIZE_MAX). */
 static void
-idset_add(struct idset *set, const char *id)
+idset_add(struct idset *set, const char *id, size_t slot)
 {
 	size_t len = strlen(id) + 1, i, old = set->cap, *otab = set->tab;
 
@@ -611,6 +639,7 @@ idset_add(struct idset *set, const char *id)
 				set->tab[idset_slot(set, set->a + otab[i] -
 				    1)] = otab[i];
 		free(otab);
+		slot = SIZE_MAX;
 	}
 	if (set->alen + len > set->acap) {
 		while (set->alen + len > set->acap)
@@ -618,7 +647,8 @@ idset_add(struct idset *set, const char *id)
 		set->a = aas_xrealloc(set->a, set->acap);
 	}
 	memcpy(set->a + set->alen, id, len);
-	set->tab[idset_slot(set, id)] = set->alen + 1;
+	set->tab[slot != SIZE_MAX ? slot : idset_slot(set, id)] =
+	    set->alen + 1;
 	set->alen += len;
 	set->n++;
 }
@@ -661,11 +691,14 @@ struct lineplan {
 static struct lineplan *plans;
 static size_t nplans;
 
-/* this task's request as text: its model, its batch input line */
+/* this task's request as text: its model, its batch input line, its
+ * request key; the text of the estimate last written */
 static struct {
 	const char *model;
 	struct aas_buf line;
 	struct aas_buf req;
+	struct aas_buf usd;
+	double	 last;
 } fast;
 
 /* Where the JSON string of marker mark is in text: 0 (once), else -1. */
@@ -771,26 +804,49 @@ line_make(const struct lineplan *p, const char *cid, const char *user)
 	return 0;
 }
 
-/* The request key of request_prepare as text, into fast.req. */
+/* n in decimal, as "%lld" prints it. */
+static void
+add_num(struct aas_buf *b, long long n)
+{
+	char d[24];
+	unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n :
+	    (unsigned long long)n;
+	int k = 0;
+
+	if (n < 0)
+		aas_buf_addc(b, '-');
+	do
+		d[k++] = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	while (k > 0)
+		aas_buf_addc(b, d[--k]);
+}
+
+/* The request key of request_prepare as text, into fast.req.  The text
+ * of the last estimate is kept: most tasks of a run cost the same. */
 static void
 req_make(const struct lineplan *p, const char *cid, long long tok, int hp,
     double est, size_t pbytes)
 {
-	char num[32];
-
 	aas_buf_reset(&fast.req);
 	aas_buf_adds(&fast.req, "{\"custom_id\":");
 	(void)aas_json_add_string(&fast.req, cid, strlen(cid));
 	aas_buf_add(&fast.req, p->req.s, p->req.len);
-	snprintf(num, sizeof(num), "%lld", tok);
-	aas_buf_adds(&fast.req, num);
+	add_num(&fast.req, tok);
 	aas_buf_adds(&fast.req, ",\"est_usd\":");
-	if (hp)
-		aas_json_add_real(&fast.req, est, 15);
-	else
+	if (hp) {
+		if (fast.usd.len == 0 || memcmp(&fast.last, &est,
+		    sizeof(est)) != 0) {
+			aas_buf_reset(&fast.usd);
+			aas_json_add_real(&fast.usd, est, 15);
+			fast.last = est;
+		}
+		aas_buf_add(&fast.req, fast.usd.s, fast.usd.len);
+	} else
 		aas_buf_adds(&fast.req, "null");
-	snprintf(num, sizeof(num), ",\"prompt_bytes\":%zu}", pbytes);
-	aas_buf_adds(&fast.req, num);
+	aas_buf_adds(&fast.req, ",\"prompt_bytes\":");
+	add_num(&fast.req, (long long)pbytes);
+	aas_buf_addc(&fast.req, '}');
 }
 
 static int
@@ -805,10 +861,10 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 	struct aas_price pr;
 	struct lineplan *lp = NULL;
 	char *user = NULL;
-	size_t pbytes;
+	size_t pbytes, slot = SIZE_MAX;
 	int hp;
 
-	if (idset_has(&seen, cid)) {
+	if (idset_has(&seen, cid, &slot)) {
 		aas_rec_fail(rec, "submit", "duplicate", "task %s given "
 		    "twice in this input", cid);
 		failed = 1;
@@ -897,7 +953,7 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 			return 1;
 		}
 	}
-	idset_add(&seen, cid);
+	idset_add(&seen, cid, slot);
 	run_est += est;
 	if (lp != NULL && aas_rec_get(rec, "request") == NULL &&
 	    (!hp || isfinite(est))) {
@@ -1206,10 +1262,12 @@ emit_spool(void)
 				}
 			}
 			memset(&rec, 0, sizeof(rec));
-			rec.line = aas_xstrndup(tab2 + 1,
-			    (size_t)(r.buf + n - tab2 - 1));
+			rec.line = tab2 + 1;
 			rec.len = (size_t)(r.buf + n - tab2 - 1);
-			aas_rec_add_text(&rec, "batch", keys[ri], keylen[ri]);
+			if ((rc = aas_rec_put_with(stdout, &rec, "batch",
+			    keys[ri], keylen[ri])) == -1)
+				break;
+			continue;
 		} else if (kind == 'S' || (kind == 'B' && chunks[num].ri >= 0)) {
 			/* a record that parsed on the way in: aas_rec_set
 			 * splices the key into its text, so the line is all
@@ -1222,9 +1280,7 @@ emit_spool(void)
 		} else
 			aas_rec_parse(&rec, tab2 + 1,
 			    (size_t)(r.buf + n - tab2 - 1), NULL);
-		if (rec.obj == NULL) {
-			/* the key is in already */
-		} else if (kind == 'S' || (kind == 'B' && chunks[num].ri >= 0)) {
+		if (kind == 'S' || (kind == 'B' && chunks[num].ri >= 0)) {
 			ri = kind == 'S' ? (size_t)num : (size_t)chunks[num].ri;
 			key = aas_ledger_batch_key(aas_ledger_run(ledger, ri));
 			aas_rec_set(&rec, "batch", key);
@@ -1311,6 +1367,8 @@ batch_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 }
 
 /* Batch, --jsonl and --dry-run: read everything, then emit. */
+static char out_buf[1 << 18];
+
 static int
 run_batch(void)
 {
@@ -1320,6 +1378,10 @@ run_batch(void)
 	char *dir;
 	size_t i;
 
+	/* records leave in blocks anyway (the loop's hold, emit_spool):
+	 * in big ones, before the first output */
+	if (!isatty(STDOUT_FILENO))
+		(void)setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
 	if (mode == MODE_BATCH) {
 		dir = aas_state_path(st, "tmp");
 		if (aas_mkdirs(dir, 0755, &e) == -1) {
@@ -1985,6 +2047,7 @@ cleanup(struct aas_cmd *c)
 	free(plans);
 	aas_buf_free(&fast.line);
 	aas_buf_free(&fast.req);
+	aas_buf_free(&fast.usd);
 	json_decref(prices_seen);
 	free(project);
 	aas_ledger_close(ledger);

@@ -368,7 +368,7 @@ cost_cb(json_t *o, void *arg)
 static int
 load_tasks(struct aas_ledger *l, size_t ri, struct aas_err *e)
 {
-	char *path, *buf = NULL, *tab;
+	char *path, *buf = NULL, *tab, *fbuf;
 	size_t cap = 0;
 	ssize_t n;
 	uint64_t h;
@@ -384,6 +384,9 @@ load_tasks(struct aas_ledger *l, size_t ri, struct aas_err *e)
 		free(path);
 		return rc;
 	}
+	/* a run's tasks file is read whole: in big reads */
+	fbuf = aas_xmalloc(1 << 18);
+	(void)setvbuf(f, fbuf, _IOFBF, 1 << 18);
 	while ((n = getline(&buf, &cap, f)) > 0) {
 		if (buf[n - 1] != '\n' || (tab = strchr(buf, '\t')) == NULL)
 			continue;
@@ -395,6 +398,7 @@ load_tasks(struct aas_ledger *l, size_t ri, struct aas_err *e)
 	}
 	free(buf);
 	fclose(f);
+	free(fbuf);
 	free(path);
 	return 0;
 }
@@ -809,7 +813,7 @@ aas_ledger_run_add(struct aas_run_writer *w, const char *custom_id,
     const char *rec, size_t reclen, const char *line, size_t linelen,
     double est_usd, struct aas_err *e)
 {
-	if (fprintf(w->tasks, "%s\t", custom_id) < 0 ||
+	if (fputs(custom_id, w->tasks) == EOF || putc('\t', w->tasks) == EOF ||
 	    fwrite(rec, 1, reclen, w->tasks) != reclen ||
 	    putc('\n', w->tasks) == EOF)
 		return aas_err_set(e, "io", "%s: %s", w->tasks_path,

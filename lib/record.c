@@ -930,37 +930,92 @@ aas_rec_set(struct aas_rec *rec, const char *key, json_t *val)
 	free(v);
 }
 
+static void count_written(const struct aas_rec *);
+static int write_failed(void);
+
+/* Where aas_rec_add_text puts a member into an object's text: the
+ * offset of its closing brace (0: not an object) and whether a comma
+ * goes first. */
+static size_t
+add_at(const char *line, size_t len, int *comma)
+{
+	size_t end = len, i;
+
+	while (end > 0 && line[end - 1] != '}')
+		end--;
+	i = skip_ws(line, 0, len);
+	i = skip_ws(line, i + 1, len);
+	if (end == 0 || i >= len)
+		return 0;
+	*comma = i < end - 1;
+	return end - 1;
+}
+
+/* ,"key": (or "key": first in the object) into b. */
+static void
+add_key(struct aas_buf *b, const char *key, int comma)
+{
+	if (comma)
+		aas_buf_addc(b, ',');
+	(void)text_string(b, key, strlen(key));
+	aas_buf_addc(b, ':');
+}
+
 void
 aas_rec_add_text(struct aas_rec *rec, const char *key, const char *val,
     size_t vlen)
 {
 	struct aas_buf b = AAS_BUF_INIT;
-	size_t end = rec->len, i;
+	size_t at;
+	int comma = 0;
+	json_t *v;
 
-	while (end > 0 && rec->line[end - 1] != '}')
-		end--;
-	i = skip_ws(rec->line, 0, rec->len);
-	i = skip_ws(rec->line, i + 1, rec->len);
-	if (end == 0 || i >= rec->len) {
+	if ((at = add_at(rec->line, rec->len, &comma)) == 0) {
 		/* not an object: as aas_rec_set would have it */
-		json_t *v = json_loadb(val, vlen, JSON_DECODE_ANY, NULL);
-
+		v = json_loadb(val, vlen, JSON_DECODE_ANY, NULL);
 		aas_rec_set(rec, key, v);
 		json_decref(v);
 		return;
 	}
-	if (i < end - 1)
-		aas_buf_addc(&b, ',');
-	(void)text_string(&b, key, strlen(key));
-	aas_buf_addc(&b, ':');
+	add_key(&b, key, comma);
 	rec->line = aas_xrealloc(rec->line, rec->len + b.len + vlen + 1);
-	memmove(rec->line + end - 1 + b.len + vlen, rec->line + end - 1,
-	    rec->len - (end - 1));
-	memcpy(rec->line + end - 1, b.s, b.len);
-	memcpy(rec->line + end - 1 + b.len, val, vlen);
+	memmove(rec->line + at + b.len + vlen, rec->line + at, rec->len - at);
+	memcpy(rec->line + at, b.s, b.len);
+	memcpy(rec->line + at + b.len, val, vlen);
 	rec->len += b.len + vlen;
 	rec->line[rec->len] = '\0';
 	aas_buf_free(&b);
+}
+
+int
+aas_rec_put_with(FILE *out, const struct aas_rec *rec, const char *key,
+    const char *val, size_t vlen)
+{
+	char kb[256];
+	struct aas_buf b = { kb, 0, sizeof(kb) };
+	struct aas_rec copy;
+	size_t at;
+	int comma = 0, rc;
+
+	if ((at = add_at(rec->line, rec->len, &comma)) == 0 ||
+	    strlen(key) > 32) {
+		copy = *rec;
+		copy.line = aas_xstrndup(rec->line, rec->len);
+		copy.obj = NULL;
+		aas_rec_add_text(&copy, key, val, vlen);
+		count_written(rec);
+		rc = aas_line_put(out, copy.line, copy.len);
+		free(copy.line);
+		return rc;
+	}
+	/* the key's text fits kb: no allocation */
+	add_key(&b, key, comma);
+	count_written(rec);
+	if (fwrite(rec->line, 1, at, out) != at ||
+	    fwrite(b.s, 1, b.len, out) != b.len ||
+	    fwrite(val, 1, vlen, out) != vlen)
+		return write_failed();
+	return aas_line_put(out, rec->line + at, rec->len - at);
 }
 
 void

@@ -69,6 +69,10 @@ void	aas_rec_set(struct aas_rec *rec, const char *key, json_t *val);
  */
 void	aas_rec_add_text(struct aas_rec *rec, const char *key,
 	    const char *val, size_t vlen);
+/* aas_rec_put of rec with that member added as aas_rec_add_text adds
+ * it, rec itself unchanged (its obj may be NULL). */
+int	aas_rec_put_with(FILE *out, const struct aas_rec *rec,
+	    const char *key, const char *val, size_t vlen);
 /* Remove a top-level key (every occurrence) from the text and obj. */
 void	aas_rec_del(struct aas_rec *rec, const char *key);
 
