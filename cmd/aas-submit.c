@@ -71,15 +71,21 @@ static char *run_base;
 
 /*
  * This run's custom_ids, to refuse a task given twice: one arena of
- * NUL-ended ids and an open-addressing table of their offsets (+ 1; 0
- * empty), at most half full.  A lookup compares the ids themselves, so
- * two ids of one hash are still two tasks.
+ * NUL-ended ids and an open-addressing table, at most half full, whose
+ * slots hold an id's offset in the arena (+ 1; 0 empty) in their low 40
+ * bits and the top 24 bits of its hash above them.  An id's first slot
+ * is taken from the top of its hash, so the table grows without reading
+ * the ids again (up to 2^24 slots), and a lookup passes most other ids
+ * on those bits alone; it compares the ids themselves, so two ids of
+ * one hash are still two tasks.
  */
+#define IDSET_OFF	(((uint64_t)1 << 40) - 1)
 struct idset {
 	char	*a;
 	size_t	 alen, acap;
-	size_t	*tab;
+	uint64_t *tab;
 	size_t	 cap, n;
+	int	 bits;		/* cap is 1 << bits */
 };
 static struct idset seen;
 
@@ -592,24 +598,29 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 	return request_prepare(rec, id, bodyp, cid, skipri, estp);
 }
 
-static size_t
+static uint64_t
 idset_hash(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return (size_t)(h ^ (h >> 32));
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 33);
 }
 
-/* The slot of id in set: where it is, or the empty one it would go in. */
+/* The slot of id (hash h) in set: where it is, or the empty one it
+ * would go in. */
 static size_t
-idset_slot(const struct idset *set, const char *id)
+idset_slot(const struct idset *set, const char *id, uint64_t h)
 {
 	size_t j, m = set->cap - 1;
 
-	for (j = idset_hash(id) & m; set->tab[j] != 0; j = (j + 1) & m)
-		if (strcmp(set->a + set->tab[j] - 1, id) == 0)
+	for (j = (size_t)(h >> (64 - set->bits)); set->tab[j] != 0;
+	    j = (j + 1) & m)
+		if (set->tab[j] >> 40 == h >> 40 && strcmp(set->a +
+		    (set->tab[j] & IDSET_OFF) - 1, id) == 0)
 			break;
 	return j;
 }
@@ -621,7 +632,7 @@ idset_has(const struct idset *set, const char *id, size_t *slotp)
 {
 	if (set->cap == 0)
 		return 0;
-	*slotp = idset_slot(set, id);
+	*slotp = idset_slot(set, id, idset_hash(id));
 	return set->tab[*slotp] != 0;
 }
 
@@ -629,15 +640,25 @@ idset_has(const struct idset *set, const char *id, size_t *slotp)
 static void
 idset_add(struct idset *set, const char *id, size_t slot)
 {
-	size_t len = strlen(id) + 1, i, old = set->cap, *otab = set->tab;
+	size_t len = strlen(id) + 1, i, j, old = set->cap;
+	uint64_t *otab = set->tab, h = idset_hash(id), oh;
 
 	if (2 * (set->n + 1) > set->cap) {
 		set->cap = old > 0 ? 2 * old : 1024;
+		set->bits = old > 0 ? set->bits + 1 : 10;
 		set->tab = aas_xcalloc(set->cap, sizeof(*set->tab));
-		for (i = 0; i < old; i++)
-			if (otab[i] != 0)
-				set->tab[idset_slot(set, set->a + otab[i] -
-				    1)] = otab[i];
+		for (i = 0; i < old; i++) {
+			if (otab[i] == 0)
+				continue;
+			/* the first slot from the bits kept, while they
+			 * are enough; else from the id */
+			oh = set->bits <= 24 ? otab[i] >> 40 << 40 :
+			    idset_hash(set->a + (otab[i] & IDSET_OFF) - 1);
+			for (j = (size_t)(oh >> (64 - set->bits));
+			    set->tab[j] != 0; j = (j + 1) & (set->cap - 1))
+				;
+			set->tab[j] = otab[i];
+		}
 		free(otab);
 		slot = SIZE_MAX;
 	}
@@ -647,17 +668,12 @@ idset_add(struct idset *set, const char *id, size_t slot)
 		set->a = aas_xrealloc(set->a, set->acap);
 	}
 	memcpy(set->a + set->alen, id, len);
-	set->tab[slot != SIZE_MAX ? slot : idset_slot(set, id)] =
-	    set->alen + 1;
+	set->tab[slot != SIZE_MAX ? slot : idset_slot(set, id, h)] =
+	    h >> 40 << 40 | (uint64_t)(set->alen + 1);
 	set->alen += len;
 	set->n++;
 }
 
-/*
- * The part of prepare that every request shares: the duplicate and
- * in-flight checks, the body (template fields from topts), the budget,
- * the request key.
- */
 /*
  * Batch, --jsonl and --dry-run: requests as text.  What no task changes
  * in a batch input line (the body's model, system text and schema, the
@@ -849,6 +865,11 @@ req_make(const struct lineplan *p, const char *cid, long long tok, int hp,
 	aas_buf_addc(&fast.req, '}');
 }
 
+/*
+ * The part of prepare that every request shares: the duplicate and
+ * in-flight checks, the body (template fields from topts), the budget,
+ * the request key.
+ */
 static int
 request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
     const char *cid, ssize_t *skipri, double *estp)

@@ -403,6 +403,8 @@ render(const char *text, json_t *rec, struct aas_context *ctx,
 
 	if (file_max == 0)
 		file_max = 64 * 1024;
+	/* room for the text and short fields at once */
+	aas_buf_grow(&b, strlen(text) + 512);
 	while ((open = strstr(p, "{{")) != NULL) {
 		aas_buf_add(&b, p, (size_t)(open - p));
 		close = strstr(open + 2, "}}");
