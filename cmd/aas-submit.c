@@ -743,7 +743,7 @@ plan_make(struct lineplan *p)
 {
 	json_t *body, *line;
 	size_t a[2], z[2], bytes, n = strlen(MARK_USER);
-	char *tn = NULL;
+	const char *tn;
 
 	if (!aas_template_system_fixed(tmpl, &p->sys))
 		return;
@@ -775,12 +775,9 @@ plan_make(struct lineplan *p)
 	if (aas_json_add_string(&p->req, endpoint, strlen(endpoint)) == -1)
 		return;
 	aas_buf_adds(&p->req, ",\"template\":");
-	tn = aas_xstrdup(aas_template_name(tmpl));
-	if (aas_json_add_string(&p->req, tn, strlen(tn)) == -1) {
-		free(tn);
+	tn = aas_template_name(tmpl);
+	if (aas_json_add_string(&p->req, tn, strlen(tn)) == -1)
 		return;
-	}
-	free(tn);
 	aas_buf_adds(&p->req, ",\"est_tokens\":");
 	p->ok = 1;
 }
