@@ -71,15 +71,21 @@ static char *run_base;
 
 /*
  * This run's custom_ids, to refuse a task given twice: one arena of
- * NUL-ended ids and an open-addressing table of their offsets (+ 1; 0
- * empty), at most half full.  A lookup compares the ids themselves, so
- * two ids of one hash are still two tasks.
+ * NUL-ended ids and an open-addressing table, at most half full, whose
+ * slots hold an id's offset in the arena (+ 1; 0 empty) in their low 40
+ * bits and the top 24 bits of its hash above them.  An id's first slot
+ * is taken from the top of its hash, so the table grows without reading
+ * the ids again (up to 2^24 slots), and a lookup passes most other ids
+ * on those bits alone; it compares the ids themselves, so two ids of
+ * one hash are still two tasks.
  */
+#define IDSET_OFF	(((uint64_t)1 << 40) - 1)
 struct idset {
 	char	*a;
 	size_t	 alen, acap;
-	size_t	*tab;
+	uint64_t *tab;
 	size_t	 cap, n;
+	int	 bits;		/* cap is 1 << bits */
 };
 static struct idset seen;
 
@@ -313,10 +319,49 @@ chunk_end(size_t ci, struct aas_err *fatal)
 	return 0;
 }
 
+/* kind TAB num TAB into buf (at least 24 bytes), as "%c\t%ld\t" prints
+ * it; its length. */
+static int
+put_long(char *buf, char kind, long num)
+{
+	char d[24];
+	unsigned long u = num < 0 ? 0UL - (unsigned long)num :
+	    (unsigned long)num;
+	int n = 0, k = 0;
+
+	buf[n++] = kind;
+	buf[n++] = '\t';
+	if (num < 0)
+		buf[n++] = '-';
+	do
+		d[k++] = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	while (k > 0)
+		buf[n++] = d[--k];
+	buf[n++] = '\t';
+	return n;
+}
+
+/* Which spooled records have a "batch" key already (emit_spool then
+ * replaces it), a bit each, in spool order. */
+static unsigned char *spool_keyed;
+static size_t nspooled;
+
 static int
 spool_put(char kind, long num, const struct aas_rec *rec, struct aas_err *e)
 {
-	if (fprintf(spool, "%c\t%ld\t", kind, num) < 0 ||
+	char pre[32];
+	int n;
+
+	if (nspooled % 8 == 0 && nspooled / 8 % 4096 == 0)
+		spool_keyed = aas_xrealloc(spool_keyed, nspooled / 8 + 4096);
+	if (nspooled % 8 == 0)
+		spool_keyed[nspooled / 8] = 0;
+	if (aas_rec_get(rec, "batch") != NULL)
+		spool_keyed[nspooled / 8] |= 1 << nspooled % 8;
+	nspooled++;
+	n = put_long(pre, kind, num);
+	if (fwrite(pre, 1, (size_t)n, spool) != (size_t)n ||
 	    fwrite(rec->line, 1, rec->len, spool) != rec->len ||
 	    putc('\n', spool) == EOF)
 		return aas_err_set(e, "io", "%s: %s", spool_path,
@@ -553,48 +598,69 @@ prepare(struct aas_rec *rec, json_t **bodyp, char cid[65], ssize_t *skipri,
 	return request_prepare(rec, id, bodyp, cid, skipri, estp);
 }
 
-static size_t
+static uint64_t
 idset_hash(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return (size_t)(h ^ (h >> 32));
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 33);
 }
 
-/* The slot of id in set: where it is, or the empty one it would go in. */
+/* The slot of id (hash h) in set: where it is, or the empty one it
+ * would go in. */
 static size_t
-idset_slot(const struct idset *set, const char *id)
+idset_slot(const struct idset *set, const char *id, uint64_t h)
 {
 	size_t j, m = set->cap - 1;
 
-	for (j = idset_hash(id) & m; set->tab[j] != 0; j = (j + 1) & m)
-		if (strcmp(set->a + set->tab[j] - 1, id) == 0)
+	for (j = (size_t)(h >> (64 - set->bits)); set->tab[j] != 0;
+	    j = (j + 1) & m)
+		if (set->tab[j] >> 40 == h >> 40 && strcmp(set->a +
+		    (set->tab[j] & IDSET_OFF) - 1, id) == 0)
 			break;
 	return j;
 }
 
+/* Whether id is in set; *slotp where it is or would go (for
+ * idset_add, while nothing else is added). */
 static int
-idset_has(const struct idset *set, const char *id)
+idset_has(const struct idset *set, const char *id, size_t *slotp)
 {
-	return set->cap > 0 && set->tab[idset_slot(set, id)] != 0;
+	if (set->cap == 0)
+		return 0;
+	*slotp = idset_slot(set, id, idset_hash(id));
+	return set->tab[*slotp] != 0;
 }
 
-/* Add id (not yet in set). */
+/* Add id (not yet in set; slot from idset_has, or SIZE_MAX). */
 static void
-idset_add(struct idset *set, const char *id)
+idset_add(struct idset *set, const char *id, size_t slot)
 {
-	size_t len = strlen(id) + 1, i, old = set->cap, *otab = set->tab;
+	size_t len = strlen(id) + 1, i, j, old = set->cap;
+	uint64_t *otab = set->tab, h = idset_hash(id), oh;
 
 	if (2 * (set->n + 1) > set->cap) {
 		set->cap = old > 0 ? 2 * old : 1024;
+		set->bits = old > 0 ? set->bits + 1 : 10;
 		set->tab = aas_xcalloc(set->cap, sizeof(*set->tab));
-		for (i = 0; i < old; i++)
-			if (otab[i] != 0)
-				set->tab[idset_slot(set, set->a + otab[i] -
-				    1)] = otab[i];
+		for (i = 0; i < old; i++) {
+			if (otab[i] == 0)
+				continue;
+			/* the first slot from the bits kept, while they
+			 * are enough; else from the id */
+			oh = set->bits <= 24 ? otab[i] >> 40 << 40 :
+			    idset_hash(set->a + (otab[i] & IDSET_OFF) - 1);
+			for (j = (size_t)(oh >> (64 - set->bits));
+			    set->tab[j] != 0; j = (j + 1) & (set->cap - 1))
+				;
+			set->tab[j] = otab[i];
+		}
 		free(otab);
+		slot = SIZE_MAX;
 	}
 	if (set->alen + len > set->acap) {
 		while (set->alen + len > set->acap)
@@ -602,9 +668,198 @@ idset_add(struct idset *set, const char *id)
 		set->a = aas_xrealloc(set->a, set->acap);
 	}
 	memcpy(set->a + set->alen, id, len);
-	set->tab[idset_slot(set, id)] = set->alen + 1;
+	set->tab[slot != SIZE_MAX ? slot : idset_slot(set, id, h)] =
+	    h >> 40 << 40 | (uint64_t)(set->alen + 1);
 	set->alen += len;
 	set->n++;
+}
+
+/*
+ * Batch, --jsonl and --dry-run: requests as text.  What no task changes
+ * in a batch input line (the body's model, system text and schema, the
+ * provider's wrapping) is made once per model: the line of a body whose
+ * custom_id and user text are markers, cut at the markers.  A task's
+ * line is those parts with its custom_id and user text put in as JSON
+ * strings, which is the text aas_json_text writes for the line made from
+ * its body, byte for byte (the body is never made).  Its request key is
+ * written as text the same way.  Where a marker is not found once as a
+ * whole string (a system text with fields, a provider that changes the
+ * user text), under --repair (more fields), with candidates and with
+ * --sync (bodies go out as they are), requests are made as JSON.
+ */
+#define MARK_CID	"\001aas custom_id\001"
+#define MARK_USER	"\001aas user text\001"
+
+struct lineplan {
+	char	*model;
+	int	 ok;
+	const char *sys;	/* the system text (the template's) */
+	char	*text;		/* the line with the markers */
+	size_t	 len;
+	size_t	 cut[4];	/* the first marker's start, end, the second's */
+	int	 cid_first;	/* the first marker is the custom_id's */
+	long	 tok0;		/* aas_template_est_parts without the user */
+	size_t	 bytes0;	/* ... text, and the prompt bytes too */
+	size_t	 pb0;
+	struct aas_buf req;	/* the request key from "model" to
+				   "est_tokens": */
+};
+static struct lineplan *plans;
+static size_t nplans;
+
+/* this task's request as text: its model, its batch input line, its
+ * request key; the text of the estimate last written */
+static struct {
+	const char *model;
+	struct aas_buf line;
+	struct aas_buf req;
+	struct aas_buf usd;
+	double	 last;
+} fast;
+
+/* Where the JSON string of marker mark is in text: 0 (once), else -1. */
+static int
+mark_find(const char *text, size_t len, const char *mark, size_t *at,
+    size_t *end)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	const char *p;
+	int rc = -1;
+
+	(void)aas_json_add_string(&b, mark, strlen(mark));
+	p = memmem(text, len, b.s, b.len);
+	if (p != NULL && memmem(p + 1, len - (size_t)(p + 1 - text), b.s,
+	    b.len) == NULL) {
+		*at = (size_t)(p - text);
+		*end = *at + b.len;
+		rc = 0;
+	}
+	aas_buf_free(&b);
+	return rc;
+}
+
+static void
+plan_make(struct lineplan *p)
+{
+	json_t *body, *line;
+	size_t a[2], z[2], bytes, n = strlen(MARK_USER);
+	const char *tn;
+
+	if (!aas_template_system_fixed(tmpl, &p->sys))
+		return;
+	body = aas_template_body_of(tmpl, p->sys, MARK_USER, &topts);
+	line = aas_provider_batch_line(prov, MARK_CID, endpoint, body);
+	p->text = aas_json_text(line, 0, &p->len);
+	json_decref(line);
+	aas_template_est_parts(body, &p->tok0, &bytes);
+	p->pb0 = aas_template_prompt_bytes(body);
+	json_decref(body);
+	if (p->text == NULL || bytes < n || p->pb0 < n ||
+	    mark_find(p->text, p->len, MARK_CID, &a[0], &z[0]) == -1 ||
+	    mark_find(p->text, p->len, MARK_USER, &a[1], &z[1]) == -1)
+		return;
+	p->bytes0 = bytes - n;
+	p->pb0 -= n;
+	p->cid_first = a[0] < a[1];
+	p->cut[0] = a[!p->cid_first];
+	p->cut[1] = z[!p->cid_first];
+	p->cut[2] = a[p->cid_first];
+	p->cut[3] = z[p->cid_first];
+	if (p->cut[1] > p->cut[2])
+		return;
+	/* the request key's middle, as the JSON of request_prepare has it */
+	aas_buf_adds(&p->req, ",\"model\":");
+	if (aas_json_add_string(&p->req, p->model, strlen(p->model)) == -1)
+		return;
+	aas_buf_adds(&p->req, ",\"endpoint\":");
+	if (aas_json_add_string(&p->req, endpoint, strlen(endpoint)) == -1)
+		return;
+	aas_buf_adds(&p->req, ",\"template\":");
+	tn = aas_template_name(tmpl);
+	if (aas_json_add_string(&p->req, tn, strlen(tn)) == -1)
+		return;
+	aas_buf_adds(&p->req, ",\"est_tokens\":");
+	p->ok = 1;
+}
+
+/* The plan of model m (topts.model), or NULL where requests are JSON. */
+static struct lineplan *
+plan_for(const char *m)
+{
+	size_t i;
+
+	for (i = 0; i < nplans; i++)
+		if (strcmp(plans[i].model, m) == 0)
+			return plans[i].ok ? &plans[i] : NULL;
+	plans = aas_xreallocarray(plans, nplans + 1, sizeof(*plans));
+	memset(&plans[nplans], 0, sizeof(plans[0]));
+	plans[nplans].model = aas_xstrdup(m);
+	plan_make(&plans[nplans]);
+	return plans[nplans++].ok ? &plans[nplans - 1] : NULL;
+}
+
+/* The batch input line of custom_id cid with user text user into
+ * fast.line: 0, or -1 where user is not UTF-8 (json_pack refuses it). */
+static int
+line_make(const struct lineplan *p, const char *cid, const char *user)
+{
+	const char *first = p->cid_first ? cid : user;
+	const char *second = p->cid_first ? user : cid;
+
+	aas_buf_reset(&fast.line);
+	aas_buf_add(&fast.line, p->text, p->cut[0]);
+	if (aas_json_add_string(&fast.line, first, strlen(first)) == -1)
+		return -1;
+	aas_buf_add(&fast.line, p->text + p->cut[1], p->cut[2] - p->cut[1]);
+	if (aas_json_add_string(&fast.line, second, strlen(second)) == -1)
+		return -1;
+	aas_buf_add(&fast.line, p->text + p->cut[3], p->len - p->cut[3]);
+	return 0;
+}
+
+/* n in decimal, as "%lld" prints it. */
+static void
+add_num(struct aas_buf *b, long long n)
+{
+	char d[24];
+	unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n :
+	    (unsigned long long)n;
+	int k = 0;
+
+	if (n < 0)
+		aas_buf_addc(b, '-');
+	do
+		d[k++] = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	while (k > 0)
+		aas_buf_addc(b, d[--k]);
+}
+
+/* The request key of request_prepare as text, into fast.req.  The text
+ * of the last estimate is kept: most tasks of a run cost the same. */
+static void
+req_make(const struct lineplan *p, const char *cid, long long tok, int hp,
+    double est, size_t pbytes)
+{
+	aas_buf_reset(&fast.req);
+	aas_buf_adds(&fast.req, "{\"custom_id\":");
+	(void)aas_json_add_string(&fast.req, cid, strlen(cid));
+	aas_buf_add(&fast.req, p->req.s, p->req.len);
+	add_num(&fast.req, tok);
+	aas_buf_adds(&fast.req, ",\"est_usd\":");
+	if (hp) {
+		if (fast.usd.len == 0 || memcmp(&fast.last, &est,
+		    sizeof(est)) != 0) {
+			aas_buf_reset(&fast.usd);
+			aas_json_add_real(&fast.usd, est, 15);
+			fast.last = est;
+		}
+		aas_buf_add(&fast.req, fast.usd.s, fast.usd.len);
+	} else
+		aas_buf_adds(&fast.req, "null");
+	aas_buf_adds(&fast.req, ",\"prompt_bytes\":");
+	add_num(&fast.req, (long long)pbytes);
+	aas_buf_addc(&fast.req, '}');
 }
 
 /*
@@ -617,14 +872,17 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
     const char *cid, ssize_t *skipri, double *estp)
 {
 	const char *m;
-	json_t *body, *req;
+	json_t *body = NULL, *req;
 	long tok, nc, nreq;
 	double est;
 	ssize_t ri;
 	struct aas_price pr;
+	struct lineplan *lp = NULL;
+	char *user = NULL;
+	size_t pbytes, slot = SIZE_MAX;
 	int hp;
 
-	if (idset_has(&seen, cid)) {
+	if (idset_has(&seen, cid, &slot)) {
 		aas_rec_fail(rec, "submit", "duplicate", "task %s given "
 		    "twice in this input", cid);
 		failed = 1;
@@ -646,8 +904,21 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 	m = model_for(rec, aas_template_name(tmpl));
 	hp = price_for(m, &pr);
 	topts.model = m;
-	body = aas_template_body(tmpl, rec->obj, ctx, &topts);
-	tok = aas_template_est_tokens(body);
+	if (mode != MODE_SYNC && !repair && topts.fields == NULL &&
+	    cand_n(rec) == 1 && (lp = plan_for(m)) != NULL)
+		user = aas_template_user(tmpl, rec->obj, ctx, &topts);
+	if (user != NULL && line_make(lp, cid, user) == 0) {
+		tok = lp->tok0 + (long)((lp->bytes0 + strlen(user) + 3) / 4);
+		pbytes = lp->pb0 + strlen(user);
+		fast.model = m;
+	} else {
+		body = user != NULL ? aas_template_body_of(tmpl, lp->sys, user,
+		    &topts) : aas_template_body(tmpl, rec->obj, ctx, &topts);
+		tok = aas_template_est_tokens(body);
+		pbytes = aas_template_prompt_bytes(body);
+		lp = NULL;
+	}
+	free(user);
 	/* N candidates: N outputs, of one request or of N */
 	nc = cand_n(rec);
 	nreq = cand_choices ? 1 : nc;
@@ -700,18 +971,25 @@ request_prepare(struct aas_rec *rec, const char *id, json_t **bodyp,
 			return 1;
 		}
 	}
-	idset_add(&seen, cid);
+	idset_add(&seen, cid, slot);
 	run_est += est;
-	req = json_pack("{s:s, s:s, s:s, s:s, s:I}", "custom_id", cid,
-	    "model", m, "endpoint", endpoint, "template",
-	    aas_template_name(tmpl), "est_tokens", (json_int_t)(tok * nreq +
-	    est_output * nc));
-	json_object_set_new(req, "est_usd", hp ? json_real(est) :
-	    json_null());
-	json_object_set_new(req, "prompt_bytes",
-	    json_integer((json_int_t)aas_template_prompt_bytes(body)));
-	aas_rec_set(rec, "request", req);
-	json_decref(req);
+	if (lp != NULL && aas_rec_get(rec, "request") == NULL &&
+	    (!hp || isfinite(est))) {
+		req_make(lp, cid, (long long)(tok * nreq + est_output * nc), hp,
+		    est, pbytes);
+		aas_rec_add_text(rec, "request", fast.req.s, fast.req.len);
+	} else {
+		req = json_pack("{s:s, s:s, s:s, s:s, s:I}", "custom_id", cid,
+		    "model", m, "endpoint", endpoint, "template",
+		    aas_template_name(tmpl), "est_tokens",
+		    (json_int_t)(tok * nreq + est_output * nc));
+		json_object_set_new(req, "est_usd", hp ? json_real(est) :
+		    json_null());
+		json_object_set_new(req, "prompt_bytes",
+		    json_integer((json_int_t)pbytes));
+		aas_rec_set(rec, "request", req);
+		json_decref(req);
+	}
 	est_tokens_total += tok * nreq + est_output * nc;
 	*estp = est;
 	*bodyp = body;
@@ -724,53 +1002,59 @@ add_to_chunk(struct aas_rec *rec, json_t *body, const char *cid, double est,
     struct aas_err *fatal)
 {
 	json_t *line;
-	char *text;
+	char *made = NULL;
+	const char *m, *text;
 	size_t len;
 	struct aas_err e;
-
-	const char *m = json_string_value(aas_rec_path(rec, "request.model"));
 	struct aas_run_writer *w = writer;
 	ssize_t ci = -1;
+	int rc = -1;
 
-	line = aas_provider_batch_line(prov, cid, endpoint, body);
-	text = aas_json_text(line, 0, &len);
-	json_decref(line);
-	if (text == NULL) {
-		aas_err_set(fatal, "io", "%s: the request cannot be written "
-		    "as JSON", cid);
-		return -1;
+	if (body == NULL) {
+		/* made as text (request_prepare) */
+		m = fast.model;
+		text = fast.line.s;
+		len = fast.line.len;
+	} else {
+		m = json_string_value(aas_rec_path(rec, "request.model"));
+		line = aas_provider_batch_line(prov, cid, endpoint, body);
+		text = made = aas_json_text(line, 0, &len);
+		json_decref(line);
+		if (made == NULL) {
+			aas_err_set(fatal, "io", "%s: the request cannot be "
+			    "written as JSON", cid);
+			return -1;
+		}
 	}
 	if (mode == MODE_BATCH && (ci = chunk_open(m)) >= 0 &&
 	    (aas_ledger_run_count(chunks[ci].w) + 1 > max_requests ||
 	    aas_ledger_run_bytes(chunks[ci].w) + (long)len + 1 > max_bytes)) {
-		if (chunk_end((size_t)ci, fatal) == -1) {
-			free(text);
-			return -1;
-		}
+		if (chunk_end((size_t)ci, fatal) == -1)
+			goto out;
 		ci = -1;
 		if (run_failed) {
-			free(text);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 	}
 	if (mode == MODE_BATCH && ci < 0) {
 		memset(&e, 0, sizeof(e));
 		if (chunk_begin(m, &e) == -1) {
-			free(text);
 			if (strcmp(e.code, "max_batches") != 0) {
 				*fatal = e;
-				return -1;
+				goto out;
 			}
 			run_est -= est;
 			stopped = 1;
+			rc = 1;
 			if (repair) {
 				repair_undo(rec);
 				aas_msg("%s: %s", aas_rec_where(rec), e.msg);
-				return 1;
+				goto out;
 			}
 			aas_rec_del(rec, "request");
 			aas_rec_fail(rec, "submit", e.code, "%s", e.msg);
-			return 1;
+			goto out;
 		}
 		ci = (ssize_t)nchunks - 1;
 	}
@@ -779,14 +1063,14 @@ add_to_chunk(struct aas_rec *rec, json_t *body, const char *cid, double est,
 		last_chunk = (size_t)ci;
 	}
 	if (aas_ledger_run_add(w, cid, rec->line, rec->len, text, len,
-	    est, fatal) == -1) {
-		free(text);
-		return -1;
-	}
+	    est, fatal) == -1)
+		goto out;
 	last_w = w;
-	free(text);
 	ntasks++;
-	return 0;
+	rc = 0;
+out:
+	free(made);
+	return rc;
 }
 
 /*
@@ -941,10 +1225,11 @@ emit_spool(void)
 {
 	struct aas_reader r;
 	struct aas_rec rec;
-	char *tab, *tab2, kind;
+	char *tab, *tab2, kind, **keys = NULL;
+	size_t *keylen = NULL, nkeys = 0, ri, i = 0;
 	long num;
 	json_t *key;
-	int rc;
+	int rc = 0, keyed;
 
 	if (fflush(spool) == EOF || fseek(spool, 0, SEEK_SET) == -1) {
 		aas_warn("%s", spool_path);
@@ -960,6 +1245,8 @@ emit_spool(void)
 			break;
 		if (r.buf[n - 1] == '\n')
 			r.buf[--n] = '\0';
+		keyed = i < nspooled && (spool_keyed[i / 8] >> i % 8 & 1);
+		i++;
 		kind = r.buf[0];
 		tab = strchr(r.buf, '\t');
 		tab2 = tab ? strchr(tab + 1, '\t') : NULL;
@@ -969,7 +1256,37 @@ emit_spool(void)
 		if (kind == 'B' && chunks[num].ri < 0 &&
 		    run_error(chunks[num].err.code, chunks[num].model))
 			continue;
-		if (kind == 'S' || (kind == 'B' && chunks[num].ri >= 0)) {
+		if (!keyed && (kind == 'S' || (kind == 'B' &&
+		    chunks[num].ri >= 0))) {
+			/* the usual case: the key's text, made once a run,
+			 * goes in before the closing brace */
+			ri = kind == 'S' ? (size_t)num : (size_t)chunks[num].ri;
+			if (ri >= nkeys) {
+				keys = aas_xreallocarray(keys, ri + 1,
+				    sizeof(*keys));
+				keylen = aas_xreallocarray(keylen, ri + 1,
+				    sizeof(*keylen));
+				for (; nkeys <= ri; nkeys++)
+					keys[nkeys] = NULL;
+			}
+			if (keys[ri] == NULL) {
+				key = aas_ledger_batch_key(aas_ledger_run(
+				    ledger, ri));
+				keys[ri] = aas_json_text(key, 15, &keylen[ri]);
+				json_decref(key);
+				if (keys[ri] == NULL) {
+					keys[ri] = aas_xstrdup("null");
+					keylen[ri] = 4;
+				}
+			}
+			memset(&rec, 0, sizeof(rec));
+			rec.line = tab2 + 1;
+			rec.len = (size_t)(r.buf + n - tab2 - 1);
+			if ((rc = aas_rec_put_with(stdout, &rec, "batch",
+			    keys[ri], keylen[ri])) == -1)
+				break;
+			continue;
+		} else if (kind == 'S' || (kind == 'B' && chunks[num].ri >= 0)) {
 			/* a record that parsed on the way in: aas_rec_set
 			 * splices the key into its text, so the line is all
 			 * it needs (not parsed again) */
@@ -982,9 +1299,7 @@ emit_spool(void)
 			aas_rec_parse(&rec, tab2 + 1,
 			    (size_t)(r.buf + n - tab2 - 1), NULL);
 		if (kind == 'S' || (kind == 'B' && chunks[num].ri >= 0)) {
-			size_t ri = kind == 'S' ? (size_t)num :
-			    (size_t)chunks[num].ri;
-
+			ri = kind == 'S' ? (size_t)num : (size_t)chunks[num].ri;
 			key = aas_ledger_batch_key(aas_ledger_run(ledger, ri));
 			aas_rec_set(&rec, "batch", key);
 			json_decref(key);
@@ -994,14 +1309,15 @@ emit_spool(void)
 		/* in blocks: nothing here waits for input */
 		rc = aas_rec_put(stdout, &rec);
 		aas_rec_free(&rec);
-		if (rc == -1) {
-			aas_warn("write error");
-			aas_reader_free(&r);
-			return -1;
-		}
+		if (rc == -1)
+			break;
 	}
 	aas_reader_free(&r);
-	if (aas_out_flush(stdout) == -1) {
+	while (nkeys > 0)
+		free(keys[--nkeys]);
+	free(keys);
+	free(keylen);
+	if (rc == -1 || aas_out_flush(stdout) == -1) {
 		aas_warn("write error");
 		return -1;
 	}
@@ -1069,6 +1385,8 @@ batch_step(struct aas_rec *rec, void *arg, struct aas_err *e)
 }
 
 /* Batch, --jsonl and --dry-run: read everything, then emit. */
+static char out_buf[1 << 18];
+
 static int
 run_batch(void)
 {
@@ -1078,6 +1396,10 @@ run_batch(void)
 	char *dir;
 	size_t i;
 
+	/* records leave in blocks anyway (the loop's hold, emit_spool):
+	 * in big ones, before the first output */
+	if (!isatty(STDOUT_FILENO))
+		(void)setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
 	if (mode == MODE_BATCH) {
 		dir = aas_state_path(st, "tmp");
 		if (aas_mkdirs(dir, 0755, &e) == -1) {
@@ -1108,6 +1430,7 @@ run_batch(void)
 	l.stage = "submit";
 	l.step = batch_step;
 	l.see_errors = l.see_bad = 1;
+	l.hold = l.quick = 1;
 	l.state = st;
 	status = aas_loop_run(&l, stdin, "stdin", stdout);
 	if (status == AAS_EXIT_STOPPED) {
@@ -1733,6 +2056,16 @@ cleanup(struct aas_cmd *c)
 	free(run_base);
 	free(seen.a);
 	free(seen.tab);
+	free(spool_keyed);
+	while (nplans > 0) {
+		free(plans[--nplans].model);
+		free(plans[nplans].text);
+		aas_buf_free(&plans[nplans].req);
+	}
+	free(plans);
+	aas_buf_free(&fast.line);
+	aas_buf_free(&fast.req);
+	aas_buf_free(&fast.usd);
 	json_decref(prices_seen);
 	free(project);
 	aas_ledger_close(ledger);

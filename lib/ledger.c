@@ -368,7 +368,7 @@ cost_cb(json_t *o, void *arg)
 static int
 load_tasks(struct aas_ledger *l, size_t ri, struct aas_err *e)
 {
-	char *path, *buf = NULL, *tab;
+	char *path, *buf = NULL, *tab, *fbuf;
 	size_t cap = 0;
 	ssize_t n;
 	uint64_t h;
@@ -384,17 +384,23 @@ load_tasks(struct aas_ledger *l, size_t ri, struct aas_err *e)
 		free(path);
 		return rc;
 	}
+	/* a run's tasks file is read whole: in big reads */
+	fbuf = aas_xmalloc(1 << 18);
+	(void)setvbuf(f, fbuf, _IOFBF, 1 << 18);
 	while ((n = getline(&buf, &cap, f)) > 0) {
 		if (buf[n - 1] != '\n' || (tab = strchr(buf, '\t')) == NULL)
 			continue;
 		*tab = '\0';
 		h = aas_tasks_hash(buf);
-		if (hmap_get(l->fetched_run, task_run_hash(buf,
+		/* (with nothing fetched yet, nothing was fetched by this run) */
+		if (((struct hmap *)l->fetched_run)->n == 0 ||
+		    hmap_get(l->fetched_run, task_run_hash(buf,
 		    l->runs[ri].run)) == (uint32_t)-1)
 			hmap_put(l->inflight, h, (uint32_t)ri);
 	}
 	free(buf);
 	fclose(f);
+	free(fbuf);
 	free(path);
 	return 0;
 }
@@ -718,7 +724,46 @@ struct aas_run_writer {
 	char	*tbuf, *ibuf;
 	long	 n, bytes, flushed;
 	double	 est;
+	/* the aas_tasks_hash of each tasks line's custom_id, in order, so
+	 * the committed run's tasks need not be read back (load_tasks);
+	 * plain: every line is read back as it was written (no tab or
+	 * newline in a custom_id, no newline in a record) */
+	uint64_t *h;
+	size_t	 nh, caph;
+	int	 plain;
 };
+
+/* A tasks line written: its custom_id noted for run_index. */
+static void
+note_line(struct aas_run_writer *w, const char *custom_id, const char *rec,
+    size_t reclen)
+{
+	if (strpbrk(custom_id, "\t\n") != NULL ||
+	    memchr(rec, '\n', reclen) != NULL)
+		w->plain = 0;
+	if (!w->plain)
+		return;
+	if (w->nh == w->caph) {
+		w->caph = w->caph > 0 ? 2 * w->caph : 1024;
+		w->h = aas_xreallocarray(w->h, w->caph, sizeof(*w->h));
+	}
+	w->h[w->nh++] = aas_tasks_hash(custom_id);
+}
+
+/* A committed intent's tasks in flight: what load_tasks would find in
+ * its tasks file, from the writer's hashes when they say the same. */
+static int
+run_index(struct aas_ledger *l, size_t ri, const struct aas_run_writer *w,
+    struct aas_err *e)
+{
+	size_t i;
+
+	if (!w->plain || ((struct hmap *)l->fetched_run)->n > 0)
+		return load_tasks(l, ri, e);
+	for (i = 0; i < w->nh; i++)
+		hmap_put(l->inflight, w->h[i], (uint32_t)ri);
+	return 0;
+}
 
 /* A run found at the provider takes its own id (aas_ledger_run_adopt). */
 static const char *adopt_run;
@@ -772,6 +817,7 @@ aas_ledger_run_begin(struct aas_ledger *l, struct aas_run_writer **wp,
 		return -1;
 	}
 	w = aas_xcalloc(1, sizeof(*w));
+	w->plain = 1;
 	w->run = adopt_run != NULL ? aas_xstrdup(adopt_run) :
 	    aas_ledger_new_run_id();
 	w->provider = aas_xstrdup(provider);
@@ -809,11 +855,12 @@ aas_ledger_run_add(struct aas_run_writer *w, const char *custom_id,
     const char *rec, size_t reclen, const char *line, size_t linelen,
     double est_usd, struct aas_err *e)
 {
-	if (fprintf(w->tasks, "%s\t", custom_id) < 0 ||
+	if (fputs(custom_id, w->tasks) == EOF || putc('\t', w->tasks) == EOF ||
 	    fwrite(rec, 1, reclen, w->tasks) != reclen ||
 	    putc('\n', w->tasks) == EOF)
 		return aas_err_set(e, "io", "%s: %s", w->tasks_path,
 		    strerror(errno));
+	note_line(w, custom_id, rec, reclen);
 	if (fwrite(line, 1, linelen, w->input) != linelen ||
 	    putc('\n', w->input) == EOF)
 		return aas_err_set(e, "io", "%s: %s", w->input_path,
@@ -843,6 +890,7 @@ aas_ledger_run_add_more(struct aas_run_writer *w, const char *custom_id,
 	    putc('\n', w->tasks) == EOF)
 		return aas_err_set(e, "io", "%s: %s", w->tasks_path,
 		    strerror(errno));
+	note_line(w, custom_id, rec, reclen);
 	return 0;
 }
 
@@ -899,6 +947,7 @@ writer_free(struct aas_run_writer *w)
 	free(w->input_path);
 	free(w->tbuf);
 	free(w->ibuf);
+	free(w->h);
 	free(w);
 }
 
@@ -970,8 +1019,9 @@ aas_ledger_run_commit(struct aas_ledger *l, struct aas_run_writer *w,
 	r = &l->runs[l->nruns - 1];
 	if (w->local == NULL)
 		l->spent += w->est;
+	rc = r->state == AAS_RUN_INTENT ? run_index(l, l->nruns - 1, w, e) : 0;
 	writer_free(w);
-	if (r->state == AAS_RUN_INTENT && load_tasks(l, l->nruns - 1, e) == -1)
+	if (rc == -1)
 		return -1;
 	return (ssize_t)(l->nruns - 1);
 }

@@ -1,5 +1,6 @@
 /* record.c: NDJSON records: read, splice, write, the record loop. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -390,6 +391,12 @@ aas_json_add_string(struct aas_buf *b, const char *s, size_t n)
 	return text_string(b, s, n);
 }
 
+void
+aas_json_add_real(struct aas_buf *b, double d, int prec)
+{
+	text_real(b, d, prec);
+}
+
 char *
 aas_json_text(const json_t *v, int prec, size_t *lenp)
 {
@@ -476,6 +483,344 @@ aas_rec_parse(struct aas_rec *rec, const char *text, size_t len,
 	rec->line = s;
 	rec->len = n;
 	return -1;
+}
+
+/*
+ * A parser for the common case of aas_rec_parse: the tree json_loadb
+ * builds, made with the same calls jansson's parser makes (members set
+ * in order with json_object_setn_new_nocheck, so a duplicate key ends as
+ * it does there), without its reader callback per byte.  It takes only
+ * what it is sure jansson takes the same way: strings of well-formed
+ * UTF-8 without control characters or \u0000 and without a lone
+ * surrogate, integers that fit json_int_t, true, false, null, up to
+ * QUICK_DEPTH levels; anything else (a real, an error of any kind) is
+ * left to json_loadb, whose answer and message are then the record's.
+ */
+#define QUICK_DEPTH	256
+
+struct quick {
+	const unsigned char *p, *end;
+	struct aas_buf	 tmp;	/* a string with escapes, decoded */
+};
+
+static void
+quick_ws(struct quick *q)
+{
+	while (q->p < q->end && (*q->p == ' ' || *q->p == '\t' ||
+	    *q->p == '\n' || *q->p == '\r'))
+		q->p++;
+}
+
+static int
+quick_hex4(const unsigned char *p, long *v)
+{
+	int i, d;
+
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		if (p[i] >= '0' && p[i] <= '9')
+			d = p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			d = p[i] - 'a' + 10;
+		else if (p[i] >= 'A' && p[i] <= 'F')
+			d = p[i] - 'A' + 10;
+		else
+			return -1;
+		*v = *v << 4 | d;
+	}
+	return 0;
+}
+
+/* One UTF-8 sequence at p (first byte >= 0x80): its length, or 0 when
+ * jansson would refuse it. */
+static size_t
+quick_utf8(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char c = p[0], c1;
+	size_t k, i;
+
+	k = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+	    c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	if (k == 0 || (size_t)(end - p) < k)
+		return 0;
+	c1 = p[1];
+	if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) ||
+	    (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
+		return 0;
+	for (i = 1; i < k; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return k;
+}
+
+/* The string at q->p ('"'): *sp, *np its bytes (in the text, or in
+ * q->tmp when it has escapes).  -1: not for this parser. */
+static int
+quick_string(struct quick *q, const char **sp, size_t *np)
+{
+	const unsigned char *p = q->p + 1, *run;
+	unsigned char c, u[4];
+	long v, v2;
+	size_t k;
+	int esc = 0;
+
+	for (run = p;; ) {
+		while (p < q->end && *p >= 0x20 && *p < 0x80 && *p != '"' &&
+		    *p != '\\')
+			p++;
+		if (p >= q->end)
+			return -1;
+		c = *p;
+		if (c == '"')
+			break;
+		if (c >= 0x80) {
+			if ((k = quick_utf8(p, q->end)) == 0)
+				return -1;
+			p += k;
+			continue;
+		}
+		if (c < 0x20)
+			return -1;
+		/* a backslash: from here the string is decoded into tmp */
+		if (!esc) {
+			aas_buf_reset(&q->tmp);
+			esc = 1;
+		}
+		aas_buf_add(&q->tmp, run, (size_t)(p - run));
+		if (q->end - p < 2)
+			return -1;
+		switch (p[1]) {
+		case '"': case '\\': case '/':
+			aas_buf_addc(&q->tmp, p[1]);
+			break;
+		case 'b':
+			aas_buf_addc(&q->tmp, '\b');
+			break;
+		case 'f':
+			aas_buf_addc(&q->tmp, '\f');
+			break;
+		case 'n':
+			aas_buf_addc(&q->tmp, '\n');
+			break;
+		case 'r':
+			aas_buf_addc(&q->tmp, '\r');
+			break;
+		case 't':
+			aas_buf_addc(&q->tmp, '\t');
+			break;
+		case 'u':
+			if (q->end - p < 6 || quick_hex4(p + 2, &v) == -1 ||
+			    v == 0 || (v >= 0xdc00 && v <= 0xdfff))
+				return -1;
+			if (v >= 0xd800 && v <= 0xdbff) {
+				if (q->end - p < 12 || p[6] != '\\' ||
+				    p[7] != 'u' || quick_hex4(p + 8, &v2) == -1 ||
+				    v2 < 0xdc00 || v2 > 0xdfff)
+					return -1;
+				v = ((v - 0xd800) << 10) + (v2 - 0xdc00) +
+				    0x10000;
+				p += 6;
+			}
+			if (v < 0x80) {
+				u[0] = (unsigned char)v;
+				k = 1;
+			} else if (v < 0x800) {
+				u[0] = (unsigned char)(0xc0 | v >> 6);
+				u[1] = (unsigned char)(0x80 | (v & 0x3f));
+				k = 2;
+			} else if (v < 0x10000) {
+				u[0] = (unsigned char)(0xe0 | v >> 12);
+				u[1] = (unsigned char)(0x80 | (v >> 6 & 0x3f));
+				u[2] = (unsigned char)(0x80 | (v & 0x3f));
+				k = 3;
+			} else {
+				u[0] = (unsigned char)(0xf0 | v >> 18);
+				u[1] = (unsigned char)(0x80 | (v >> 12 & 0x3f));
+				u[2] = (unsigned char)(0x80 | (v >> 6 & 0x3f));
+				u[3] = (unsigned char)(0x80 | (v & 0x3f));
+				k = 4;
+			}
+			aas_buf_add(&q->tmp, u, k);
+			p += 4;
+			break;
+		default:
+			return -1;
+		}
+		p += 2;
+		run = p;
+	}
+	if (esc) {
+		aas_buf_add(&q->tmp, run, (size_t)(p - run));
+		*sp = q->tmp.s;
+		*np = q->tmp.len;
+	} else {
+		*sp = (const char *)run;
+		*np = (size_t)(p - run);
+	}
+	q->p = p + 1;
+	return 0;
+}
+
+/* An integer as jansson's lexer takes it; NULL for anything else. */
+static json_t *
+quick_number(struct quick *q)
+{
+	const unsigned char *p = q->p;
+	unsigned long long v = 0, lim;
+	int neg = 0;
+
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (p >= q->end || *p < '0' || *p > '9')
+		return NULL;
+	lim = neg ? (unsigned long long)LLONG_MAX + 1 :
+	    (unsigned long long)LLONG_MAX;
+	if (*p == '0')
+		p++;
+	else
+		while (p < q->end && *p >= '0' && *p <= '9') {
+			if (v > (lim - (unsigned)(*p - '0')) / 10)
+				return NULL;
+			v = v * 10 + (unsigned)(*p - '0');
+			p++;
+		}
+	if (p < q->end && ((*p >= '0' && *p <= '9') || *p == '.' ||
+	    *p == 'e' || *p == 'E'))
+		return NULL;
+	q->p = p;
+	if (neg)
+		return json_integer(v == (unsigned long long)LLONG_MAX +
+		    1 ? -LLONG_MAX - 1 : -(json_int_t)v);
+	return json_integer((json_int_t)v);
+}
+
+static json_t *
+quick_value(struct quick *q, int depth)
+{
+	json_t *v, *m;
+	const char *k;
+	size_t kn, n;
+
+	if (q->p >= q->end || depth > QUICK_DEPTH)
+		return NULL;
+	switch (*q->p) {
+	case '{':
+		v = json_object();
+		q->p++;
+		quick_ws(q);
+		if (q->p < q->end && *q->p == '}') {
+			q->p++;
+			return v;
+		}
+		for (;;) {
+			char *key;
+
+			if (q->p >= q->end || *q->p != '"' ||
+			    quick_string(q, &k, &kn) == -1)
+				break;
+			/* the key may be in tmp, which the value reuses */
+			key = k == q->tmp.s ? aas_xstrndup(k, kn) : NULL;
+			quick_ws(q);
+			if (q->p >= q->end || *q->p != ':') {
+				free(key);
+				break;
+			}
+			q->p++;
+			quick_ws(q);
+			m = quick_value(q, depth + 1);
+			if (m == NULL || json_object_setn_new_nocheck(v,
+			    key != NULL ? key : k, kn, m) == -1) {
+				free(key);
+				break;
+			}
+			free(key);
+			quick_ws(q);
+			if (q->p < q->end && *q->p == ',') {
+				q->p++;
+				quick_ws(q);
+				continue;
+			}
+			if (q->p < q->end && *q->p == '}') {
+				q->p++;
+				return v;
+			}
+			break;
+		}
+		json_decref(v);
+		return NULL;
+	case '[':
+		v = json_array();
+		q->p++;
+		quick_ws(q);
+		if (q->p < q->end && *q->p == ']') {
+			q->p++;
+			return v;
+		}
+		for (;;) {
+			if ((m = quick_value(q, depth + 1)) == NULL ||
+			    json_array_append_new(v, m) == -1)
+				break;
+			quick_ws(q);
+			if (q->p < q->end && *q->p == ',') {
+				q->p++;
+				quick_ws(q);
+				continue;
+			}
+			if (q->p < q->end && *q->p == ']') {
+				q->p++;
+				return v;
+			}
+			break;
+		}
+		json_decref(v);
+		return NULL;
+	case '"':
+		if (quick_string(q, &k, &kn) == -1)
+			return NULL;
+		return json_stringn_nocheck(k, kn);
+	case 't': case 'f': case 'n':
+		k = *q->p == 't' ? "true" : *q->p == 'f' ? "false" : "null";
+		n = strlen(k);
+		if ((size_t)(q->end - q->p) < n || memcmp(q->p, k, n) != 0 ||
+		    ((size_t)(q->end - q->p) > n && ((q->p[n] >= 'a' &&
+		    q->p[n] <= 'z') || (q->p[n] >= 'A' && q->p[n] <= 'Z'))))
+			return NULL;
+		q->p += n;
+		return *k == 't' ? json_true() : *k == 'f' ? json_false() :
+		    json_null();
+	default:
+		return quick_number(q);
+	}
+}
+
+int
+aas_rec_parse_quick(struct aas_rec *rec, const char *text, size_t len,
+    struct aas_err *e)
+{
+	struct quick q;
+	json_t *o = NULL;
+
+	q.p = (const unsigned char *)text;
+	q.end = q.p + len;
+	memset(&q.tmp, 0, sizeof(q.tmp));
+	quick_ws(&q);
+	if (q.p < q.end && *q.p == '{' && (o = quick_value(&q, 1)) != NULL) {
+		quick_ws(&q);
+		if (q.p != q.end) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	aas_buf_free(&q.tmp);
+	if (o == NULL)
+		return aas_rec_parse(rec, text, len, e);
+	memset(rec, 0, sizeof(*rec));
+	rec->line = aas_xstrndup(text, len);
+	rec->len = len;
+	rec->obj = o;
+	return 0;
 }
 
 void
@@ -583,6 +928,94 @@ aas_rec_set(struct aas_rec *rec, const char *key, json_t *val)
 	aas_buf_free(&b);
 	free(k);
 	free(v);
+}
+
+static void count_written(const struct aas_rec *);
+static int write_failed(void);
+
+/* Where aas_rec_add_text puts a member into an object's text: the
+ * offset of its closing brace (0: not an object) and whether a comma
+ * goes first. */
+static size_t
+add_at(const char *line, size_t len, int *comma)
+{
+	size_t end = len, i;
+
+	while (end > 0 && line[end - 1] != '}')
+		end--;
+	i = skip_ws(line, 0, len);
+	i = skip_ws(line, i + 1, len);
+	if (end == 0 || i >= len)
+		return 0;
+	*comma = i < end - 1;
+	return end - 1;
+}
+
+/* ,"key": (or "key": first in the object) into b. */
+static void
+add_key(struct aas_buf *b, const char *key, int comma)
+{
+	if (comma)
+		aas_buf_addc(b, ',');
+	(void)text_string(b, key, strlen(key));
+	aas_buf_addc(b, ':');
+}
+
+void
+aas_rec_add_text(struct aas_rec *rec, const char *key, const char *val,
+    size_t vlen)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	size_t at;
+	int comma = 0;
+	json_t *v;
+
+	if ((at = add_at(rec->line, rec->len, &comma)) == 0) {
+		/* not an object: as aas_rec_set would have it */
+		v = json_loadb(val, vlen, JSON_DECODE_ANY, NULL);
+		aas_rec_set(rec, key, v);
+		json_decref(v);
+		return;
+	}
+	add_key(&b, key, comma);
+	rec->line = aas_xrealloc(rec->line, rec->len + b.len + vlen + 1);
+	memmove(rec->line + at + b.len + vlen, rec->line + at, rec->len - at);
+	memcpy(rec->line + at, b.s, b.len);
+	memcpy(rec->line + at + b.len, val, vlen);
+	rec->len += b.len + vlen;
+	rec->line[rec->len] = '\0';
+	aas_buf_free(&b);
+}
+
+int
+aas_rec_put_with(FILE *out, const struct aas_rec *rec, const char *key,
+    const char *val, size_t vlen)
+{
+	char kb[256];
+	struct aas_buf b = { kb, 0, sizeof(kb) };
+	struct aas_rec copy;
+	size_t at;
+	int comma = 0, rc;
+
+	if ((at = add_at(rec->line, rec->len, &comma)) == 0 ||
+	    strlen(key) > 32) {
+		copy = *rec;
+		copy.line = aas_xstrndup(rec->line, rec->len);
+		copy.obj = NULL;
+		aas_rec_add_text(&copy, key, val, vlen);
+		count_written(rec);
+		rc = aas_line_put(out, copy.line, copy.len);
+		free(copy.line);
+		return rc;
+	}
+	/* the key's text fits kb: no allocation */
+	add_key(&b, key, comma);
+	count_written(rec);
+	if (fwrite(rec->line, 1, at, out) != at ||
+	    fwrite(b.s, 1, b.len, out) != b.len ||
+	    fwrite(val, 1, vlen, out) != vlen)
+		return write_failed();
+	return aas_line_put(out, rec->line + at, rec->len - at);
 }
 
 void
@@ -932,7 +1365,8 @@ reader_get(struct aas_reader *r, int wait, struct aas_rec *rec)
 			len--;
 		if (skip_ws(line, 0, len) == len)
 			continue;	/* blank lines are skipped */
-		rc = aas_rec_parse(rec, line, len, &e);
+		rc = r->quick ? aas_rec_parse_quick(rec, line, len, &e) :
+		    aas_rec_parse(rec, line, len, &e);
 		rec->lineno = r->lineno;
 		if (rc == -1 && !aas_quiet)
 			aas_msg("%s:%zu: %s", r->name, r->lineno, e.msg);
@@ -1068,6 +1502,7 @@ struct loop {
 	struct aas_reader r;		/* pull mode: the input */
 	int		 pull_status;	/* pull mode: how reading ended (-1:
 					   it goes on) */
+	int		 held;		/* serial mode with hold */
 };
 
 /* The job whose step runs in this thread (NULL outside a step). */
@@ -1083,7 +1518,7 @@ loop_write(struct loop *lp, const char *text, size_t len)
 	if (lp->fatal)
 		return -1;
 	if (fwrite(text, 1, len, lp->out) == len && (lp->l->batch != NULL ||
-	    fflush(lp->out) != EOF))
+	    lp->held || fflush(lp->out) != EOF))
 		return 0;
 	if (errno == EPIPE && lp->l->jobs <= 0) {
 		signal(SIGPIPE, SIG_DFL);
@@ -1205,7 +1640,8 @@ run_serial(struct loop *lp, struct aas_reader *r)
 	memset(&j, 0, sizeof(j));
 	j.lp = lp;
 	for (;;) {
-		if (aas_state_stop_requested(l->state))
+		if (lp->held ? aas_state_stop_poll(l->state) :
+		    aas_state_stop_requested(l->state))
 			return AAS_EXIT_STOPPED;
 		rc = aas_reader_next(r, &j.rec);
 		if (rc == 0) {
@@ -1502,12 +1938,29 @@ aas_loop_run(struct aas_loop *l, FILE *in, const char *inname, FILE *out)
 	aas_progress_total_of(in);
 	if (l->batch != NULL) {
 		aas_reader_init_fd(&r, fileno(in), inname);
+		r.quick = l->quick;
 		status = run_batch(&lp, &r);
+	} else if (l->jobs <= 0 && l->hold) {
+		aas_reader_init_fd(&r, fileno(in), inname);
+		r.quick = l->quick;
+		lp.held = 1;
+		held_out = loop_flush;
+		held_arg = &lp;
+		status = run_serial(&lp, &r);
+		if (lp.fatal)
+			(void)fflush(out);
+		else
+			(void)loop_flush(&lp);
+		held_out = NULL;
+		if (lp.fatal)
+			status = AAS_EXIT_FATAL;
 	} else if (l->jobs <= 0) {
 		aas_reader_init(&r, in, inname);
+		r.quick = l->quick;
 		status = run_serial(&lp, &r);
 	} else {
 		aas_reader_init(&r, in, inname);
+		r.quick = l->quick;
 		pthread_mutex_init(&lp.mu, NULL);
 		pthread_cond_init(&lp.cv, NULL);
 		/* a closed stdout must not kill us before the steps are
@@ -1542,6 +1995,7 @@ aas_loop_begin(struct aas_loop *l, FILE *in, const char *inname, FILE *out)
 	lp->pull_status = -1;
 	aas_progress_total_of(in);
 	aas_reader_init(&lp->r, in, inname);
+	lp->r.quick = l->quick;
 	l->priv = lp;
 }
 

@@ -38,6 +38,11 @@ struct aas_rec {
  */
 int	aas_rec_parse(struct aas_rec *rec, const char *text, size_t len,
 	    struct aas_err *e);
+/* The same, faster: a record jansson surely reads as it is written is
+ * parsed without jansson's reader (the same tree comes out); any other
+ * line goes to aas_rec_parse. */
+int	aas_rec_parse_quick(struct aas_rec *rec, const char *text, size_t len,
+	    struct aas_err *e);
 /* Append s to b as valid UTF-8: each byte of an invalid sequence becomes
  * U+FFFD; a NUL byte becomes nul unless nul is 0. */
 void	aas_utf8_lossy(struct aas_buf *b, const char *s, size_t n, int nul);
@@ -54,6 +59,20 @@ void	aas_rec_free(struct aas_rec *rec);
  * member is appended before the closing brace.  val is borrowed.
  */
 void	aas_rec_set(struct aas_rec *rec, const char *key, json_t *val);
+/*
+ * The same for a key the record does not have (rec->obj has no such
+ * key), its value given as text (val, vlen bytes: the compact JSON that
+ * aas_json_text writes for it): the member is appended before the
+ * closing brace, as aas_rec_set appends it, without the value being
+ * parsed or serialised again.  Only the text gets the key, not rec->obj:
+ * for a record that is written out from here on, not read through obj.
+ */
+void	aas_rec_add_text(struct aas_rec *rec, const char *key,
+	    const char *val, size_t vlen);
+/* aas_rec_put of rec with that member added as aas_rec_add_text adds
+ * it, rec itself unchanged (its obj may be NULL). */
+int	aas_rec_put_with(FILE *out, const struct aas_rec *rec,
+	    const char *key, const char *val, size_t vlen);
 /* Remove a top-level key (every occurrence) from the text and obj. */
 void	aas_rec_del(struct aas_rec *rec, const char *key);
 
@@ -98,6 +117,7 @@ struct aas_reader {
 	size_t	 max;		/* the cap, aas_record_max() at init */
 	size_t	 skip;		/* fd mode: bytes of an over-long line passed */
 	json_t	*long_id;	/* the id of that line, if found */
+	int	 quick;		/* 1: records through aas_rec_parse_quick */
 };
 struct aas_config;
 /* The cap of readers made from now on (0: the default). */
@@ -148,6 +168,8 @@ char	*aas_json_text(const json_t *v, int prec, size_t *lenp);
  * -1 (b then holds part of it) where aas_json_text would ask jansson. */
 int	aas_json_add(struct aas_buf *b, const json_t *v, int prec);
 int	aas_json_add_string(struct aas_buf *b, const char *s, size_t n);
+/* A real as aas_json_text writes it with precision prec (finite). */
+void	aas_json_add_real(struct aas_buf *b, double d, int prec);
 /* A line of text (no newline in it) as aas_rec_put writes a record. */
 int	aas_line_put(FILE *out, const char *line, size_t len);
 
@@ -191,6 +213,15 @@ struct aas_loop {
 	int	 see_bad;	/* 1: step also gets bad lines (rec->bad, to
 				   keep or pass on as they are; not in
 				   batch mode) */
+	int	 hold;		/* 1 (in this thread only, not with jobs or
+				   batch): in is read through its descriptor
+				   (it must not have been read from), records
+				   wait in out's buffer until the reader
+				   would block, and the STOP file is looked
+				   for as aas_state_stop_poll does (every
+				   200 ms), not before every record */
+	int	 quick;		/* 1: records are parsed with
+				   aas_rec_parse_quick */
 	struct aas_state *state;	/* for the STOP file; may be NULL */
 	long	 jobs;		/* steps at once; 0 or 1: in this thread */
 	int	 keep_order;	/* with jobs > 1: write in input order */

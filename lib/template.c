@@ -403,6 +403,8 @@ render(const char *text, json_t *rec, struct aas_context *ctx,
 
 	if (file_max == 0)
 		file_max = 64 * 1024;
+	/* room for the text and short fields at once */
+	aas_buf_grow(&b, strlen(text) + 512);
 	while ((open = strstr(p, "{{")) != NULL) {
 		aas_buf_add(&b, p, (size_t)(open - p));
 		close = strstr(open + 2, "}}");
@@ -438,26 +440,34 @@ render(const char *text, json_t *rec, struct aas_context *ctx,
 	return aas_buf_detach(&b, NULL);
 }
 
-json_t *
-aas_template_body(const struct aas_template *t, json_t *rec,
+int
+aas_template_system_fixed(const struct aas_template *t, const char **sp)
+{
+	*sp = t->system;
+	return t->system == NULL || strstr(t->system, "{{") == NULL;
+}
+
+char *
+aas_template_user(const struct aas_template *t, json_t *rec,
     struct aas_context *ctx, const struct aas_template_opts *o)
 {
+	return render(t->user, rec, ctx, o->file_max, o->fields);
+}
+
+json_t *
+aas_template_body_of(const struct aas_template *t, const char *system,
+    const char *user, const struct aas_template_opts *o)
+{
 	json_t *body, *msgs;
-	char *s;
 
 	body = json_object();
 	json_object_set_new(body, "model", json_string(o->model));
 	msgs = json_array();
-	if (t->system != NULL) {
-		s = render(t->system, rec, ctx, o->file_max, o->fields);
+	if (t->system != NULL)
 		json_array_append_new(msgs, json_pack("{s:s, s:s}", "role",
-		    "system", "content", s));
-		free(s);
-	}
-	s = render(t->user, rec, ctx, o->file_max, o->fields);
+		    "system", "content", system));
 	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "user",
-	    "content", s));
-	free(s);
+	    "content", user));
 	json_object_set_new(body, "messages", msgs);
 	if (o->max_tokens > 0)
 		json_object_set_new(body, "max_completion_tokens",
@@ -474,8 +484,24 @@ aas_template_body(const struct aas_template *t, json_t *rec,
 	return body;
 }
 
-long
-aas_template_est_tokens(json_t *body)
+json_t *
+aas_template_body(const struct aas_template *t, json_t *rec,
+    struct aas_context *ctx, const struct aas_template_opts *o)
+{
+	json_t *body;
+	char *sys = NULL, *user;
+
+	if (t->system != NULL)
+		sys = render(t->system, rec, ctx, o->file_max, o->fields);
+	user = render(t->user, rec, ctx, o->file_max, o->fields);
+	body = aas_template_body_of(t, sys, user, o);
+	free(sys);
+	free(user);
+	return body;
+}
+
+void
+aas_template_est_parts(json_t *body, long *tokp, size_t *bytesp)
 {
 	json_t *msgs, *m, *rf;
 	size_t i, bytes = 0;
@@ -504,6 +530,17 @@ aas_template_est_tokens(json_t *body)
 		}
 		bytes += last_len;
 	}
+	*tokp = tok;
+	*bytesp = bytes;
+}
+
+long
+aas_template_est_tokens(json_t *body)
+{
+	size_t bytes;
+	long tok;
+
+	aas_template_est_parts(body, &tok, &bytes);
 	return tok + (long)((bytes + 3) / 4);
 }
 

@@ -76,9 +76,30 @@ struct aas_template_opts {
 json_t	*aas_template_body(const struct aas_template *t, json_t *rec,
 	    struct aas_context *ctx, const struct aas_template_opts *o);
 
+/*
+ * The same body in steps, for a caller that builds many bodies as text
+ * (aas-submit's batch input lines): aas_template_body(t, rec, ctx, o) is
+ * aas_template_body_of(t, system, user, o) with user the text
+ * aas_template_user renders (a new string the caller frees) and system
+ * the template's system text rendered the same way.  When that text has
+ * no {{name}} it is the same for every record: aas_template_system_fixed
+ * then returns 1 with *sp set to it (NULL: the template has none; owned
+ * by t), else 0.  system and user are borrowed.
+ */
+char	*aas_template_user(const struct aas_template *t, json_t *rec,
+	    struct aas_context *ctx, const struct aas_template_opts *o);
+int	aas_template_system_fixed(const struct aas_template *t,
+	    const char **sp);
+json_t	*aas_template_body_of(const struct aas_template *t,
+	    const char *system, const char *user,
+	    const struct aas_template_opts *o);
+
 /* Estimated prompt tokens of a chat body: message text bytes / 4,
- * rounded up, plus 4 per message and the schema's bytes / 4. */
+ * rounded up, plus 4 per message and the schema's bytes / 4.  The
+ * parts: *tokp the 4 per message, *bytesp the bytes (texts and schema),
+ * so the estimate is *tokp + (*bytesp + 3) / 4. */
 long	aas_template_est_tokens(json_t *body);
+void	aas_template_est_parts(json_t *body, long *tokp, size_t *bytesp);
 /* The bytes of a chat body's message texts (what the prompt is), and of
  * its "system" text when it has one (Anthropic's Messages params, so a
  * batch line's body or params give the same count). */
