@@ -759,7 +759,7 @@ aas_forge_deliver(struct aas_target *t, json_t *outcome,
 		return 0;
 	}
 	if (rc == -1) {
-		aas_err_prefix(e, f->kind);
+		aas_err_prefix(e, "%s", f->kind);
 		goto out;
 	}
 	body = aas_forge_body(outcome);
