@@ -637,6 +637,9 @@ x_begin(struct xfer *x, struct aas_err *e)
 			curl_mime_data(part, p[1], CURL_ZERO_TERMINATED);
 		}
 		curl_easy_setopt(c, CURLOPT_MIMEPOST, x->mime);
+		/* a batch input of many MB goes out in 1 MiB sends, not
+		 * libcurl's 64 KiB (a system call per send) */
+		curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 1L << 20);
 	} else if (x->body_file != NULL) {
 		if ((x->in = fopen(x->body_file, "re")) == NULL ||
 		    fstat(fileno(x->in), &st) != 0)

@@ -915,6 +915,8 @@ main(int argc, char *argv[])
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)600,
+	    /* an upload of many MB read in 1 MiB pieces, not 32 KiB */
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(1 << 20),
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 	    MHD_OPTION_END);
 	if (d == NULL) {
