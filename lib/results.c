@@ -1,5 +1,7 @@
 /* results.c: provider results into records (results.h). */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,31 +241,187 @@ aas_results_download(struct aas_provider *p, json_t *b, const char *which,
 	    "3 downloads", which);
 }
 
-int
-aas_results_match(struct aas_provider *p, FILE *f, const char *name,
-    struct aas_tasks *const *idx, size_t nidx,
-    int (*cb)(void *, size_t, size_t, json_t *), void *arg)
-{
-	char *line = NULL;
-	size_t cap = 0, j = 0;
-	ssize_t n, slot;
-	struct aas_err e;
-	const char *cid;
-	json_t *res;
-	int rc = 0;
+/*
+ * aas_results_match parses in a thread of its own while the caller's
+ * thread matches and writes: parsing is half of aas-fetch's work, and
+ * the two halves run on two cores.  Parsed lines go out in their order
+ * through a ring; the results come back through a second one to be
+ * freed where they were made (a free in another thread's malloc arena
+ * would contend for its lock on every line).
+ */
+#define RING	1024
+#define WAKE	64	/* lines a waiting side is woken for, not one by one */
 
-	while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
+struct parsed {
+	json_t	*res;		/* NULL: the line did not parse */
+	char	*msg;		/* then why */
+};
+
+struct ring {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 put, get;
+	struct parsed	 q[RING];
+	size_t		 head, n;
+	json_t		*used[RING];	/* results back for the reader */
+	size_t		 nused;
+	int		 done, quit, getting, putting;
+	struct aas_provider *p;
+	FILE		*f;
+};
+
+/* Free what came back; the caller holds the lock. */
+static void
+drop_used(struct ring *r)
+{
+	while (r->nused > 0)
+		json_decref(r->used[--r->nused]);
+}
+
+/* Put the reader's lines batch[0..n) into the ring; 0 when told to quit
+ * (they are then freed). */
+static int
+ring_put(struct ring *r, struct parsed *batch, size_t n)
+{
+	size_t i;
+
+	pthread_mutex_lock(&r->mu);
+	drop_used(r);
+	while (r->n + n > RING && !r->quit) {
+		r->putting = 1;
+		pthread_cond_wait(&r->put, &r->mu);
+		r->putting = 0;
+		drop_used(r);
+	}
+	if (r->quit) {
+		pthread_mutex_unlock(&r->mu);
+		for (i = 0; i < n; i++) {
+			json_decref(batch[i].res);
+			free(batch[i].msg);
+		}
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		r->q[(r->head + r->n++) % RING] = batch[i];
+	if (r->getting)
+		pthread_cond_signal(&r->get);
+	pthread_mutex_unlock(&r->mu);
+	return 1;
+}
+
+static void *
+reader(void *arg)
+{
+	struct ring *r = arg;
+	struct parsed batch[WAKE];
+	struct aas_err e;
+	char *line = NULL;
+	size_t cap = 0, nb = 0;
+	ssize_t n;
+	int go = 1;
+
+	while (go && (n = getline(&line, &cap, r->f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
 		memset(&e, 0, sizeof(e));
-		if (aas_provider_parse_result(p, line, (size_t)n, &res, &e) ==
-		    -1) {
-			aas_msg("%s: %s", name, e.msg);
+		batch[nb].msg = NULL;
+		if (aas_provider_parse_result(r->p, line, (size_t)n,
+		    &batch[nb].res, &e) == -1) {
+			batch[nb].res = NULL;
+			batch[nb].msg = aas_xstrdup(e.msg);
+		}
+		if (++nb == WAKE) {
+			go = ring_put(r, batch, nb);
+			nb = 0;
+		}
+	}
+	if (go && nb > 0)
+		ring_put(r, batch, nb);
+	free(line);
+	pthread_mutex_lock(&r->mu);
+	r->done = 1;
+	pthread_cond_signal(&r->get);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/*
+ * Give back the results used[0..nu) and take up to WAKE parsed lines
+ * into got; their number, 0 at the end.
+ */
+static size_t
+ring_take(struct ring *r, json_t **used, size_t nu, struct parsed *got)
+{
+	size_t k = 0;
+
+	pthread_mutex_lock(&r->mu);
+	while (nu > 0) {
+		if (r->nused == RING)
+			drop_used(r);
+		r->used[r->nused++] = used[--nu];
+	}
+	while (r->n == 0 && !r->done) {
+		r->getting = 1;
+		pthread_cond_wait(&r->get, &r->mu);
+		r->getting = 0;
+	}
+	while (r->n > 0 && k < WAKE) {
+		got[k++] = r->q[r->head];
+		r->head = (r->head + 1) % RING;
+		r->n--;
+	}
+	if (r->putting)
+		pthread_cond_signal(&r->put);
+	pthread_mutex_unlock(&r->mu);
+	return k;
+}
+
+int
+aas_results_match(struct aas_provider *p, FILE *f, const char *name,
+    struct aas_tasks *const *idx, size_t nidx,
+    int (*cb)(void *, size_t, size_t, json_t *), void *arg)
+{
+	struct ring *r = aas_xcalloc(1, sizeof(*r));
+	struct parsed got[WAKE];
+	json_t *used[WAKE];
+	sigset_t all, was;
+	pthread_t th;
+	size_t j = 0, ng = 0, ig = 0, nu = 0;
+	ssize_t slot;
+	const char *cid;
+	int rc = 0;
+
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->put, NULL);
+	pthread_cond_init(&r->get, NULL);
+	r->p = p;
+	r->f = f;
+	/* signals (a stop) are this thread's to take */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &was);
+	if (pthread_create(&th, NULL, reader, r) != 0) {
+		pthread_sigmask(SIG_SETMASK, &was, NULL);
+		free(r);
+		aas_msg("%s: cannot start a thread", name);
+		return -1;
+	}
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	while (rc == 0) {
+		if (ig == ng) {
+			ng = ring_take(r, used, nu, got);
+			ig = nu = 0;
+			if (ng == 0)
+				break;
+		}
+		if (got[ig].res == NULL) {
+			aas_msg("%s: %s", name, got[ig].msg);
+			free(got[ig++].msg);
 			continue;
 		}
-		cid = json_string_value(json_object_get(res, "custom_id"));
+		used[nu++] = got[ig].res;
+		cid = json_string_value(json_object_get(got[ig].res,
+		    "custom_id"));
 		slot = -1;
 		for (j = 0; cid != NULL && j < nidx; j++)
 			if ((slot = aas_tasks_find(idx[j], cid)) >= 0)
@@ -272,17 +430,33 @@ aas_results_match(struct aas_provider *p, FILE *f, const char *name,
 			if (!aas_quiet)
 				aas_msg("%s: unknown custom_id %s", name,
 				    cid ? cid : "(none)");
-			json_decref(res);
-			continue;
+		} else if (!aas_tasks_marked(idx[j], (size_t)slot)) {
+			aas_tasks_mark(idx[j], (size_t)slot);
+			rc = cb(arg, j, (size_t)slot, got[ig].res);
 		}
-		if (aas_tasks_marked(idx[j], (size_t)slot)) {
-			json_decref(res);
-			continue;
-		}
-		aas_tasks_mark(idx[j], (size_t)slot);
-		rc = cb(arg, j, (size_t)slot, res);
-		json_decref(res);
+		ig++;
 	}
-	free(line);
+	pthread_mutex_lock(&r->mu);
+	r->quit = 1;
+	pthread_cond_signal(&r->put);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(th, NULL);
+	while (nu > 0)
+		json_decref(used[--nu]);
+	for (; ig < ng; ig++) {
+		json_decref(got[ig].res);
+		free(got[ig].msg);
+	}
+	drop_used(r);
+	while (r->n > 0) {
+		json_decref(r->q[r->head].res);
+		free(r->q[r->head].msg);
+		r->head = (r->head + 1) % RING;
+		r->n--;
+	}
+	pthread_cond_destroy(&r->put);
+	pthread_cond_destroy(&r->get);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
 	return rc;
 }
