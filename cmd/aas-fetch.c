@@ -96,65 +96,27 @@ static json_t *run_batch;
 static char *run_batch_text;
 static size_t run_batch_len;
 
-/* Whether s[0..n) is "{" and white space: an object with no member yet. */
-static int
-empty_before(const char *s, size_t n)
-{
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
-	    s[n - 1] == '\n' || s[n - 1] == '\r'))
-		n--;
-	return n > 0 && s[n - 1] == '{';
-}
-
 /*
  * The answer of a record that holds no error: the batch and response
- * keys spliced into the spooled text, which aas wrote, in one pass: what
- * aas_rec_set would make of it (a key there gets its new value where it
- * stands, a new one goes at the end), without parsing the record.
+ * keys spliced into the spooled text, which aas wrote (aas_jscan_set:
+ * what aas_rec_set would make of it, without parsing the record).
  */
 static int
 emit_spliced(const char *text, size_t len, json_t *batch, json_t *resp)
 {
 	static const char *const keys[] = { "batch", "response", NULL };
 	static struct aas_buf b = AAS_BUF_INIT;
-	struct aas_jspan sp[2];
-	const char *val[2];
+	const char *val[2] = { NULL, NULL };
 	char *own[2] = { NULL, NULL };
-	size_t vlen[2], at = 0, end, i, first;
+	size_t vlen[2] = { 0, 0 };
 
-	if (batch == run_batch && batch != NULL) {
+	if (batch != NULL && batch == run_batch) {
 		val[0] = run_batch_text;
 		vlen[0] = run_batch_len;
 	} else if (batch != NULL)
 		val[0] = own[0] = aas_json_text(batch, 15, &vlen[0]);
 	val[1] = own[1] = aas_json_text(resp, 15, &vlen[1]);
-	aas_jscan_spans(text, aas_jscan_doc(text, len), keys, sp);
-	b.len = 0;
-	/* the keys there, in their order, replaced where they stand */
-	first = sp[0].start > sp[1].start && sp[1].end > sp[1].start;
-	for (i = 0; i < 2; i++) {
-		size_t k = i == 0 ? first : !first;
-
-		if (sp[k].end == sp[k].start || (k == 0 && batch == NULL))
-			continue;
-		aas_buf_add(&b, text + at, sp[k].start - at);
-		aas_buf_add(&b, val[k], vlen[k]);
-		at = sp[k].end;
-	}
-	end = len;
-	while (end > at && text[end - 1] != '}')
-		end--;
-	aas_buf_add(&b, text + at, end - 1 - at);
-	/* the new ones at the end, after a comma unless the object is {} */
-	for (i = 0; i < 2; i++) {
-		if (sp[i].end > sp[i].start || (i == 0 && batch == NULL))
-			continue;
-		if (!empty_before(b.s, b.len))
-			aas_buf_addc(&b, ',');
-		aas_buf_adds(&b, i == 0 ? "\"batch\":" : "\"response\":");
-		aas_buf_add(&b, val[i], vlen[i]);
-	}
-	aas_buf_add(&b, text + end - 1, len - end + 1);
+	aas_jscan_set(&b, text, len, keys, val, vlen);
 	free(own[0]);
 	free(own[1]);
 	aas_progress_out(0);

@@ -532,35 +532,61 @@ aas_jscan_is(const char *s, struct aas_jspan v, const char *want)
 	    memcmp(s + v.start + 1, want, wl) == 0;
 }
 
-void
-aas_jscan_set(struct aas_buf *out, const char *s, size_t n, const char *key,
-    const char *val, size_t vlen)
+/* Whether s[0..n) ends in "{" and white space: no member yet. */
+static int
+ends_open(const char *s, size_t n)
 {
-	struct aas_jspan doc = aas_jscan_doc(s, n), v;
-	size_t end, i;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+	    s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	return n > 0 && s[n - 1] == '{';
+}
 
+void
+aas_jscan_set(struct aas_buf *out, const char *s, size_t n,
+    const char *const *keys, const char *const *vals, const size_t *vlens)
+{
+	struct aas_jspan sp[16];
+	size_t order[16], nk, no = 0, i, j, at = 0, end;
+
+	for (nk = 0; keys[nk] != NULL && nk < 16; nk++)
+		;
+	aas_jscan_spans(s, aas_jscan_doc(s, n), keys, sp);
+	/* the keys there, in the order they stand, replaced in place */
+	for (i = 0; i < nk; i++) {
+		if (vals[i] == NULL || sp[i].end == sp[i].start)
+			continue;
+		for (j = no++; j > 0 && sp[order[j - 1]].start > sp[i].start;
+		    j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
 	out->len = 0;
-	if (aas_jscan_member(s, doc, key, &v)) {
-		aas_buf_add(out, s, v.start);
-		aas_buf_add(out, val, vlen);
-		aas_buf_add(out, s + v.end, n - v.end);
-		return;
+	for (j = 0; j < no; j++) {
+		aas_buf_add(out, s + at, sp[order[j]].start - at);
+		aas_buf_add(out, vals[order[j]], vlens[order[j]]);
+		at = sp[order[j]].end;
 	}
 	end = n;
-	while (end > 0 && s[end - 1] != '}')
+	while (end > at && s[end - 1] != '}')
 		end--;
-	if (end == 0) {
-		aas_buf_add(out, s, n);
+	if (end == at) {
+		/* not an object: left as it is */
+		aas_buf_add(out, s + at, n - at);
 		return;
 	}
-	aas_buf_add(out, s, end - 1);
-	i = ws(s, doc.start + 1, n);
-	if (i < end - 1)
-		aas_buf_addc(out, ',');
-	aas_buf_addc(out, '"');
-	aas_buf_adds(out, key);
-	aas_buf_adds(out, "\":");
-	aas_buf_add(out, val, vlen);
+	aas_buf_add(out, s + at, end - 1 - at);
+	/* the new ones at the end, after a comma unless the object is {} */
+	for (i = 0; i < nk; i++) {
+		if (vals[i] == NULL || sp[i].end > sp[i].start)
+			continue;
+		if (!ends_open(out->s, out->len))
+			aas_buf_addc(out, ',');
+		aas_buf_addc(out, '"');
+		aas_buf_adds(out, keys[i]);
+		aas_buf_adds(out, "\":");
+		aas_buf_add(out, vals[i], vlens[i]);
+	}
 	aas_buf_add(out, s + end - 1, n - end + 1);
 }
 

@@ -79,13 +79,16 @@ json_t	*aas_jscan_pick(const char *s, struct aas_jspan v,
 	    const char *const *keys);
 
 /*
- * The object text s[0..n) (checked or trusted) with member key set to
- * the JSON text val, into out (reset first; key is plain ASCII that
- * JSON does not escape): the last member of that
- * name gets the new value, else the member is added at the end.  The
- * text is what aas_rec_set makes of the same record, byte for byte.
+ * The object text s[0..n) (checked or trusted) with the members keys[i]
+ * (NULL-ended, at most 16; plain ASCII that JSON does not escape) set to
+ * the JSON texts vals[i] of vlens[i] bytes, a NULL vals[i] leaving its
+ * key alone, into out (reset first), in one pass: the last member of a
+ * name gets the new value where it stands, a new member goes at the end.
+ * The text is what aas_rec_set makes of the same record, one key after
+ * the other, byte for byte.
  */
 void	aas_jscan_set(struct aas_buf *out, const char *s, size_t n,
-	    const char *key, const char *val, size_t vlen);
+	    const char *const *keys, const char *const *vals,
+	    const size_t *vlens);
 
 #endif

@@ -378,8 +378,8 @@ static const char *const body_keys[] = { "object", "output", "status",
     NULL };
 #define NKEYS(k)	(sizeof(k) / sizeof((k)[0]) - 1)
 
-/* The members keys[] (nk of them) of the object at v; the last one
- * (response, body) picked again by down when it is an object. */
+/* aas_jscan_pick, the last of the keys[] (nk of them: response, body)
+ * picked again by down when it is an object. */
 static json_t *
 pick(const char *s, struct aas_jspan v, const char *const *keys, size_t nk,
     json_t *(*down)(const char *, struct aas_jspan))
@@ -392,9 +392,8 @@ pick(const char *s, struct aas_jspan v, const char *const *keys, size_t nk,
 	for (i = 0; i < nk; i++) {
 		if (sp[i].end == sp[i].start)
 			continue;
-		x = down != NULL && i == nk - 1 &&
-		    aas_jscan_kind(s, sp[i]) == '{' ? down(s, sp[i]) :
-		    aas_jscan_value(s, sp[i]);
+		x = i == nk - 1 && aas_jscan_kind(s, sp[i]) == '{' ?
+		    down(s, sp[i]) : aas_jscan_value(s, sp[i]);
 		json_object_set_new(o, keys[i], x);
 	}
 	return o;
@@ -403,7 +402,7 @@ pick(const char *s, struct aas_jspan v, const char *const *keys, size_t nk,
 static json_t *
 pick_body(const char *s, struct aas_jspan v)
 {
-	return pick(s, v, body_keys, NKEYS(body_keys), NULL);
+	return aas_jscan_pick(s, v, body_keys);
 }
 
 static json_t *

@@ -149,7 +149,7 @@ walk(void)
 	ok(aas_jscan_items("[]", v, 0, NULL) == 0, "[] has none");
 }
 
-/* aas_jscan_set writes what aas_rec_set writes */
+/* aas_jscan_set writes what aas_rec_set writes, one key after the other */
 static void
 set_like_rec(void)
 {
@@ -160,25 +160,42 @@ set_like_rec(void)
 		"{}",
 		"{ \"id\" : \"T-2\" , \"b\\u0061tch\" : null } ",
 		"{\"id\":\"T-3\",\"body\":\"a \\\"batch\\\": no\"}",
+		"{\"response\":0,\"id\":\"T-4\",\"batch\":1}",
 	};
+	static const char *const keys[] = { "batch", "response", NULL };
 	struct aas_buf b = AAS_BUF_INIT;
 	struct aas_rec rec;
 	json_t *v = json_pack("{s:s, s:[i, f]}", "id", "batch_1", "n", 1, 0.5);
-	char *vt, name[64];
-	size_t i, vlen;
+	json_t *r = json_pack("{s:i}", "status", 200);
+	const char *vals[2];
+	char name[64];
+	size_t i, k, vlen[2];
 
-	vt = aas_json_text(v, 15, &vlen);
-	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
-		aas_rec_parse(&rec, recs[i], strlen(recs[i]), NULL);
-		aas_rec_set(&rec, "batch", v);
-		aas_jscan_set(&b, recs[i], strlen(recs[i]), "batch", vt, vlen);
-		aas_buf_addc(&b, '\0');
-		snprintf(name, sizeof(name), "set, record %zu", i + 1);
-		is_str(b.s, rec.line, name);
-		aas_rec_free(&rec);
-	}
-	free(vt);
+	vals[0] = aas_json_text(v, 15, &vlen[0]);
+	vals[1] = aas_json_text(r, 15, &vlen[1]);
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+			const char *want[2] = { k != 1 ? vals[0] : NULL,
+			    k != 0 ? vals[1] : NULL };
+
+			aas_rec_parse(&rec, recs[i], strlen(recs[i]), NULL);
+			if (want[0] != NULL)
+				aas_rec_set(&rec, "batch", v);
+			if (want[1] != NULL)
+				aas_rec_set(&rec, "response", r);
+			aas_jscan_set(&b, recs[i], strlen(recs[i]), keys, want,
+			    vlen);
+			aas_buf_addc(&b, '\0');
+			snprintf(name, sizeof(name), "set %s, record %zu",
+			    k == 0 ? "batch" : k == 1 ? "response" : "both",
+			    i + 1);
+			is_str(b.s, rec.line, name);
+			aas_rec_free(&rec);
+		}
+	free((char *)vals[0]);
+	free((char *)vals[1]);
 	json_decref(v);
+	json_decref(r);
 	aas_buf_free(&b);
 }
 
@@ -187,7 +204,7 @@ main(void)
 {
 	char nul[] = "[\"a\0b\"]";
 
-	plan(75);
+	plan(90);
 	YES("{}");
 	YES(" [ ] ");
 	YES("{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}");
