@@ -102,12 +102,13 @@ static size_t run_batch_len;
  * what aas_rec_set would make of it, without parsing the record).
  */
 static int
-emit_spliced(const char *text, size_t len, json_t *batch, json_t *resp)
+emit_spliced(const char *text, size_t len, json_t *batch, const char *key,
+    size_t keylen)
 {
 	static const char *const keys[] = { "batch", "response", NULL };
 	static struct aas_buf b = AAS_BUF_INIT;
 	const char *val[2] = { NULL, NULL };
-	char *own[2] = { NULL, NULL };
+	char *own[1] = { NULL };
 	size_t vlen[2] = { 0, 0 };
 
 	if (batch != NULL && batch == run_batch) {
@@ -115,10 +116,10 @@ emit_spliced(const char *text, size_t len, json_t *batch, json_t *resp)
 		vlen[0] = run_batch_len;
 	} else if (batch != NULL)
 		val[0] = own[0] = aas_json_text(batch, 15, &vlen[0]);
-	val[1] = own[1] = aas_json_text(resp, 15, &vlen[1]);
+	val[1] = key;
+	vlen[1] = keylen;
 	aas_jscan_set(&b, text, len, keys, val, vlen);
 	free(own[0]);
-	free(own[1]);
 	aas_progress_out(0);
 	if (aas_line_put(stdout, b.s, b.len) == -1 ||
 	    (!holding && aas_out_flush(stdout) == -1)) {
@@ -130,18 +131,21 @@ emit_spliced(const char *text, size_t len, json_t *batch, json_t *resp)
 }
 
 /*
- * Write task slot i of t with the result res (or the error code/msg)
- * and journal it.  batch (may be NULL) is the batch key to set.
+ * Write task slot i of t with the response key resp, or its text
+ * key[0..keylen) (aas_result_line), or else the error code/msg, and
+ * journal it.  batch (may be NULL) is the batch key to set.
  */
 static int
 emit_task(struct aas_tasks *t, size_t i, const char *run, json_t *batch,
-    json_t *resp, const char *code, const char *msg)
+    json_t *resp, const char *key, size_t keylen, const char *code,
+    const char *msg)
 {
 	struct aas_rec rec;
 	struct aas_err e;
 	const char *text, *cid;
-	char *cidcopy;
-	size_t len;
+	char *cidcopy, *own = NULL;
+	json_t *made = NULL;
+	size_t len, ownlen;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
@@ -151,9 +155,16 @@ emit_task(struct aas_tasks *t, size_t i, const char *run, json_t *batch,
 		return -1;
 	}
 	cidcopy = aas_xstrdup(cid);
-	if (resp != NULL && memmem(text, len, "\"error\"", 7) == NULL)
-		rc = emit_spliced(text, len, batch, resp);
+	if (resp != NULL && key == NULL) {
+		key = own = aas_json_text(resp, 15, &ownlen);
+		keylen = ownlen;
+	}
+	if (key != NULL && memmem(text, len, "\"error\"", 7) == NULL)
+		rc = emit_spliced(text, len, batch, key, keylen);
 	else {
+		/* a record with an error key: the tree's way */
+		if (resp == NULL && key != NULL)
+			resp = made = json_loadb(key, keylen, 0, NULL);
 		aas_rec_parse(&rec, text, len, NULL);
 		if (batch != NULL)
 			aas_rec_set(&rec, "batch", batch);
@@ -168,13 +179,15 @@ emit_task(struct aas_tasks *t, size_t i, const char *run, json_t *batch,
 		aas_rec_free(&rec);
 	}
 	if (rc == 0 && run != NULL && aas_ledger_mark_fetched(ledger, cidcopy,
-	    run, resp != NULL, &e) == -1) {
+	    run, resp != NULL || key != NULL, &e) == -1) {
 		aas_msg("%s", e.msg);
 		rc = -1;
 	}
 	if (rc == 0 && holding && ++nheld >= 4096)
 		rc = flush_held();
 	free(cidcopy);
+	free(own);
+	json_decref(made);
 	return rc;
 }
 
@@ -227,8 +240,8 @@ answers_n(struct aas_tasks *t, size_t slot)
  */
 static int
 emit_answer(struct aas_tasks *t, size_t slot, const char *run, json_t *batch,
-    json_t *res, const struct aas_price *price, double discount,
-    int batch_words)
+    struct aas_result_line *l, const struct aas_price *price,
+    double discount, int batch_words)
 {
 	long n = answers_n(t, slot), k;
 	const char *code, *msg, *cid;
@@ -237,8 +250,17 @@ emit_answer(struct aas_tasks *t, size_t slot, const char *run, json_t *batch,
 	ssize_t s;
 	size_t len;
 	double usd;
+	json_t *res;
 	int rc = 0;
 
+	/* a plain answer to one request: its key is made */
+	if (l->res == NULL && n == 1 && l->key != NULL) {
+		if (run != NULL && already(t, slot, run))
+			return 0;
+		return emit_task(t, slot, run, batch, NULL, l->key, l->keylen,
+		    NULL, NULL);
+	}
+	res = aas_result_line_res(l);
 	if (n > 1 && aas_tasks_record(t, slot, &len, &cid, NULL) != NULL)
 		base = aas_xstrdup(cid);
 	for (k = 1; k <= n && rc == 0; k++) {
@@ -263,7 +285,8 @@ emit_answer(struct aas_tasks *t, size_t slot, const char *run, json_t *batch,
 			msg = "the answer holds no choice for this candidate";
 		} else
 			aas_result_error(ch, batch_words, codebuf, &code, &msg);
-		rc = emit_task(t, (size_t)s, run, batch, resp, code, msg);
+		rc = emit_task(t, (size_t)s, run, batch, resp, NULL, 0, code,
+		    msg);
 		json_decref(resp);
 		json_decref(ch);
 	}
@@ -282,18 +305,21 @@ struct run_ctx {
 };
 
 static int
-run_line(void *arg, size_t j, size_t slot, json_t *res)
+run_line(void *arg, size_t j, size_t slot, struct aas_result_line *l)
 {
 	struct run_ctx *c = arg;
 	struct aas_tasks *t = c->idx[j];
+	json_t *res = l->res;
 	double usd = 0;
 
 	/* the line's cost, once however many candidates it answers */
-	if (json_is_true(json_object_get(res, "ok")) ||
+	if (res == NULL)
+		usd = l->usd;
+	else if (json_is_true(json_object_get(res, "ok")) ||
 	    json_object_get(res, "usage") != NULL)
 		usd = aas_result_usd(res, c->price, c->discount);
 	c->usd += usd;
-	if (emit_answer(t, slot, c->run, c->batch, res, c->price,
+	if (emit_answer(t, slot, c->run, c->batch, l, c->price,
 	    c->discount, 1) == -1)
 		return -1;
 	if (aas_state_stop_poll(st)) {
@@ -321,7 +347,8 @@ results_file(struct aas_provider *p, const char *path, struct aas_tasks *t,
 		aas_warn("%s", path);
 		return -1;
 	}
-	rc = aas_results_match(p, f, path, &t, 1, run_line, &c);
+	rc = aas_results_match(p, f, path, &t, 1, price, discount, run_line,
+	    &c);
 	fclose(f);
 	*usdp += c.usd;
 	return rc == -1 ? -1 : 0;
@@ -388,7 +415,7 @@ process_run(size_t ri, json_t *b)
 		if (aas_tasks_marked(t, i) || already(t, i, r->run))
 			continue;
 		aas_tasks_mark(t, i);
-		rc = emit_task(t, i, r->run, batch, NULL, code, msg);
+		rc = emit_task(t, i, r->run, batch, NULL, NULL, 0, code, msg);
 	}
 	run_batch = NULL;
 	free(run_batch_text);
@@ -1203,8 +1230,9 @@ struct file_ctx {
 };
 
 static int
-file_line(void *arg, size_t j, size_t slot, json_t *res)
+file_line(void *arg, size_t j, size_t slot, struct aas_result_line *l)
 {
+	json_t *res = aas_result_line_res(l);
 	struct file_ctx *c = arg;
 	const struct aas_run *r = use_stdin ? NULL :
 	    aas_ledger_run(ledger, c->ris[j]);
@@ -1218,7 +1246,7 @@ file_line(void *arg, size_t j, size_t slot, json_t *res)
 	hp = model != NULL && aas_price_lookup(cf, model, &price, NULL) == 0;
 	batch = r != NULL && r->batch_id != NULL ? aas_ledger_batch_key(r) :
 	    NULL;
-	rc = emit_answer(c->idx[j], slot, r ? r->run : NULL, batch, res,
+	rc = emit_answer(c->idx[j], slot, r ? r->run : NULL, batch, l,
 	    hp ? &price : NULL, 1, 0);
 	json_decref(batch);
 	return rc == -1 ? -1 : 0;
@@ -1317,7 +1345,8 @@ fetch_file(void)
 	fc.idx = idx;
 	fc.ris = ris;
 	if (f != NULL && status == AAS_EXIT_OK &&
-	    aas_results_match(p, f, from_file, idx, nidx, file_line, &fc) != 0)
+	    aas_results_match(p, f, from_file, idx, nidx, NULL, 1, file_line,
+	    &fc) != 0)
 		status = AAS_EXIT_FATAL;
 	if (f != NULL)
 		fclose(f);
@@ -1336,7 +1365,7 @@ fetch_file(void)
 				continue;
 			if (emit_task(idx[j], i, use_stdin ? NULL :
 			    aas_ledger_run(ledger, ris[j])->run, NULL, NULL,
-			    "missing_result", "no result for this task in "
+			    NULL, 0, "missing_result", "no result for this task in "
 			    "the results file") == -1) {
 				status = AAS_EXIT_FATAL;
 				break;

@@ -591,16 +591,102 @@ aas_jscan_set(struct aas_buf *out, const char *s, size_t n,
 }
 
 /* A key with escapes (quotes included) decoded, into a new string. */
+/* The UTF-8 of code point u into b. */
+static void
+put_utf8(struct aas_buf *b, unsigned long u)
+{
+	char o[4];
+	size_t n;
+
+	if (u < 0x80) {
+		o[0] = (char)u;
+		n = 1;
+	} else if (u < 0x800) {
+		o[0] = (char)(0xc0 | u >> 6);
+		o[1] = (char)(0x80 | (u & 0x3f));
+		n = 2;
+	} else if (u < 0x10000) {
+		o[0] = (char)(0xe0 | u >> 12);
+		o[1] = (char)(0x80 | (u >> 6 & 0x3f));
+		o[2] = (char)(0x80 | (u & 0x3f));
+		n = 3;
+	} else {
+		o[0] = (char)(0xf0 | u >> 18);
+		o[1] = (char)(0x80 | (u >> 12 & 0x3f));
+		o[2] = (char)(0x80 | (u >> 6 & 0x3f));
+		o[3] = (char)(0x80 | (u & 0x3f));
+		n = 4;
+	}
+	aas_buf_add(b, o, n);
+}
+
+/* The 4 hex digits at p (checked text), as a number. */
+static unsigned long
+hex_at(const char *p)
+{
+	unsigned long v = 0;
+	int k;
+
+	for (k = 0; k < 4; k++)
+		v = v << 4 | (unsigned long)hexval((unsigned char)p[k]);
+	return v;
+}
+
+void
+aas_jscan_string(const char *s, struct aas_jspan v, struct aas_buf *out)
+{
+	const char *p, *end, *run;
+	unsigned long u, w;
+
+	if (v.end - v.start < 2 || s[v.start] != '"')
+		return;
+	p = s + v.start + 1;
+	end = s + v.end - 1;
+	/* one byte ahead of the buffer: a value of no bytes is "" */
+	aas_buf_grow(out, (size_t)(end - p) + 1);
+	aas_buf_add(out, "", 0);
+	while (p < end) {
+		run = p;
+		while (p < end && *p != '\\')
+			p++;
+		if (p > run)
+			aas_buf_add(out, run, (size_t)(p - run));
+		if (p + 1 >= end)
+			break;
+		switch (p[1]) {
+		case 'b':	aas_buf_addc(out, '\b'); break;
+		case 'f':	aas_buf_addc(out, '\f'); break;
+		case 'n':	aas_buf_addc(out, '\n'); break;
+		case 'r':	aas_buf_addc(out, '\r'); break;
+		case 't':	aas_buf_addc(out, '\t'); break;
+		case 'u':
+			if (end - p < 6)
+				return;
+			u = hex_at(p + 2);
+			if (u >= 0xd800 && u <= 0xdbff && end - p >= 12 &&
+			    p[6] == '\\' && p[7] == 'u') {
+				w = hex_at(p + 8);
+				u = 0x10000 + ((u - 0xd800) << 10) +
+				    (w - 0xdc00);
+				p += 6;
+			}
+			put_utf8(out, u);
+			p += 6;
+			continue;
+		default:	/* " \ / */
+			aas_buf_addc(out, p[1]);
+		}
+		p += 2;
+	}
+}
+
 static char *
 key_text(const char *s, struct aas_jspan k)
 {
-	json_t *j;
-	char *t;
+	struct aas_buf b = AAS_BUF_INIT;
 
-	j = json_loadb(s + k.start, k.end - k.start, JSON_DECODE_ANY, NULL);
-	t = aas_xstrdup(json_is_string(j) ? json_string_value(j) : "");
-	json_decref(j);
-	return t;
+	aas_jscan_string(s, k, &b);
+	return b.s != NULL ? aas_buf_detach(&b, NULL) : aas_xstrdup("");
 }
 
 json_t *
@@ -625,6 +711,14 @@ aas_jscan_value(const char *s, struct aas_jspan v)
 	case '"':
 		if (n >= 2 && memchr(p, '\\', n) == NULL)
 			return json_stringn_nocheck(p + 1, n - 2);
+		if (n >= 2) {
+			struct aas_buf b = AAS_BUF_INIT;
+
+			aas_jscan_string(s, v, &b);
+			o = json_stringn_nocheck(b.s, b.len);
+			aas_buf_free(&b);
+			return o;
+		}
 		break;
 	case '0':
 		if (n < sizeof(buf) && memchr(p, '.', n) == NULL &&

@@ -56,6 +56,11 @@ int	aas_jscan_is(const char *s, struct aas_jspan v, const char *want);
 
 struct aas_buf;
 
+/* The value of the string at v (checked text: escapes well formed,
+ * surrogates in pairs, no \u0000) appended to out as UTF-8. */
+void	aas_jscan_string(const char *s, struct aas_jspan v,
+	    struct aas_buf *out);
+
 /* The value at v (checked text) as jansson's tree of the text holds it,
  * a new reference (scalars are made directly, the rest parsed alone);
  * NULL when it does not parse. */

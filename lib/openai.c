@@ -417,6 +417,115 @@ pick_line(const char *s, struct aas_jspan doc)
 	return pick(s, doc, line_keys, NKEYS(line_keys), pick_response);
 }
 
+/* An integer member: 1 and *v when v is one (no fraction, no
+ * exponent), 1 and 0 when absent, else 0 (aas_p_int would judge it). */
+static int
+plain_int(const char *s, struct aas_jspan sp, json_int_t *v)
+{
+	char buf[32];
+	size_t n = sp.end - sp.start;
+
+	*v = 0;
+	if (n == 0)
+		return 1;
+	if (aas_jscan_kind(s, sp) != '0' || n >= sizeof(buf) ||
+	    memchr(s + sp.start, '.', n) != NULL ||
+	    memchr(s + sp.start, 'e', n) != NULL ||
+	    memchr(s + sp.start, 'E', n) != NULL)
+		return 0;
+	memcpy(buf, s + sp.start, n);
+	buf[n] = '\0';
+	*v = (json_int_t)strtoll(buf, NULL, 10);
+	return 1;
+}
+
+/* A string without escapes, or (may_lack) no member at all. */
+static int
+plain_str(const char *s, struct aas_jspan sp, int may_lack)
+{
+	if (sp.end == sp.start)
+		return may_lack;
+	return aas_jscan_kind(s, sp) == '"' &&
+	    memchr(s + sp.start, '\\', sp.end - sp.start) == NULL;
+}
+
+static int
+absent_or_null(const char *s, struct aas_jspan sp)
+{
+	return sp.end == sp.start || aas_jscan_kind(s, sp) == 'n';
+}
+
+/*
+ * The answer of a checked line when it is plain (provider-int.h): what
+ * parse_line and body_result make of it is then {ok: true, status_code,
+ * text: the content, finish_reason, usage, request_id, model,
+ * custom_id}, with nothing else to judge.  Anything else is left to
+ * them.
+ */
+static int
+plain_line(const char *s, struct aas_jspan doc, struct aas_result_plain *pl)
+{
+	static const char *const lk[] = { "custom_id", "error", "response",
+	    NULL };
+	static const char *const rk[] = { "status_code", "request_id",
+	    "body", NULL };
+	static const char *const bk[] = { "object", "choices", "usage",
+	    "model", NULL };
+	static const char *const ck[] = { "message", "finish_reason", NULL };
+	static const char *const mk[] = { "content", "refusal", NULL };
+	static const char *const uk[] = { "input_tokens", "prompt_tokens",
+	    "completion_tokens", "prompt_tokens_details", NULL };
+	static const char *const dk[] = { "cached_tokens", NULL };
+	struct aas_jspan l[3], r[3], b[4], c[2], m[2], u[4], d[1], ch;
+	json_int_t st;
+
+	aas_jscan_spans(s, doc, lk, l);
+	if (!plain_str(s, l[0], 0) || !absent_or_null(s, l[1]) ||
+	    l[2].end == l[2].start || aas_jscan_kind(s, l[2]) != '{')
+		return 0;
+	aas_jscan_spans(s, l[2], rk, r);
+	if (!plain_int(s, r[0], &st) || r[0].end == r[0].start || st < 200 ||
+	    st >= 300 || !plain_str(s, r[1], 1) || r[2].end == r[2].start ||
+	    aas_jscan_kind(s, r[2]) != '{')
+		return 0;
+	aas_jscan_spans(s, r[2], bk, b);
+	if (b[0].end == b[0].start || !aas_jscan_is(s, b[0],
+	    "chat.completion") || b[1].end == b[1].start ||
+	    aas_jscan_kind(s, b[1]) != '[' ||
+	    aas_jscan_items(s, b[1], 0, &ch) != 1 ||
+	    aas_jscan_kind(s, ch) != '{' || b[2].end == b[2].start ||
+	    aas_jscan_kind(s, b[2]) != '{' || !plain_str(s, b[3], 1))
+		return 0;
+	aas_jscan_spans(s, ch, ck, c);
+	if (c[0].end == c[0].start || aas_jscan_kind(s, c[0]) != '{' ||
+	    !(plain_str(s, c[1], 1) || aas_jscan_kind(s, c[1]) == 'n'))
+		return 0;
+	aas_jscan_spans(s, c[0], mk, m);
+	if (m[0].end == m[0].start || aas_jscan_kind(s, m[0]) != '"' ||
+	    !absent_or_null(s, m[1]))
+		return 0;
+	aas_jscan_spans(s, b[2], uk, u);
+	if (u[0].end != u[0].start || !plain_int(s, u[1], &pl->in) ||
+	    !plain_int(s, u[2], &pl->out))
+		return 0;
+	pl->cached = 0;
+	if (u[3].end != u[3].start) {
+		if (aas_jscan_kind(s, u[3]) != '{')
+			return 0;
+		aas_jscan_spans(s, u[3], dk, d);
+		if (!plain_int(s, d[0], &pl->cached))
+			return 0;
+	}
+	pl->cid = l[0];
+	pl->rid = r[1];
+	pl->model = b[3];
+	pl->finish = aas_jscan_kind(s, c[1]) == '"' ? c[1] : (struct
+	    aas_jspan){ 0, 0 };
+	pl->content = m[0];
+	pl->status = (long)st;
+	return 1;
+}
+
 /* Exactly-once upload and create. */
 
 struct find {
@@ -737,6 +846,7 @@ const struct aas_provider_ops aas_openai_ops = {
 	.batch_norm = batch_norm,
 	.parse_line = parse_line,
 	.pick_line = pick_line,
+	.plain_line = plain_line,
 	.chat_result = body_result,
 	.submit = submit,
 	.find_run = find_run,

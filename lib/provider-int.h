@@ -62,6 +62,10 @@ struct aas_provider_ops {
 	 * reads, picked into a new object that parse_line reads as it
 	 * would the whole line's tree. */
 	json_t	*(*pick_line)(const char *s, struct aas_jspan doc);
+	/* NULL, or 1 and *pl when a checked line is a plain answer
+	 * (provider.h aas_provider_parse_plain), else 0. */
+	int	(*plain_line)(const char *s, struct aas_jspan doc,
+		    struct aas_result_plain *pl);
 	/* A synchronous answer: body (may be NULL) with its status. */
 	json_t	*(*chat_result)(json_t *body, long status,
 		    const char *request_id);

@@ -495,7 +495,8 @@ parse_result(const struct aas_provider *p, const char *line, size_t len,
 		len--;
 	/* a line that checks needs only the members its parser reads: a
 	 * tree of the whole line costs more than the rest of aas-fetch */
-	if (pick && aas_jscan_check(line, len, &top) == 0 && top == '{') {
+	if (pick == 2 || (pick && aas_jscan_check(line, len, &top) == 0 &&
+	    top == '{')) {
 		doc = aas_jscan_doc(line, len);
 		ops = line_ops_text(p, line, doc);
 		if (ops->pick_line != NULL)
@@ -522,6 +523,27 @@ aas_provider_parse_result(const struct aas_provider *p, const char *line,
     size_t len, json_t **resp, struct aas_err *e)
 {
 	return parse_result(p, line, len, 1, resp, e);
+}
+
+int
+aas_provider_parse_checked(const struct aas_provider *p, const char *line,
+    size_t len, json_t **resp, struct aas_err *e)
+{
+	return parse_result(p, line, len, 2, resp, e);
+}
+
+int
+aas_provider_parse_plain(const struct aas_provider *p, const char *s,
+    size_t n, struct aas_result_plain *pl)
+{
+	const struct aas_provider_ops *ops;
+	struct aas_jspan doc;
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	doc = aas_jscan_doc(s, n);
+	ops = line_ops_text(p, s, doc);
+	return ops->plain_line != NULL && ops->plain_line(s, doc, pl);
 }
 
 int

@@ -71,6 +71,7 @@
 #include <jansson.h>
 
 #include "aas.h"
+#include "jscan.h"
 
 struct aas_provider;
 struct aas_config;
@@ -220,6 +221,33 @@ int	aas_provider_parse_result(const struct aas_provider *p,
  * aas_provider_parse_result must equal; for the tests). */
 int	aas_provider_parse_result_tree(const struct aas_provider *p,
 	    const char *line, size_t len, json_t **resp, struct aas_err *e);
+/* The same for a line that aas_jscan_check passed as an object (it is
+ * not checked again). */
+int	aas_provider_parse_checked(const struct aas_provider *p,
+	    const char *line, size_t len, json_t **resp, struct aas_err *e);
+
+/*
+ * A plain answer, the common line, read without a tree: a 2xx chat
+ * completion with no error and one choice, its message's content a
+ * string and no refusal; custom_id, request_id, model and finish_reason
+ * strings without escapes; usage in the chat shape with integer counts.
+ * Its values are spans of the line (jscan.h): rid and model are empty
+ * when absent, finish when null or absent; content is the JSON string.
+ * aas_provider_parse_result would make of the line the result
+ *   {"ok": true, "status_code", "text", "finish_reason",
+ *    "usage": {"input", "output", "cached"}, "request_id" (when not
+ *    empty), "model" (when there is one), "custom_id"}
+ * save for the redaction of secrets, which is the caller's to look for.
+ */
+struct aas_result_plain {
+	struct aas_jspan cid, rid, model, finish, content;
+	long	 status;
+	json_int_t in, out, cached;
+};
+/* 1 and *pl when the checked line s[0..n) (as for
+ * aas_provider_parse_checked) is a plain answer to p, else 0. */
+int	aas_provider_parse_plain(const struct aas_provider *p, const char *s,
+	    size_t n, struct aas_result_plain *pl);
 
 /* One synchronous call (chat completions / messages).  body is in the
  * OpenAI chat shape (borrowed; translated for Anthropic).  *resp is a

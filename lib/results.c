@@ -12,6 +12,7 @@
 #include "aas.h"
 #include "price.h"
 #include "provider.h"
+#include "record.h"
 #include "results.h"
 #include "tasks.h"
 #include "jscan.h"
@@ -245,16 +246,16 @@ aas_results_download(struct aas_provider *p, json_t *b, const char *which,
  * aas_results_match parses in a thread of its own while the caller's
  * thread matches and writes: parsing is half of aas-fetch's work, and
  * the two halves run on two cores.  Parsed lines go out in their order
- * through a ring; the results come back through a second one to be
- * freed where they were made (a free in another thread's malloc arena
- * would contend for its lock on every line).
+ * through a ring; the lines come back through a second one to be freed
+ * where they were made (a free in another thread's malloc arena would
+ * contend for its lock on every line).
  */
 #define RING	1024
 #define WAKE	64	/* lines a waiting side is woken for, not one by one */
 
 struct parsed {
-	json_t	*res;		/* NULL: the line did not parse */
-	char	*msg;		/* then why */
+	struct aas_result_line l;	/* l.res and l.buf NULL: no parse */
+	char	*msg;			/* then why */
 };
 
 struct ring {
@@ -262,19 +263,31 @@ struct ring {
 	pthread_cond_t	 put, get;
 	struct parsed	 q[RING];
 	size_t		 head, n;
-	json_t		*used[RING];	/* results back for the reader */
+	struct aas_result_line used[RING];	/* back for the reader */
 	size_t		 nused;
 	int		 done, quit, getting, putting;
 	struct aas_provider *p;
+	const struct aas_price *price;
+	double		 discount;
 	FILE		*f;
+	struct aas_buf	 val, key;	/* the reader's scratch */
 };
+
+void
+aas_result_line_free(struct aas_result_line *l)
+{
+	json_decref(l->res);
+	free(l->buf);
+	l->res = NULL;
+	l->buf = NULL;
+}
 
 /* Free what came back; the caller holds the lock. */
 static void
 drop_used(struct ring *r)
 {
 	while (r->nused > 0)
-		json_decref(r->used[--r->nused]);
+		aas_result_line_free(&r->used[--r->nused]);
 }
 
 /* Put the reader's lines batch[0..n) into the ring; 0 when told to quit
@@ -295,7 +308,7 @@ ring_put(struct ring *r, struct parsed *batch, size_t n)
 	if (r->quit) {
 		pthread_mutex_unlock(&r->mu);
 		for (i = 0; i < n; i++) {
-			json_decref(batch[i].res);
+			aas_result_line_free(&batch[i].l);
 			free(batch[i].msg);
 		}
 		return 0;
@@ -308,12 +321,120 @@ ring_put(struct ring *r, struct parsed *batch, size_t n)
 	return 1;
 }
 
+/* A place in the line's buffer: its offset, then its pointer. */
+static size_t
+keep(struct aas_buf *b, const char *s, size_t n)
+{
+	size_t at = b->len;
+
+	aas_buf_add(b, s, n);
+	aas_buf_addc(b, '\0');
+	return at;
+}
+
+int
+aas_result_line_plain(const struct aas_provider *p, const char *s, size_t n,
+    const struct aas_price *price, double discount, struct aas_buf *v,
+    struct aas_buf *k, struct aas_result_line *l)
+{
+	struct aas_result_plain pl;
+	size_t at[5], keylen;
+	double usd = 0;
+
+	memset(l, 0, sizeof(*l));
+	if (!aas_provider_parse_plain(p, s, n, &pl))
+		return 0;
+	aas_buf_reset(v);
+	aas_jscan_string(s, pl.content, v);
+	if (aas_redact_hit(s, n) || aas_redact_hit(v->s, v->len))
+		return 0;
+	if (price != NULL)
+		usd = aas_usd_round(aas_price_usd(price, (long)pl.in,
+		    (long)pl.out, (long)pl.cached, discount));
+	aas_buf_reset(k);
+	aas_buf_printf(k, "{\"status\":%ld,\"text\":", pl.status);
+	if (aas_json_add_string(k, v->s, v->len) == -1)
+		return 0;
+	aas_buf_adds(k, ",\"finish_reason\":");
+	if (pl.finish.end == pl.finish.start)
+		aas_buf_adds(k, "null");
+	else
+		aas_buf_add(k, s + pl.finish.start, pl.finish.end -
+		    pl.finish.start);
+	aas_buf_printf(k, ",\"usage\":{\"input\":%" JSON_INTEGER_FORMAT
+	    ",\"output\":%" JSON_INTEGER_FORMAT ",\"cached\":%"
+	    JSON_INTEGER_FORMAT "},\"usd\":", pl.in, pl.out, pl.cached);
+	if (price != NULL)
+		aas_json_add_real(k, usd, 15);
+	else
+		aas_buf_adds(k, "null");
+	aas_buf_adds(k, ",\"request_id\":");
+	if (pl.rid.end - pl.rid.start > 2)
+		aas_buf_add(k, s + pl.rid.start, pl.rid.end - pl.rid.start);
+	else
+		aas_buf_adds(k, "null");
+	aas_buf_addc(k, '}');
+	keylen = k->len;
+	/* the values, for aas_result_line_res: without quotes */
+	at[0] = keep(k, s + pl.cid.start + 1, pl.cid.end - pl.cid.start - 2);
+	at[1] = keep(k, v->s, v->len);
+	at[2] = pl.finish.end > pl.finish.start ? keep(k, s + pl.finish.start +
+	    1, pl.finish.end - pl.finish.start - 2) : 0;
+	at[3] = pl.rid.end - pl.rid.start > 2 ? keep(k, s + pl.rid.start + 1,
+	    pl.rid.end - pl.rid.start - 2) : 0;
+	at[4] = pl.model.end > pl.model.start ? keep(k, s + pl.model.start +
+	    1, pl.model.end - pl.model.start - 2) : 0;
+	l->buf = aas_xmalloc(k->len + 1);
+	memcpy(l->buf, k->s, k->len + 1);
+	l->res = NULL;
+	l->key = l->buf;
+	l->keylen = keylen;
+	l->usd = usd;
+	l->cid = l->buf + at[0];
+	l->text = l->buf + at[1];
+	l->textlen = v->len;
+	l->finish = at[2] ? l->buf + at[2] : NULL;
+	l->rid = at[3] ? l->buf + at[3] : NULL;
+	l->model = at[4] ? l->buf + at[4] : NULL;
+	l->status = pl.status;
+	l->in = pl.in;
+	l->out = pl.out;
+	l->cached = pl.cached;
+	return 1;
+}
+
+/* One line into *o: a plain answer, a result's tree, or why not. */
+static void
+parse(struct ring *r, const char *line, size_t n, struct parsed *o)
+{
+	struct aas_err e;
+	char top;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	while (n > 0 && line[n - 1] == '\r')
+		n--;
+	memset(&e, 0, sizeof(e));
+	if (aas_jscan_check(line, n, &top) == 0 && top == '{') {
+		if (aas_result_line_plain(r->p, line, n, r->price,
+		    r->discount, &r->val, &r->key, &o->l))
+			return;
+		rc = aas_provider_parse_checked(r->p, line, n, &o->l.res, &e);
+	} else
+		rc = aas_provider_parse_result(r->p, line, n, &o->l.res, &e);
+	if (rc == -1) {
+		o->l.res = NULL;
+		o->msg = aas_xstrdup(e.msg);
+		return;
+	}
+	o->l.cid = json_string_value(json_object_get(o->l.res, "custom_id"));
+}
+
 static void *
 reader(void *arg)
 {
 	struct ring *r = arg;
 	struct parsed batch[WAKE];
-	struct aas_err e;
 	char *line = NULL;
 	size_t cap = 0, nb = 0;
 	ssize_t n;
@@ -324,13 +445,7 @@ reader(void *arg)
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
-		memset(&e, 0, sizeof(e));
-		batch[nb].msg = NULL;
-		if (aas_provider_parse_result(r->p, line, (size_t)n,
-		    &batch[nb].res, &e) == -1) {
-			batch[nb].res = NULL;
-			batch[nb].msg = aas_xstrdup(e.msg);
-		}
+		parse(r, line, (size_t)n, &batch[nb]);
 		if (++nb == WAKE) {
 			go = ring_put(r, batch, nb);
 			nb = 0;
@@ -339,6 +454,8 @@ reader(void *arg)
 	if (go && nb > 0)
 		ring_put(r, batch, nb);
 	free(line);
+	aas_buf_free(&r->val);
+	aas_buf_free(&r->key);
 	pthread_mutex_lock(&r->mu);
 	r->done = 1;
 	pthread_cond_signal(&r->get);
@@ -347,11 +464,12 @@ reader(void *arg)
 }
 
 /*
- * Give back the results used[0..nu) and take up to WAKE parsed lines
+ * Give back the lines used[0..nu) and take up to WAKE parsed lines
  * into got; their number, 0 at the end.
  */
 static size_t
-ring_take(struct ring *r, json_t **used, size_t nu, struct parsed *got)
+ring_take(struct ring *r, struct aas_result_line *used, size_t nu,
+    struct parsed *got)
 {
 	size_t k = 0;
 
@@ -377,14 +495,39 @@ ring_take(struct ring *r, json_t **used, size_t nu, struct parsed *got)
 	return k;
 }
 
+json_t *
+aas_result_line_res(struct aas_result_line *l)
+{
+	json_t *r;
+
+	if (l->res != NULL)
+		return l->res;
+	r = json_object();
+	json_object_set_new(r, "ok", json_true());
+	json_object_set_new(r, "status_code", json_integer(l->status));
+	json_object_set_new(r, "text", json_stringn(l->text, l->textlen));
+	json_object_set_new(r, "finish_reason", l->finish != NULL ?
+	    json_string(l->finish) : json_null());
+	json_object_set_new(r, "usage", json_pack("{s:I, s:I, s:I}", "input",
+	    l->in, "output", l->out, "cached", l->cached));
+	if (l->rid != NULL)
+		json_object_set_new(r, "request_id", json_string(l->rid));
+	if (l->model != NULL)
+		json_object_set_new(r, "model", json_string(l->model));
+	json_object_set_new(r, "custom_id", json_string(l->cid));
+	l->res = r;
+	return r;
+}
+
 int
 aas_results_match(struct aas_provider *p, FILE *f, const char *name,
     struct aas_tasks *const *idx, size_t nidx,
-    int (*cb)(void *, size_t, size_t, json_t *), void *arg)
+    const struct aas_price *price, double discount,
+    int (*cb)(void *, size_t, size_t, struct aas_result_line *), void *arg)
 {
 	struct ring *r = aas_xcalloc(1, sizeof(*r));
 	struct parsed got[WAKE];
-	json_t *used[WAKE];
+	struct aas_result_line used[WAKE];
 	sigset_t all, was;
 	pthread_t th;
 	size_t j = 0, ng = 0, ig = 0, nu = 0;
@@ -397,6 +540,8 @@ aas_results_match(struct aas_provider *p, FILE *f, const char *name,
 	pthread_cond_init(&r->get, NULL);
 	r->p = p;
 	r->f = f;
+	r->price = price;
+	r->discount = discount;
 	/* signals (a stop) are this thread's to take */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &was);
@@ -414,14 +559,12 @@ aas_results_match(struct aas_provider *p, FILE *f, const char *name,
 			if (ng == 0)
 				break;
 		}
-		if (got[ig].res == NULL) {
+		if (got[ig].l.res == NULL && got[ig].l.buf == NULL) {
 			aas_msg("%s: %s", name, got[ig].msg);
 			free(got[ig++].msg);
 			continue;
 		}
-		used[nu++] = got[ig].res;
-		cid = json_string_value(json_object_get(got[ig].res,
-		    "custom_id"));
+		cid = got[ig].l.cid;
 		slot = -1;
 		for (j = 0; cid != NULL && j < nidx; j++)
 			if ((slot = aas_tasks_find(idx[j], cid)) >= 0)
@@ -432,8 +575,9 @@ aas_results_match(struct aas_provider *p, FILE *f, const char *name,
 				    cid ? cid : "(none)");
 		} else if (!aas_tasks_marked(idx[j], (size_t)slot)) {
 			aas_tasks_mark(idx[j], (size_t)slot);
-			rc = cb(arg, j, (size_t)slot, got[ig].res);
+			rc = cb(arg, j, (size_t)slot, &got[ig].l);
 		}
+		used[nu++] = got[ig].l;
 		ig++;
 	}
 	pthread_mutex_lock(&r->mu);
@@ -442,14 +586,14 @@ aas_results_match(struct aas_provider *p, FILE *f, const char *name,
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(th, NULL);
 	while (nu > 0)
-		json_decref(used[--nu]);
+		aas_result_line_free(&used[--nu]);
 	for (; ig < ng; ig++) {
-		json_decref(got[ig].res);
+		aas_result_line_free(&got[ig].l);
 		free(got[ig].msg);
 	}
 	drop_used(r);
 	while (r->n > 0) {
-		json_decref(r->q[r->head].res);
+		aas_result_line_free(&r->q[r->head].l);
 		free(r->q[r->head].msg);
 		r->head = (r->head + 1) % RING;
 		r->n--;

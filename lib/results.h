@@ -80,18 +80,60 @@ int	aas_results_download(struct aas_provider *p, json_t *batch,
 	    struct aas_err *e);
 
 /*
+ * One line of a results file as aas_results_match hands it over.  res
+ * is its normalised result (provider.h), or NULL for a plain answer
+ * (provider.h aas_provider_parse_plain) read without a tree: that one
+ * comes with the text of its response key, key[0..keylen), byte for byte
+ * what aas_json_text(aas_response_key(res, price, discount), 15) writes,
+ * and usd its cost (aas_result_usd).  cid is its custom_id (NULL when a
+ * tree has none).  The other members are the plain answer's values.
+ */
+struct aas_result_line {
+	json_t		*res;
+	const char	*cid;
+	const char	*key;
+	size_t		 keylen;
+	double		 usd;
+	const char	*text, *finish, *rid, *model;
+	size_t		 textlen;
+	long		 status;
+	json_int_t	 in, out, cached;
+	char		*buf;		/* what the strings point into */
+};
+
+/*
+ * The plain answer of the line s[0..n) (checked by aas_jscan_check as an
+ * object) into *l, priced at price (NULL: none) times discount, with
+ * val and key as scratch buffers (kept between calls, freed by the
+ * caller): 1, else 0 when the line is not one or holds a registered
+ * secret (aas_provider_parse_checked then reads it, and redacts).
+ */
+int	aas_result_line_plain(const struct aas_provider *p, const char *s,
+	    size_t n, const struct aas_price *price, double discount,
+	    struct aas_buf *val, struct aas_buf *key,
+	    struct aas_result_line *l);
+/* Free what l holds. */
+void	aas_result_line_free(struct aas_result_line *l);
+
+/* The normalised result of line l: res, made of the plain answer when
+ * l has none (kept in l, freed with it).  Borrowed. */
+json_t	*aas_result_line_res(struct aas_result_line *l);
+
+/*
  * Read a results file (f, called name in messages) and match each line
  * to its task: the first of the nidx indexes holding its custom_id.  A
  * line that does not parse, or names no task ("unknown custom_id",
  * unless aas_quiet), is reported on stderr and skipped; a task already
  * marked (its line came before) is skipped silently.  Every other task
- * is marked and cb(arg, j, slot, res) called with index j, the task's
- * slot there and the normalised result (borrowed).  A nonzero return
- * from cb ends the read and is returned; 0 at the end of the file.
+ * is marked and cb(arg, j, slot, line) called with index j, the task's
+ * slot there and the line (borrowed; plain answers priced at price, NULL
+ * for none, times discount).  A nonzero return from cb ends the read and
+ * is returned; 0 at the end of the file.
  */
 int	aas_results_match(struct aas_provider *p, FILE *f, const char *name,
 	    struct aas_tasks *const *idx, size_t nidx,
-	    int (*cb)(void *arg, size_t j, size_t slot, json_t *res),
-	    void *arg);
+	    const struct aas_price *price, double discount,
+	    int (*cb)(void *arg, size_t j, size_t slot,
+	    struct aas_result_line *line), void *arg);
 
 #endif

@@ -3,7 +3,9 @@
  * files, vLLM run-batch output, Anthropic results) read line by line the
  * way aas-fetch reads it: every line parses to a result or bad_result,
  * and to the same result (or the same error) as from jansson's tree of
- * the whole line (aas_provider_parse_result_tree).
+ * the whole line (aas_provider_parse_result_tree); a line read as a plain
+ * answer (aas_result_line_plain, no tree) gives that result, and the
+ * response key and cost aas_response_key makes of it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,11 +14,44 @@
 #include <jansson.h>
 
 #include "aas.h"
+#include "jscan.h"
+#include "price.h"
 #include "provider.h"
+#include "record.h"
+#include "results.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct aas_provider *prov[2];
+
+/* A plain answer of the line s[0..n) must be what the tree makes. */
+static void
+plain_same(struct aas_provider *p, const char *s, size_t n, json_t *rt)
+{
+	static const struct aas_price price = { 1.1, 4.4, 0.3 };
+	static struct aas_buf v, k;
+	struct aas_result_line l;
+	json_t *key;
+	char *want, top;
+	size_t len;
+	double usd;
+
+	while (n > 0 && (s[n - 1] == '\r' || s[n - 1] == '\n'))
+		n--;
+	if (aas_jscan_check(s, n, &top) != 0 || top != '{' ||
+	    !aas_result_line_plain(p, s, n, &price, 0.5, &v, &k, &l))
+		return;
+	if (rt == NULL || !json_equal(rt, aas_result_line_res(&l)))
+		abort();
+	key = aas_response_key(rt, &price, 0.5, &usd);
+	want = aas_json_text(key, 15, &len);
+	if (want == NULL || len != l.keylen || memcmp(want, l.key, len) != 0 ||
+	    usd != l.usd)
+		abort();
+	free(want);
+	json_decref(key);
+	aas_result_line_free(&l);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,6 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc != rct || (rc == 0 && !json_equal(r, rt)) ||
 		    (rc != 0 && strcmp(e.msg, et.msg) != 0))
 			abort();
+		plain_same(prov[k], p, (size_t)(nl - p), rct == 0 ? rt : NULL);
 		json_decref(rt);
 		if (rc == 0) {
 			if (!json_is_string(json_object_get(r, "custom_id")) ||

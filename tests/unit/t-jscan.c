@@ -199,12 +199,113 @@ set_like_rec(void)
 	aas_buf_free(&b);
 }
 
+/* One random JSON string of code points written raw or escaped. */
+static size_t
+rand_string(char *o)
+{
+	static const char *esc[] = { "\\\"", "\\\\", "\\/", "\\b",
+	    "\\f", "\\n", "\\r", "\\t" };
+	unsigned long u;
+	size_t n = 0, k;
+
+	o[n++] = '"';
+	for (k = rnd(40); k > 0; k--) {
+		switch (rnd(6)) {
+		case 0:
+			n += (size_t)sprintf(o + n, "%s", esc[rnd(8)]);
+			continue;
+		case 1:
+			u = 1 + rnd(0x7f);
+			break;
+		case 2:
+			u = 0x80 + rnd(0x800 - 0x80);
+			break;
+		case 3:
+			do
+				u = 0x800 + rnd(0x10000 - 0x800);
+			while (u >= 0xd800 && u <= 0xdfff);
+			break;
+		default:
+			u = 0x10000 + rnd(0x110000 - 0x10000);
+		}
+		if (rnd(2) || u < 0x20 || u == '"' || u == '\\') {
+			if (u >= 0x10000)
+				n += (size_t)sprintf(o + n, "\\u%04lx\\u%04lX",
+				    0xd800 + ((u - 0x10000) >> 10),
+				    0xdc00 + ((u - 0x10000) & 0x3ff));
+			else
+				n += (size_t)sprintf(o + n, "\\u%04lx", u);
+			continue;
+		}
+		if (u < 0x80)
+			o[n++] = (char)u;
+		else if (u < 0x800) {
+			o[n++] = (char)(0xc0 | u >> 6);
+			o[n++] = (char)(0x80 | (u & 0x3f));
+		} else if (u < 0x10000) {
+			o[n++] = (char)(0xe0 | u >> 12);
+			o[n++] = (char)(0x80 | (u >> 6 & 0x3f));
+			o[n++] = (char)(0x80 | (u & 0x3f));
+		} else {
+			o[n++] = (char)(0xf0 | u >> 18);
+			o[n++] = (char)(0x80 | (u >> 12 & 0x3f));
+			o[n++] = (char)(0x80 | (u >> 6 & 0x3f));
+			o[n++] = (char)(0x80 | (u & 0x3f));
+		}
+	}
+	o[n++] = '"';
+	o[n] = '\0';
+	return n;
+}
+
+/* aas_jscan_string decodes what jansson decodes, byte for byte, and
+ * aas_jscan_value makes the same string of it. */
+static void
+strings(void)
+{
+	struct aas_buf b = AAS_BUF_INIT;
+	struct aas_jspan v;
+	json_t *j, *x;
+	char s[512];
+	int i, bad = 0, badv = 0;
+	size_t n;
+
+	for (i = 0; i < 20000; i++) {
+		n = rand_string(s);
+		j = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+		v.start = 0;
+		v.end = n;
+		aas_buf_reset(&b);
+		aas_jscan_string(s, v, &b);
+		if (!json_is_string(j) || b.s == NULL ||
+		    b.len != json_string_length(j) ||
+		    memcmp(b.s, json_string_value(j), b.len) != 0) {
+			if (bad++ == 0)
+				printf("#   differs: %s\n", s);
+		}
+		x = aas_jscan_value(s, v);
+		if (!json_equal(x, j))
+			badv++;
+		json_decref(x);
+		json_decref(j);
+	}
+	is_int(bad, 0, "20,000 random strings decode as jansson decodes them");
+	is_int(badv, 0, "and aas_jscan_value makes the same strings");
+	v.start = 0;
+	v.end = 2;
+	aas_buf_reset(&b);
+	aas_jscan_string("\"\"", v, &b);
+	ok(b.s != NULL && b.len == 0 && b.s[0] == '\0',
+	    "the empty string is an empty, terminated buffer");
+	aas_buf_free(&b);
+}
+
 int
 main(void)
 {
 	char nul[] = "[\"a\0b\"]";
 
-	plan(90);
+	plan(93);
 	YES("{}");
 	YES(" [ ] ");
 	YES("{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}");
@@ -271,5 +372,6 @@ main(void)
 	sweep();
 	walk();
 	set_like_rec();
+	strings();
 	return done_testing();
 }

@@ -12,6 +12,8 @@
 #include "price.h"
 #include "provider.h"
 #include "results.h"
+#include "jscan.h"
+#include "record.h"
 #include "tasks.h"
 #include "tap.h"
 
@@ -40,8 +42,10 @@ struct seen {
 };
 
 static int
-seen_cb(void *arg, size_t j, size_t slot, json_t *res)
+seen_cb(void *arg, size_t j, size_t slot, struct aas_result_line *l)
 {
+	json_t *res = aas_result_line_res(l);
+
 	struct seen *s = arg;
 	size_t len = strlen(s->got);
 
@@ -61,6 +65,121 @@ write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+#define BODY(x)	"{\"custom_id\":\"T-1\",\"response\":{\"status_code\":200," \
+	"\"request_id\":\"req_1\",\"body\":{\"object\":\"chat.completion\"," \
+	"\"model\":\"gpt-x\"," x "}},\"error\":null}"
+#define CHOICE(m, f)	"\"choices\":[{\"index\":0,\"message\":{\"role\":" \
+	"\"assistant\"," m "},\"finish_reason\":" f "}]"
+#define USAGE	"\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":5," \
+	"\"prompt_tokens_details\":{\"cached_tokens\":4}}"
+#define PLAIN(m)	BODY(CHOICE(m, "\"stop\"") "," USAGE)
+
+/*
+ * Lines read as plain answers (no tree) make what the tree makes of
+ * them: the same result, the same response key text, the same cost;
+ * lines of any other shape are left to the tree.
+ */
+static void
+plain_lines(struct aas_provider *p)
+{
+	static const struct {
+		const char *line;
+		int plain;
+	} t[] = {
+		{ PLAIN("\"content\":\"hi\""), 1 },
+		{ PLAIN("\"content\":\"a\\\"b\\\\c\\/d\\n\\t\\u00e9\\ud83d"
+		    "\\ude00 \xc3\xa9\x7f\\u001f\""), 1 },
+		{ PLAIN("\"content\":\"\",\"refusal\":null"), 1 },
+		{ BODY(CHOICE("\"content\":\"x\"", "null") "," USAGE), 1 },
+		{ BODY(CHOICE("\"content\":\"x\"", "\"length\"") ","
+		    "\"usage\":{}"), 1 },
+		{ "{\"custom_id\":\"T-2\",\"response\":{\"status_code\":201,"
+		    "\"body\":{\"object\":\"chat.completion\",\"choices\":"
+		    "[{\"message\":{\"content\":\"y\"}}],\"usage\":"
+		    "{\"completion_tokens\":-3}}}}", 1 },
+		{ "{\"custom_id\":\"T-3\",\"response\":{\"status_code\":200,"
+		    "\"request_id\":\"\",\"body\":{\"object\":\"chat.completion\","
+		    "\"choices\":[{\"message\":{\"content\":\"z\"}}],\"usage\":"
+		    "{\"prompt_tokens\":1,\"prompt_tokens\":7}}},\"custom_id\":"
+		    "\"T-4\"}\r", 1 },
+		{ PLAIN("\"content\":\"no\",\"refusal\":\"I won't\""), 0 },
+		{ PLAIN("\"content\":null"), 0 },
+		{ PLAIN("\"content\":[{\"type\":\"text\",\"text\":\"p\"}]"), 0 },
+		{ BODY(CHOICE("\"content\":\"x\"", "\"stop\"") ","
+		    "\"usage\":{\"input_tokens\":3}"), 0 },
+		{ BODY(CHOICE("\"content\":\"x\"", "\"stop\"") ","
+		    "\"usage\":{\"prompt_tokens\":3.0}"), 0 },
+		{ BODY(CHOICE("\"content\":\"x\"", "\"st\\u006fp\"") "," USAGE),
+		    0 },
+		{ BODY(CHOICE("\"content\":\"x\"", "7") "," USAGE), 0 },
+		{ BODY("\"choices\":[{\"message\":{\"content\":\"a\"}},"
+		    "{\"message\":{\"content\":\"b\"}}]," USAGE), 0 },
+		{ BODY(CHOICE("\"content\":\"x\"", "\"stop\"")), 0 },
+		{ "{\"custom_id\":\"T-1\",\"response\":{\"status_code\":400,"
+		    "\"body\":{\"error\":{\"message\":\"bad\"}}},\"error\":null}",
+		    0 },
+		{ "{\"custom_id\":\"T-1\",\"response\":null,\"error\":{\"code\":"
+		    "\"batch_expired\",\"message\":\"late\"}}", 0 },
+		{ "{\"custom_id\":\"T\\u002d1\",\"response\":{\"status_code\":"
+		    "200,\"body\":{\"object\":\"chat.completion\",\"choices\":"
+		    "[{\"message\":{\"content\":\"x\"}}]," USAGE "}}}", 0 },
+		{ "{\"custom_id\":\"T-1\",\"response\":{\"status_code\":200,"
+		    "\"body\":{\"object\":\"response\",\"output\":[]}}}", 0 },
+		{ "{\"custom_id\":\"T-1\",\"result\":{\"type\":\"succeeded\"}}",
+		    0 },
+		{ PLAIN("\"content\":\"the key is sk-t-results-secret\""), 0 },
+	};
+	/* a price whose costs have more digits than 15 show */
+	struct aas_price price = { 1.1, 4.4, 0.3 };
+	struct aas_buf v = AAS_BUF_INIT, k = AAS_BUF_INIT;
+	struct aas_result_line l;
+	struct aas_err e;
+	json_t *tree, *key;
+	size_t i, n, keylen;
+	char *want, name[64];
+	double usd;
+	int got, same;
+
+	aas_secret_add("sk-t-results-secret");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = strlen(t[i].line);
+		while (n > 0 && t[i].line[n - 1] == '\r')
+			n--;
+		if (aas_jscan_check(t[i].line, n, NULL) != 0) {
+			snprintf(name, sizeof(name), "line %zu checks", i + 1);
+			ok(0, name);
+			continue;
+		}
+		got = aas_result_line_plain(p, t[i].line, n, i % 2 ? &price :
+		    NULL, 0.5, &v, &k, &l);
+		snprintf(name, sizeof(name), "line %zu is %splain", i + 1,
+		    t[i].plain ? "" : "not ");
+		if (!t[i].plain || got != 1) {
+			is_int(got, t[i].plain, name);
+			aas_result_line_free(&l);
+			continue;
+		}
+		memset(&e, 0, sizeof(e));
+		same = aas_provider_parse_result_tree(p, t[i].line, n, &tree,
+		    &e) == 0 && json_equal(tree, aas_result_line_res(&l));
+		key = aas_response_key(tree, i % 2 ? &price : NULL, 0.5, &usd);
+		want = aas_json_text(key, 15, &keylen);
+		same = same && keylen == l.keylen && memcmp(want, l.key,
+		    keylen) == 0 && usd == l.usd &&
+		    strcmp(l.cid, json_string_value(json_object_get(tree,
+		    "custom_id"))) == 0;
+		if (!ok(same, name))
+			printf("#   key  %.*s\n#   want %s\n", (int)l.keylen,
+			    l.key, want);
+		free(want);
+		json_decref(key);
+		json_decref(tree);
+		aas_result_line_free(&l);
+	}
+	aas_buf_free(&v);
+	aas_buf_free(&k);
+}
+
 int
 main(void)
 {
@@ -77,7 +196,7 @@ main(void)
 	FILE *f;
 
 	aas_setprogname("t-results");
-	plan(24);
+	plan(46);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 
@@ -153,7 +272,7 @@ main(void)
 	memset(&sn, 0, sizeof(sn));
 	aas_quiet = 1;
 	f = fopen(path, "r");
-	is_int(aas_results_match(p, f, path, idx, 2, seen_cb, &sn), 0,
+	is_int(aas_results_match(p, f, path, idx, 2, NULL, 1, seen_cb, &sn), 0,
 	    "match: to the end");
 	fclose(f);
 	is_str(sn.got, "1:B-1 0:A-2 0:A-1", "match: each task once, in "
@@ -165,7 +284,7 @@ main(void)
 	memset(&sn, 0, sizeof(sn));
 	sn.stop_at = 1;
 	f = fopen(path, "r");
-	is_int(aas_results_match(p, f, path, idx, 1, seen_cb, &sn), 7,
+	is_int(aas_results_match(p, f, path, idx, 1, NULL, 1, seen_cb, &sn), 7,
 	    "match: the callback's nonzero ends the read");
 	fclose(f);
 	is_str(sn.got, "0:A-2", "match: nothing after the stop");
@@ -210,6 +329,7 @@ main(void)
 
 	aas_tasks_close(idx[0]);
 	aas_tasks_close(idx[1]);
+	plain_lines(p);
 	aas_provider_close(p);
 	aas_rmtree(dir, &e);
 	return done_testing();
