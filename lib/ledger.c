@@ -39,6 +39,7 @@ struct aas_ledger {
 	int		 cost_fd;
 	int		 hold;		/* fetched lines wait in held */
 	struct aas_buf	 held;
+	struct aas_buf	 line;		/* a fetched line being made */
 };
 
 /* An open-addressing map from 64-bit task hashes to small values. */
@@ -482,6 +483,7 @@ aas_ledger_close(struct aas_ledger *l)
 	if (l->cost_fd >= 0)
 		close(l->cost_fd);
 	aas_buf_free(&l->held);
+	aas_buf_free(&l->line);
 	free(l);
 }
 
@@ -524,13 +526,14 @@ aas_ledger_batch_key(const struct aas_run *r)
 	    "submitted_at", r->submitted_at);
 }
 
-/* Append one line to a state file kept open (no fsync: aas_ledger_sync). */
+/* Append the line s[0..len) (its newline included) to a state file kept
+ * open (no fsync: aas_ledger_sync). */
 static int
-append_line(struct aas_ledger *l, int *fdp, const char *name, json_t *o,
-    struct aas_err *e)
+append_text(struct aas_ledger *l, int *fdp, const char *name, const char *s,
+    size_t len, struct aas_err *e)
 {
-	char *path, *s;
-	size_t len, off = 0;
+	char *path;
+	size_t off = 0;
 	ssize_t n;
 
 	if (*fdp < 0) {
@@ -545,47 +548,67 @@ append_line(struct aas_ledger *l, int *fdp, const char *name, json_t *o,
 		}
 		free(path);
 	}
-	s = aas_json_text(o, 10, &len);
-	if (s == NULL)
-		return aas_err_set(e, "journal", "%s.jsonl: a line that is not "
-		    "JSON", name);
-	s = aas_xrealloc(s, len + 2);
-	s[len++] = '\n';
 	if (l->hold && fdp == &l->fetched_fd) {
 		aas_buf_add(&l->held, s, len);
-		free(s);
 		return 0;
 	}
 	while (off < len) {
 		n = write(*fdp, s + off, len - off);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1) {
-			free(s);
+		if (n == -1)
 			return aas_err_set(e, "journal", "%s.jsonl: %s", name,
 			    strerror(errno));
-		}
 		off += (size_t)n;
 	}
-	free(s);
 	return 0;
+}
+
+/* The same for the text of the object o. */
+static int
+append_line(struct aas_ledger *l, int *fdp, const char *name, json_t *o,
+    struct aas_err *e)
+{
+	char *s;
+	size_t len;
+	int rc;
+
+	s = aas_json_text(o, 10, &len);
+	if (s == NULL)
+		return aas_err_set(e, "journal", "%s.jsonl: a line that is not "
+		    "JSON", name);
+	s = aas_xrealloc(s, len + 2);
+	s[len++] = '\n';
+	rc = append_text(l, fdp, name, s, len, e);
+	free(s);
+	return rc;
 }
 
 int
 aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
     const char *run, int ok, struct aas_err *e)
 {
-	json_t *o;
+	struct aas_buf *b = &l->line;
 	int rc;
 	uint64_t h = aas_tasks_hash(custom_id);
 	ssize_t ri = aas_ledger_find(l, run);
 
 	if (l->session == NULL)
 		l->session = aas_ledger_new_run_id();
-	o = json_pack("{s:s, s:s, s:i, s:s}", "c", custom_id, "r", run, "ok",
-	    ok ? 1 : 0, "f", l->session);
-	rc = append_line(l, &l->fetched_fd, "fetched", o, e);
-	json_decref(o);
+	/* {"c", "r", "ok", "f"}, as aas_json_text writes the object */
+	aas_buf_reset(b);
+	aas_buf_adds(b, "{\"c\":");
+	if (aas_json_add_string(b, custom_id, strlen(custom_id)) == -1)
+		return aas_err_set(e, "journal", "fetched.jsonl: a line that "
+		    "is not JSON");
+	aas_buf_adds(b, ",\"r\":");
+	if (aas_json_add_string(b, run, strlen(run)) == -1)
+		return aas_err_set(e, "journal", "fetched.jsonl: a line that "
+		    "is not JSON");
+	aas_buf_adds(b, ok ? ",\"ok\":1,\"f\":" : ",\"ok\":0,\"f\":");
+	aas_json_add_string(b, l->session, strlen(l->session));
+	aas_buf_adds(b, "}\n");
+	rc = append_text(l, &l->fetched_fd, "fetched", b->s, b->len, e);
 	if (rc == 0) {
 		note_fetched(l, custom_id, run, ri, ok ? 1U : 2U);
 		/* in flight elsewhere (sent again) stays in flight */

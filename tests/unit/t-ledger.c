@@ -34,7 +34,7 @@ main(void)
 	json_t *key;
 	char *s;
 
-	plan(47);
+	plan(48);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 
@@ -113,6 +113,22 @@ main(void)
 	    &e) == 0, "mark fetched");
 	ok(aas_ledger_run_done(l, 0, 0.01, &e) == 0, "done");
 	aas_ledger_sync(l, &e);
+	{
+		char *path = aas_xasprintf("%s/fetched.jsonl",
+		    aas_state_dir(st)), *all, want[256];
+		size_t n;
+
+		if (aas_read_file(path, &all, &n, &e) == -1)
+			all = NULL;
+		snprintf(want, sizeof(want), "{\"c\":\"A-1-x\",\"r\":\"%s\","
+		    "\"ok\":1,\"f\":\"", aas_ledger_run(l, 0)->run);
+		ok(all != NULL && strncmp(all, want, strlen(want)) == 0 &&
+		    n > strlen(want) + 3 && strcmp(all + n - 3, "\"}\n") == 0 &&
+		    strchr(all, '\n') == all + n - 1,
+		    "the fetched line: custom_id, run, ok, this session");
+		free(all);
+		free(path);
+	}
 	aas_ledger_close(l);
 	ok(aas_ledger_open(&l, st, &e) == 0, "reopen");
 	snprintf(buf, sizeof(buf), "%.2f", aas_ledger_spent(l));
