@@ -355,6 +355,11 @@ skip_str(const char *s, size_t i, size_t end)
 	return end;
 }
 
+/* The bytes that matter inside a container being skipped. */
+static const unsigned char nests[256] = {
+	['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1,
+};
+
 /* Past the value that starts at s[i]. */
 static size_t
 skip_val(const char *s, size_t i, size_t end)
@@ -373,6 +378,10 @@ skip_val(const char *s, size_t i, size_t end)
 		return i;
 	}
 	while (i < end) {
+		while (i < end && !nests[(unsigned char)s[i]])
+			i++;
+		if (i == end)
+			break;
 		switch (s[i]) {
 		case '"':
 			i = skip_str(s, i, end);

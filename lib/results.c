@@ -1,5 +1,8 @@
 /* results.c: provider results into records (results.h). */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -136,47 +139,96 @@ aas_results_missing(json_t *b, const char **code, char *msg, size_t size)
 	}
 }
 
-/*
- * 1 when every line of a results file ends with a newline and is a JSON
- * object without a NUL byte (what aas_provider_parse_result can read; a
- * line of another shape is reported when the file is matched), else 0.  *secretp is set
- * when a line holds a registered secret.  One pass, nothing parsed into
- * a tree: a download is read again only to be matched.
- */
-static int
-file_whole(const char *path, int *secretp)
+/* One part of a download being checked: the lines that start in
+ * [from, to), to -1 for the end of the file. */
+struct part {
+	const char	*path;
+	off_t		 from, to;
+	int		 whole, secret;
+};
+
+static void *
+check_part(void *arg)
 {
-	FILE *f = fopen(path, "re");
+	struct part *pt = arg;
+	FILE *f = fopen(pt->path, "re");
 	char *line = NULL, top;
 	size_t cap = 0;
 	ssize_t n;
-	int whole = f != NULL;
+	off_t at = pt->from;
 
-	*secretp = 0;
+	pt->whole = f != NULL && fseeko(f, pt->from, SEEK_SET) == 0;
+	pt->secret = 0;
 	if (f != NULL)
 		setvbuf(f, NULL, _IOFBF, 1 << 20);
-	while (whole && (n = getline(&line, &cap, f)) > 0) {
+	while (pt->whole && (pt->to < 0 || at < pt->to) &&
+	    (n = getline(&line, &cap, f)) > 0) {
+		at += n;
 		if (line[n - 1] != '\n') {
-			whole = 0;
+			pt->whole = 0;
 			break;
 		}
-		if (--n == 0)
+		/* a blank line (CRLF ones too) is skipped */
+		while (--n > 0 && line[n - 1] == '\r')
+			;
+		if (n == 0)
 			continue;
-		while (n > 0 && line[n - 1] == '\r')
-			n--;
 		/* a NUL (jansson lets one stand after a number) would cut
 		 * a line that redact_file writes again */
 		if (memchr(line, '\0', (size_t)n) != NULL ||
 		    aas_jscan_check(line, (size_t)n, &top) == -1 ||
 		    top != '{')
-			whole = 0;
-		else if (!*secretp)
-			*secretp = aas_redact_hit(line, (size_t)n);
+			pt->whole = 0;
+		else if (!pt->secret)
+			pt->secret = aas_redact_hit(line, (size_t)n);
 	}
 	free(line);
 	if (f != NULL)
 		fclose(f);
-	return whole;
+	return NULL;
+}
+
+/* A big file is checked in two halves on two threads: the check is all
+ * that stands between the download and the first record. */
+int
+aas_results_whole(const char *path, int *secretp)
+{
+	struct part pt[2] = { { path, 0, -1, 0, 0 }, { path, 0, -1, 0, 0 } };
+	struct stat sb;
+	sigset_t all, was;
+	pthread_t th;
+	char buf[65536], *nl;
+	ssize_t n;
+	int fd, two = 0;
+
+	/* the second half starts at the first line that starts past the
+	 * middle */
+	if (stat(path, &sb) == 0 && sb.st_size >= 1 << 20 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = pread(fd, buf, sizeof(buf), sb.st_size / 2);
+		if (n > 0 && (nl = memchr(buf, '\n', (size_t)n)) != NULL &&
+		    sb.st_size / 2 + (nl - buf) + 1 < sb.st_size) {
+			pt[0].to = pt[1].from = sb.st_size / 2 + (nl - buf) + 1;
+			two = 1;
+		}
+		close(fd);
+	}
+	if (two) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &was);
+		if (pthread_create(&th, NULL, check_part, &pt[1]) != 0) {
+			two = 0;
+			pt[0].to = -1;
+		}
+		pthread_sigmask(SIG_SETMASK, &was, NULL);
+	}
+	check_part(&pt[0]);
+	if (two)
+		pthread_join(th, NULL);
+	else
+		pt[1].whole = 1;
+	*secretp = pt[0].secret || pt[1].secret;
+	return pt[0].whole && pt[1].whole;
 }
 
 /*
@@ -199,7 +251,7 @@ redact_file(const char *path, struct aas_err *e)
 	if ((out = fopen(tmp, "we")) == NULL)
 		rc = aas_err_set(e, "io", "%s: %s", tmp, strerror(errno));
 	while (rc == 0 && (n = getline(&line, &cap, in)) > 0) {
-		/* file_whole let no line with a NUL through */
+		/* aas_results_whole let no line with a NUL through */
 		clean = aas_redact(line);
 		if (fputs(clean, out) == EOF)
 			rc = aas_err_set(e, "io", "%s: %s", tmp,
@@ -234,7 +286,7 @@ aas_results_download(struct aas_provider *p, json_t *b, const char *which,
 			return -1;
 		if (!*gotp)
 			return 0;
-		if (file_whole(path, &secret))
+		if (aas_results_whole(path, &secret))
 			return secret ? redact_file(path, e) : 0;
 		unlink(path);
 	}
@@ -412,8 +464,6 @@ parse(struct ring *r, const char *line, size_t n, struct parsed *o)
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	while (n > 0 && line[n - 1] == '\r')
-		n--;
 	memset(&e, 0, sizeof(e));
 	if (aas_jscan_check(line, n, &top) == 0 && top == '{') {
 		if (aas_result_line_plain(r->p, line, n, r->price,
@@ -441,7 +491,7 @@ reader(void *arg)
 	int go = 1;
 
 	while (go && (n = getline(&line, &cap, r->f)) > 0) {
-		if (line[n - 1] == '\n')
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		if (n == 0)
 			continue;

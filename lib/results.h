@@ -120,6 +120,14 @@ void	aas_result_line_free(struct aas_result_line *l);
 json_t	*aas_result_line_res(struct aas_result_line *l);
 
 /*
+ * 1 when the file at path ends with a newline and each of its non-blank
+ * lines is one JSON object (aas_jscan_check) without a NUL byte, else 0;
+ * *secretp is set when a line holds a registered secret.  What
+ * aas_results_download asks of a download.
+ */
+int	aas_results_whole(const char *path, int *secretp);
+
+/*
  * Read a results file (f, called name in messages) and match each line
  * to its task: the first of the nidx indexes holding its custom_id.  A
  * line that does not parse, or names no task ("unknown custom_id",

@@ -180,6 +180,54 @@ plain_lines(struct aas_provider *p)
 	aas_buf_free(&k);
 }
 
+/* aas_results_whole on a file of n lines (over 1 MiB: two halves) and
+ * blank ones (CRLF too), with line bad (from 1; 0 for none) replaced by
+ * what; nl 0 leaves the last newline out. */
+static int
+whole(long n, long bad, const char *what, int nl, int *secret)
+{
+	char path[256];
+	FILE *f;
+	long i;
+
+	snprintf(path, sizeof(path), "%s/whole.jsonl", dir);
+	f = fopen(path, "w");
+	for (i = 1; i <= n; i++) {
+		if (i == bad)
+			fputs(what, f);
+		else
+			fprintf(f, "{\"custom_id\":\"T-%ld\",\"response\":"
+			    "{\"status_code\":200,\"body\":{\"pad\":\"%0200d\"}}}",
+			    i, 0);
+		if (i < n || nl)
+			fputc('\n', f);
+		if (i % 1000 == 0 && i < n)
+			fputs("\r\n\n", f);
+	}
+	fclose(f);
+	return aas_results_whole(path, secret);
+}
+
+static void
+whole_files(void)
+{
+	int sec;
+
+	ok(whole(20000, 0, "", 1, &sec) == 1 && sec == 0,
+	    "a whole file of 20,000 lines (two halves)");
+	ok(whole(20000, 15000, "{\"custom_id\":", 1, &sec) == 0,
+	    "a cut line in the second half");
+	ok(whole(20000, 2, "[1]", 1, &sec) == 0,
+	    "an array in the first half");
+	ok(whole(20000, 0, "", 0, &sec) == 0, "no newline at the end");
+	ok(whole(20000, 19999, "{\"x\":\"sk-t-results-secret\"}", 1, &sec) ==
+	    1 && sec == 1, "a secret in the second half is seen");
+	ok(whole(20000, 3, "{\"x\":\"sk-t-results-secret\"}", 1, &sec) ==
+	    1 && sec == 1, "and in the first");
+	ok(whole(30, 0, "", 1, &sec) == 1 && sec == 0 &&
+	    whole(30, 30, "{", 1, &sec) == 0, "a small file, in one");
+}
+
 int
 main(void)
 {
@@ -196,7 +244,7 @@ main(void)
 	FILE *f;
 
 	aas_setprogname("t-results");
-	plan(46);
+	plan(53);
 	if (mkdtemp(dir) == NULL)
 		return 1;
 
@@ -330,6 +378,7 @@ main(void)
 	aas_tasks_close(idx[0]);
 	aas_tasks_close(idx[1]);
 	plain_lines(p);
+	whole_files();
 	aas_provider_close(p);
 	aas_rmtree(dir, &e);
 	return done_testing();
