@@ -336,9 +336,10 @@ run_line(void *arg, size_t j, size_t slot, struct aas_result_line *l)
 static int
 results_file(struct aas_provider *p, const char *path, struct aas_tasks *t,
     const char *run, json_t *batch, const struct aas_price *price,
-    double discount, double *usdp)
+    double discount, int checked, double *usdp)
 {
 	struct run_ctx c = { run, batch, price, discount, 0, &t };
+	struct aas_match_opts o = { price, discount, checked };
 	FILE *f;
 	int rc;
 
@@ -347,8 +348,7 @@ results_file(struct aas_provider *p, const char *path, struct aas_tasks *t,
 		aas_warn("%s", path);
 		return -1;
 	}
-	rc = aas_results_match(p, f, path, &t, 1, price, discount, run_line,
-	    &c);
+	rc = aas_results_match(p, f, path, &t, 1, &o, run_line, &c);
 	fclose(f);
 	*usdp += c.usd;
 	return rc == -1 ? -1 : 0;
@@ -367,6 +367,7 @@ process_run(size_t ri, json_t *b)
 	char *dir, *out, *errf, msg[512];
 	const char *code;
 	int got_out = 0, got_err = 0, have_price, rc = 0;
+	int ck_out = 0, ck_err = 0;	/* checked in this download */
 	size_t i;
 	double usd = 0;
 
@@ -383,8 +384,8 @@ process_run(size_t ri, json_t *b)
 		goto fail;
 	if (!r->downloaded) {
 		if (aas_results_download(p, b, "output", out, &got_out,
-		    &e) == -1 || aas_results_download(p, b, "error", errf,
-		    &got_err, &e) == -1) {
+		    &ck_out, &e) == -1 || aas_results_download(p, b, "error",
+		    errf, &got_err, &ck_err, &e) == -1) {
 			aas_msg("%s: download: %s", r->batch_id, e.msg);
 			rc = aas_provider_run_error(e.code) ? -2 : 1;
 			goto done;
@@ -406,10 +407,10 @@ process_run(size_t ri, json_t *b)
 	aas_ledger_hold(ledger, 1);
 	if (access(out, F_OK) == 0)
 		rc = results_file(p, out, t, r->run, batch,
-		    have_price ? &price : NULL, 0.5, &usd);
+		    have_price ? &price : NULL, 0.5, ck_out, &usd);
 	if (rc == 0 && !stopped && access(errf, F_OK) == 0)
 		rc = results_file(p, errf, t, r->run, batch,
-		    have_price ? &price : NULL, 0.5, &usd);
+		    have_price ? &price : NULL, 0.5, ck_err, &usd);
 	aas_results_missing(b, &code, msg, sizeof(msg));
 	for (i = 0; rc == 0 && !stopped && i < aas_tasks_count(t); i++) {
 		if (aas_tasks_marked(t, i) || already(t, i, r->run))
@@ -761,7 +762,7 @@ adopt_by_results(struct aas_provider *p, json_t *b, json_t *board,
 	out = aas_xasprintf("%s/%s.output.jsonl", dir, bid);
 	free(dir);
 	unlink(out);
-	if (aas_results_download(p, b, "output", out, &got, &e) == -1 ||
+	if (aas_results_download(p, b, "output", out, &got, NULL, &e) == -1 ||
 	    !got || (f = fopen(out, "re")) == NULL) {
 		if (got)
 			aas_msg("%s: results: %s", bid, e.msg);
@@ -1345,7 +1346,7 @@ fetch_file(void)
 	fc.idx = idx;
 	fc.ris = ris;
 	if (f != NULL && status == AAS_EXIT_OK &&
-	    aas_results_match(p, f, from_file, idx, nidx, NULL, 1, file_line,
+	    aas_results_match(p, f, from_file, idx, nidx, NULL, file_line,
 	    &fc) != 0)
 		status = AAS_EXIT_FATAL;
 	if (f != NULL)

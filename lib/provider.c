@@ -536,14 +536,12 @@ int
 aas_provider_parse_plain(const struct aas_provider *p, const char *s,
     size_t n, struct aas_result_plain *pl)
 {
-	const struct aas_provider_ops *ops;
-	struct aas_jspan doc;
-
 	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 		n--;
-	doc = aas_jscan_doc(s, n);
-	ops = line_ops_text(p, s, doc);
-	return ops->plain_line != NULL && ops->plain_line(s, doc, pl);
+	/* a plain answer has the member its own parser is chosen by
+	 * (line_ops_text): no walk to find it */
+	return p->ops->plain_line != NULL &&
+	    p->ops->plain_line(s, aas_jscan_doc(s, n), pl);
 }
 
 int

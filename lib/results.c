@@ -277,17 +277,24 @@ redact_file(const char *path, struct aas_err *e)
 
 int
 aas_results_download(struct aas_provider *p, json_t *b, const char *which,
-    const char *path, int *gotp, struct aas_err *e)
+    const char *path, int *gotp, int *checkedp, struct aas_err *e)
 {
 	int i, secret;
 
+	if (checkedp != NULL)
+		*checkedp = 0;
 	for (i = 0; i < 3; i++) {
 		if (aas_provider_download(p, b, which, path, gotp, e) == -1)
 			return -1;
 		if (!*gotp)
 			return 0;
-		if (aas_results_whole(path, &secret))
-			return secret ? redact_file(path, e) : 0;
+		if (aas_results_whole(path, &secret)) {
+			if (secret)
+				return redact_file(path, e);
+			if (checkedp != NULL)
+				*checkedp = 1;
+			return 0;
+		}
 		unlink(path);
 	}
 	return aas_err_set(e, "bad_result", "%s file still unreadable after "
@@ -321,6 +328,7 @@ struct ring {
 	struct aas_provider *p;
 	const struct aas_price *price;
 	double		 discount;
+	int		 checked;
 	FILE		*f;
 	struct aas_buf	 val, key;	/* the reader's scratch */
 };
@@ -373,6 +381,24 @@ ring_put(struct ring *r, struct parsed *batch, size_t n)
 	return 1;
 }
 
+/* The decimal digits of v after the text lit (no printf: its cost is
+ * the key's). */
+static void
+put_int(struct aas_buf *b, const char *lit, json_int_t v)
+{
+	char d[24], *p = d + sizeof(d);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	aas_buf_adds(b, lit);
+	aas_buf_add(b, p, (size_t)(d + sizeof(d) - p));
+}
+
 /* A place in the line's buffer: its offset, then its pointer. */
 static size_t
 keep(struct aas_buf *b, const char *s, size_t n)
@@ -404,7 +430,8 @@ aas_result_line_plain(const struct aas_provider *p, const char *s, size_t n,
 		usd = aas_usd_round(aas_price_usd(price, (long)pl.in,
 		    (long)pl.out, (long)pl.cached, discount));
 	aas_buf_reset(k);
-	aas_buf_printf(k, "{\"status\":%ld,\"text\":", pl.status);
+	put_int(k, "{\"status\":", pl.status);
+	aas_buf_adds(k, ",\"text\":");
 	if (aas_json_add_string(k, v->s, v->len) == -1)
 		return 0;
 	aas_buf_adds(k, ",\"finish_reason\":");
@@ -413,9 +440,10 @@ aas_result_line_plain(const struct aas_provider *p, const char *s, size_t n,
 	else
 		aas_buf_add(k, s + pl.finish.start, pl.finish.end -
 		    pl.finish.start);
-	aas_buf_printf(k, ",\"usage\":{\"input\":%" JSON_INTEGER_FORMAT
-	    ",\"output\":%" JSON_INTEGER_FORMAT ",\"cached\":%"
-	    JSON_INTEGER_FORMAT "},\"usd\":", pl.in, pl.out, pl.cached);
+	put_int(k, ",\"usage\":{\"input\":", pl.in);
+	put_int(k, ",\"output\":", pl.out);
+	put_int(k, ",\"cached\":", pl.cached);
+	aas_buf_adds(k, "},\"usd\":");
 	if (price != NULL)
 		aas_json_add_real(k, usd, 15);
 	else
@@ -465,7 +493,8 @@ parse(struct ring *r, const char *line, size_t n, struct parsed *o)
 
 	memset(o, 0, sizeof(*o));
 	memset(&e, 0, sizeof(e));
-	if (aas_jscan_check(line, n, &top) == 0 && top == '{') {
+	if (r->checked || (aas_jscan_check(line, n, &top) == 0 &&
+	    top == '{')) {
 		if (aas_result_line_plain(r->p, line, n, r->price,
 		    r->discount, &r->val, &r->key, &o->l))
 			return;
@@ -572,7 +601,7 @@ aas_result_line_res(struct aas_result_line *l)
 int
 aas_results_match(struct aas_provider *p, FILE *f, const char *name,
     struct aas_tasks *const *idx, size_t nidx,
-    const struct aas_price *price, double discount,
+    const struct aas_match_opts *o,
     int (*cb)(void *, size_t, size_t, struct aas_result_line *), void *arg)
 {
 	struct ring *r = aas_xcalloc(1, sizeof(*r));
@@ -590,8 +619,11 @@ aas_results_match(struct aas_provider *p, FILE *f, const char *name,
 	pthread_cond_init(&r->get, NULL);
 	r->p = p;
 	r->f = f;
-	r->price = price;
-	r->discount = discount;
+	if (o != NULL) {
+		r->price = o->price;
+		r->discount = o->discount;
+		r->checked = o->checked;
+	}
 	/* signals (a stop) are this thread's to take */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &was);

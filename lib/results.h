@@ -73,10 +73,12 @@ void	aas_results_missing(json_t *batch, const char **codep, char *msg,
  * removed and fetched again, three times at most ("bad_result" after
  * that).  A whole file that holds a registered secret (an answer that
  * echoed the key) is rewritten with it redacted.  Same return and *gotp
- * as aas_provider_download.
+ * as aas_provider_download.  *checkedp (may be NULL) is set when the file
+ * is as it was downloaded and checked (aas_results_whole), none of it
+ * redacted: aas_results_match may then take its lines as checked.
  */
 int	aas_results_download(struct aas_provider *p, json_t *batch,
-	    const char *which, const char *path, int *gotp,
+	    const char *which, const char *path, int *gotp, int *checkedp,
 	    struct aas_err *e);
 
 /*
@@ -127,6 +129,13 @@ json_t	*aas_result_line_res(struct aas_result_line *l);
  */
 int	aas_results_whole(const char *path, int *secretp);
 
+/* How aas_results_match reads a file. */
+struct aas_match_opts {
+	const struct aas_price *price;	/* plain answers' price; NULL: none */
+	double	 discount;		/* times this (0.5 for batches) */
+	int	 checked;		/* every line passed aas_results_whole */
+};
+
 /*
  * Read a results file (f, called name in messages) and match each line
  * to its task: the first of the nidx indexes holding its custom_id.  A
@@ -134,14 +143,13 @@ int	aas_results_whole(const char *path, int *secretp);
  * unless aas_quiet), is reported on stderr and skipped; a task already
  * marked (its line came before) is skipped silently.  Every other task
  * is marked and cb(arg, j, slot, line) called with index j, the task's
- * slot there and the line (borrowed; plain answers priced at price, NULL
- * for none, times discount).  A nonzero return from cb ends the read and
+ * slot there and the line (borrowed; plain answers priced as o says; o
+ * may be NULL: no price).  A nonzero return from cb ends the read and
  * is returned; 0 at the end of the file.
  */
 int	aas_results_match(struct aas_provider *p, FILE *f, const char *name,
 	    struct aas_tasks *const *idx, size_t nidx,
-	    const struct aas_price *price, double discount,
-	    int (*cb)(void *arg, size_t j, size_t slot,
-	    struct aas_result_line *line), void *arg);
+	    const struct aas_match_opts *o, int (*cb)(void *arg, size_t j,
+	    size_t slot, struct aas_result_line *line), void *arg);
 
 #endif

@@ -320,7 +320,7 @@ main(void)
 	memset(&sn, 0, sizeof(sn));
 	aas_quiet = 1;
 	f = fopen(path, "r");
-	is_int(aas_results_match(p, f, path, idx, 2, NULL, 1, seen_cb, &sn), 0,
+	is_int(aas_results_match(p, f, path, idx, 2, NULL, seen_cb, &sn), 0,
 	    "match: to the end");
 	fclose(f);
 	is_str(sn.got, "1:B-1 0:A-2 0:A-1", "match: each task once, in "
@@ -332,7 +332,7 @@ main(void)
 	memset(&sn, 0, sizeof(sn));
 	sn.stop_at = 1;
 	f = fopen(path, "r");
-	is_int(aas_results_match(p, f, path, idx, 1, NULL, 1, seen_cb, &sn), 7,
+	is_int(aas_results_match(p, f, path, idx, 1, NULL, seen_cb, &sn), 7,
 	    "match: the callback's nonzero ends the read");
 	fclose(f);
 	is_str(sn.got, "0:A-2", "match: nothing after the stop");
