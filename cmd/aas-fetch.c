@@ -400,6 +400,7 @@ process_run(size_t ri, json_t *b)
 	have_price = aas_price_lookup(cf, r->model, &price, &e) == 0;
 	if (aas_tasks_open(&t, ledger, ri, &e) == -1)
 		goto fail;
+	aas_ledger_expect_fetched(ledger, aas_tasks_count(t));
 	batch = aas_ledger_batch_key(r);
 	run_batch = batch;
 	run_batch_text = aas_json_text(batch, 15, &run_batch_len);

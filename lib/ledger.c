@@ -58,13 +58,18 @@ struct hmap {
 
 static void hmap_put(struct hmap *m, uint64_t k, uint32_t v);
 
+/* Room for want entries at most half full, in one rehash. */
 static void
-hmap_grow(struct hmap *m)
+hmap_grow_to(struct hmap *m, size_t want)
 {
 	struct hmap o = *m;
 	size_t i;
 
-	m->cap = o.cap ? o.cap * 2 : 1024;
+	m->cap = o.cap ? o.cap : 1024;
+	while (want * 2 > m->cap)
+		m->cap *= 2;
+	if (m->cap == o.cap)
+		return;
 	m->k = aas_xcalloc(m->cap, sizeof(*m->k));
 	m->v = aas_xcalloc(m->cap, sizeof(*m->v));
 	m->n = 0;
@@ -81,7 +86,7 @@ hmap_put(struct hmap *m, uint64_t k, uint32_t v)
 	size_t i;
 
 	if ((m->n + 1) * 2 > m->cap)
-		hmap_grow(m);
+		hmap_grow_to(m, m->n + 1);
 	for (i = k & (m->cap - 1); m->k[i] != 0 && m->k[i] != k;
 	    i = (i + 1) & (m->cap - 1))
 		;
@@ -616,6 +621,15 @@ aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
 			hmap_del(l->inflight, h);
 	}
 	return rc;
+}
+
+void
+aas_ledger_expect_fetched(struct aas_ledger *l, size_t n)
+{
+	struct hmap *f = l->fetched, *fr = l->fetched_run;
+
+	hmap_grow_to(f, f->n + n);
+	hmap_grow_to(fr, fr->n + n);
 }
 
 int

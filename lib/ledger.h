@@ -203,6 +203,9 @@ int	aas_ledger_abandon(struct aas_ledger *l, size_t ri, const char *why,
  * synchronous answer fetched under its run id, for aas-scan --new). */
 int	aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
 	    const char *run, int ok, struct aas_err *e);
+/* n tasks are about to be marked fetched: room for them is made at
+ * once (a map grown a little at a time is rehashed again and again). */
+void	aas_ledger_expect_fetched(struct aas_ledger *l, size_t n);
 int	aas_ledger_sync_cost(struct aas_ledger *l, const char *run,
 	    const char *custom_id, double usd, struct aas_err *e);
 /* The same with the model the call went to ("model" in the entry). */
