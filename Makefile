@@ -88,10 +88,12 @@ check: asan lint-man
 test: check
 
 # ThreadSanitizer (build/tsan, not part of check): the tests that run
-# threads (the emulator, aas-submit, aas-fetch, the results reader); a
-# race or lock-order report fails the test (exit 66).
-TSAN_TESTS ?= $(addprefix build/tsan/tests/unit/,t-results t-jscan t-record) \
-    $(sort $(wildcard tests/cmd/05*.t tests/cmd/2*.t tests/cmd/3*.t))
+# threads (the emulator, aas-submit, aas-fetch and its results reader,
+# aas-qa -j, the progress ticker); a race or lock-order report fails the
+# test (exit 66).
+TSAN_TESTS ?= $(addprefix build/tsan/tests/unit/,t-results t-jscan t-record t-child t-qa) \
+    $(sort $(wildcard tests/cmd/0100*.t tests/cmd/05*.t tests/cmd/2*.t tests/cmd/3*.t \
+    tests/cmd/6050*.t tests/cmd/6070*.t))
 tsan: build/tsan/all build/tsan/tests
 check-tsan: tsan
 	AAS_SRC=$(CURDIR) AAS_BUILD=$(CURDIR)/build/tsan PATH=$(CURDIR)/build/tsan/bin:$$PATH \
