@@ -18,6 +18,7 @@ WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-miss
 override CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN)
 override CPPFLAGS += -Ilib $(DEP_CFLAGS) -MMD -MP
 ASAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -Werror
+TSAN = -O1 -g -fsanitize=thread -Werror
 
 LIB_SRC := $(wildcard lib/*.c)
 CMDS := $(patsubst cmd/%.c,%,$(wildcard cmd/aas-*.c))
@@ -54,13 +55,14 @@ $(1)/tests: $(addprefix $(1)/tests/unit/,$(UNITS)) $(if $(EMU_SRC),$(1)/tests/em
 -include $(shell find $(1) -name '*.d' 2>/dev/null)
 endef
 
-.PHONY: all check asan test fuzz bench bench-quick demo install uninstall clean deps deps-ok lint-man valgrind
+.PHONY: all check asan tsan check-tsan test fuzz bench bench-quick demo install uninstall clean deps deps-ok lint-man valgrind
 # object files are kept between runs, not deleted as intermediates
 .SECONDARY:
 all: build/all
 
 $(eval $(call variant,build,))
 $(eval $(call variant,build/asan,$(ASAN)))
+$(eval $(call variant,build/tsan,$(TSAN)))
 
 deps-ok:
 	@$(if $(MISSING),echo "aas: missing libraries: $(MISSING) (run: sh tests/deps.sh)" >&2; exit 1,:)
@@ -84,6 +86,19 @@ check: asan lint-man
 	$(TEST_ENV) prove -j$${JOBS:-2} --exec '' $(TESTS)
 
 test: check
+
+# ThreadSanitizer (build/tsan, not part of check): the tests that run
+# threads (the emulator, aas-submit, aas-fetch and its results reader,
+# aas-qa -j, the progress ticker); a race or lock-order report fails the
+# test (exit 66).
+TSAN_TESTS ?= $(addprefix build/tsan/tests/unit/,t-results t-jscan t-record t-child t-qa) \
+    $(sort $(wildcard tests/cmd/0100*.t tests/cmd/05*.t tests/cmd/2*.t tests/cmd/3*.t \
+    tests/cmd/6050*.t tests/cmd/6070*.t))
+tsan: build/tsan/all build/tsan/tests
+check-tsan: tsan
+	AAS_SRC=$(CURDIR) AAS_BUILD=$(CURDIR)/build/tsan PATH=$(CURDIR)/build/tsan/bin:$$PATH \
+	    TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 $${TSAN_OPTIONS:-}" \
+	    prove -j$${JOBS:-2} --exec '' $(TSAN_TESTS)
 
 lint-man:
 	mandoc -Tlint -W warning $(MAN1) $(MAN5) $(MAN7)

@@ -26,6 +26,7 @@
 
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,7 +44,7 @@ struct aas_spawn {
 	int64_t		 timeout_ms;	/* 0: no limit */
 	int64_t		 grace_ms;	/* SIGTERM to SIGKILL; 0: default */
 	size_t		 cap;		/* output bytes kept; 0: default */
-	volatile sig_atomic_t *cancel;	/* NULL, or a flag polled every
+	atomic_int	*cancel;	/* NULL, or a flag polled every
 					   100 ms: non-zero stops the child
 					   like a timeout */
 	int		 pass_fd;	/* > 2: handed to the child as its

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +40,10 @@ static char stop_kind[16], stop_text[512];
 static int own_summary;
 static int summary_ok;		/* the mode allows the summary */
 static pthread_t ticker;
-static volatile sig_atomic_t ticking;	/* the ticker thread runs */
+static atomic_int ticking;	/* the ticker thread runs (read there) */
 static pthread_t relayer;
 static int relay_r = -1, relay_w = -1;
-static volatile sig_atomic_t relaying;
+static atomic_int relaying;	/* read by the relay thread */
 
 void
 aas_progress_mode(int m)

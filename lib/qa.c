@@ -715,7 +715,7 @@ cc_vet(const struct aas_qa_task *t, const char *out, size_t len,
 static int
 run_one(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
     const char *name, char *const *argv, int64_t timeout_ms,
-    volatile sig_atomic_t *cancel, int cc, json_t *c)
+    atomic_int *cancel, int cc, json_t *c)
 {
 	struct aas_buf clean = AAS_BUF_INIT;
 	struct aas_spawn sp;
@@ -848,7 +848,7 @@ read_changed(const struct aas_qa_task *t, const char *path, size_t *lenp,
 
 struct inproc {
 	int64_t			 deadline;
-	volatile sig_atomic_t	*cancel;
+	atomic_int		*cancel;
 	int			 timed_out, canceled;
 };
 
@@ -921,7 +921,7 @@ yaml_check(const char *text, size_t len, const char *path,
 static int
 run_inproc(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
     const char *lang, const char **files, size_t n,
-    volatile sig_atomic_t *cancel, json_t *c)
+    atomic_int *cancel, json_t *c)
 {
 	struct aas_buf out = AAS_BUF_INIT;
 	struct inproc ip;
@@ -1035,7 +1035,7 @@ regular(const struct aas_qa_task *t, const char *path)
 
 static int
 run_builtins(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
-    volatile sig_atomic_t *cancel, json_t *list)
+    atomic_int *cancel, json_t *list)
 {
 	const char **files = aas_xcalloc(t->nfiles + 1, sizeof(*files));
 	char **argv, *name, *tool, *why;
@@ -1119,7 +1119,7 @@ aas_qa_wants_base(const struct aas_qa_conf *qc, const struct aas_qa_task *t)
 /* Run a configured check in t->worktree; fill c.  1 when canceled. */
 static int
 run_configured(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
-    const struct aas_qa_check *k, volatile sig_atomic_t *cancel, json_t *c)
+    const struct aas_qa_check *k, atomic_int *cancel, json_t *c)
 {
 	char *shv[4];
 
@@ -1137,7 +1137,7 @@ run_configured(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
  * on the commit (t->worktree).  1 when canceled. */
 static int
 run_f2p(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
-    const struct aas_qa_check *k, volatile sig_atomic_t *cancel, json_t *c)
+    const struct aas_qa_check *k, atomic_int *cancel, json_t *c)
 {
 	struct aas_qa_task bt = *t;
 	json_t *base;
@@ -1176,7 +1176,7 @@ run_f2p(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
 
 json_t *
 aas_qa_run(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
-    volatile sig_atomic_t *cancel, int *canceled)
+    atomic_int *cancel, int *canceled)
 {
 	json_t *qa = json_object(), *list = json_array(), *c, *x;
 	char *cmd;

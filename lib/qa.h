@@ -10,6 +10,7 @@
 #define AAS_QA_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -128,7 +129,7 @@ int	aas_qa_wants_base(const struct aas_qa_conf *qc,
  * then set and the result must not be trusted (the caller drops it).
  */
 json_t	*aas_qa_run(const struct aas_qa_conf *qc, const struct aas_qa_task *t,
-	    volatile sig_atomic_t *cancel, int *canceled);
+	    atomic_int *cancel, int *canceled);
 
 /*
  * A short reason for the first failed required check in a qa object, e.g.

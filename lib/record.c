@@ -1846,7 +1846,7 @@ run_jobs(struct loop *lp, struct aas_reader *r)
 {
 	struct aas_loop *l = lp->l;
 	struct job *j;
-	int rc, status = -1;
+	int rc, status = -1, fatal;
 
 	while (status == -1) {
 		pthread_mutex_lock(&lp->mu);
@@ -1854,8 +1854,9 @@ run_jobs(struct loop *lp, struct aas_reader *r)
 		    (lp->running >= l->jobs ||
 		    lp->pending >= (size_t)l->jobs + 64))
 			tick(lp);
+		fatal = lp->fatal;	/* a worker sets it, under the lock */
 		pthread_mutex_unlock(&lp->mu);
-		if (lp->fatal)
+		if (fatal)
 			break;
 		if (aas_state_stop_requested(l->state)) {
 			status = AAS_EXIT_STOPPED;

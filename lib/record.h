@@ -11,6 +11,7 @@
 #define AAS_RECORD_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -229,7 +230,7 @@ struct aas_loop {
 	int	(*batch)(struct aas_rec **recs, int *rcs, size_t n, void *arg,
 		    struct aas_err *e);
 	size_t	 batch_max;	/* 0: 256 */
-	volatile sig_atomic_t cancel;	/* set by the loop, read by steps */
+	atomic_int cancel;	/* set by the loop, read by steps */
 	size_t	 nin, nout, nfailed;	/* filled in */
 	void	*priv;		/* the loop's own */
 };

@@ -729,6 +729,35 @@ write_port_file(const char *file, int port)
 	return 0;
 }
 
+/* A socket listening on 127.0.0.1:port (0: a free one), E.port set to
+ * the port it got; -1 with errno on failure. */
+static int
+listen_on(long port)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd, one = 1, saved;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 1024) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	E.port = ntohs(sin.sin_port);
+	return fd;
+}
+
 static void
 cleanup(void)
 {
@@ -777,9 +806,7 @@ main(int argc, char *argv[])
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct sockaddr_in sin;
 	struct MHD_Daemon *d;
-	const union MHD_DaemonInfo *info;
 	const char *port_file = NULL, *script_file = NULL, *log_file = NULL;
 	const char *state_dir = NULL, *tmpdir;
 	json_error_t jerr;
@@ -787,7 +814,7 @@ main(int argc, char *argv[])
 	sigset_t set;
 	char err[256], tmpl[4096];
 	long port = 0;
-	int c, sig;
+	int c, sig, lfd;
 	char *end;
 
 	json_set_alloc_funcs(emu_json_malloc, emu_json_free);
@@ -903,30 +930,32 @@ main(int argc, char *argv[])
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* bound here, not by MHD: E.port is set before any thread starts
+	 * (the connection threads read it without the lock) */
+	if ((lfd = listen_on(port)) == -1) {
+		fprintf(stderr, "aas-emu: cannot listen on 127.0.0.1:%ld: "
+		    "%s\n", port, strerror(errno));
+		cleanup();
+		return 1;
+	}
 	d = MHD_start_daemon(MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION |
 	    (E.verbose ? MHD_USE_ERROR_LOG : 0), 0, NULL, NULL,
 	    handler, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+	    MHD_OPTION_LISTEN_SOCKET, lfd,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)600,
 	    /* an upload of many MB read in 1 MiB pieces, not 32 KiB */
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(1 << 20),
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 	    MHD_OPTION_END);
 	if (d == NULL) {
 		fprintf(stderr, "aas-emu: cannot listen on 127.0.0.1:%ld\n",
 		    port);
+		close(lfd);
 		cleanup();
 		return 1;
 	}
-	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	E.port = info ? info->port : (int)port;
 	if (port_file != NULL && write_port_file(port_file, E.port) != 0) {
 		fprintf(stderr, "aas-emu: %s: %s\n", port_file,
 		    strerror(errno));

@@ -142,14 +142,18 @@ bad:
 	return -1;
 }
 
-/* a new reference to the script in force */
+/*
+ * A copy of the script in force, the caller's own: connection threads
+ * share no value, as jansson's json_incref reads the count without an
+ * atomic load beside another thread's atomic update (ThreadSanitizer).
+ */
 json_t *
 script_get(void)
 {
 	json_t *s;
 
 	pthread_mutex_lock(&E.lock);
-	s = json_incref(E.script);
+	s = json_deep_copy(E.script);
 	pthread_mutex_unlock(&E.lock);
 	return s;
 }
@@ -263,7 +267,7 @@ fault_kind(json_t *rule)
 
 /*
  * Count this request against every rule whose path and method match and
- * return (a new reference to) the first rule that fires, or NULL.
+ * return a copy of the first rule that fires, or NULL.
  * Transport faults and batch-level faults are picked separately.
  */
 json_t *
@@ -294,7 +298,7 @@ fault_pick(const char *method, const char *path, int batchlevel)
 			continue;
 		f->fired++;
 		E.faults_fired++;
-		hit = json_incref(f->rule);
+		hit = json_deep_copy(f->rule);	/* as script_get */
 	}
 	pthread_mutex_unlock(&E.lock);
 	return hit;

@@ -86,7 +86,7 @@ main(void)
 	struct aas_spawn_res r;
 	struct aas_spawn sp;
 	struct aas_err e;
-	volatile sig_atomic_t cancel = 1;
+	atomic_int cancel = 1;
 	char script[512], marker[64], *w;
 	char *argv_nf[] = { "aas-no-such-program-xyz", NULL };
 	char *argv_cat[] = { "cat", NULL };

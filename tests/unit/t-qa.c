@@ -27,7 +27,7 @@ inproc_limit(void)
 {
 	struct aas_qa_conf qc;
 	struct aas_qa_task t;
-	volatile sig_atomic_t cancel = 1;
+	atomic_int cancel = 1;
 	const char *files[] = { "big.yml" };
 	char dir[] = "/tmp/t-qa.XXXXXX", *path, *why;
 	json_t *qa, *c;
