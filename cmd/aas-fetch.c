@@ -340,6 +340,7 @@ results_file(struct aas_provider *p, const char *path, struct aas_tasks *t,
 {
 	struct run_ctx c = { run, batch, price, discount, 0, &t };
 	struct aas_match_opts o = { price, discount, checked };
+	char *fbuf;
 	FILE *f;
 	int rc;
 
@@ -348,8 +349,12 @@ results_file(struct aas_provider *p, const char *path, struct aas_tasks *t,
 		aas_warn("%s", path);
 		return -1;
 	}
+	/* read in big pieces by the parsing thread */
+	fbuf = aas_xmalloc(1 << 20);
+	(void)setvbuf(f, fbuf, _IOFBF, 1 << 20);
 	rc = aas_results_match(p, f, path, &t, 1, &o, run_line, &c);
 	fclose(f);
+	free(fbuf);
 	*usdp += c.usd;
 	return rc == -1 ? -1 : 0;
 }
@@ -1580,6 +1585,8 @@ reconcile(struct aas_err *e)
 	return rc;
 }
 
+static char out_buf[1 << 18];
+
 static int
 run(struct aas_cmd *c)
 {
@@ -1587,6 +1594,11 @@ run(struct aas_cmd *c)
 	int status;
 
 	(void)c;
+	/* every record that is not held is flushed as it is written
+	 * (emit, emit_spliced), the held ones in blocks: a big buffer
+	 * only saves writes */
+	if (!isatty(STDOUT_FILENO))
+		(void)setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
 	memset(&e, 0, sizeof(e));
 	if (aas_ledger_open(&ledger, st, &e) == -1 || (!list &&
 	    from_file == NULL && reconcile(&e) == -1)) {

@@ -619,6 +619,10 @@ x_begin(struct xfer *x, struct aas_err *e)
 			    (long long)x->have);
 			x->hdrs = curl_slist_append(x->hdrs, range);
 		}
+		/* a results file of many MB is read and written in up to
+		 * 512 KiB pieces, not libcurl's 16 KiB (two system calls a
+		 * piece) */
+		curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
 	}
 	if (x->form_file != NULL) {
 		x->mime = curl_mime_init(c);

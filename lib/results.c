@@ -152,15 +152,16 @@ check_part(void *arg)
 {
 	struct part *pt = arg;
 	FILE *f = fopen(pt->path, "re");
-	char *line = NULL, top;
+	char *line = NULL, *fbuf = NULL, top;
 	size_t cap = 0;
 	ssize_t n;
 	off_t at = pt->from;
 
 	pt->whole = f != NULL && fseeko(f, pt->from, SEEK_SET) == 0;
 	pt->secret = 0;
-	if (f != NULL)
-		setvbuf(f, NULL, _IOFBF, 1 << 20);
+	/* (glibc takes a size only with a buffer) */
+	if (f != NULL && (fbuf = malloc(1 << 20)) != NULL)
+		(void)setvbuf(f, fbuf, _IOFBF, 1 << 20);
 	while (pt->whole && (pt->to < 0 || at < pt->to) &&
 	    (n = getline(&line, &cap, f)) > 0) {
 		at += n;
@@ -185,6 +186,7 @@ check_part(void *arg)
 	free(line);
 	if (f != NULL)
 		fclose(f);
+	free(fbuf);
 	return NULL;
 }
 

@@ -65,7 +65,7 @@ aas_tasks_open_path(struct aas_tasks **tp, const char *path,
     struct aas_err *e)
 {
 	struct aas_tasks *t;
-	char *buf = NULL, *tab;
+	char *buf = NULL, *tab, *fbuf;
 	size_t cap = 0, ncap = 0;
 	ssize_t n;
 	off_t off = 0;
@@ -83,6 +83,9 @@ aas_tasks_open_path(struct aas_tasks **tp, const char *path,
 		aas_tasks_close(t);
 		return -1;
 	}
+	/* read whole, in big reads */
+	fbuf = aas_xmalloc(1 << 18);
+	(void)setvbuf(f, fbuf, _IOFBF, 1 << 18);
 	while ((n = getline(&buf, &cap, f)) > 0) {
 		if (buf[n - 1] == '\n' && (tab = strchr(buf, '\t')) != NULL) {
 			*tab = '\0';
@@ -101,6 +104,7 @@ aas_tasks_open_path(struct aas_tasks **tp, const char *path,
 	}
 	free(buf);
 	fclose(f);
+	free(fbuf);
 	qsort(t->v, t->n, sizeof(*t->v), ent_cmp);
 	*tp = t;
 	return 0;
