@@ -91,7 +91,7 @@ test: check
 # threads (the emulator, aas-submit, aas-fetch and its results reader,
 # aas-qa -j, the progress ticker); a race or lock-order report fails the
 # test (exit 66).
-TSAN_TESTS ?= $(addprefix build/tsan/tests/unit/,t-results t-jscan t-record t-child t-qa) \
+TSAN_TESTS ?= $(addprefix build/tsan/tests/unit/,t-results t-jscan t-record t-child t-qa t-scratch) \
     $(sort $(wildcard tests/cmd/0100*.t tests/cmd/05*.t tests/cmd/2*.t tests/cmd/3*.t \
     tests/cmd/6050*.t tests/cmd/6070*.t))
 tsan: build/tsan/all build/tsan/tests

@@ -1,6 +1,7 @@
 /* t-scratch.c: unit tests for lib/scratch.c on real repositories. */
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,66 @@ slurp(const char *path)
 	return s;
 }
 
+/* A tree of 300 files, past the size written from two threads: every
+ * file, its bytes and its mode; and a file already there fails the
+ * checkout, with its name. */
+static void
+many_files(void)
+{
+	struct aas_err e;
+	struct stat sb;
+	char *dir, *p, *s, want[64], commit[64];
+	int i, bad = 0, modes = 0;
+
+	snprintf(commit, sizeof(commit), "%s", sh("git init -q -b main many && "
+	    "cd many && git config user.name T && "
+	    "git config user.email t@e.invalid && i=0 && "
+	    "while [ $i -lt 300 ]; do mkdir -p d$((i % 7)) && "
+	    "echo \"file $i\" > d$((i % 7))/f$i; i=$((i + 1)); done && "
+	    "chmod +x d3/f10 && echo top > zz-top && ln -s d0/f0 top-link && "
+	    "git add -A && git commit -q -m many && "
+	    "git rev-parse HEAD"));
+	is_int(strlen(commit), 40, "many: fixture made");
+	p = aas_xasprintf("%s/many", top);
+	dir = aas_scratch_mkdir(top, "many", &e);
+	is_int(aas_scratch_checkout(p, commit, dir, &e), 0,
+	    "many: 300 files checked out");
+	for (i = 0; i < 300; i++) {
+		free(p);
+		p = aas_xasprintf("%s/d%d/f%d", dir, i % 7, i);
+		s = slurp(p);
+		snprintf(want, sizeof(want), "file %d\n", i);
+		if (strcmp(s, want) != 0)
+			bad++;
+		free(s);
+		if (stat(p, &sb) != 0 || (sb.st_mode & 0777) !=
+		    (i == 10 ? 0755 : 0644))
+			modes++;
+	}
+	is_int(bad, 0, "many: every file's bytes");
+	is_int(modes, 0, "many: every file's mode (one executable)");
+	free(p);
+	p = aas_xasprintf("%s/top-link", dir);
+	s = slurp(p);
+	is_str(s, "file 0\n", "many: the link too");
+	free(s);
+	free(p);
+	aas_scratch_remove(dir, &e);
+	free(dir);
+	p = aas_xasprintf("%s/many", top);
+	dir = aas_scratch_mkdir(top, "many", &e);
+	s = aas_xasprintf("%s/zz-top", dir);
+	close(open(s, O_WRONLY | O_CREAT, 0644));
+	memset(&e, 0, sizeof(e));
+	ok(aas_scratch_checkout(p, commit, dir, &e) == -1 &&
+	    strstr(e.msg, "zz-top: File exists") != NULL,
+	    "many: a file in the way fails it, named");
+	free(s);
+	aas_scratch_remove(dir, &e);
+	free(dir);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -62,7 +123,7 @@ main(void)
 	const char *o;
 	ssize_t n;
 
-	plan(32);
+	plan(38);
 	aas_init();
 	snprintf(top, sizeof(top), "%s/aas-t-scratch.XXXXXX",
 	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
@@ -184,6 +245,7 @@ main(void)
 	    "invalid branch name");
 	free(p);
 
+	many_files();
 	aas_rmtree(top, &e);
 	aas_fini();
 	return done_testing();
