@@ -89,8 +89,8 @@ test: check
 
 # ThreadSanitizer (build/tsan, not part of check): the tests that run
 # threads (the emulator, aas-submit, aas-fetch and its results reader,
-# aas-qa -j, the progress ticker); a race or lock-order report fails the
-# test (exit 66).
+# the scratch checkout's two writers, aas-qa -j and its check slots, the
+# progress ticker); a race or lock-order report fails the test (exit 66).
 TSAN_TESTS ?= $(addprefix build/tsan/tests/unit/,t-results t-jscan t-record t-child t-qa t-scratch) \
     $(sort $(wildcard tests/cmd/0100*.t tests/cmd/05*.t tests/cmd/2*.t tests/cmd/3*.t \
     tests/cmd/6050*.t tests/cmd/6070*.t))

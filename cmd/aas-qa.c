@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static const char usage[] =
 /* PICK_*: a candidate under --pick, to check then hold, to hold as it
  * is (it failed before), or malformed. */
 enum kind { PASS, CHECK, ROLLBACK, SKIP, PICK_CHECK, PICK_HOLD, PICK_BAD };
-enum result { R_PASSED, R_FAILED, R_STOPPED };
+enum result { R_PASSED, R_FAILED, R_STOPPED, R_SKIPPED };
 
 static struct aas_qa_conf qc;
 static char *scratch_parent;
@@ -49,6 +50,101 @@ static struct aas_loop loop;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static size_t npassed, nfailed, nskipped;	/* under mu */
 static int failed_once;				/* under mu */
+
+/*
+ * The loop runs one task more than -j: its scratch tree is made while
+ * the others' checks run, then it waits here for one of the -j check
+ * slots.  0 with a slot; -1 when the run is stopped meanwhile (a signal
+ * or the STOP file: its checks have not started, so none start).
+ */
+static pthread_cond_t slot_cv = PTHREAD_COND_INITIALIZER;
+static long slots_busy;				/* under mu */
+/* The tasks dispatched and not yet given a slot, in input order: the
+ * checks start in that order, as they did one at a time. */
+static struct aas_rec **waiting;		/* under mu */
+static size_t nwaiting, capwaiting;
+
+/* rec joins the queue (dispatch); the caller holds mu. */
+static void
+queue_add(struct aas_rec *rec)
+{
+	if (nwaiting == capwaiting) {
+		capwaiting = capwaiting ? capwaiting * 2 : 16;
+		waiting = aas_xreallocarray(waiting, capwaiting,
+		    sizeof(*waiting));
+	}
+	waiting[nwaiting++] = rec;
+}
+
+/* rec leaves it (given a slot, or done before it needed one); the
+ * caller holds mu. */
+static void
+queue_drop(struct aas_rec *rec)
+{
+	size_t i;
+
+	for (i = 0; i < nwaiting; i++)
+		if (waiting[i] == rec) {
+			memmove(waiting + i, waiting + i + 1,
+			    (nwaiting - i - 1) * sizeof(*waiting));
+			nwaiting--;
+			pthread_cond_broadcast(&slot_cv);
+			return;
+		}
+}
+
+/* A task that ends before its checks (no tree, a bad record). */
+static void
+slot_skip(struct aas_rec *rec)
+{
+	pthread_mutex_lock(&mu);
+	queue_drop(rec);
+	pthread_mutex_unlock(&mu);
+}
+
+static int
+slot_take(struct aas_rec *rec)
+{
+	struct timespec ts;
+	int rc = 0;
+
+	pthread_mutex_lock(&mu);
+	for (;;) {
+		if (loop.cancel || aas_stop_flag ||
+		    aas_state_stop_requested(loop.state)) {
+			rc = -1;
+			break;
+		}
+		if (slots_busy < jobs && nwaiting > 0 && waiting[0] == rec)
+			break;
+		/* a stop is a flag or a file: looked at every 100 ms */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&slot_cv, &mu, &ts);
+	}
+	if (rc == 0)
+		slots_busy++;
+	queue_drop(rec);
+	pthread_mutex_unlock(&mu);
+	return rc;
+}
+
+/* The slot back; a failure is known (--fail-fast) before the task that
+ * waits for it looks. */
+static void
+slot_give(int failed)
+{
+	pthread_mutex_lock(&mu);
+	if (failed && fail_fast)
+		failed_once = 1;
+	slots_busy--;
+	pthread_cond_broadcast(&slot_cv);
+	pthread_mutex_unlock(&mu);
+}
 
 static int
 safe_path(const char *p)
@@ -193,6 +289,7 @@ do_check(struct aas_rec *rec, int roll)
 	t.branch = apply_str(rec, "branch");
 	t.commit = apply_str(rec, "commit");
 	if (t.repo == NULL || t.commit == NULL) {
+		slot_skip(rec);
 		aas_rec_fail(rec, "qa", "bad_apply", "apply.repo and "
 		    "apply.commit must be strings");
 		return R_FAILED;
@@ -207,12 +304,14 @@ do_check(struct aas_rec *rec, int roll)
 	}
 	t.files = list;
 	if ((dir = aas_scratch_mkdir(scratch_parent, t.id, &e)) == NULL) {
+		slot_skip(rec);
 		aas_rec_fail_err(rec, "qa", &e);
 		free(list);
 		return R_FAILED;
 	}
 	t.worktree = dir;
 	if (aas_scratch_checkout(t.repo, t.commit, dir, &e) == -1) {
+		slot_skip(rec);
 		aas_rec_fail_err(rec, "qa", &e);
 		aas_scratch_remove(dir, &e);
 		free(dir);
@@ -220,6 +319,7 @@ do_check(struct aas_rec *rec, int roll)
 		return R_FAILED;
 	}
 	if (aas_qa_wants_base(&qc, &t) && make_base(rec, &t, &bdir, &e) == -1) {
+		slot_skip(rec);
 		aas_rec_fail_err(rec, "qa", &e);
 		aas_scratch_remove(dir, &e);
 		free(dir);
@@ -227,6 +327,33 @@ do_check(struct aas_rec *rec, int roll)
 		return R_FAILED;
 	}
 	t.base_worktree = bdir;
+	if (slot_take(rec) == -1) {
+		/* stopped before its checks began: untouched, for a re-run
+		 * to check */
+		aas_scratch_remove(dir, &e);
+		if (bdir != NULL)
+			aas_scratch_remove(bdir, &e);
+		free(bdir);
+		free(dir);
+		free(list);
+		return R_STOPPED;
+	}
+	pthread_mutex_lock(&mu);
+	canceled = fail_fast && failed_once;
+	pthread_mutex_unlock(&mu);
+	if (canceled) {
+		/* a task before it failed while this one waited */
+		slot_give(0);
+		aas_scratch_remove(dir, &e);
+		if (bdir != NULL)
+			aas_scratch_remove(bdir, &e);
+		aas_rec_fail(rec, "qa", "skipped", "not checked: --fail-fast "
+		    "after an earlier failure");
+		free(bdir);
+		free(dir);
+		free(list);
+		return R_SKIPPED;
+	}
 	qa = aas_qa_run(&qc, &t, &loop.cancel, &canceled);
 	if (!canceled && !keep && aas_scratch_remove(dir, &e) == -1)
 		aas_msg("%s: %s", aas_rec_where(rec), e.msg);
@@ -268,6 +395,7 @@ do_check(struct aas_rec *rec, int roll)
 			result = R_PASSED;
 		free(why);
 	}
+	slot_give(result == R_FAILED);
 	json_decref(qa);
 	free(bdir);
 	free(dir);
@@ -603,7 +731,8 @@ count(struct aas_rec *rec, enum result r)
 		nfailed++;
 		if (fail_fast)
 			failed_once = 1;
-	}
+	} else if (r == R_SKIPPED)
+		nskipped++;
 	pthread_mutex_unlock(&mu);
 }
 
@@ -724,6 +853,9 @@ dispatch(struct aas_rec *rec, void *arg, struct aas_err *e)
 	switch (k) {
 	case CHECK:
 	case PICK_CHECK:
+		pthread_mutex_lock(&mu);
+		queue_add(rec);
+		pthread_mutex_unlock(&mu);
 		return AAS_LOOP_ASYNC;
 	case ROLLBACK:
 		do_rollback(rec);
@@ -920,8 +1052,11 @@ run(struct aas_cmd *c)
 	loop.step = check_step;
 	loop.dispatch = dispatch;
 	loop.see_errors = 1;
-	loop.jobs = jobs;
-	loop.keep_order = keep_order;
+	/* one task more than -j: its tree is made while the checks of
+	 * the others run (slot_take); with -j 1 the records still go out
+	 * in input order */
+	loop.jobs = jobs + 1;
+	loop.keep_order = keep_order || jobs == 1;
 	loop.state = c->st;
 	status = aas_loop_run(&loop, stdin, "stdin", stdout);
 	if (pick)

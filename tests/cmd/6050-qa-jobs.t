@@ -1,8 +1,9 @@
 #!/bin/sh
-# aas-qa -j N: tasks at once, completion order or --keep-order; --fail-fast.
+# aas-qa -j N: tasks at once, completion order or --keep-order; --fail-fast;
+# the next task's worktree made while the checks run.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/qa/qa.sh"
-plan 10
+plan 12
 
 cd "$T"
 qa_repo "$T/repo"
@@ -90,5 +91,27 @@ is "$(jq -r '.qa.ok' out | tr '\n' ' ')" "false true true null " \
     "without --fail-fast all are checked"
 is "$rc" 1 "without --fail-fast: exit 1"
 is "$(ls state/qa | wc -l | tr -d ' ')" 0 "no worktree left behind"
+
+# -j 1: while O-1's check runs, O-2's worktree is made (O-1 passes only
+# when it sees a second one), and O-2's check starts after O-1's ends.
+cat >ahead.yml <<'YML'
+qa:
+  builtin: false
+  checks:
+    - name: ahead
+      run: |
+        if [ "$AAS_ID" = O-1 ]; then
+            i=0
+            while [ "$(ls "$T/state/qa" | wc -l)" -lt 2 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+            [ "$(ls "$T/state/qa" | wc -l)" -ge 2 ] && touch "$T/o1-done"
+        else
+            test -e "$T/o1-done"
+        fi
+YML
+for id in O-1 O-2; do sed "s/\"id\":\"J-1\"/\"id\":\"$id\"/" in | sed -n 1p; done >in5
+run aas-qa -q -c ahead.yml $S <in5
+is "$rc:$(jq -c '[.id, .qa.ok]' out | tr '\n' ' ')" '0:["O-1",true] ["O-2",true] ' \
+    "-j 1: the next worktree made while a check runs, checks one after the other"
+is "$(ls state/qa | wc -l | tr -d ' ')" 0 "-j 1: none left behind"
 
 done_testing

@@ -1,7 +1,9 @@
 #!/bin/sh
 # aas-qa stops safely: SIGTERM kills the checks in hand and writes their
-# records untouched; the STOP file lets them finish; a closed stdout kills
-# the checks before aas-qa dies of SIGPIPE.  Exit 75, no process left.
+# records untouched; the STOP file lets them finish; the task set up next
+# (its worktree made while they ran) starts no checks and is written
+# untouched; a closed stdout kills the checks before aas-qa dies of
+# SIGPIPE.  Exit 75, no process left.
 . "${AAS_SRC:-.}/tests/lib.sh"
 . "$FIX/qa/qa.sh"
 plan 11
@@ -24,7 +26,7 @@ qa:
 YML
 qa_task Q-1 x.txt x >in
 sed 's/"id":"Q-1"/"id":"Q-2"/' in >>in
-sed -n 1p in >want
+cp in want
 
 aas-qa -c slow.yml $S <in >out 2>err &
 PID=$!
@@ -34,7 +36,7 @@ kill -TERM $PID
 rc=0
 wait $PID || rc=$?
 is "$rc" 75 "SIGTERM: exit 75"
-cmp_file out want "SIGTERM: the record in hand written untouched, no more read"
+cmp_file out want "SIGTERM: the record in hand and the one set up next written untouched"
 qa_norm err
 is "$(cat err)" "aas-qa: stopped: signal SIGTERM
 aas-qa: 0 passed, 0 failed, 0 skipped in Ns, stopped" "SIGTERM: why, then the summary"
@@ -51,7 +53,8 @@ qa:
 YML
 run aas-qa -c stop.yml $S <in
 is "$rc" 75 "STOP file: exit 75"
-is "$(jq -c '[.id, .qa.ok]' out)" '["Q-1",true]' "STOP file: the task in hand finished, no more started"
+is "$(jq -c '[.id, .qa.ok]' out)" '["Q-1",true]
+["Q-2",null]' "STOP file: the task in hand finished, the one set up next untouched"
 rm -f state/STOP
 
 # stdout closed: the running check is killed, then SIGPIPE.
