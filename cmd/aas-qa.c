@@ -54,8 +54,10 @@ static int failed_once;				/* under mu */
 /*
  * The loop runs one task more than -j: its scratch tree is made while
  * the others' checks run, then it waits here for one of the -j check
- * slots.  0 with a slot; -1 when the run is stopped meanwhile (a signal
- * or the STOP file: its checks have not started, so none start).
+ * slots.  0 with a slot; 1 when a task before it failed under
+ * --fail-fast (no slot: it is skipped); -1 when the run is stopped
+ * meanwhile (a signal or the STOP file: its checks have not started, so
+ * none start).
  */
 static pthread_cond_t slot_cv = PTHREAD_COND_INITIALIZER;
 static long slots_busy;				/* under mu */
@@ -63,6 +65,7 @@ static long slots_busy;				/* under mu */
  * checks start in that order, as they did one at a time. */
 static struct aas_rec **waiting;		/* under mu */
 static size_t nwaiting, capwaiting;
+static char *stop_path;			/* the STOP file */
 
 /* rec joins the queue (dispatch); the caller holds mu. */
 static void
@@ -110,9 +113,15 @@ slot_take(struct aas_rec *rec)
 
 	pthread_mutex_lock(&mu);
 	for (;;) {
-		if (loop.cancel || aas_stop_flag ||
-		    aas_state_stop_requested(loop.state)) {
+		/* a signal reaches the workers as loop.cancel (the flag
+		 * is the main thread's); the STOP file is looked at here */
+		if (loop.cancel || access(stop_path, F_OK) == 0) {
 			rc = -1;
+			break;
+		}
+		if (nwaiting > 0 && waiting[0] == rec && fail_fast &&
+		    failed_once) {
+			rc = 1;
 			break;
 		}
 		if (slots_busy < jobs && nwaiting > 0 && waiting[0] == rec)
@@ -128,7 +137,9 @@ slot_take(struct aas_rec *rec)
 	}
 	if (rc == 0)
 		slots_busy++;
-	queue_drop(rec);
+	/* a task skipped leaves the queue once it has said so */
+	if (rc != 1)
+		queue_drop(rec);
 	pthread_mutex_unlock(&mu);
 	return rc;
 }
@@ -278,7 +289,7 @@ do_check(struct aas_rec *rec, int roll)
 	const char *path, *op, **list;
 	char *dir, *bdir = NULL, *why;
 	size_t i;
-	int canceled;
+	int canceled, skip;
 
 	memset(&t, 0, sizeof(t));
 	memset(&e, 0, sizeof(e));
@@ -327,7 +338,7 @@ do_check(struct aas_rec *rec, int roll)
 		return R_FAILED;
 	}
 	t.base_worktree = bdir;
-	if (slot_take(rec) == -1) {
+	if ((skip = slot_take(rec)) == -1) {
 		/* stopped before its checks began: untouched, for a re-run
 		 * to check */
 		aas_scratch_remove(dir, &e);
@@ -338,17 +349,15 @@ do_check(struct aas_rec *rec, int roll)
 		free(list);
 		return R_STOPPED;
 	}
-	pthread_mutex_lock(&mu);
-	canceled = fail_fast && failed_once;
-	pthread_mutex_unlock(&mu);
-	if (canceled) {
-		/* a task before it failed while this one waited */
-		slot_give(0);
+	if (skip) {
+		/* a task before it failed while this one waited: said
+		 * before any task after it is */
+		aas_rec_fail(rec, "qa", "skipped", "not checked: --fail-fast "
+		    "after an earlier failure");
+		slot_skip(rec);
 		aas_scratch_remove(dir, &e);
 		if (bdir != NULL)
 			aas_scratch_remove(bdir, &e);
-		aas_rec_fail(rec, "qa", "skipped", "not checked: --fail-fast "
-		    "after an earlier failure");
 		free(bdir);
 		free(dir);
 		free(list);
@@ -837,6 +846,9 @@ dispatch(struct aas_rec *rec, void *arg, struct aas_err *e)
 	(void)arg, (void)e;
 	pthread_mutex_lock(&mu);
 	k = classify(rec);
+	/* skipped after the tasks set up before it: their word first */
+	while (k == SKIP && nwaiting > 0)
+		pthread_cond_wait(&slot_cv, &mu);
 	if (k == SKIP || (k == PICK_HOLD && failed_once &&
 	    aas_rec_get(rec, "error") == NULL &&
 	    json_is_object(aas_rec_get(rec, "apply"))))
@@ -1056,6 +1068,7 @@ run(struct aas_cmd *c)
 	 * the others run (slot_take); with -j 1 the records still go out
 	 * in input order */
 	loop.jobs = jobs + 1;
+	stop_path = aas_state_path(c->st, "STOP");
 	loop.keep_order = keep_order || jobs == 1;
 	loop.state = c->st;
 	status = aas_loop_run(&loop, stdin, "stdin", stdout);
@@ -1077,6 +1090,7 @@ cleanup(struct aas_cmd *c)
 {
 	(void)c;
 	free(scratch_parent);
+	free(stop_path);
 	aas_qa_conf_free(&qc);
 }
 
