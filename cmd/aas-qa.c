@@ -338,30 +338,22 @@ do_check(struct aas_rec *rec, int roll)
 		return R_FAILED;
 	}
 	t.base_worktree = bdir;
-	if ((skip = slot_take(rec)) == -1) {
-		/* stopped before its checks began: untouched, for a re-run
-		 * to check */
+	if ((skip = slot_take(rec)) != 0) {
+		/* stopped before its checks began (-1: untouched, for a
+		 * re-run to check), or a task before it failed while it
+		 * waited (1: said before any task after it is) */
+		if (skip == 1) {
+			aas_rec_fail(rec, "qa", "skipped", "not checked: "
+			    "--fail-fast after an earlier failure");
+			slot_skip(rec);
+		}
 		aas_scratch_remove(dir, &e);
 		if (bdir != NULL)
 			aas_scratch_remove(bdir, &e);
 		free(bdir);
 		free(dir);
 		free(list);
-		return R_STOPPED;
-	}
-	if (skip) {
-		/* a task before it failed while this one waited: said
-		 * before any task after it is */
-		aas_rec_fail(rec, "qa", "skipped", "not checked: --fail-fast "
-		    "after an earlier failure");
-		slot_skip(rec);
-		aas_scratch_remove(dir, &e);
-		if (bdir != NULL)
-			aas_scratch_remove(bdir, &e);
-		free(bdir);
-		free(dir);
-		free(list);
-		return R_SKIPPED;
+		return skip == 1 ? R_SKIPPED : R_STOPPED;
 	}
 	qa = aas_qa_run(&qc, &t, &loop.cancel, &canceled);
 	if (!canceled && !keep && aas_scratch_remove(dir, &e) == -1)
