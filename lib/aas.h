@@ -161,6 +161,11 @@ extern volatile sig_atomic_t aas_stop_flag;
 /* The signal that set it (0 when none did). */
 extern volatile sig_atomic_t aas_stop_signal;
 void	aas_signals_install(void);
+/* pthread_create(th, NULL, fn, arg) for a thread that takes no signal:
+ * they stay the caller's thread's (whose reads and waits they
+ * interrupt).  pthread_create's return. */
+#include <pthread.h>
+int	aas_thread_start(pthread_t *th, void *(*fn)(void *), void *arg);
 
 /* Standard handling of --version and the usage lines.  usage is the text
  * after "usage: "; several lines separated by "\n". */

@@ -603,11 +603,9 @@ aas_ledger_mark_fetched(struct aas_ledger *l, const char *custom_id,
 	/* {"c", "r", "ok", "f"}, as aas_json_text writes the object */
 	aas_buf_reset(b);
 	aas_buf_adds(b, "{\"c\":");
-	if (aas_json_add_string(b, custom_id, strlen(custom_id)) == -1)
-		return aas_err_set(e, "journal", "fetched.jsonl: a line that "
-		    "is not JSON");
+	rc = aas_json_add_string(b, custom_id, strlen(custom_id));
 	aas_buf_adds(b, ",\"r\":");
-	if (aas_json_add_string(b, run, strlen(run)) == -1)
+	if (rc == -1 || aas_json_add_string(b, run, strlen(run)) == -1)
 		return aas_err_set(e, "journal", "fetched.jsonl: a line that "
 		    "is not JSON");
 	aas_buf_adds(b, ok ? ",\"ok\":1,\"f\":" : ",\"ok\":0,\"f\":");

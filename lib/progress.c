@@ -63,21 +63,6 @@ effective_mode(void)
 	return mode;
 }
 
-/* Start fn in a thread that takes no signals (they are the reading
- * thread's, whose reads they interrupt). */
-static int
-start_thread(pthread_t *th, void *(*fn)(void *))
-{
-	sigset_t all, old;
-	int rc;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(th, NULL, fn, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc;
-}
-
 static void
 nap(long ms)
 {
@@ -119,7 +104,7 @@ aas_progress_begin(void)
 		aas_msg_hook(aas_progress_hide, aas_progress_show);
 	if (active && tty) {
 		ticking = 1;
-		if (start_thread(&ticker, tick_main) != 0)
+		if (aas_thread_start(&ticker, tick_main, NULL) != 0)
 			ticking = 0;
 	}
 }
@@ -403,7 +388,7 @@ aas_progress_relay(void)
 	relay_r = p[0];
 	relay_w = p[1];
 	relaying = 1;
-	if (start_thread(&relayer, relay_main) != 0) {
+	if (aas_thread_start(&relayer, relay_main, NULL) != 0) {
 		relaying = 0;
 		close(relay_r);
 		close(relay_w);

@@ -1830,15 +1830,9 @@ static int
 start_worker(struct job *j)
 {
 	pthread_t th;
-	sigset_t all, old;
-	int rc;
 
 	/* signals go to the reading thread, whose read they interrupt */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&th, NULL, worker, j);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc;
+	return aas_thread_start(&th, worker, j);
 }
 
 static int

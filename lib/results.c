@@ -197,7 +197,6 @@ aas_results_whole(const char *path, int *secretp)
 {
 	struct part pt[2] = { { path, 0, -1, 0, 0 }, { path, 0, -1, 0, 0 } };
 	struct stat sb;
-	sigset_t all, was;
 	pthread_t th;
 	char buf[65536], *nl;
 	ssize_t n;
@@ -215,14 +214,9 @@ aas_results_whole(const char *path, int *secretp)
 		}
 		close(fd);
 	}
-	if (two) {
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &was);
-		if (pthread_create(&th, NULL, check_part, &pt[1]) != 0) {
-			two = 0;
-			pt[0].to = -1;
-		}
-		pthread_sigmask(SIG_SETMASK, &was, NULL);
+	if (two && aas_thread_start(&th, check_part, &pt[1]) != 0) {
+		two = 0;
+		pt[0].to = -1;
 	}
 	check_part(&pt[0]);
 	if (two)
@@ -609,7 +603,6 @@ aas_results_match(struct aas_provider *p, FILE *f, const char *name,
 	struct ring *r = aas_xcalloc(1, sizeof(*r));
 	struct parsed got[WAKE];
 	struct aas_result_line used[WAKE];
-	sigset_t all, was;
 	pthread_t th;
 	size_t j = 0, ng = 0, ig = 0, nu = 0;
 	ssize_t slot;
@@ -627,15 +620,14 @@ aas_results_match(struct aas_provider *p, FILE *f, const char *name,
 		r->checked = o->checked;
 	}
 	/* signals (a stop) are this thread's to take */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &was);
-	if (pthread_create(&th, NULL, reader, r) != 0) {
-		pthread_sigmask(SIG_SETMASK, &was, NULL);
+	if (aas_thread_start(&th, reader, r) != 0) {
+		pthread_cond_destroy(&r->put);
+		pthread_cond_destroy(&r->get);
+		pthread_mutex_destroy(&r->mu);
 		free(r);
 		aas_msg("%s: cannot start a thread", name);
 		return -1;
 	}
-	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	while (rc == 0) {
 		if (ig == ng) {
 			ng = ring_take(r, used, nu, got);

@@ -211,12 +211,12 @@ open_tree(const char *repo_path, const char *commit, git_repository **repop,
 	return rc;
 }
 
-/* One writer of the files: every other one, from first. */
+/* One writer of the files: every step-th one, from first. */
 struct writer {
 	const char	*repo_path;
 	git_repository	*repo;		/* NULL: its own is opened */
 	struct walk	*w;
-	size_t		 first;
+	size_t		 first, step;
 	struct aas_err	 e;
 	int		 rc;
 };
@@ -233,7 +233,7 @@ write_blobs(void *arg)
 		wr->rc = aas_git_fail(&wr->e, "scratch", wr->repo_path);
 		return NULL;
 	}
-	for (i = wr->first; i < wr->w->n && wr->rc == 0; i += 2)
+	for (i = wr->first; i < wr->w->n && wr->rc == 0; i += wr->step)
 		wr->rc = write_blob(repo, &wr->w->v[i], &wr->e);
 	if (repo != wr->repo)
 		git_repository_free(repo);
@@ -257,7 +257,6 @@ aas_scratch_checkout(const char *repo_path, const char *commit,
 	git_tree *tree;
 	struct walk w;
 	struct writer wr[2];
-	sigset_t all, was;
 	pthread_t th;
 	size_t i;
 	int rc = 0, two = 0;
@@ -276,24 +275,16 @@ aas_scratch_checkout(const char *repo_path, const char *commit,
 		wr[i].repo_path = repo_path;
 		wr[i].w = &w;
 		wr[i].first = i;
+		wr[i].step = 2;
 	}
 	wr[0].repo = repo;
 	if (rc == 0 && w.n >= TWO_WRITERS &&
-	    (git_libgit2_features() & GIT_FEATURE_THREADS)) {
-		/* signals are the caller's thread's to take */
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &was);
-		two = pthread_create(&th, NULL, write_blobs, &wr[1]) == 0;
-		pthread_sigmask(SIG_SETMASK, &was, NULL);
-	}
-	if (rc == 0 && !two)
-		wr[0].first = 0;
+	    (git_libgit2_features() & GIT_FEATURE_THREADS))
+		two = aas_thread_start(&th, write_blobs, &wr[1]) == 0;
+	if (!two)
+		wr[0].step = 1;
 	if (rc == 0) {
-		if (two)
-			write_blobs(&wr[0]);
-		else
-			for (i = 0; i < w.n && wr[0].rc == 0; i++)
-				wr[0].rc = write_blob(repo, &w.v[i], &wr[0].e);
+		write_blobs(&wr[0]);
 		if (two)
 			pthread_join(th, NULL);
 		/* the first failure of the two, as one writer would say */
