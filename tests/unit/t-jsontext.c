@@ -1,6 +1,5 @@
 /* t-jsontext.c: aas_json_text writes what json_dumps writes, byte for
  * byte: the fixtures' JSON, every escape, numbers of every size. */
-#include <ftw.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,9 +12,7 @@
 #include "board.h"
 #include "record.h"
 #include "tap.h"
-
-static long ncmp, nbad;
-static char *first_bad;
+#include "corpus.h"
 
 /* Compare the two writers on v at precision prec (0: jansson's 17). */
 static void
@@ -59,50 +56,12 @@ text(const char *s, size_t n)
 	json_decref(v);
 }
 
-static int
-file_cb(const char *path, const struct stat *sb, int type, struct FTW *f)
-{
-	char *s, *nl, *p;
-	size_t n;
-	const char *dot = strrchr(path, '.');
-
-	(void)sb;
-	(void)f;
-	if (type != FTW_F || dot == NULL || (strcmp(dot, ".json") != 0 &&
-	    strcmp(dot, ".jsonl") != 0 && strcmp(dot, ".ndjson") != 0))
-		return 0;
-	if (aas_read_file(path, &s, &n, NULL) == -1)
-		return 0;
-	text(s, n);
-	for (p = s; p < s + n; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(s + n - p));
-		if (nl == NULL)
-			nl = s + n;
-		text(p, (size_t)(nl - p));
-	}
-	free(s);
-	return 0;
-}
-
-static void
-check(const char *name, long min)
-{
-	ok(nbad == 0 && ncmp >= min, name);
-	if (nbad > 0)
-		printf("#   %ld of %ld differ; the first: %s\n", nbad, ncmp,
-		    first_bad);
-	if (ncmp < min)
-		printf("#   only %ld compared\n", ncmp);
-	free(first_bad);
-	first_bad = NULL;
-	ncmp = nbad = 0;
-}
-
 int
 main(void)
 {
+	static const char *const json[] = { ".json", ".jsonl", ".ndjson",
+	    NULL };
 	const char *src = getenv("AAS_SRC");
-	char *dir = aas_xasprintf("%s/tests/fixtures", src ? src : ".");
 	char s[8];
 	uint64_t x = 0x9e3779b97f4a7c15ULL, bits;
 	double d;
@@ -111,9 +70,8 @@ main(void)
 
 	plan(8);
 
-	(void)nftw(dir, file_cb, 16, FTW_PHYS);
+	corpus_walk("tests/fixtures", text, json);
 	check("every JSON line of the fixtures", 200);
-	free(dir);
 
 	/* every byte below 0x80, alone and inside text; a NUL */
 	for (i = 0; i < 0x80; i++) {

@@ -1,7 +1,6 @@
 /* t-recquick.c: aas_rec_parse_quick gives what aas_rec_parse gives, byte
  * for byte and value for value: the fixtures' lines, the fuzz corpora,
  * every edge of the JSON it reads itself, and random damage to records. */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +11,7 @@
 #include "aas.h"
 #include "record.h"
 #include "tap.h"
-
-static long ncmp, nbad;
-static char *first_bad;
+#include "corpus.h"
 
 /* The tree as text that tells every type apart and keeps the order of
  * members (and the NUL of a string, escaped). */
@@ -57,41 +54,6 @@ static void
 same_s(const char *s)
 {
 	same(s, strlen(s));
-}
-
-static int
-file_cb(const char *path, const struct stat *sb, int type, struct FTW *f)
-{
-	char *s, *nl, *p;
-	size_t n;
-
-	(void)sb;
-	(void)f;
-	if (type != FTW_F || aas_read_file(path, &s, &n, NULL) == -1)
-		return 0;
-	same(s, n);
-	for (p = s; p < s + n; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(s + n - p));
-		if (nl == NULL)
-			nl = s + n;
-		same(p, (size_t)(nl - p));
-	}
-	free(s);
-	return 0;
-}
-
-static void
-check(const char *name, long min)
-{
-	ok(nbad == 0 && ncmp >= min, name);
-	if (nbad > 0)
-		printf("#   %ld of %ld differ; the first: %s\n", nbad, ncmp,
-		    first_bad);
-	if (ncmp < min)
-		printf("#   only %ld compared\n", ncmp);
-	free(first_bad);
-	first_bad = NULL;
-	ncmp = nbad = 0;
 }
 
 static uint64_t rnd = 0x9e3779b97f4a7c15ULL;
@@ -160,20 +122,15 @@ main(void)
 	};
 	static const char bytes[] = "{}[]\",:\\u0-1.e \xc3\xa9\x80\xff"
 	    "atfn";
-	const char *src = getenv("AAS_SRC");
-	char *dir, *s, *deep;
+	char *s, *deep;
 	struct aas_buf b = AAS_BUF_INIT;
 	size_t i, n, k, len;
 	int d;
 
 	plan(5);
 
-	dir = aas_xasprintf("%s/tests/fixtures", src ? src : ".");
-	(void)nftw(dir, file_cb, 16, FTW_PHYS);
-	free(dir);
-	dir = aas_xasprintf("%s/tests/fuzz/corpus", src ? src : ".");
-	(void)nftw(dir, file_cb, 16, FTW_PHYS);
-	free(dir);
+	corpus_walk("tests/fixtures", same, NULL);
+	corpus_walk("tests/fuzz/corpus", same, NULL);
 	check("every line of the fixtures and the fuzz corpora", 2000);
 
 	for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
